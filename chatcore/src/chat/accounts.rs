@@ -1,0 +1,243 @@
+//! Accounts and sessions: registration, login, guests, host-app identities, passwords.
+
+use std::time::Duration;
+
+use super::{Actor, Chat};
+use crate::error::{Error, Result, StoreError};
+use crate::model::{NewUser, Session, User, UserId};
+use crate::password::check_policy;
+use crate::sanitize;
+use crate::token::SessionToken;
+
+/// Sessions are touched at most this often, so authenticating is not a write per request.
+const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
+
+const BAD_CREDENTIALS: &str = "wrong username or password";
+
+impl Chat {
+    /// Registers a password account and logs it in.
+    ///
+    /// `Invalid` for a malformed username, display name or a weak password; `Conflict` when the
+    /// username is taken.
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+        display_name: Option<&str>,
+    ) -> Result<(Actor, SessionToken)> {
+        let username = sanitize::username(username)?;
+        let display_name = sanitize::display_name(display_name.unwrap_or(&username))?;
+        check_policy(password)?;
+        if self.store().user_by_username(&username).await?.is_some() {
+            return Err(username_taken());
+        }
+        let hash = self.inner.hasher.hash(password).await?;
+        let user = self
+            .create_user(NewUser {
+                username: Some(username),
+                display_name,
+                password_hash: Some(hash),
+                is_guest: false,
+                external_id: None,
+                created_at: self.now(),
+            })
+            .await?;
+        self.start_session(user).await
+    }
+
+    /// Logs in with username and password; a new session token every time.
+    ///
+    /// A wrong password and an unknown user give the same `Unauthenticated` error and cost the
+    /// same argon2 verification.
+    pub async fn login(&self, username: &str, password: &str) -> Result<(Actor, SessionToken)> {
+        let found = match sanitize::username(username) {
+            Ok(name) => self.store().user_by_username(&name).await?,
+            Err(_) => None,
+        };
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, None),
+        };
+        let ok = self.inner.hasher.verify(password, hash.as_deref()).await?;
+        match user {
+            Some(user) if ok && !user.disabled => self.start_session(user).await,
+            Some(user) if ok => {
+                tracing::info!(user = %user.id, "login refused: account disabled");
+                Err(Error::Forbidden("this account is disabled"))
+            }
+            _ => Err(Error::Unauthenticated(BAD_CREDENTIALS)),
+        }
+    }
+
+    /// Enters as a guest: no password, a generated name ("Guest 4821") unless one is given.
+    pub async fn guest(&self, display_name: Option<&str>) -> Result<(Actor, SessionToken)> {
+        let display_name = match display_name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(name) => sanitize::display_name(name)?,
+            None => generated_guest_name(),
+        };
+        let user = self
+            .create_user(NewUser {
+                username: None,
+                display_name,
+                password_hash: None,
+                is_guest: true,
+                external_id: None,
+                created_at: self.now(),
+            })
+            .await?;
+        self.start_session(user).await
+    }
+
+    /// Turns the acting guest into a full account, keeping their rooms and history.
+    pub async fn upgrade_guest(&self, actor: &Actor, username: &str, password: &str) -> Result<User> {
+        let current = self.enabled_user(actor.id()).await?;
+        if !current.is_guest {
+            return Err(Error::Conflict { field: "username", reason: "this account is not a guest" });
+        }
+        let username = sanitize::username(username)?;
+        check_policy(password)?;
+        let hash = self.inner.hasher.hash(password).await?;
+        self.store().upgrade_guest(actor.id(), &username, &hash).await.map_err(|e| match e {
+            StoreError::Duplicate(_) => username_taken(),
+            other => other.into(),
+        })
+    }
+
+    /// The chat user for a host application's already-authenticated user, created on first use.
+    ///
+    /// The host vouches for `external_id`; no password is involved. The same rules as for any
+    /// other user apply from then on (a disabled user is refused).
+    pub async fn external_user(&self, external_id: &str, display_name: &str) -> Result<Actor> {
+        if external_id.is_empty() || external_id.len() > 255 {
+            return Err(Error::invalid("external_id", "external id must be 1–255 bytes"));
+        }
+        let user = match self.store().user_by_external_id(external_id).await? {
+            Some(user) => user,
+            None => {
+                let new = NewUser {
+                    username: None,
+                    display_name: sanitize::display_name(display_name)?,
+                    password_hash: None,
+                    is_guest: false,
+                    external_id: Some(external_id.to_owned()),
+                    created_at: self.now(),
+                };
+                match self.store().create_user(new).await {
+                    Ok(user) => user,
+                    // Two first uses raced: the other one created it.
+                    Err(StoreError::Duplicate(_)) => self
+                        .store()
+                        .user_by_external_id(external_id)
+                        .await?
+                        .ok_or(Error::NotFound("user"))?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        if user.disabled {
+            return Err(Error::Forbidden("this account is disabled"));
+        }
+        self.store().touch_user(user.id, self.now()).await?;
+        Ok(Actor { user, session: None })
+    }
+
+    /// The actor behind a session token. Expired (idle or absolute), revoked, unknown tokens and
+    /// disabled users are all `Unauthenticated`.
+    pub async fn authenticate(&self, token: &SessionToken) -> Result<Actor> {
+        let hash = token.hash();
+        let session = self.store().session(&hash).await?.ok_or(Error::Unauthenticated("not logged in"))?;
+        let now = self.now();
+        let cfg = &self.inner.config;
+        let expired = now >= session.created_at.plus(cfg.session_lifetime)
+            || now >= session.last_seen_at.plus(cfg.session_idle_timeout);
+        if expired {
+            self.store().delete_session(&hash).await?;
+            return Err(Error::Unauthenticated("session expired"));
+        }
+        let user = match self.store().user(session.user_id).await? {
+            Some(user) if !user.disabled => user,
+            _ => return Err(Error::Unauthenticated("not logged in")),
+        };
+        if now >= session.last_seen_at.plus(TOUCH_INTERVAL) {
+            self.store().touch_session(&hash, now).await?;
+            self.store().touch_user(user.id, now).await?;
+        }
+        Ok(Actor { user, session: Some(hash) })
+    }
+
+    /// Ends a session: the token stops working and its live connections close.
+    pub async fn logout(&self, token: &SessionToken) -> Result<()> {
+        let hash = token.hash();
+        self.store().delete_session(&hash).await?;
+        self.hub().close_session(&hash);
+        Ok(())
+    }
+
+    /// Changes the actor's password after checking the current one. With
+    /// `end_other_sessions`, every other session of the user is revoked and disconnected.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        end_other_sessions: bool,
+    ) -> Result<()> {
+        let hash = self.store().password_hash(actor.id()).await?;
+        if hash.is_none() {
+            return Err(Error::Forbidden("this account has no password"));
+        }
+        if !self.inner.hasher.verify(current, hash.as_deref()).await? {
+            return Err(Error::invalid("current_password", "the current password is wrong"));
+        }
+        check_policy(new)?;
+        let new_hash = self.inner.hasher.hash(new).await?;
+        self.store().set_password_hash(actor.id(), &new_hash).await?;
+        if end_other_sessions {
+            let ended = self.store().delete_user_sessions(actor.id(), actor.session_hash()).await?;
+            for session in &ended {
+                self.hub().close_session(session);
+            }
+        }
+        Ok(())
+    }
+
+    /// The current state of a user as others may see it (`NotFound` if absent).
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        self.store().user(id).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// Enabled users whose username or display name starts with `prefix`, for starting chats.
+    pub async fn search_users(&self, _actor: &Actor, prefix: &str, limit: u32) -> Result<Vec<User>> {
+        let prefix = sanitize::clean(prefix);
+        if prefix.chars().count() > 64 {
+            return Err(Error::invalid("q", "search text must be at most 64 characters"));
+        }
+        Ok(self.store().search_users(&prefix, limit.clamp(1, 50)).await?)
+    }
+
+    async fn create_user(&self, new: NewUser) -> Result<User> {
+        self.store().create_user(new).await.map_err(|e| match e {
+            StoreError::Duplicate(_) => username_taken(),
+            other => other.into(),
+        })
+    }
+
+    async fn start_session(&self, user: User) -> Result<(Actor, SessionToken)> {
+        let token = SessionToken::generate();
+        let now = self.now();
+        let session = Session { token_hash: token.hash(), user_id: user.id, created_at: now, last_seen_at: now };
+        self.store().create_session(session).await?;
+        self.store().touch_user(user.id, now).await?;
+        Ok((Actor { user, session: Some(token.hash()) }, token))
+    }
+}
+
+fn username_taken() -> Error {
+    Error::Conflict { field: "username", reason: "this username is taken" }
+}
+
+fn generated_guest_name() -> String {
+    let mut b = [0u8; 2];
+    crate::token::fill_random(&mut b);
+    format!("Guest {:04}", u16::from_le_bytes(b) % 10_000)
+}

@@ -1,0 +1,178 @@
+//! Messages: sending, history, edits, deletes, typing and read markers.
+
+use serde::Serialize;
+
+use super::{Actor, Chat};
+use crate::error::{Error, Result};
+use crate::hub::{Event, EventKind};
+use crate::model::{MediaId, Message, NewMessage, RoomId, Sender, Seq};
+use crate::sanitize;
+
+/// Most messages one history request returns.
+pub const MAX_PAGE: u32 = 100;
+
+/// A message to send.
+#[derive(Debug, Clone, Default)]
+pub struct SendMessage {
+    /// Target room.
+    pub room_id: RoomId,
+    /// Text (may be empty when media is attached).
+    pub body: String,
+    /// Idempotency key (1–64 of `[A-Za-z0-9._:-]`); generated when `None`. Retrying with the
+    /// same key returns the first message instead of storing a second.
+    pub client_id: Option<String>,
+    /// Media uploaded to the same room.
+    pub media_id: Option<MediaId>,
+    /// The seq of a message in the same room this one quotes.
+    pub reply_to: Option<Seq>,
+}
+
+/// One page of history, in ascending seq.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryPage {
+    /// The messages, oldest first.
+    pub messages: Vec<Message>,
+    /// Whether older messages exist before this page.
+    pub has_more: bool,
+}
+
+impl Chat {
+    /// Sends a message: checks membership, sanitizes, appends to the store (which assigns the
+    /// seq and commits), publishes to live members, and returns the stored message.
+    ///
+    /// A repeated `client_id` from the same sender in the same room returns the first message
+    /// and publishes nothing. Not a member: `NotFound`, nothing stored.
+    pub async fn send(&self, actor: &Actor, msg: SendMessage) -> Result<Message> {
+        self.membership(actor, msg.room_id).await?;
+        let client_id = match msg.client_id {
+            Some(id) => check_client_id(id)?,
+            None => generated_client_id(),
+        };
+        let body = match msg.media_id {
+            Some(_) => sanitize::caption(&msg.body)?,
+            None => sanitize::message_body(&msg.body)?,
+        };
+        if let Some(media_id) = msg.media_id {
+            match self.store().media(media_id).await? {
+                Some(m) if m.room_id == msg.room_id => {}
+                _ => return Err(Error::NotFound("media")),
+            }
+        }
+        if let Some(seq) = msg.reply_to {
+            if seq < 1 || self.store().message(msg.room_id, seq).await?.is_none() {
+                return Err(Error::invalid("reply_to", "the quoted message does not exist"));
+            }
+        }
+        let new = NewMessage {
+            room_id: msg.room_id,
+            sender_id: actor.id(),
+            body,
+            media_id: msg.media_id,
+            reply_to: msg.reply_to,
+            client_id,
+            created_at: self.now(),
+        };
+        let (message, created) = self.store().append_message(new).await?;
+        if created {
+            self.hub().publish(message.room_id, Event::new(EventKind::Message(message.clone())));
+        }
+        Ok(message)
+    }
+
+    /// A page of history before `before` (the newest page when `None`), at most `limit`
+    /// (1–100) messages, oldest first.
+    pub async fn history(&self, actor: &Actor, room: RoomId, before: Option<Seq>, limit: u32) -> Result<HistoryPage> {
+        self.membership(actor, room).await?;
+        let limit = check_limit(limit)?;
+        let messages = self.store().messages_before(room, before, limit).await?;
+        let has_more = messages.first().is_some_and(|m| m.seq > 1);
+        Ok(HistoryPage { messages, has_more })
+    }
+
+    /// Up to `limit` (1–100) messages after `after`, oldest first: what a resuming client missed.
+    pub async fn messages_after(&self, actor: &Actor, room: RoomId, after: Seq, limit: u32) -> Result<Vec<Message>> {
+        self.membership(actor, room).await?;
+        let limit = check_limit(limit)?;
+        Ok(self.store().messages_after(room, after, limit).await?)
+    }
+
+    /// Edits the actor's own message.
+    pub async fn edit(&self, actor: &Actor, room: RoomId, seq: Seq, body: &str) -> Result<Message> {
+        let original = self.own_message(actor, room, seq).await?;
+        let body = match original.media {
+            Some(_) => sanitize::caption(body)?,
+            None => sanitize::message_body(body)?,
+        };
+        let edited = self.store().edit_message(room, seq, &body, self.now()).await?;
+        self.hub().publish(room, Event::new(EventKind::Edited(edited.clone())));
+        Ok(edited)
+    }
+
+    /// Deletes the actor's own message, leaving a tombstone so seqs stay gapless.
+    pub async fn delete(&self, actor: &Actor, room: RoomId, seq: Seq) -> Result<Message> {
+        self.own_message(actor, room, seq).await?;
+        let tombstone = self.store().delete_message(room, seq, self.now()).await?;
+        self.hub().publish(room, Event::new(EventKind::Deleted(tombstone.clone())));
+        Ok(tombstone)
+    }
+
+    /// Tells the room's live members the actor is typing. Not stored.
+    pub async fn typing(&self, actor: &Actor, room: RoomId) -> Result<()> {
+        self.membership(actor, room).await?;
+        let user = Sender { id: actor.id(), display_name: actor.user().display_name.clone() };
+        self.hub().publish(room, Event::new(EventKind::Typing { room_id: room, user }));
+        Ok(())
+    }
+
+    /// Moves the actor's read marker forward to `seq` (capped at the newest message; never
+    /// backwards) and tells the room. Returns the marker now stored.
+    pub async fn mark_read(&self, actor: &Actor, room: RoomId, seq: Seq) -> Result<Seq> {
+        let me = self.membership(actor, room).await?;
+        if seq < 0 {
+            return Err(Error::invalid("seq", "seq must not be negative"));
+        }
+        let last = self.store().room(room).await?.map_or(0, |r| r.last_seq);
+        let marker = self.store().mark_read(room, actor.id(), seq.min(last)).await?;
+        if marker > me.last_read_seq {
+            let event = EventKind::Read { room_id: room, user_id: actor.id(), seq: marker };
+            self.hub().publish(room, Event::new(event));
+        }
+        Ok(marker)
+    }
+
+    async fn own_message(&self, actor: &Actor, room: RoomId, seq: Seq) -> Result<Message> {
+        self.membership(actor, room).await?;
+        let message = self.store().message(room, seq).await?.ok_or(Error::NotFound("message"))?;
+        if message.deleted {
+            return Err(Error::NotFound("message"));
+        }
+        if message.sender.id != actor.id() {
+            return Err(Error::Forbidden("you can only change your own messages"));
+        }
+        Ok(message)
+    }
+}
+
+fn check_limit(limit: u32) -> Result<u32> {
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::invalid("limit", format!("limit must be 1–{MAX_PAGE}")))
+    }
+}
+
+fn check_client_id(id: String) -> Result<String> {
+    let ok = (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    if ok {
+        Ok(id)
+    } else {
+        Err(Error::invalid("client_id", "client_id must be 1–64 of A-Z a-z 0-9 . _ : -"))
+    }
+}
+
+fn generated_client_id() -> String {
+    let mut b = [0u8; 16];
+    crate::token::fill_random(&mut b);
+    format!("srv-{}", crate::token::hex(&b))
+}

@@ -1,0 +1,229 @@
+//! [`Chat`]: the one façade through which every chat operation goes.
+//!
+//! Each operation takes the acting user ([`Actor`]) and enforces the rules itself: membership,
+//! roles, sanitizing, limits. Transports (WebSocket, HTTP) parse requests, call these methods,
+//! and map [`Error`](crate::Error)s to their wire format; they never decide who may do what.
+
+mod accounts;
+mod admin;
+mod media;
+mod messages;
+mod rooms;
+pub use rooms::direct_key;
+mod views;
+
+pub use messages::{HistoryPage, SendMessage};
+pub use views::{MemberView, PublicUser, RoomView};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::hub::Hub;
+use crate::model::{Member, RoomId, Timestamp, User, UserId};
+use crate::password::{HashCost, PasswordHasher};
+use crate::store::{MediaStore, Store};
+
+/// Tunable policy of a chat. `ChatConfig::default()` is safe for production.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ChatConfig {
+    /// A session unused for this long stops working (default 14 days).
+    pub session_idle_timeout: Duration,
+    /// A session stops working this long after login, used or not (default 90 days).
+    pub session_lifetime: Duration,
+    /// A guest inactive for this long is expired by [`Chat::expire_inactive_guests`] (30 days).
+    pub guest_ttl: Duration,
+    /// Whether guests may create groups (default false).
+    pub guests_can_create_groups: bool,
+    /// Largest accepted upload in bytes (default 10 MiB).
+    pub max_upload_bytes: usize,
+    /// Most members a group may have (default 1,024).
+    pub max_group_members: usize,
+    /// Events a live connection may have queued before it is dropped as lagged (default 1,024).
+    pub subscriber_queue: usize,
+    /// Argon2id cost (default: OWASP's m=19 MiB, t=2, p=1).
+    pub password_cost: HashCost,
+    /// Password hashes computed at once; more wait (default: the number of CPUs).
+    pub max_concurrent_hashes: usize,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            session_idle_timeout: Duration::from_secs(14 * 24 * 3600),
+            session_lifetime: Duration::from_secs(90 * 24 * 3600),
+            guest_ttl: Duration::from_secs(30 * 24 * 3600),
+            guests_can_create_groups: false,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_group_members: 1024,
+            subscriber_queue: 1024,
+            password_cost: HashCost::default(),
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Where "now" comes from. Tests use [`ManualClock`] to move time without sleeping.
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// A clock showing `start`.
+    pub fn new(start: Timestamp) -> Self {
+        ManualClock(std::sync::atomic::AtomicI64::new(start.0))
+    }
+
+    /// Moves the clock forward by `d`.
+    pub fn advance(&self, d: Duration) {
+        self.0.fetch_add(d.as_millis() as i64, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+/// The acting user of an operation, obtained only from `Chat` (by session token, login,
+/// registration, guest entry or a host-app identity), so holding one proves authentication.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    user: User,
+    session: Option<[u8; 32]>,
+}
+
+impl Actor {
+    /// The authenticated user (as of authentication).
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    /// The user's id.
+    pub fn id(&self) -> UserId {
+        self.user.id
+    }
+
+    /// The hash of the session this actor authenticated with, if any.
+    pub fn session_hash(&self) -> Option<&[u8; 32]> {
+        self.session.as_ref()
+    }
+}
+
+/// An embeddable chat: storage, media bytes and live delivery behind one façade.
+///
+/// Cloning is shallow (an `Arc`), so hand a clone to every task and connection.
+#[derive(Clone)]
+pub struct Chat {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    media: Arc<dyn MediaStore>,
+    hub: Hub,
+    hasher: PasswordHasher,
+    clock: Arc<dyn Clock>,
+    config: ChatConfig,
+}
+
+impl Chat {
+    /// A chat over the given store and media store, with a new hub and the system clock.
+    pub fn new(store: Arc<dyn Store>, media: Arc<dyn MediaStore>, config: ChatConfig) -> Result<Self> {
+        Self::with_clock(store, media, config, Arc::new(SystemClock))
+    }
+
+    /// Like [`Chat::new`] with a custom clock (tests).
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        media: Arc<dyn MediaStore>,
+        config: ChatConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let hasher = PasswordHasher::new(config.password_cost, config.max_concurrent_hashes)?;
+        let hub = Hub::new(config.subscriber_queue);
+        Ok(Chat { inner: Arc::new(Inner { store, media, hub, hasher, clock, config }) })
+    }
+
+    /// A chat on the in-memory backends, for tests and experiments.
+    pub fn in_memory() -> Self {
+        Self::in_memory_with(ChatConfig::default())
+    }
+
+    /// A chat on the in-memory backends with the given config.
+    ///
+    /// # Panics
+    /// If `config.password_cost` is not a valid argon2 cost.
+    pub fn in_memory_with(config: ChatConfig) -> Self {
+        #[allow(clippy::expect_used)]
+        Self::new(
+            Arc::new(crate::MemoryStore::new()),
+            Arc::new(crate::MemoryMediaStore::new()),
+            config,
+        )
+        .expect("invalid password cost in ChatConfig")
+    }
+
+    /// The delivery hub (transports subscribe connections through [`Chat::connect`]).
+    pub fn hub(&self) -> &Hub {
+        &self.inner.hub
+    }
+
+    /// The policy this chat runs with.
+    pub fn config(&self) -> &ChatConfig {
+        &self.inner.config
+    }
+
+    /// Succeeds when the store answers (health checks).
+    pub async fn health(&self) -> Result<()> {
+        Ok(self.inner.store.ping().await?)
+    }
+
+    fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// The actor's membership in `room`. Not a member (or no such room): `NotFound`, so a
+    /// non-member learns nothing about whether the room exists.
+    async fn membership(&self, actor: &Actor, room: RoomId) -> Result<Member> {
+        self.store().member(room, actor.id()).await?.ok_or(Error::NotFound("room"))
+    }
+
+    /// An enabled user by id, or `NotFound`.
+    async fn enabled_user(&self, id: UserId) -> Result<User> {
+        match self.store().user(id).await? {
+            Some(user) if !user.disabled => Ok(user),
+            _ => Err(Error::NotFound("user")),
+        }
+    }
+}
+
+impl std::fmt::Debug for Chat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chat").field("hub", &self.inner.hub).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,255 @@
+//! Rooms and membership: direct and group rooms, admins, joining and leaving, live connections.
+
+use super::views::{MemberView, PublicUser, RoomView};
+use super::{Actor, Chat};
+use crate::error::{Error, Result, StoreError};
+use crate::hub::{Event, EventKind, RoomChange, Subscription};
+use crate::model::{Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, UserId};
+use crate::sanitize;
+
+/// The key that makes a direct room unique per pair of users, whichever side asks.
+pub fn direct_key(a: UserId, b: UserId) -> String {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    format!("{lo}:{hi}")
+}
+
+impl Chat {
+    /// The direct room between the actor and `other`, created on first use. Asking again, from
+    /// either side, returns the same room.
+    pub async fn open_direct(&self, actor: &Actor, other: UserId) -> Result<RoomView> {
+        if other == actor.id() {
+            return Err(Error::invalid("user_id", "you cannot start a chat with yourself"));
+        }
+        self.enabled_user(other).await?;
+        let key = direct_key(actor.id(), other);
+        let room = match self.store().direct_room(&key).await? {
+            Some(room) => room,
+            None => {
+                let new = NewRoom {
+                    kind: RoomKind::Direct,
+                    name: None,
+                    direct_key: Some(key.clone()),
+                    members: vec![(actor.id(), Role::Member), (other, Role::Member)],
+                    created_at: self.now(),
+                };
+                match self.store().create_room(new).await {
+                    Ok(room) => {
+                        self.announce_new_room(&room, &[actor.id(), other]);
+                        room
+                    }
+                    // Both sides opened it at once: the other request created it.
+                    Err(StoreError::Duplicate(_)) => {
+                        self.store().direct_room(&key).await?.ok_or(Error::NotFound("room"))?
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        self.room_view(actor, room.id).await
+    }
+
+    /// Creates a group named `name` with the actor as admin and `members` as members.
+    /// Guests may not create groups unless the config allows it.
+    pub async fn create_group(&self, actor: &Actor, name: &str, members: &[UserId]) -> Result<RoomView> {
+        if actor.user().is_guest && !self.config().guests_can_create_groups {
+            return Err(Error::Forbidden("guests cannot create groups; create an account first"));
+        }
+        let name = sanitize::room_name(name)?;
+        let mut ids: Vec<UserId> = members.iter().copied().filter(|&m| m != actor.id()).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() + 1 > self.config().max_group_members {
+            return Err(Error::invalid("members", "too many members"));
+        }
+        for &id in &ids {
+            self.enabled_user(id).await?;
+        }
+        // A guest creator (when allowed) is a plain member: guests never hold an admin role.
+        let creator_role = if actor.user().is_guest { Role::Member } else { Role::Admin };
+        let mut all = vec![(actor.id(), creator_role)];
+        all.extend(ids.iter().map(|&id| (id, Role::Member)));
+        let room = self
+            .store()
+            .create_room(NewRoom {
+                kind: RoomKind::Group,
+                name: Some(name),
+                direct_key: None,
+                members: all.clone(),
+                created_at: self.now(),
+            })
+            .await?;
+        let everyone: Vec<UserId> = all.iter().map(|(id, _)| *id).collect();
+        self.announce_new_room(&room, &everyone);
+        self.room_view(actor, room.id).await
+    }
+
+    /// One room as the actor sees it. Not a member: `NotFound`.
+    pub async fn room(&self, actor: &Actor, room: RoomId) -> Result<RoomView> {
+        self.membership(actor, room).await?;
+        self.room_view(actor, room).await
+    }
+
+    /// Every room of the actor, most recently active first.
+    pub async fn rooms(&self, actor: &Actor) -> Result<Vec<RoomView>> {
+        let mut views = Vec::new();
+        for (room, me) in self.store().rooms_of_user(actor.id()).await? {
+            views.push(self.build_view(room, me).await?);
+        }
+        views.sort_by_key(|v| std::cmp::Reverse((v.last_activity(), v.id)));
+        Ok(views)
+    }
+
+    /// Renames a group (admins only).
+    pub async fn rename_room(&self, actor: &Actor, room: RoomId, name: &str) -> Result<RoomView> {
+        let me = self.membership(actor, room).await?;
+        let name = sanitize::room_name(name)?;
+        self.require_group_admin(&me).await?;
+        self.store().rename_room(room, &name).await?;
+        self.announce(room, RoomChange::Renamed, actor.id());
+        self.room_view(actor, room).await
+    }
+
+    /// Adds `user` to a group (admins only). Guests can be added, but never as admins.
+    pub async fn add_member(&self, actor: &Actor, room: RoomId, user: UserId, role: Role) -> Result<()> {
+        let me = self.membership(actor, room).await?;
+        self.require_group_admin(&me).await?;
+        let target = self.enabled_user(user).await?;
+        if target.is_guest && role == Role::Admin {
+            return Err(Error::Forbidden("guests cannot be admins"));
+        }
+        if self.store().members(room).await?.len() >= self.config().max_group_members {
+            return Err(Error::invalid("user_id", "the group is full"));
+        }
+        self.store().add_member(room, user, role, self.now()).await.map_err(|e| match e {
+            StoreError::Duplicate(_) => Error::Conflict { field: "user_id", reason: "already a member" },
+            other => other.into(),
+        })?;
+        self.hub().join(user, room);
+        self.announce(room, RoomChange::Joined, user);
+        Ok(())
+    }
+
+    /// Removes `user` from a group: admins may remove anyone, anyone may remove themselves
+    /// (leave). When the last admin goes, the oldest remaining full member becomes admin.
+    pub async fn remove_member(&self, actor: &Actor, room: RoomId, user: UserId) -> Result<()> {
+        let me = self.membership(actor, room).await?;
+        let leaving = user == actor.id();
+        if !leaving {
+            self.require_group_admin(&me).await?;
+        } else if self.kind_of(room).await? == RoomKind::Direct {
+            return Err(Error::Forbidden("you cannot leave a direct chat"));
+        }
+        if !self.store().remove_member(room, user).await? {
+            return Err(Error::NotFound("member"));
+        }
+        let change = if leaving { RoomChange::Left } else { RoomChange::Removed };
+        // Announce before unrouting, so the removed user's connections learn why it stops.
+        self.announce(room, change, user);
+        self.hub().leave(user, room);
+        self.ensure_an_admin(room).await
+    }
+
+    /// Changes a member's role (admins only). Guests cannot be made admins, and the last admin
+    /// cannot step down (promote someone first, or leave).
+    pub async fn set_role(&self, actor: &Actor, room: RoomId, user: UserId, role: Role) -> Result<()> {
+        let me = self.membership(actor, room).await?;
+        self.require_group_admin(&me).await?;
+        let members = self.store().members(room).await?;
+        let target = members.iter().find(|m| m.user_id == user).ok_or(Error::NotFound("member"))?;
+        if role == Role::Admin && self.enabled_user(user).await?.is_guest {
+            return Err(Error::Forbidden("guests cannot be admins"));
+        }
+        let admins = members.iter().filter(|m| m.role == Role::Admin).count();
+        if target.role == Role::Admin && role == Role::Member && admins == 1 {
+            return Err(Error::Conflict { field: "role", reason: "a group needs at least one admin" });
+        }
+        self.store().set_role(room, user, role).await?;
+        self.announce(room, RoomChange::Role, user);
+        Ok(())
+    }
+
+    /// Registers a live connection for the actor and starts delivery of all their rooms.
+    /// Returns the subscription and each room's newest seq (for the client's `hello`).
+    pub async fn connect(&self, actor: &Actor) -> Result<(Subscription, Vec<(RoomId, Seq)>)> {
+        let subscription = self.hub().subscribe(actor.id(), actor.session_hash().copied());
+        let rooms = self.store().rooms_of_user(actor.id()).await?;
+        let ids: Vec<RoomId> = rooms.iter().map(|(r, _)| r.id).collect();
+        self.hub().attach(&subscription, &ids);
+        Ok((subscription, rooms.into_iter().map(|(r, _)| (r.id, r.last_seq)).collect()))
+    }
+
+    async fn kind_of(&self, room: RoomId) -> Result<RoomKind> {
+        Ok(self.store().room(room).await?.ok_or(Error::NotFound("room"))?.kind)
+    }
+
+    async fn require_group_admin(&self, me: &Member) -> Result<()> {
+        if self.kind_of(me.room_id).await? == RoomKind::Direct {
+            return Err(Error::Forbidden("direct chats have no admins"));
+        }
+        if me.role != Role::Admin {
+            return Err(Error::Forbidden("only group admins can do this"));
+        }
+        Ok(())
+    }
+
+    /// After someone left: if no admin remains, promote the oldest full (non-guest) member.
+    async fn ensure_an_admin(&self, room: RoomId) -> Result<()> {
+        let members = self.store().members(room).await?;
+        if members.iter().any(|m| m.role == Role::Admin) {
+            return Ok(());
+        }
+        for m in members {
+            if !self.store().user(m.user_id).await?.is_some_and(|u| u.is_guest || u.disabled) {
+                self.store().set_role(room, m.user_id, Role::Admin).await?;
+                self.announce(room, RoomChange::Role, m.user_id);
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn announce(&self, room: RoomId, change: RoomChange, user_id: UserId) {
+        self.hub().publish(room, Event::new(EventKind::Room { room_id: room, change, user_id }));
+    }
+
+    fn announce_new_room(&self, room: &Room, members: &[UserId]) {
+        for &user in members {
+            self.hub().join(user, room.id);
+        }
+        for &user in members {
+            self.announce(room.id, RoomChange::Joined, user);
+        }
+    }
+
+    pub(super) async fn room_view(&self, actor: &Actor, room_id: RoomId) -> Result<RoomView> {
+        let room = self.store().room(room_id).await?.ok_or(Error::NotFound("room"))?;
+        let me = self.membership(actor, room_id).await?;
+        self.build_view(room, me).await
+    }
+
+    async fn build_view(&self, room: Room, me: Member) -> Result<RoomView> {
+        let store = self.store();
+        let members = store.members(room.id).await?;
+        let mut views = Vec::with_capacity(members.len());
+        for m in &members {
+            if let Some(user) = store.user(m.user_id).await? {
+                let online = self.hub().is_online(user.id);
+                views.push(MemberView { user: PublicUser::from(&user), role: m.role, online });
+            }
+        }
+        let last_message = store.messages_before(room.id, None, 1).await?.pop();
+        let unread = store.count_unread(room.id, me.user_id, me.last_read_seq).await?;
+        Ok(RoomView {
+            id: room.id,
+            kind: room.kind,
+            name: room.name,
+            members: views,
+            role: me.role,
+            last_seq: room.last_seq,
+            last_message,
+            unread,
+            read_markers: members.iter().map(|m| (m.user_id, m.last_read_seq)).collect(),
+            created_at: room.created_at,
+        })
+    }
+}

@@ -1,0 +1,121 @@
+//! The one error type every `chatcore` operation returns.
+
+use std::time::Duration;
+
+/// Why a chat operation failed.
+///
+/// Every variant maps to a stable, machine-readable [`Error::code`] that transports put on the
+/// wire; the `Display` text is the human message. A failed operation changes nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input broke a rule; `field` names the offending input, `reason` says which rule.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The request field that was rejected, e.g. `"username"`.
+        field: &'static str,
+        /// What is wrong with it, in words a user can act on.
+        reason: String,
+    },
+    /// No valid session or identity was presented, or the credentials were wrong.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The actor is known but may not do this (e.g. a non-admin removing a member).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The thing does not exist, or the actor may not know that it exists.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with existing state (e.g. a username that is taken).
+    #[error("{reason}")]
+    Conflict {
+        /// The request field that conflicts, e.g. `"username"`.
+        field: &'static str,
+        /// What conflicts.
+        reason: &'static str,
+    },
+    /// Too many attempts; retry after the given delay.
+    #[error("too many attempts, retry in {} s", retry_after.as_secs().max(1))]
+    RateLimited {
+        /// How long the caller should wait before trying again.
+        retry_after: Duration,
+    },
+    /// The payload is larger than the configured limit.
+    #[error("{what} is larger than {limit} bytes")]
+    TooLarge {
+        /// What was too large, e.g. `"upload"`.
+        what: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Uploaded bytes are not one of the allowed media types.
+    #[error("unsupported media type: only PNG, JPEG, GIF, WebP images and WebM, Ogg, MP3, M4A, WAV audio are accepted")]
+    UnsupportedMedia,
+    /// The storage backend failed; the operation may be retried.
+    #[error("storage unavailable")]
+    Storage(#[source] StoreError),
+    /// A bug or an exhausted resource inside chatcore (e.g. a hashing task died).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable snake_case code for this error, e.g. `"forbidden"`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid",
+            Error::Unauthenticated(_) => "unauthenticated",
+            Error::Forbidden(_) => "forbidden",
+            Error::NotFound(_) => "not_found",
+            Error::Conflict { .. } => "conflict",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::TooLarge { .. } => "too_large",
+            Error::UnsupportedMedia => "unsupported_media",
+            Error::Storage(_) => "storage",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The request field this error is about, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } | Error::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid { field, reason: reason.into() }
+    }
+}
+
+/// A failure reported by a [`Store`](crate::Store) implementation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A uniqueness rule was violated (e.g. the username or direct room already exists).
+    #[error("unique constraint violated: {0}")]
+    Duplicate(&'static str),
+    /// The row the operation needs does not exist.
+    #[error("{0} does not exist")]
+    Missing(&'static str),
+    /// The backend itself failed (connection lost, disk full, …).
+    #[error("storage backend error")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps any backend error.
+    pub fn backend(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Box::new(err))
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        Error::Storage(err)
+    }
+}
+
+/// Shorthand for results of chat operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

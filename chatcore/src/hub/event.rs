@@ -1,0 +1,105 @@
+//! What the hub delivers: events, shared by every subscriber and encoded at most once.
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::model::{Message, RoomId, Sender, Seq, UserId};
+
+/// A membership or room change, as announced to the room's live members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomChange {
+    /// `user_id` became a member (also sent for a newly created room).
+    Joined,
+    /// `user_id` left on their own.
+    Left,
+    /// `user_id` was removed by an admin.
+    Removed,
+    /// The room was renamed.
+    Renamed,
+    /// `user_id`'s role changed.
+    Role,
+}
+
+/// Something that happened in a room (or to a user) that live connections should see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A new message was stored.
+    Message(Message),
+    /// A message was edited.
+    Edited(Message),
+    /// A message was deleted (the tombstone).
+    Deleted(Message),
+    /// A member is typing (not stored).
+    Typing {
+        /// The room.
+        room_id: RoomId,
+        /// Who is typing.
+        user: Sender,
+    },
+    /// A user's first connection opened or last one closed.
+    Presence {
+        /// Whose presence changed.
+        user_id: UserId,
+        /// Whether they now have a live connection.
+        online: bool,
+    },
+    /// A member's read marker moved.
+    Read {
+        /// The room.
+        room_id: RoomId,
+        /// Whose marker.
+        user_id: UserId,
+        /// The marker's new value.
+        seq: Seq,
+    },
+    /// Membership or room metadata changed.
+    Room {
+        /// The room.
+        room_id: RoomId,
+        /// What changed.
+        change: RoomChange,
+        /// The member concerned (the actor for renames).
+        user_id: UserId,
+    },
+}
+
+/// An event as the hub fans it out: one allocation shared by every subscriber (`Arc<Event>`),
+/// with a slot for its wire encoding so a transport serializes it once, not once per socket.
+#[derive(Debug)]
+pub struct Event {
+    kind: EventKind,
+    encoded: OnceLock<Bytes>,
+}
+
+impl Event {
+    /// Wraps an event kind.
+    pub fn new(kind: EventKind) -> Self {
+        Event { kind, encoded: OnceLock::new() }
+    }
+
+    /// What happened.
+    pub fn kind(&self) -> &EventKind {
+        &self.kind
+    }
+
+    /// The room this event belongs to, if any (presence belongs to a user).
+    pub fn room_id(&self) -> Option<RoomId> {
+        match &self.kind {
+            EventKind::Message(m) | EventKind::Edited(m) | EventKind::Deleted(m) => Some(m.room_id),
+            EventKind::Typing { room_id, .. }
+            | EventKind::Read { room_id, .. }
+            | EventKind::Room { room_id, .. } => Some(*room_id),
+            EventKind::Presence { .. } => None,
+        }
+    }
+
+    /// The wire encoding of this event, computed by `encode` on first use and shared after.
+    /// Every caller must pass the same encoder (a transport has exactly one).
+    pub fn encoded(&self, encode: impl FnOnce(&EventKind) -> Bytes) -> Bytes {
+        self.encoded.get_or_init(|| encode(&self.kind)).clone()
+    }
+}

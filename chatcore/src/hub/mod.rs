@@ -1,0 +1,342 @@
+//! The in-process delivery hub: fans room events out to live connections.
+//!
+//! Each live connection holds a [`Subscription`] with a **bounded** queue. Publishing never
+//! waits: when a subscriber's queue is full, that subscriber is closed with
+//! [`CloseReason::Lagged`] (its connection is dropped and resumes later), so one slow client can
+//! never stall a room or grow memory without bound. Events are `Arc`-shared, never copied per
+//! subscriber.
+//!
+//! Locking: one `RwLock` over the routing tables, held only for map work and `try_send`s, never
+//! across an `.await`. Publishing takes the read lock, so rooms publish in parallel.
+
+mod event;
+
+pub use event::{Event, EventKind, RoomChange};
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use tokio::sync::{Notify, mpsc};
+
+use crate::model::{RoomId, UserId};
+
+/// Why the hub closed a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The subscriber did not drain its queue fast enough.
+    Lagged,
+    /// The session was logged out, or the user disabled.
+    SessionEnded,
+    /// The hub is shutting down.
+    Shutdown,
+}
+
+/// A cheap, cloneable handle to the delivery hub.
+#[derive(Clone)]
+pub struct Hub {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    routes: RwLock<Routes>,
+    next_id: AtomicU64,
+    queue_capacity: usize,
+}
+
+#[derive(Default)]
+struct Routes {
+    rooms: HashMap<RoomId, Vec<Arc<Subscriber>>>,
+    users: HashMap<UserId, Vec<Arc<Subscriber>>>,
+    joined: HashMap<u64, HashSet<RoomId>>,
+}
+
+struct Subscriber {
+    id: u64,
+    user_id: UserId,
+    session: Option<[u8; 32]>,
+    tx: mpsc::Sender<Arc<Event>>,
+    closed: OnceLock<CloseReason>,
+    wake: Notify,
+}
+
+impl Subscriber {
+    fn close(&self, reason: CloseReason) {
+        if self.closed.set(reason).is_ok() {
+            self.wake.notify_one();
+        }
+    }
+}
+
+/// A live connection's feed of events. Dropping it unsubscribes.
+pub struct Subscription {
+    sub: Arc<Subscriber>,
+    rx: mpsc::Receiver<Arc<Event>>,
+    hub: Hub,
+    /// The user had no other connection when this one subscribed.
+    first: bool,
+}
+
+impl Subscription {
+    /// The subscribed user.
+    pub fn user_id(&self) -> UserId {
+        self.sub.user_id
+    }
+
+    /// The next event, or why this subscription was closed. Once closed, queued events are not
+    /// delivered: a lagged or ended connection must stop, not drain.
+    pub async fn recv(&mut self) -> Result<Arc<Event>, CloseReason> {
+        loop {
+            if let Some(reason) = self.sub.closed.get() {
+                return Err(*reason);
+            }
+            tokio::select! {
+                biased;
+                () = self.sub.wake.notified() => continue,
+                event = self.rx.recv() => {
+                    return event.ok_or(*self.sub.closed.get().unwrap_or(&CloseReason::Shutdown));
+                }
+            }
+        }
+    }
+
+    /// The next event if one is queued right now (for batching writes).
+    pub fn try_recv(&mut self) -> Option<Arc<Event>> {
+        if self.sub.closed.get().is_some() {
+            return None;
+        }
+        self.rx.try_recv().ok()
+    }
+
+    /// Why the subscription was closed, if it was.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.sub.closed.get().copied()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.unsubscribe(&self.sub);
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").field("user_id", &self.sub.user_id).finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// A hub whose subscribers each queue at most `queue_capacity` events.
+    pub fn new(queue_capacity: usize) -> Self {
+        Hub {
+            shared: Arc::new(Shared {
+                routes: RwLock::new(Routes::default()),
+                next_id: AtomicU64::new(1),
+                queue_capacity: queue_capacity.max(1),
+            }),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Routes> {
+        // Routing tables stay consistent even if a holder panicked: every change is a single
+        // insert or remove.
+        self.shared.routes.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Routes> {
+        self.shared.routes.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a live connection of `user` (on `session`, if any) with no rooms yet; give it
+    /// its rooms with [`Hub::attach`]. Registering before looking up the user's rooms means a
+    /// membership added in between (via [`Hub::join`]) is not missed.
+    pub fn subscribe(&self, user: UserId, session: Option<[u8; 32]>) -> Subscription {
+        let (tx, rx) = mpsc::channel(self.shared.queue_capacity);
+        let sub = Arc::new(Subscriber {
+            id: self.shared.next_id.fetch_add(1, Ordering::Relaxed),
+            user_id: user,
+            session,
+            tx,
+            closed: OnceLock::new(),
+            wake: Notify::new(),
+        });
+        let first = {
+            let mut routes = self.write();
+            routes.joined.insert(sub.id, HashSet::new());
+            let subs = routes.users.entry(user).or_default();
+            subs.push(Arc::clone(&sub));
+            subs.len() == 1
+        };
+        Subscription { sub, rx, hub: self.clone(), first }
+    }
+
+    /// Starts delivering `rooms` to a new subscription and, if it is the user's first live
+    /// connection, tells the members of those rooms that the user is online.
+    pub fn attach(&self, subscription: &Subscription, rooms: &[RoomId]) {
+        {
+            let mut routes = self.write();
+            for &room in rooms {
+                Self::add_route(&mut routes, &subscription.sub, room);
+            }
+        }
+        if subscription.first {
+            let user_id = subscription.sub.user_id;
+            self.publish_to_rooms(rooms, Event::new(EventKind::Presence { user_id, online: true }));
+        }
+    }
+
+    /// Starts delivering `room` to every live connection of `user` (they joined it).
+    pub fn join(&self, user: UserId, room: RoomId) {
+        let mut routes = self.write();
+        let subs = routes.users.get(&user).cloned().unwrap_or_default();
+        for sub in &subs {
+            Self::add_route(&mut routes, sub, room);
+        }
+    }
+
+    fn add_route(routes: &mut Routes, sub: &Arc<Subscriber>, room: RoomId) {
+        let Some(joined) = routes.joined.get_mut(&sub.id) else { return };
+        if joined.insert(room) {
+            routes.rooms.entry(room).or_default().push(Arc::clone(sub));
+        }
+    }
+
+    /// Stops delivering `room` to every live connection of `user`, at once.
+    pub fn leave(&self, user: UserId, room: RoomId) {
+        let mut routes = self.write();
+        let ids: Vec<u64> = routes.users.get(&user).map(|s| s.iter().map(|s| s.id).collect()).unwrap_or_default();
+        for id in ids {
+            if let Some(joined) = routes.joined.get_mut(&id) {
+                joined.remove(&room);
+            }
+        }
+        if let Some(subs) = routes.rooms.get_mut(&room) {
+            subs.retain(|s| s.user_id != user);
+            if subs.is_empty() {
+                routes.rooms.remove(&room);
+            }
+        }
+    }
+
+    /// Delivers an event to every live connection in `room`. Never waits; subscribers whose
+    /// queue is full are closed as lagged.
+    pub fn publish(&self, room: RoomId, event: Event) {
+        let event = Arc::new(event);
+        let lagged: Vec<Arc<Subscriber>> = {
+            let routes = self.read();
+            let Some(subs) = routes.rooms.get(&room) else { return };
+            subs.iter().filter(|s| !Self::offer(s, &event)).cloned().collect()
+        };
+        self.close_all(&lagged, CloseReason::Lagged);
+    }
+
+    /// Delivers an event once to each live connection that shares any of `rooms` (deduplicated),
+    /// e.g. presence, which concerns a user rather than a room.
+    pub fn publish_to_rooms(&self, rooms: &[RoomId], event: Event) {
+        let event = Arc::new(event);
+        let lagged: Vec<Arc<Subscriber>> = {
+            let routes = self.read();
+            let mut seen = HashSet::new();
+            rooms
+                .iter()
+                .filter_map(|r| routes.rooms.get(r))
+                .flatten()
+                .filter(|s| seen.insert(s.id))
+                .filter(|s| !Self::offer(s, &event))
+                .cloned()
+                .collect()
+        };
+        self.close_all(&lagged, CloseReason::Lagged);
+    }
+
+    /// Queues the event for one subscriber; false when its queue is full.
+    fn offer(sub: &Subscriber, event: &Arc<Event>) -> bool {
+        match sub.tx.try_send(Arc::clone(event)) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => false,
+            // The receiver is gone; `Drop for Subscription` is removing it right now.
+            Err(mpsc::error::TrySendError::Closed(_)) => true,
+        }
+    }
+
+    fn close_all(&self, subs: &[Arc<Subscriber>], reason: CloseReason) {
+        for sub in subs {
+            tracing::debug!(user = %sub.user_id, ?reason, "closing subscriber");
+            sub.close(reason);
+        }
+    }
+
+    /// Closes every live connection of `session` (logout).
+    pub fn close_session(&self, session: &[u8; 32]) {
+        let subs: Vec<Arc<Subscriber>> = self
+            .read()
+            .users
+            .values()
+            .flatten()
+            .filter(|s| s.session.as_ref() == Some(session))
+            .cloned()
+            .collect();
+        self.close_all(&subs, CloseReason::SessionEnded);
+    }
+
+    /// Closes every live connection of `user` (disabled, or all sessions ended).
+    pub fn close_user(&self, user: UserId) {
+        let subs = self.read().users.get(&user).cloned().unwrap_or_default();
+        self.close_all(&subs, CloseReason::SessionEnded);
+    }
+
+    /// Closes every live connection (server shutdown).
+    pub fn close_everyone(&self) {
+        let subs: Vec<Arc<Subscriber>> = self.read().users.values().flatten().cloned().collect();
+        self.close_all(&subs, CloseReason::Shutdown);
+    }
+
+    /// Whether `user` has at least one live connection.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.read().users.contains_key(&user)
+    }
+
+    /// How many live connections the hub holds.
+    pub fn connection_count(&self) -> usize {
+        self.read().joined.len()
+    }
+
+    /// Removes a subscription; if it was the user's last connection, tells the members of its
+    /// rooms that the user went offline.
+    fn unsubscribe(&self, sub: &Arc<Subscriber>) {
+        let (rooms, last) = {
+            let mut routes = self.write();
+            let rooms: Vec<RoomId> = routes.joined.remove(&sub.id).unwrap_or_default().into_iter().collect();
+            for room in &rooms {
+                if let Some(subs) = routes.rooms.get_mut(room) {
+                    subs.retain(|s| s.id != sub.id);
+                    if subs.is_empty() {
+                        routes.rooms.remove(room);
+                    }
+                }
+            }
+            let last = routes.users.get_mut(&sub.user_id).is_some_and(|subs| {
+                subs.retain(|s| s.id != sub.id);
+                subs.is_empty()
+            });
+            if last {
+                routes.users.remove(&sub.user_id);
+            }
+            (rooms, last)
+        };
+        if last {
+            let user_id = sub.user_id;
+            self.publish_to_rooms(&rooms, Event::new(EventKind::Presence { user_id, online: false }));
+        }
+    }
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("connections", &self.connection_count()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

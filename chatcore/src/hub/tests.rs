@@ -1,0 +1,120 @@
+use super::*;
+use crate::model::Seq;
+
+const ROOM: RoomId = RoomId(1);
+
+fn read_event(seq: Seq) -> Event {
+    Event::new(EventKind::Read { room_id: ROOM, user_id: UserId(99), seq })
+}
+
+fn seq_of(event: &Event) -> Seq {
+    match event.kind() {
+        EventKind::Read { seq, .. } => *seq,
+        other => panic!("unexpected event {other:?}"),
+    }
+}
+
+fn subscribed(hub: &Hub, user: i64, rooms: &[RoomId]) -> Subscription {
+    let sub = hub.subscribe(UserId(user), None);
+    hub.attach(&sub, rooms);
+    sub
+}
+
+/// Drains presence events so tests can look at what follows.
+fn skip_presence(sub: &mut Subscription) {
+    while let Ok(event) = sub.rx.try_recv() {
+        assert!(matches!(event.kind(), EventKind::Presence { .. }), "unexpected {event:?}");
+    }
+}
+
+#[tokio::test]
+async fn lagging_subscriber_is_dropped_while_others_keep_receiving() {
+    let hub = Hub::new(4);
+    let mut slow = subscribed(&hub, 1, &[ROOM]);
+    let mut fast = subscribed(&hub, 2, &[ROOM]);
+    skip_presence(&mut slow);
+    skip_presence(&mut fast);
+
+    for seq in 1..=20 {
+        hub.publish(ROOM, read_event(seq));
+        // The fast subscriber keeps up; the slow one never reads.
+        assert_eq!(seq_of(&fast.recv().await.unwrap()), seq);
+    }
+
+    assert_eq!(slow.recv().await.unwrap_err(), CloseReason::Lagged);
+    assert_eq!(slow.close_reason(), Some(CloseReason::Lagged));
+    hub.publish(ROOM, read_event(21));
+    assert_eq!(seq_of(&fast.recv().await.unwrap()), 21);
+}
+
+#[tokio::test]
+async fn an_event_is_shared_not_copied_and_encoded_once() {
+    let hub = Hub::new(8);
+    let mut a = subscribed(&hub, 1, &[ROOM]);
+    let mut b = subscribed(&hub, 2, &[ROOM]);
+    skip_presence(&mut a);
+    skip_presence(&mut b);
+    hub.publish(ROOM, read_event(1));
+    let (ea, eb) = (a.recv().await.unwrap(), b.recv().await.unwrap());
+    assert!(Arc::ptr_eq(&ea, &eb));
+    let mut calls = 0;
+    let first = ea.encoded(|_| {
+        calls += 1;
+        bytes::Bytes::from_static(b"x")
+    });
+    let second = eb.encoded(|_| unreachable!("encoded twice"));
+    assert_eq!((first, second, calls), (bytes::Bytes::from_static(b"x"), bytes::Bytes::from_static(b"x"), 1));
+}
+
+#[tokio::test]
+async fn leave_stops_delivery_at_once_and_join_starts_it() {
+    let hub = Hub::new(8);
+    let mut sub = subscribed(&hub, 1, &[]);
+    hub.publish(ROOM, read_event(1));
+    assert!(sub.try_recv().is_none(), "not a member yet");
+
+    hub.join(UserId(1), ROOM);
+    hub.publish(ROOM, read_event(2));
+    assert_eq!(seq_of(&sub.recv().await.unwrap()), 2);
+
+    hub.leave(UserId(1), ROOM);
+    hub.publish(ROOM, read_event(3));
+    assert!(sub.try_recv().is_none(), "removed members receive nothing");
+}
+
+#[tokio::test]
+async fn closing_a_session_closes_only_its_connections() {
+    let hub = Hub::new(8);
+    let mut ended = hub.subscribe(UserId(1), Some([1; 32]));
+    let mut other = hub.subscribe(UserId(1), Some([2; 32]));
+    hub.attach(&ended, &[ROOM]);
+    hub.attach(&other, &[ROOM]);
+    hub.close_session(&[1; 32]);
+    assert_eq!(ended.recv().await.unwrap_err(), CloseReason::SessionEnded);
+    hub.publish(ROOM, read_event(1));
+    assert_eq!(seq_of(&other.recv().await.unwrap()), 1);
+
+    hub.close_user(UserId(1));
+    assert_eq!(other.recv().await.unwrap_err(), CloseReason::SessionEnded);
+}
+
+#[tokio::test]
+async fn presence_on_first_connect_and_last_disconnect() {
+    let hub = Hub::new(8);
+    let mut watcher = subscribed(&hub, 1, &[ROOM]);
+    skip_presence(&mut watcher);
+    let first = subscribed(&hub, 2, &[ROOM]);
+    let second = subscribed(&hub, 2, &[ROOM]);
+    let presence = |e: Arc<Event>| match e.kind() {
+        EventKind::Presence { user_id, online } => (*user_id, *online),
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(presence(watcher.recv().await.unwrap()), (UserId(2), true));
+    assert!(hub.is_online(UserId(2)));
+    drop(first);
+    assert!(watcher.try_recv().is_none(), "still online through the second connection");
+    drop(second);
+    assert_eq!(presence(watcher.recv().await.unwrap()), (UserId(2), false));
+    assert!(!hub.is_online(UserId(2)));
+    assert_eq!(hub.connection_count(), 1);
+}

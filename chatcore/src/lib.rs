@@ -1,0 +1,52 @@
+//! # chatcore
+//!
+//! The domain and rules of an embeddable, secure, real-time chat: users, sessions, direct and
+//! group rooms, membership and roles, messages with gapless per-room sequence numbers, media,
+//! sanitizing, password hashing, access control, and the in-process delivery hub.
+//!
+//! Everything goes through one façade, [`Chat`], built from a [`Store`] (rows), a [`MediaStore`]
+//! (bytes) and a [`ChatConfig`]. In-memory implementations of both stores live here, for tests
+//! and embedding; `chatcore-sqlite` and `chatcore-mysql` provide durable ones.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> chatcore::Result<()> {
+//! use chatcore::{Chat, SendMessage};
+//!
+//! let chat = Chat::in_memory();
+//! let (alice, _token) = chat.register("alice", "correct horse battery", None).await?;
+//! let (bob, _) = chat.guest(Some("Bob")).await?;
+//! let room = chat.open_direct(&alice, bob.id()).await?;
+//! let (mut feed, _rooms) = chat.connect(&bob).await?;
+//! chat.send(&alice, SendMessage { room_id: room.id, body: "hi Bob".into(), ..Default::default() }).await?;
+//! # let _ = feed.recv().await;
+//! # Ok(()) }
+//! ```
+//!
+//! This crate never touches SQL, HTTP or sockets: storage and transport crates plug in around it.
+
+mod chat;
+mod error;
+pub mod hub;
+pub mod media;
+mod memory;
+mod model;
+pub mod password;
+pub mod sanitize;
+mod store;
+mod token;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use chat::{
+    Actor, Chat, ChatConfig, Clock, HistoryPage, ManualClock, MemberView, PublicUser, RoomView, SendMessage,
+    SystemClock,
+};
+pub use chat::direct_key;
+pub use error::{Error, Result, StoreError};
+pub use hub::{CloseReason, Event, EventKind, Hub, RoomChange, Subscription};
+pub use media::{FsMediaStore, MemoryMediaStore};
+pub use memory::MemoryStore;
+pub use model::*;
+pub use store::{MediaStore, Store, StoreResult};
+pub use token::SessionToken;

@@ -1,0 +1,534 @@
+//! In-memory, non-persistent [`Store`]: the default for tests, examples and embedding
+//! experiments. Everything is lost when it is dropped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::model::*;
+use crate::store::{Store, StoreResult};
+
+/// In-memory, non-persistent implementation of [`Store`].
+///
+/// One `std::sync::Mutex` guards all state: every method is a short critical section with no
+/// `.await` inside, which also makes each method trivially atomic.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: i64,
+    users: BTreeMap<UserId, UserRow>,
+    sessions: HashMap<[u8; 32], Session>,
+    rooms: BTreeMap<RoomId, RoomRow>,
+    media: HashMap<MediaId, Media>,
+}
+
+#[derive(Debug)]
+struct UserRow {
+    user: User,
+    password_hash: Option<String>,
+}
+
+#[derive(Debug)]
+struct RoomRow {
+    room: Room,
+    direct_key: Option<String>,
+    members: Vec<Member>,
+    messages: Vec<StoredMessage>,
+    client_ids: HashMap<(UserId, String), Seq>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredMessage {
+    id: MessageId,
+    seq: Seq,
+    sender: UserId,
+    body: String,
+    media: Option<MediaId>,
+    reply_to: Option<Seq>,
+    client_id: String,
+    created_at: Timestamp,
+    edited_at: Option<Timestamp>,
+    deleted: bool,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied change behind (methods
+        // validate before mutating), so a poisoned lock is safe to keep using.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl State {
+    fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn user_mut(&mut self, id: UserId) -> StoreResult<&mut UserRow> {
+        self.users.get_mut(&id).ok_or(StoreError::Missing("user"))
+    }
+
+    fn room_mut(&mut self, id: RoomId) -> StoreResult<&mut RoomRow> {
+        self.rooms.get_mut(&id).ok_or(StoreError::Missing("room"))
+    }
+
+    fn username_taken(&self, username: &str) -> bool {
+        self.users.values().any(|u| u.user.username.as_deref() == Some(username))
+    }
+
+    fn to_message(&self, room: RoomId, m: &StoredMessage) -> Message {
+        let display_name = self
+            .users
+            .get(&m.sender)
+            .map(|u| u.user.display_name.clone())
+            .unwrap_or_default();
+        Message {
+            id: m.id,
+            room_id: room,
+            seq: m.seq,
+            sender: Sender { id: m.sender, display_name },
+            body: m.body.clone(),
+            media: m.media.and_then(|id| self.media.get(&id)).map(MediaRef::from),
+            reply_to: m.reply_to,
+            client_id: m.client_id.clone(),
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted: m.deleted,
+        }
+    }
+
+    fn message_range(&self, room: RoomId, lo: Seq, hi: Seq) -> StoreResult<Vec<Message>> {
+        let row = self.rooms.get(&room).ok_or(StoreError::Missing("room"))?;
+        // Seqs are 1-based and gapless, so seq n lives at index n - 1.
+        let lo = lo.max(1) as usize;
+        let hi = (hi.max(0) as usize).min(row.messages.len());
+        Ok(row.messages.get(lo - 1..hi).unwrap_or(&[]).iter().map(|m| self.to_message(room, m)).collect())
+    }
+
+    fn append(&mut self, msg: NewMessage) -> StoreResult<(Message, bool)> {
+        let key = (msg.sender_id, msg.client_id.clone());
+        let row = self.room_mut(msg.room_id)?;
+        if let Some(&seq) = row.client_ids.get(&key) {
+            let first = row.messages[(seq - 1) as usize].clone();
+            return Ok((self.to_message(msg.room_id, &first), false));
+        }
+        let id = MessageId(self.next_id());
+        let row = self.room_mut(msg.room_id)?;
+        let seq = row.room.last_seq + 1;
+        let stored = StoredMessage {
+            id,
+            seq,
+            sender: msg.sender_id,
+            body: msg.body,
+            media: msg.media_id,
+            reply_to: msg.reply_to,
+            client_id: msg.client_id,
+            created_at: msg.created_at,
+            edited_at: None,
+            deleted: false,
+        };
+        row.room.last_seq = seq;
+        row.client_ids.insert(key, seq);
+        row.messages.push(stored.clone());
+        Ok((self.to_message(msg.room_id, &stored), true))
+    }
+
+    fn stored_message_mut(&mut self, room: RoomId, seq: Seq) -> StoreResult<&mut StoredMessage> {
+        let row = self.room_mut(room)?;
+        usize::try_from(seq - 1)
+            .ok()
+            .and_then(|i| row.messages.get_mut(i))
+            .ok_or(StoreError::Missing("message"))
+    }
+
+    fn member_mut(&mut self, room: RoomId, user: UserId) -> StoreResult<&mut Member> {
+        self.room_mut(room)?
+            .members
+            .iter_mut()
+            .find(|m| m.user_id == user)
+            .ok_or(StoreError::Missing("member"))
+    }
+}
+
+fn matches_prefix(user: &User, prefix: &str) -> bool {
+    let prefix = prefix.to_lowercase();
+    user.username.as_deref().is_some_and(|u| u.starts_with(&prefix))
+        || user.display_name.to_lowercase().starts_with(&prefix)
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create_user(&self, new: NewUser) -> StoreResult<User> {
+        let mut st = self.lock();
+        if new.username.as_deref().is_some_and(|u| st.username_taken(u)) {
+            return Err(StoreError::Duplicate("username"));
+        }
+        if new.external_id.is_some()
+            && st.users.values().any(|u| u.user.external_id == new.external_id)
+        {
+            return Err(StoreError::Duplicate("external_id"));
+        }
+        let user = User {
+            id: UserId(st.next_id()),
+            username: new.username,
+            display_name: new.display_name,
+            is_guest: new.is_guest,
+            is_server_admin: false,
+            disabled: false,
+            external_id: new.external_id,
+            created_at: new.created_at,
+            last_active_at: new.created_at,
+        };
+        st.users.insert(user.id, UserRow { user: user.clone(), password_hash: new.password_hash });
+        Ok(user)
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        Ok(self.lock().users.get(&id).map(|r| r.user.clone()))
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        let username = username.to_lowercase();
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .find(|r| r.user.username.as_deref() == Some(username.as_str()))
+            .map(|r| (r.user.clone(), r.password_hash.clone())))
+    }
+
+    async fn user_by_external_id(&self, external_id: &str) -> StoreResult<Option<User>> {
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .find(|r| r.user.external_id.as_deref() == Some(external_id))
+            .map(|r| r.user.clone()))
+    }
+
+    async fn password_hash(&self, id: UserId) -> StoreResult<Option<String>> {
+        Ok(self.lock().users.get(&id).and_then(|r| r.password_hash.clone()))
+    }
+
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .filter(|r| !r.user.disabled && matches_prefix(&r.user, prefix))
+            .take(limit as usize)
+            .map(|r| r.user.clone())
+            .collect())
+    }
+
+    async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>> {
+        Ok(self
+            .lock()
+            .users
+            .range(UserId(after.0 + 1)..)
+            .take(limit as usize)
+            .map(|(_, r)| r.user.clone())
+            .collect())
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()> {
+        self.lock().user_mut(id)?.password_hash = Some(hash.to_owned());
+        Ok(())
+    }
+
+    async fn upgrade_guest(&self, id: UserId, username: &str, hash: &str) -> StoreResult<User> {
+        let mut st = self.lock();
+        st.user_mut(id)?;
+        if st.username_taken(username) {
+            return Err(StoreError::Duplicate("username"));
+        }
+        let row = st.user_mut(id)?;
+        row.user.username = Some(username.to_owned());
+        row.user.is_guest = false;
+        row.password_hash = Some(hash.to_owned());
+        Ok(row.user.clone())
+    }
+
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
+        self.lock().user_mut(id)?.user.disabled = disabled;
+        Ok(())
+    }
+
+    async fn set_server_admin(&self, id: UserId, admin: bool) -> StoreResult<()> {
+        self.lock().user_mut(id)?.user.is_server_admin = admin;
+        Ok(())
+    }
+
+    async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
+        let mut st = self.lock();
+        let row = st.user_mut(id)?;
+        row.user.last_active_at = row.user.last_active_at.max(at);
+        Ok(())
+    }
+
+    async fn expire_guests(&self, inactive_since: Timestamp) -> StoreResult<Vec<UserId>> {
+        let mut st = self.lock();
+        let expired: Vec<UserId> = st
+            .users
+            .values_mut()
+            .filter(|r| r.user.is_guest && !r.user.disabled && r.user.last_active_at < inactive_since)
+            .map(|r| {
+                r.user.disabled = true;
+                r.user.id
+            })
+            .collect();
+        st.sessions.retain(|_, s| !expired.contains(&s.user_id));
+        Ok(expired)
+    }
+
+    async fn create_session(&self, session: Session) -> StoreResult<()> {
+        let mut st = self.lock();
+        if st.sessions.contains_key(&session.token_hash) {
+            return Err(StoreError::Duplicate("session"));
+        }
+        st.sessions.insert(session.token_hash, session);
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Session>> {
+        Ok(self.lock().sessions.get(token_hash).cloned())
+    }
+
+    async fn touch_session(&self, token_hash: &[u8; 32], at: Timestamp) -> StoreResult<()> {
+        if let Some(s) = self.lock().sessions.get_mut(token_hash) {
+            s.last_seen_at = s.last_seen_at.max(at);
+        }
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &[u8; 32]) -> StoreResult<bool> {
+        Ok(self.lock().sessions.remove(token_hash).is_some())
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<&[u8; 32]>,
+    ) -> StoreResult<Vec<[u8; 32]>> {
+        let mut st = self.lock();
+        let doomed: Vec<[u8; 32]> = st
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user && Some(&s.token_hash) != keep)
+            .map(|s| s.token_hash)
+            .collect();
+        for h in &doomed {
+            st.sessions.remove(h);
+        }
+        Ok(doomed)
+    }
+
+    async fn create_room(&self, new: NewRoom) -> StoreResult<Room> {
+        let mut st = self.lock();
+        if new.direct_key.is_some()
+            && st.rooms.values().any(|r| r.direct_key == new.direct_key)
+        {
+            return Err(StoreError::Duplicate("direct_room"));
+        }
+        if new.members.iter().any(|(u, _)| !st.users.contains_key(u)) {
+            return Err(StoreError::Missing("user"));
+        }
+        let room = Room {
+            id: RoomId(st.next_id()),
+            kind: new.kind,
+            name: new.name,
+            last_seq: 0,
+            created_at: new.created_at,
+        };
+        let members = new
+            .members
+            .iter()
+            .map(|&(user_id, role)| Member {
+                room_id: room.id,
+                user_id,
+                role,
+                joined_at: new.created_at,
+                last_read_seq: 0,
+            })
+            .collect();
+        st.rooms.insert(
+            room.id,
+            RoomRow {
+                room: room.clone(),
+                direct_key: new.direct_key,
+                members,
+                messages: Vec::new(),
+                client_ids: HashMap::new(),
+            },
+        );
+        Ok(room)
+    }
+
+    async fn room(&self, id: RoomId) -> StoreResult<Option<Room>> {
+        Ok(self.lock().rooms.get(&id).map(|r| r.room.clone()))
+    }
+
+    async fn direct_room(&self, direct_key: &str) -> StoreResult<Option<Room>> {
+        Ok(self
+            .lock()
+            .rooms
+            .values()
+            .find(|r| r.direct_key.as_deref() == Some(direct_key))
+            .map(|r| r.room.clone()))
+    }
+
+    async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()> {
+        self.lock().room_mut(id)?.room.name = Some(name.to_owned());
+        Ok(())
+    }
+
+    async fn rooms_of_user(&self, user: UserId) -> StoreResult<Vec<(Room, Member)>> {
+        Ok(self
+            .lock()
+            .rooms
+            .values()
+            .filter_map(|r| {
+                let m = r.members.iter().find(|m| m.user_id == user)?;
+                Some((r.room.clone(), m.clone()))
+            })
+            .collect())
+    }
+
+    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
+        Ok(self.lock().rooms.get(&room).map(|r| r.members.clone()).unwrap_or_default())
+    }
+
+    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
+        Ok(self
+            .lock()
+            .rooms
+            .get(&room)
+            .and_then(|r| r.members.iter().find(|m| m.user_id == user).cloned()))
+    }
+
+    async fn add_member(&self, room: RoomId, user: UserId, role: Role, at: Timestamp) -> StoreResult<()> {
+        let mut st = self.lock();
+        if !st.users.contains_key(&user) {
+            return Err(StoreError::Missing("user"));
+        }
+        let row = st.room_mut(room)?;
+        if row.members.iter().any(|m| m.user_id == user) {
+            return Err(StoreError::Duplicate("member"));
+        }
+        row.members.push(Member { room_id: room, user_id: user, role, joined_at: at, last_read_seq: 0 });
+        Ok(())
+    }
+
+    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
+        let mut st = self.lock();
+        let Some(row) = st.rooms.get_mut(&room) else { return Ok(false) };
+        let before = row.members.len();
+        row.members.retain(|m| m.user_id != user);
+        Ok(row.members.len() != before)
+    }
+
+    async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()> {
+        self.lock().member_mut(room, user)?.role = role;
+        Ok(())
+    }
+
+    async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq> {
+        let mut st = self.lock();
+        let m = st.member_mut(room, user)?;
+        m.last_read_seq = m.last_read_seq.max(seq);
+        Ok(m.last_read_seq)
+    }
+
+    async fn append_message(&self, msg: NewMessage) -> StoreResult<(Message, bool)> {
+        self.lock().append(msg)
+    }
+
+    async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<StoreResult<(Message, bool)>> {
+        let mut st = self.lock();
+        msgs.into_iter().map(|m| st.append(m)).collect()
+    }
+
+    async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {
+        let st = self.lock();
+        Ok(st.message_range(room, seq, seq).ok().and_then(|mut v| v.pop()))
+    }
+
+    async fn messages_before(&self, room: RoomId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>> {
+        let st = self.lock();
+        let last = st.rooms.get(&room).map_or(0, |r| r.room.last_seq);
+        let hi = before.map_or(last, |b| (b - 1).min(last));
+        st.message_range(room, hi - i64::from(limit) + 1, hi)
+    }
+
+    async fn messages_after(&self, room: RoomId, after: Seq, limit: u32) -> StoreResult<Vec<Message>> {
+        let st = self.lock();
+        let lo = after.max(0) + 1;
+        st.message_range(room, lo, lo + i64::from(limit) - 1)
+    }
+
+    async fn edit_message(&self, room: RoomId, seq: Seq, body: &str, at: Timestamp) -> StoreResult<Message> {
+        let mut st = self.lock();
+        let m = st.stored_message_mut(room, seq)?;
+        m.body = body.to_owned();
+        m.edited_at = Some(at);
+        let m = m.clone();
+        Ok(st.to_message(room, &m))
+    }
+
+    async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message> {
+        let mut st = self.lock();
+        let m = st.stored_message_mut(room, seq)?;
+        m.body.clear();
+        m.media = None;
+        m.deleted = true;
+        m.edited_at = Some(at);
+        let m = m.clone();
+        Ok(st.to_message(room, &m))
+    }
+
+    async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64> {
+        let st = self.lock();
+        Ok(st.rooms.get(&room).map_or(0, |r| {
+            r.messages
+                .iter()
+                .filter(|m| m.seq > after_seq && m.sender != user && !m.deleted)
+                .count() as u64
+        }))
+    }
+
+    async fn create_media(&self, new: NewMedia) -> StoreResult<Media> {
+        let mut st = self.lock();
+        st.room_mut(new.room_id)?;
+        let media = Media {
+            id: MediaId(st.next_id()),
+            room_id: new.room_id,
+            uploader_id: new.uploader_id,
+            mime: new.mime,
+            size: new.size,
+            sha256: new.sha256,
+            created_at: new.created_at,
+        };
+        st.media.insert(media.id, media.clone());
+        Ok(media)
+    }
+
+    async fn media(&self, id: MediaId) -> StoreResult<Option<Media>> {
+        Ok(self.lock().media.get(&id).cloned())
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,318 @@
+//! The domain's data: ids, users, sessions, rooms, members, messages and media.
+//!
+//! These are plain values. They serialize to the JSON shapes documented in `docs/protocol.md`
+//! and `docs/api.md`, so transports can put them on the wire unchanged.
+
+use serde::{Deserialize, Serialize, Serializer};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies a user (password account, guest or host-app identity).
+    UserId
+);
+id_type!(
+    /// Identifies a room.
+    RoomId
+);
+id_type!(
+    /// Identifies a stored message, unique across rooms.
+    MessageId
+);
+id_type!(
+    /// Identifies uploaded media metadata.
+    MediaId
+);
+
+/// A per-room message sequence number: 1, 2, 3, … with no gap and no duplicate.
+pub type Seq = i64;
+
+/// A point in time: milliseconds since the Unix epoch, UTC. Serializes as RFC 3339.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// The current wall-clock time.
+    pub fn now() -> Self {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(since_epoch.as_millis() as i64)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// This time plus `d`, saturating.
+    pub fn plus(self, d: std::time::Duration) -> Self {
+        Timestamp(self.0.saturating_add(d.as_millis() as i64))
+    }
+
+    /// This time minus `d`, saturating.
+    pub fn minus(self, d: std::time::Duration) -> Self {
+        Timestamp(self.0.saturating_sub(d.as_millis() as i64))
+    }
+
+    /// RFC 3339 text in UTC with millisecond precision, e.g. `2026-11-28T07:00:00.123Z`.
+    pub fn to_rfc3339(self) -> String {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .ok()
+            .and_then(|t| t.format(&format).ok())
+            .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+/// A chat user. Password accounts, guests and host-app identities are all `User`s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// The user's id.
+    pub id: UserId,
+    /// Login name (lowercase), `None` for guests and host-app identities without one.
+    pub username: Option<String>,
+    /// The name shown to others.
+    pub display_name: String,
+    /// A guest account: no password, no admin role anywhere, expires when inactive.
+    #[serde(rename = "guest")]
+    pub is_guest: bool,
+    /// Holds the server-level admin role (user management).
+    #[serde(rename = "admin")]
+    pub is_server_admin: bool,
+    /// A disabled user cannot authenticate.
+    pub disabled: bool,
+    /// The id the host application vouches for, when the user came from one.
+    #[serde(skip)]
+    pub external_id: Option<String>,
+    /// When the account was created.
+    pub created_at: Timestamp,
+    /// Last time the user authenticated or acted (drives guest expiry).
+    #[serde(skip)]
+    pub last_active_at: Timestamp,
+}
+
+/// What a store needs to create a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Normalized (lowercase) username, if any.
+    pub username: Option<String>,
+    /// Sanitized display name.
+    pub display_name: String,
+    /// Argon2id PHC string, `None` for accounts without a password.
+    pub password_hash: Option<String>,
+    /// Whether this is a guest account.
+    pub is_guest: bool,
+    /// The host application's id for this user, if it came from one.
+    pub external_id: Option<String>,
+    /// Creation time (also the first activity).
+    pub created_at: Timestamp,
+}
+
+/// A stored login session. The token itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 of the bearer token.
+    pub token_hash: [u8; 32],
+    /// Whose session this is.
+    pub user_id: UserId,
+    /// When the session was created (absolute lifetime counts from here).
+    pub created_at: Timestamp,
+    /// Last use (idle timeout counts from here).
+    pub last_seen_at: Timestamp,
+}
+
+/// Direct (exactly two members) or group room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    /// A private conversation between exactly two users.
+    Direct,
+    /// A named group with admins and members.
+    Group,
+}
+
+/// A member's role in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages members, roles and the room name.
+    Admin,
+    /// Reads and writes messages.
+    Member,
+}
+
+/// A room as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Room {
+    /// The room's id.
+    pub id: RoomId,
+    /// Direct or group.
+    pub kind: RoomKind,
+    /// Group name; `None` for direct rooms.
+    pub name: Option<String>,
+    /// The seq of the newest message, 0 when empty.
+    pub last_seq: Seq,
+    /// When the room was created.
+    pub created_at: Timestamp,
+}
+
+/// What a store needs to create a room together with its first members, atomically.
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    /// Direct or group.
+    pub kind: RoomKind,
+    /// Group name; `None` for direct rooms.
+    pub name: Option<String>,
+    /// For direct rooms, a key unique per pair of users (see [`direct_key`](crate::direct_key)).
+    pub direct_key: Option<String>,
+    /// The members and their roles.
+    pub members: Vec<(UserId, Role)>,
+    /// Creation time (also every initial member's join time).
+    pub created_at: Timestamp,
+}
+
+/// A user's membership in a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The room.
+    pub room_id: RoomId,
+    /// The member.
+    pub user_id: UserId,
+    /// Admin or member.
+    pub role: Role,
+    /// When the user joined (the oldest member is promoted when the last admin leaves).
+    pub joined_at: Timestamp,
+    /// The highest seq this member has read.
+    pub last_read_seq: Seq,
+}
+
+/// Who sent a message, as shown next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sender {
+    /// The sender's id.
+    pub id: UserId,
+    /// The sender's current display name.
+    pub display_name: String,
+}
+
+/// Media attached to a message, as shown next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaRef {
+    /// The media id (fetch the bytes with it).
+    pub id: MediaId,
+    /// The sniffed MIME type.
+    pub mime: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// Unique id.
+    pub id: MessageId,
+    /// The room it belongs to.
+    pub room_id: RoomId,
+    /// Its position in the room: 1, 2, 3, …
+    pub seq: Seq,
+    /// Who sent it.
+    pub sender: Sender,
+    /// Plain text (never HTML). Empty for deleted messages.
+    pub body: String,
+    /// Attached media, if any (none once deleted).
+    pub media: Option<MediaRef>,
+    /// The seq of the message this one replies to, in the same room.
+    pub reply_to: Option<Seq>,
+    /// The sender's idempotency key.
+    pub client_id: String,
+    /// When it was stored.
+    pub created_at: Timestamp,
+    /// When it was last edited.
+    pub edited_at: Option<Timestamp>,
+    /// A deleted message stays as a tombstone so seqs stay gapless.
+    pub deleted: bool,
+}
+
+/// What a store needs to append a message.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Target room.
+    pub room_id: RoomId,
+    /// Sender (already checked to be a member).
+    pub sender_id: UserId,
+    /// Sanitized body.
+    pub body: String,
+    /// Attached media (already checked to belong to the room).
+    pub media_id: Option<MediaId>,
+    /// Seq of the quoted message (already checked to exist).
+    pub reply_to: Option<Seq>,
+    /// Idempotency key, unique per (room, sender).
+    pub client_id: String,
+    /// Send time.
+    pub created_at: Timestamp,
+}
+
+/// Metadata of an uploaded file. The bytes live in a [`MediaStore`](crate::MediaStore) under `sha256`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Media {
+    /// The media id.
+    pub id: MediaId,
+    /// The room it was uploaded to; only its members may fetch it.
+    pub room_id: RoomId,
+    /// Who uploaded it.
+    pub uploader_id: UserId,
+    /// The sniffed MIME type.
+    pub mime: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the bytes (the key in the media store).
+    pub sha256: String,
+    /// Upload time.
+    pub created_at: Timestamp,
+}
+
+/// What a store needs to record an upload.
+#[derive(Debug, Clone)]
+pub struct NewMedia {
+    /// The room it belongs to.
+    pub room_id: RoomId,
+    /// The uploader.
+    pub uploader_id: UserId,
+    /// The sniffed MIME type.
+    pub mime: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// Upload time.
+    pub created_at: Timestamp,
+}
+
+impl From<&Media> for MediaRef {
+    fn from(m: &Media) -> Self {
+        MediaRef { id: m.id, mime: m.mime.clone(), size: m.size }
+    }
+}

@@ -1,0 +1,149 @@
+//! The storage traits every backend implements: [`Store`] for rows, [`MediaStore`] for bytes.
+//!
+//! Stores are dumb and atomic: each method is one consistent change or read, and rules (who may
+//! do what, sanitizing, limits) live in [`Chat`](crate::Chat), never here. Backends prove they
+//! honour this contract by running the conformance suite in `chatcore::testing`.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::error::StoreError;
+use crate::model::*;
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Rows of a chat: users, sessions, rooms, members, messages, read markers and media metadata.
+///
+/// Implementations must be safe to share across tasks (`Arc<dyn Store>`) and every method must
+/// be atomic: a failure leaves nothing half-written.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- users ----
+
+    /// Creates a user. `Duplicate("username")` or `Duplicate("external_id")` when taken
+    /// (usernames compare case-insensitively; callers pass them lowercase).
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    /// The user with this id.
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// The user with this username and their password hash (`None` for password-less accounts).
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    /// The user the host application knows by `external_id`.
+    async fn user_by_external_id(&self, external_id: &str) -> StoreResult<Option<User>>;
+    /// The password hash of a user, if they have one.
+    async fn password_hash(&self, id: UserId) -> StoreResult<Option<String>>;
+    /// Enabled users whose username or display name starts with `prefix` (case-insensitive),
+    /// ordered by id, at most `limit`. Callers escape nothing: the prefix is data.
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>;
+    /// All users with id greater than `after`, ordered by id, at most `limit`.
+    async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>>;
+    /// Replaces the password hash. `Missing("user")` if there is no such user.
+    async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()>;
+    /// Turns a guest into a full account with a username and password, keeping everything else.
+    /// `Duplicate("username")` when taken, `Missing("user")` when absent.
+    async fn upgrade_guest(&self, id: UserId, username: &str, hash: &str) -> StoreResult<User>;
+    /// Enables or disables a user. `Missing("user")` if absent.
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
+    /// Grants or revokes the server admin role. `Missing("user")` if absent.
+    async fn set_server_admin(&self, id: UserId, admin: bool) -> StoreResult<()>;
+    /// Records activity (guest expiry counts from the last one).
+    async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()>;
+    /// Disables every enabled guest whose last activity is before `inactive_since`, deletes
+    /// their sessions, and returns their ids.
+    async fn expire_guests(&self, inactive_since: Timestamp) -> StoreResult<Vec<UserId>>;
+
+    // ---- sessions ----
+
+    /// Stores a new session. `Duplicate("session")` if the hash exists.
+    async fn create_session(&self, session: Session) -> StoreResult<()>;
+    /// The session with this token hash.
+    async fn session(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Session>>;
+    /// Records use of a session.
+    async fn touch_session(&self, token_hash: &[u8; 32], at: Timestamp) -> StoreResult<()>;
+    /// Deletes one session; `false` if it did not exist.
+    async fn delete_session(&self, token_hash: &[u8; 32]) -> StoreResult<bool>;
+    /// Deletes every session of a user except `keep`, returning the deleted hashes.
+    async fn delete_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<&[u8; 32]>,
+    ) -> StoreResult<Vec<[u8; 32]>>;
+
+    // ---- rooms and members ----
+
+    /// Creates a room with its members in one transaction. `Duplicate("direct_room")` if a
+    /// direct room with the same `direct_key` exists.
+    async fn create_room(&self, room: NewRoom) -> StoreResult<Room>;
+    /// The room with this id.
+    async fn room(&self, id: RoomId) -> StoreResult<Option<Room>>;
+    /// The direct room with this key.
+    async fn direct_room(&self, direct_key: &str) -> StoreResult<Option<Room>>;
+    /// Renames a room. `Missing("room")` if absent.
+    async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()>;
+    /// The rooms a user is a member of, with their membership.
+    async fn rooms_of_user(&self, user: UserId) -> StoreResult<Vec<(Room, Member)>>;
+    /// Every member of a room, oldest first.
+    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>>;
+    /// One membership.
+    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>>;
+    /// Adds a member. `Duplicate("member")` if already one, `Missing("room")`/`Missing("user")`.
+    async fn add_member(&self, room: RoomId, user: UserId, role: Role, at: Timestamp) -> StoreResult<()>;
+    /// Removes a member; `false` if they were not one.
+    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<bool>;
+    /// Changes a member's role. `Missing("member")` if not a member.
+    async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()>;
+    /// Raises a member's read marker to `seq` (never lowers it) and returns the marker now
+    /// stored. `Missing("member")` if not a member.
+    async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq>;
+
+    // ---- messages ----
+
+    /// Appends a message with the room's next seq, atomically, and returns it with `true`.
+    /// If (room, sender, client_id) already exists, returns that first message with `false`
+    /// and stores nothing, also when two identical sends race. `Missing("room")` if absent.
+    async fn append_message(&self, msg: NewMessage) -> StoreResult<(Message, bool)>;
+    /// Appends many messages; the result for each is what [`Store::append_message`] would
+    /// return. Backends may commit the whole batch in one transaction; the default appends one
+    /// by one.
+    async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<StoreResult<(Message, bool)>> {
+        let mut out = Vec::with_capacity(msgs.len());
+        for m in msgs {
+            out.push(self.append_message(m).await);
+        }
+        out
+    }
+    /// The message at `seq` in `room`.
+    async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>>;
+    /// Up to `limit` messages with seq < `before` (all when `None`), returned in ascending seq.
+    async fn messages_before(&self, room: RoomId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>>;
+    /// Up to `limit` messages with seq > `after`, in ascending seq.
+    async fn messages_after(&self, room: RoomId, after: Seq, limit: u32) -> StoreResult<Vec<Message>>;
+    /// Replaces the body of a message and sets `edited_at`. `Missing("message")` if absent.
+    async fn edit_message(&self, room: RoomId, seq: Seq, body: &str, at: Timestamp) -> StoreResult<Message>;
+    /// Turns a message into a tombstone (empty body, no media, `deleted`). `Missing("message")`.
+    async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message>;
+    /// How many messages after `after_seq` were sent by someone other than `user` and not deleted.
+    async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64>;
+
+    // ---- media ----
+
+    /// Records uploaded media metadata.
+    async fn create_media(&self, media: NewMedia) -> StoreResult<Media>;
+    /// Media metadata by id.
+    async fn media(&self, id: MediaId) -> StoreResult<Option<Media>>;
+
+    // ---- health ----
+
+    /// Succeeds when the backend answers.
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Bytes of uploaded media, content-addressed by lowercase hex SHA-256.
+#[async_trait]
+pub trait MediaStore: Send + Sync + 'static {
+    /// Stores `bytes` under `sha256` (which the caller computed). Storing the same content twice
+    /// is a no-op. A crash must never leave partial bytes under the real key.
+    async fn put(&self, sha256: &str, bytes: Bytes) -> StoreResult<()>;
+    /// The bytes stored under `sha256`, if any.
+    async fn get(&self, sha256: &str) -> StoreResult<Option<Bytes>>;
+}

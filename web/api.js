@@ -1,0 +1,68 @@
+// REST client for /api/v1 (docs/api.md). Uses the HttpOnly session cookie; never sees the token.
+
+/** An API failure with the server's stable error code (and `field` for validation errors). */
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field || null;
+  }
+}
+
+const BASE = '/api/v1';
+
+async function request(method, path, body, contentType) {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body instanceof Blob) {
+    init.body = body;
+    init.headers['Content-Type'] = contentType || body.type || 'application/octet-stream';
+  } else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers['Content-Type'] = 'application/json';
+  }
+  let res;
+  try {
+    res = await fetch(BASE + path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+  }
+  if (res.status === 204) return null;
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  if (!res.ok) {
+    const err = data?.error || {};
+    throw new ApiError(res.status, err.code || `http_${res.status}`, err.message || res.statusText || 'Request failed', err.field);
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  me: () => request('GET', '/me'),
+  register: (username, password, display_name) => request('POST', '/auth/register', { username, password, ...(display_name ? { display_name } : {}) }),
+  login: (username, password) => request('POST', '/auth/login', { username, password }),
+  guest: (display_name) => request('POST', '/auth/guest', display_name ? { display_name } : {}),
+  upgrade: (username, password) => request('POST', '/auth/upgrade', { username, password }),
+  logout: () => request('POST', '/auth/logout'),
+
+  searchUsers: (q) => request('GET', `/users?q=${enc(q)}`),
+
+  rooms: () => request('GET', '/rooms'),
+  room: (id) => request('GET', `/rooms/${enc(id)}`),
+  createGroup: (name, members) => request('POST', '/rooms', { name, members }),
+  direct: (user_id) => request('POST', '/rooms/direct', { user_id }),
+  renameRoom: (id, name) => request('PATCH', `/rooms/${enc(id)}`, { name }),
+  addMember: (id, user_id) => request('POST', `/rooms/${enc(id)}/members`, { user_id }),
+  setRole: (id, user_id, role) => request('PATCH', `/rooms/${enc(id)}/members/${enc(user_id)}`, { role }),
+  removeMember: (id, user_id) => request('DELETE', `/rooms/${enc(id)}/members/${enc(user_id)}`),
+
+  messages: (id, { before, limit = 50 } = {}) =>
+    request('GET', `/rooms/${enc(id)}/messages?limit=${limit}${before ? `&before=${enc(before)}` : ''}`),
+  uploadMedia: (id, blob, mime) => request('POST', `/rooms/${enc(id)}/media`, blob, mime),
+  mediaUrl: (mediaId) => `${BASE}/media/${enc(mediaId)}`,
+
+  adminUsers: () => request('GET', '/admin/users'),
+  disableUser: (id) => request('POST', `/admin/users/${enc(id)}/disable`),
+};

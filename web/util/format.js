@@ -1,0 +1,96 @@
+// Formatting of times, previews and room titles. Pure functions, no DOM.
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const weekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
+const dateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+const shortDateFmt = new Intl.DateTimeFormat(undefined, { day: '2-digit', month: '2-digit', year: '2-digit' });
+
+function startOfDay(date) {
+  const d = new Date(date);
+  d.setHours(0, 0, 0, 0);
+  return d;
+}
+
+function daysAgo(date) {
+  return Math.round((startOfDay(new Date()) - startOfDay(date)) / 86400000);
+}
+
+/** "14:05" */
+export function formatTime(iso) {
+  return iso ? timeFmt.format(new Date(iso)) : '';
+}
+
+/** Chat list time: today "14:05", "Yesterday", weekday within a week, else a short date. */
+export function formatListTime(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  const ago = daysAgo(date);
+  if (ago <= 0) return timeFmt.format(date);
+  if (ago === 1) return 'Yesterday';
+  if (ago < 7) return weekdayFmt.format(date);
+  return shortDateFmt.format(date);
+}
+
+/** Key of the local calendar day of a timestamp. */
+export function dayKey(iso) {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/** Date separator label: "Today", "Yesterday", weekday, or a date. */
+export function dayLabel(iso) {
+  const date = new Date(iso);
+  const ago = daysAgo(date);
+  if (ago <= 0) return 'Today';
+  if (ago === 1) return 'Yesterday';
+  if (ago < 7) return weekdayFmt.format(date);
+  return dateFmt.format(date);
+}
+
+/** "0:07", "1:23" */
+export function formatDuration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return '0:00';
+  const s = Math.floor(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** One-line preview of a message for the chat list. */
+export function previewText(message) {
+  if (!message) return '';
+  if (message.deleted) return '🚫 This message was deleted';
+  const mime = message.media?.mime || '';
+  const body = (message.body || '').replace(/\s+/g, ' ').trim();
+  if (mime.startsWith('image/')) return body ? `📷 ${body}` : '📷 Photo';
+  if (mime.startsWith('audio/')) return '🎤 Voice message';
+  return body;
+}
+
+/** The other member of a direct room (or undefined). */
+export function otherMember(room, me) {
+  return room.members?.find((m) => m.id !== me?.id);
+}
+
+/** Displayed name of a room: its name, or the other member's display name for direct rooms. */
+export function roomTitle(room, me) {
+  if (room.kind === 'direct') {
+    const other = otherMember(room, me);
+    return other?.display_name || other?.username || 'Direct chat';
+  }
+  return room.name || 'Group';
+}
+
+/** Timestamp of last activity, for sorting. */
+export function activityOf(room) {
+  return Date.parse(room.last_message?.created_at || room.created_at || 0) || 0;
+}
+
+/** Mime without parameters: "audio/webm;codecs=opus" → "audio/webm". */
+export function mimeEssence(mime) {
+  return String(mime || '').split(';')[0].trim().toLowerCase();
+}
+
+/** A fresh idempotency key for a send. */
+export function newClientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return 'c-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,30 @@
+// "New group": a name and some members.
+
+import { h } from '../util/dom.js';
+import { field, openDialog, showApiError } from './dialog.js';
+import { userPicker } from './userpicker.js';
+
+export function openNewGroup(ctx) {
+  const { store, chat } = ctx;
+  const name = field({ label: 'Group name', name: 'name', maxlength: 80, testid: 'group-name' });
+  const picker = userPicker({ exclude: () => new Set([store.me.id]), multi: true, label: 'Add members' });
+  const general = h('p', { class: 'form-error', role: 'alert' });
+  const submit = h('button', { type: 'submit', class: 'btn primary wide', 'data-testid': 'group-create' }, 'Create group');
+  const form = h('form', { novalidate: true }, name.wrap, h('p', { class: 'field-label' }, 'Members'), picker.el, general, submit);
+  const { close } = openDialog({ title: 'New group', body: form, testid: 'new-group-dialog' });
+  name.input.focus();
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!name.input.value.trim()) { name.setError('Give the group a name'); return; }
+    submit.disabled = true;
+    try {
+      const room = await chat.createGroup(name.input.value.trim(), [...picker.chosen.keys()]);
+      close();
+      location.hash = `#/room/${room.id}`;
+    } catch (err) {
+      showApiError(err, { name }, general);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
