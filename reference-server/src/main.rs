@@ -1,0 +1,3 @@
+//! The reference chat server.
+
+fn main() {}

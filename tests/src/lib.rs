@@ -1,0 +1,1 @@
+//! End-to-end tests of the reference server (see the `tests/` folder of this crate).
