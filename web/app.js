@@ -1,0 +1,57 @@
+// Entry point: find out who we are (the session cookie is HttpOnly, so ask GET /me),
+// then show the way in or the chat.
+
+import { api } from './api.js';
+import { Chat } from './chat.js';
+import { Store } from './state.js';
+import { h } from './util/dom.js';
+import { renderEnter } from './views/enter.js';
+import { renderShell } from './views/shell.js';
+import { toast } from './views/toast.js';
+
+const root = document.getElementById('root');
+
+async function boot() {
+  let me = null;
+  try {
+    me = await api.me();
+  } catch (err) {
+    if (err.status !== 401) {
+      showFatal(err.message);
+      return;
+    }
+  }
+  if (me) start(me);
+  else renderEnter(root, start);
+}
+
+function start(user) {
+  const store = new Store();
+  store.setMe(user);
+  const chat = new Chat(store);
+  const ctx = {
+    store,
+    chat,
+    async logout() {
+      try { await api.logout(); } catch { /* the session is dropped either way */ }
+      chat.stop();
+      location.hash = '';
+      location.reload();
+    },
+  };
+  chat.onSessionEnded = () => {
+    chat.stop();
+    toast('Your session has ended.');
+    renderEnter(root, start);
+  };
+  renderShell(root, ctx);
+  chat.start().catch((err) => toast(err.message));
+}
+
+function showFatal(message) {
+  root.replaceChildren(h('div', { class: 'boot' },
+    h('p', {}, message),
+    h('button', { type: 'button', class: 'btn primary', onclick: () => location.reload() }, 'Try again')));
+}
+
+boot();
