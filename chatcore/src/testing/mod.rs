@@ -1,0 +1,59 @@
+//! Test support for backend crates: the storage conformance suite.
+//!
+//! Every [`Store`](crate::Store) implementation runs the same suite with one macro call:
+//!
+//! ```text
+//! async fn make_store() -> (std::sync::Arc<dyn chatcore::Store>, ()) {
+//!     (std::sync::Arc::new(chatcore::MemoryStore::new()), ())
+//! }
+//! chatcore::store_conformance_tests!(make_store);
+//! ```
+//!
+//! `make_store` (a function in the calling module) returns a fresh, empty store plus a guard that lives as long as the test (drop
+//! it to delete a test database). The macro expands to one `#[tokio::test]` per case, so the
+//! calling crate needs `tokio` with the `macros` and `rt-multi-thread` features.
+
+pub mod conformance;
+
+/// Expands to one test per conformance case, each on a fresh store from `$make`.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:ident) => {
+        $crate::store_conformance_tests!(@cases $make;
+            users_round_trip,
+            usernames_are_unique,
+            external_ids_are_unique,
+            user_search_and_listing,
+            password_and_admin_flags,
+            guest_upgrade,
+            guest_expiry,
+            sessions,
+            rooms_and_members,
+            direct_rooms_are_unique,
+            read_markers,
+            append_assigns_gapless_seqs,
+            append_is_idempotent_per_sender,
+            concurrent_appends_are_gapless,
+            concurrent_retries_store_once,
+            batch_append,
+            history_pages,
+            edit_and_delete,
+            unread_counts,
+            media_metadata,
+            text_round_trips_exactly,
+            missing_rows,
+        );
+    };
+    (@cases $make:ident; $($case:ident),* $(,)?) => {
+        mod store_conformance {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let (store, guard) = super::$make().await;
+                    $crate::testing::conformance::$case(store).await;
+                    drop(guard);
+                }
+            )*
+        }
+    };
+}
