@@ -196,6 +196,8 @@ export class Chat {
   queueSend(roomId, { body, reply_to, media }) {
     const { store } = this;
     const client_id = newClientId();
+    // Receivers stop showing "typing…" when our message arrives; the next keystroke must say it again.
+    this.lastTypingSent.delete(roomId);
     store.addPending({
       client_id, room_id: roomId, body, reply_to, media, pending: true,
       sender: { id: store.me.id, display_name: store.me.display_name },

@@ -74,7 +74,8 @@ export function icon(name) {
 
 /** A round icon button with an accessible label. */
 export function iconButton(name, label, onclick, extra = {}) {
-  return h('button', { type: 'button', class: `icon-btn ${extra.class || ''}`.trim(), 'aria-label': label, title: label, onclick, ...extra, }, icon(name));
+  const { class: cls = '', ...rest } = extra;
+  return h('button', { type: 'button', class: `icon-btn ${cls}`.trim(), 'aria-label': label, title: label, onclick, ...rest }, icon(name));
 }
 
 /** Hash of a string to a hue 0–359, stable across sessions. */

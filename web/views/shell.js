@@ -65,6 +65,7 @@ export function renderShell(root, ctx) {
     banner.hidden = status !== 'reconnecting';
     banner.textContent = status === 'reconnecting' ? 'Reconnecting…' : '';
     document.body.classList.toggle('offline', status === 'reconnecting');
+    document.body.dataset.connection = status;   // for tests and styling
   });
   const updateTitle = () => {
     const n = store.unreadTotal();

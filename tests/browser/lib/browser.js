@@ -1,0 +1,66 @@
+// Launches Debian's Chromium through playwright-core and opens pages that record every console
+// error, uncaught exception, CSP violation and dialog, so each test can assert there were none.
+
+import { chromium } from 'playwright-core';
+
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+];
+
+export function launch() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: ARGS, headless: true });
+}
+
+// Console errors the browser prints for expected, handled situations.
+const ALWAYS_ALLOWED = [
+  // GET /api/v1/me answers 401 before logging in: that is how the client learns it has no session.
+  { text: /status of 401/, url: /\/api\/v1\/me$/ },
+];
+
+/**
+ * A fresh context (own cookies) and page, with problem recording.
+ * @param {object} opts { viewport, allow: [{ text: RegExp, url?: RegExp }], isMobile }
+ */
+export async function openPage(browser, server, opts = {}) {
+  const context = await browser.newContext({
+    viewport: opts.viewport || { width: 1280, height: 800 },
+    isMobile: !!opts.isMobile,
+    hasTouch: !!opts.isMobile,
+    deviceScaleFactor: opts.deviceScaleFactor || 1,
+    permissions: ['microphone'],
+  });
+  const page = await context.newPage();
+  const problems = [];
+  const allow = [...ALWAYS_ALLOWED, ...(opts.allow || [])];
+  page.allowConsole = (rule) => allow.push(rule);
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    const url = msg.location()?.url || '';
+    if (allow.some((rule) => rule.text.test(text) && (!rule.url || rule.url.test(url)))) return;
+    problems.push(`console error: ${text} (${url})`);
+  });
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.on('dialog', async (dialog) => {
+    problems.push(`dialog (${dialog.type()}): ${dialog.message()}`);
+    await dialog.dismiss().catch(() => {});
+  });
+  page.problems = problems;
+  page.server = server;
+  return page;
+}
+
+/** Asserts that a page saw no console error, uncaught exception, dialog or CSP violation. */
+export async function assertClean(page, assert) {
+  let csp = [];
+  try { csp = await page.evaluate(() => window.__cspViolations || []); } catch { /* page closed */ }
+  assert.deepEqual([...page.problems, ...csp.map((c) => `CSP violation: ${c}`)], [], 'page reported problems');
+}
