@@ -97,7 +97,7 @@ export function renderChatList(ctx) {
         avatar(u.display_name),
         h('span', { class: 'chat-item-main' },
           h('span', { class: 'chat-item-top' }, h('span', { class: 'chat-item-name' }, u.display_name)),
-          h('span', { class: 'chat-item-bottom' }, h('span', { class: 'chat-item-preview' }, `@${u.username}${u.guest ? ' · guest' : ''}`)))))));
+          h('span', { class: 'chat-item-bottom' }, h('span', { class: 'chat-item-preview' }, handle(u))))))));
       peopleSection.hidden = others.length === 0;
     } catch (err) {
       if (mine === searchSeq) toast(err.message);
@@ -132,6 +132,10 @@ export function renderChatList(ctx) {
   renderMe();
   render();
   return el;
+}
+
+function handle(u) {
+  return u.guest ? 'guest' : `@${u.username}`;
 }
 
 function renderNotifyHint() {

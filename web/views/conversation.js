@@ -59,7 +59,7 @@ export function renderConversation(ctx, roomId) {
       subtitleEl.textContent = room.kind === 'direct' ? 'typing…' : `${typing.join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…`;
     } else if (room.kind === 'direct') {
       const other = otherMember(room, store.me);
-      subtitleEl.textContent = other && store.presence.get(other.id) ? 'online' : (other ? `@${other.username}` : '');
+      subtitleEl.textContent = other && store.presence.get(other.id) ? 'online' : (other?.guest ? 'guest' : (other?.username ? `@${other.username}` : ''));
     } else {
       const names = room.members.map((m) => (m.id === store.me.id ? 'You' : m.display_name));
       subtitleEl.textContent = names.join(', ');

@@ -25,7 +25,7 @@ export function userPicker({ exclude = () => new Set(), onPick, multi = false, l
         type: 'button', class: `picker-item${picked ? ' picked' : ''}`, 'aria-pressed': multi ? String(picked) : null,
         'data-testid': 'picker-item', 'data-user-id': u.id,
         onclick: () => pick(u),
-      }, avatar(u.display_name, 'small'), h('span', { class: 'picker-name' }, u.display_name), h('span', { class: 'muted' }, `@${u.username}`)));
+      }, avatar(u.display_name, 'small'), h('span', { class: 'picker-name' }, u.display_name), h('span', { class: 'muted' }, u.username ? `@${u.username}` : 'guest')));
     }));
   }
 

@@ -153,7 +153,7 @@ async function api(req, res, path, url) {
   }
   if (route === 'POST /auth/guest') {
     const display_name = body.display_name ? oneLine('display_name', body.display_name, 40) : `Guest ${Math.floor(Math.random() * 9000 + 1000)}`;
-    const user = { id: nextId(), username: `guest-${randomBytes(4).toString('hex')}`, display_name, guest: true, admin: false, password: null, disabled: false, created_at: now() };
+    const user = { id: nextId(), username: null, display_name, guest: true, admin: false, password: null, disabled: false, created_at: now() };
     db.users.push(user);
     return login(res, user, 201);
   }
@@ -173,7 +173,7 @@ async function api(req, res, path, url) {
   if (route === 'GET /me') return send(res, 200, selfUser(me));
   if (route === 'GET /users') {
     const q = (url.searchParams.get('q') || '').toLowerCase();
-    const users = db.users.filter((u) => !u.disabled && q && (u.username.startsWith(q) || u.display_name.toLowerCase().startsWith(q))).slice(0, 20).map(publicUser);
+    const users = db.users.filter((u) => !u.disabled && q && ((u.username || '').startsWith(q) || u.display_name.toLowerCase().startsWith(q))).slice(0, 20).map(publicUser);
     return send(res, 200, { users });
   }
   if (route === 'GET /rooms') {

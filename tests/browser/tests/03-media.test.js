@@ -1,0 +1,103 @@
+// An image shows as a thumbnail on both sides and opens full size; a voice message recorded from
+// Chromium's fake microphone plays on the other side with a finite duration.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertClean, launch, openPage } from '../lib/browser.js';
+import { startServer } from '../lib/server.js';
+import { openChat, register, sendText, startDirect } from '../lib/ui.js';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A real PNG drawn by the browser's canvas. */
+async function makePng(page) {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    const g = canvas.getContext('2d');
+    const grad = g.createLinearGradient(0, 0, 320, 240);
+    grad.addColorStop(0, '#00a884');
+    grad.addColorStop(1, '#53bdeb');
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 320, 240);
+    g.fillStyle = '#fff';
+    g.beginPath();
+    g.arc(160, 120, 60, 0, Math.PI * 2);
+    g.fill();
+    return canvas.toDataURL('image/png');
+  });
+  return Buffer.from(dataUrl.split(',')[1], 'base64');
+}
+
+const imageLoaded = (locator) => locator.evaluate((img) => new Promise((resolve) => {
+  const check = () => (img.complete && img.naturalWidth > 0 ? resolve(img.naturalWidth) : null);
+  if (check() === null) { img.addEventListener('load', check); img.addEventListener('error', () => resolve(0)); }
+}));
+
+test('image thumbnails, full-size viewer and a voice message that plays', async () => {
+  const ann = await openPage(browser, server);
+  const ben = await openPage(browser, server);
+  await register(ann, 'ann', 'Ann Photo');
+  await register(ben, 'ben', 'Ben Listener');
+  await startDirect(ann, 'ben');
+  await sendText(ann, 'Sending you a picture');
+  await openChat(ben, 'Ann Photo');
+
+  // Attach: a preview is shown before sending.
+  await ann.getByTestId('file-input').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: await makePng(ann) });
+  await ann.getByTestId('attach-preview').waitFor();
+  assert.ok(await imageLoaded(ann.getByTestId('attach-image')) > 0, 'preview image loads');
+  await ann.getByTestId('composer-input').fill('Sunset 🌅');
+  await ann.getByTestId('send-button').click();
+
+  for (const page of [ann, ben]) {
+    const thumb = page.getByTestId('message-image').last();
+    await thumb.waitFor();
+    assert.equal(await imageLoaded(thumb), 320, 'thumbnail loads from the server');
+  }
+  await ann.getByTestId('attach-preview').waitFor({ state: 'hidden' });
+  // The chat list preview names the media kind.
+  await ann.getByTestId('chat-item-preview').filter({ hasText: '📷' }).waitFor();
+
+  // The viewer opens the full-size image and closes with Escape.
+  await ben.getByTestId('open-image').last().click();
+  const viewer = ben.getByTestId('viewer');
+  await viewer.waitFor();
+  assert.equal(await imageLoaded(viewer.getByTestId('viewer-image')), 320);
+  await ben.keyboard.press('Escape');
+  await viewer.waitFor({ state: 'detached' });
+
+  // Voice: record from the fake microphone for about two seconds, then send.
+  await ann.getByTestId('mic-button').click();
+  await ann.getByTestId('recording').waitFor();
+  await ann.getByTestId('recording-time').filter({ hasText: /^0:0[2-9]$/ }).waitFor();
+  await ann.getByTestId('voice-send').click();
+  await ann.getByTestId('recording').waitFor({ state: 'hidden' });
+
+  const voice = ben.getByTestId('voice').last();
+  await voice.waitFor();
+  // WebM from MediaRecorder has no duration in its header; the client makes it finite.
+  const handle = await voice.getByTestId('voice-audio').elementHandle();
+  await ben.waitForFunction((audio) => Number.isFinite(audio.duration) && audio.duration > 0, handle, { timeout: 15000 });
+  const duration = await handle.evaluate((audio) => audio.duration);
+  assert.ok(duration > 0.5 && duration < 30, `duration ${duration}`);
+  await ben.getByTestId('chat-item-preview').filter({ hasText: '🎤 Voice message' }).waitFor();
+
+  // Play: the control switches to pause and time advances.
+  await voice.getByTestId('voice-play').click();
+  await ben.waitForFunction((audio) => audio.currentTime > 0.2, handle, { timeout: 15000 });
+  await voice.locator('[aria-label="Pause voice message"]').waitFor();
+
+  await assertClean(ann, assert);
+  await assertClean(ben, assert);
+});
