@@ -1,3 +1,86 @@
-//! The reference chat server.
+//! The reference chat server binary: `cargo run --release -p reference-server -- --help`.
 
-fn main() {}
+use anyhow::Context;
+use clap::Parser;
+use reference_server::config::{AdminCommand, Cli, Command, Config};
+use reference_server::{App, storage};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_new(&cli.config.log).context("invalid --log / RUST_LOG filter")?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.config).await,
+        Command::Migrate => {
+            storage::open(&cli.config).await?;
+            println!("database is up to date: {}", redact(&cli.config.database_url()));
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Promote { username }) => {
+            let user = storage::open_chat(&cli.config).await?.promote_server_admin(&username).await?;
+            println!("{} is now a server admin", user.username.as_deref().unwrap_or(&username));
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Disable { username }) => {
+            let user = storage::open_chat(&cli.config).await?.disable_username(&username).await?;
+            println!("{} is disabled", user.username.as_deref().unwrap_or(&username));
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let chat = storage::open_chat(config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(database = %redact(&config.database_url()), data_dir = %config.data_dir.display(), "storage open");
+    // Browser tests parse this exact line to find the port.
+    println!("listening on http://{addr}");
+    reference_server::run(listener, App::from_config(chat, config), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// The database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,145 @@
+//! The shared state every request sees: the chat, the HTTP settings and the rate limiters.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chatcore::{Actor, Chat};
+use hyper::header::HeaderMap;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::http::cookies::{self, Credential};
+use crate::http::origin::Origins;
+use crate::http::ApiError;
+use crate::ratelimit::Limiter;
+
+/// The server's shared state. Cloning is shallow (an `Arc`).
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    chat: Chat,
+    settings: Settings,
+    limits: Limits,
+    sockets: TaskTracker,
+}
+
+/// HTTP-level settings derived from the [`Config`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest accepted upload body.
+    pub max_upload: usize,
+    /// Mark the session cookie `Secure` (the public URL is https).
+    pub secure_cookie: bool,
+    /// Origins allowed to use cookie sessions.
+    pub origins: Origins,
+    /// Serve the web client from this folder instead of the embedded copy.
+    pub web_dir: Option<PathBuf>,
+    /// Take client IPs from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+    /// How often inactive guests are expired.
+    pub guest_expiry_interval: Duration,
+    /// How long shutdown waits for requests and sockets to finish.
+    pub shutdown_grace: Duration,
+}
+
+/// The per-IP rate limiters.
+#[derive(Debug)]
+pub struct Limits {
+    /// Successful registrations per IP per hour.
+    pub register: Limiter,
+    /// Guest sessions per IP per hour.
+    pub guest: Limiter,
+    /// Failed logins per IP per 15 minutes.
+    pub login_failures: Limiter,
+}
+
+/// A request's authenticated user and how they proved it.
+pub struct Authed {
+    /// The acting user.
+    pub actor: Actor,
+    /// The credential presented (logout needs the token).
+    pub credential: Credential,
+}
+
+impl Settings {
+    /// The HTTP settings `config` asks for.
+    pub fn from_config(config: &Config) -> Self {
+        let public = config.public_url.as_deref();
+        let urls = public.into_iter().chain(config.allowed_origins.iter().map(String::as_str));
+        Settings {
+            max_upload: config.max_upload,
+            secure_cookie: public.is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://")),
+            origins: Origins::new(urls),
+            web_dir: config.web_dir.clone(),
+            trust_forwarded_for: config.trust_forwarded_for,
+            guest_expiry_interval: Duration::from_secs(config.guest_expiry_interval.max(1)),
+            shutdown_grace: Duration::from_secs(config.shutdown_grace),
+        }
+    }
+}
+
+impl Limits {
+    /// The limits `config` asks for.
+    pub fn from_config(config: &Config) -> Self {
+        const HOUR: Duration = Duration::from_secs(3600);
+        Limits {
+            register: Limiter::new(config.registrations_per_hour, HOUR),
+            guest: Limiter::new(config.guests_per_hour, HOUR),
+            login_failures: Limiter::new(config.login_failures_per_ip, Duration::from_secs(15 * 60)),
+        }
+    }
+}
+
+impl App {
+    /// The app around an existing chat.
+    pub fn new(chat: Chat, settings: Settings, limits: Limits) -> Self {
+        App { inner: Arc::new(Inner { chat, settings, limits, sockets: TaskTracker::new() }) }
+    }
+
+    /// The app for `config` around an existing chat.
+    pub fn from_config(chat: Chat, config: &Config) -> Self {
+        Self::new(chat, Settings::from_config(config), Limits::from_config(config))
+    }
+
+    /// The chat façade.
+    pub fn chat(&self) -> &Chat {
+        &self.inner.chat
+    }
+
+    /// HTTP settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// Rate limiters.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Live WebSocket tasks, so shutdown can wait for them to close.
+    pub fn sockets(&self) -> &TaskTracker {
+        &self.inner.sockets
+    }
+
+    /// The user behind the request's bearer header or session cookie, or 401.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Authed, ApiError> {
+        let credential = cookies::credential(headers).ok_or_else(ApiError::unauthenticated)?;
+        let actor = self.chat().authenticate(credential.token()).await?;
+        Ok(Authed { actor, credential })
+    }
+
+    /// Refuses browser requests from foreign pages; see [`Origins::check`].
+    pub fn check_origin(&self, headers: &HeaderMap, local: SocketAddr, cookie_auth: bool) -> Result<(), ApiError> {
+        self.settings().origins.check(headers, local, cookie_auth)
+    }
+
+    /// How long a browser keeps the session cookie: the chat's absolute session lifetime.
+    pub fn cookie_max_age(&self) -> Duration {
+        self.chat().config().session_lifetime
+    }
+}

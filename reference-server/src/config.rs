@@ -1,0 +1,137 @@
+//! Command line and environment: every knob of the server, with `--help` listing them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// `reference-server [OPTIONS] [COMMAND]`: one binary for the REST API, the WebSocket and the
+/// web client. Every option can also be set with the environment variable shown in `--help`.
+#[derive(Debug, Parser)]
+#[command(name = "reference-server", version, about, long_about = None)]
+pub struct Cli {
+    /// Server settings (shared by every subcommand).
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Runs the server (the default).
+    Serve,
+    /// Creates or upgrades the database schema, then exits.
+    Migrate,
+    /// Operator commands on user accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `admin …` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Grants the server admin role (user management in the web client) to an account.
+    Promote {
+        /// The account's username.
+        username: String,
+    },
+    /// Disables an account: its sessions end and it can no longer log in.
+    Disable {
+        /// The account's username.
+        username: String,
+    },
+}
+
+/// Server settings. Defaults give a working server on a fresh machine with no flags.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the real one is printed).
+    #[arg(long, env = "CHAT_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// Directory for everything the server keeps: `chat.db` (SQLite) and `media/`.
+    #[arg(long, env = "CHAT_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://PATH`, `mysql://USER:PASS@HOST/DB`, or `memory:` (nothing kept).
+    /// Default: `sqlite://<data-dir>/chat.db`.
+    #[arg(long, env = "CHAT_DATABASE", global = true)]
+    pub database: Option<String>,
+
+    /// The URL users reach the server at, e.g. `https://chat.example.com` behind a TLS proxy.
+    /// Its origin is allowed, and `https` makes the session cookie `Secure`.
+    #[arg(long, env = "CHAT_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Another origin allowed to use cookie sessions and the WebSocket (repeatable, or
+    /// comma-separated in the environment variable).
+    #[arg(long = "allowed-origin", env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest accepted upload in bytes.
+    #[arg(long, env = "CHAT_MAX_UPLOAD", default_value_t = 10 * 1024 * 1024, global = true)]
+    pub max_upload: usize,
+
+    /// Serve the web client from this folder instead of the copy built into the binary
+    /// (for working on the client without rebuilding).
+    #[arg(long, env = "CHAT_WEB_DIR", global = true)]
+    pub web_dir: Option<PathBuf>,
+
+    /// Log filter in `tracing` EnvFilter syntax, e.g. `info` or `reference_server=debug,info`.
+    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Let guests create groups.
+    #[arg(long, env = "CHAT_GUESTS_CAN_CREATE_GROUPS", global = true)]
+    pub guests_can_create_groups: bool,
+
+    /// Accounts one IP address may register per hour.
+    #[arg(long, env = "CHAT_REGISTRATIONS_PER_HOUR", default_value_t = 10, global = true)]
+    pub registrations_per_hour: u32,
+
+    /// Guest sessions one IP address may start per hour.
+    #[arg(long, env = "CHAT_GUESTS_PER_HOUR", default_value_t = 10, global = true)]
+    pub guests_per_hour: u32,
+
+    /// Failed logins from one IP address within 15 minutes before further logins get 429.
+    #[arg(long, env = "CHAT_LOGIN_FAILURES_PER_IP", default_value_t = 20, global = true)]
+    pub login_failures_per_ip: u32,
+
+    /// Take the client IP (for rate limits and logs) from the last `X-Forwarded-For` entry.
+    /// Only set this behind a reverse proxy that sets that header.
+    #[arg(long, env = "CHAT_TRUST_FORWARDED_FOR", global = true)]
+    pub trust_forwarded_for: bool,
+
+    /// Seconds between runs of the inactive-guest expiry.
+    #[arg(long, env = "CHAT_GUEST_EXPIRY_INTERVAL", default_value_t = 3600, global = true)]
+    pub guest_expiry_interval: u64,
+
+    /// Seconds to let in-flight requests and sockets finish on shutdown.
+    #[arg(long, env = "CHAT_SHUTDOWN_GRACE", default_value_t = 10, global = true)]
+    pub shutdown_grace: u64,
+}
+
+impl Config {
+    /// The settings `--help` documents as defaults, with `data_dir` replaced (tests).
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let mut cli = Cli::parse_from(["reference-server"]);
+        cli.config.data_dir = data_dir.into();
+        cli.config
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("chat.db").display()),
+        }
+    }
+
+    /// Where uploaded media bytes are kept.
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+}

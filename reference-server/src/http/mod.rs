@@ -1,0 +1,58 @@
+//! HTTP plumbing shared by every route: bodies with limits, errors, cookies, origins, headers.
+
+pub mod body;
+pub mod cookies;
+pub mod error;
+pub mod headers;
+pub mod origin;
+pub mod query;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::StatusCode;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use serde::Serialize;
+
+pub use error::ApiError;
+
+/// The request type every handler receives.
+pub type Request = hyper::Request<hyper::body::Incoming>;
+
+/// The response body: every response is a complete buffer (media is at most `--max-upload`).
+pub type Body = Full<Bytes>;
+
+/// The response type every handler returns.
+pub type Response = hyper::Response<Body>;
+
+/// What a handler returns: a response, or an error that becomes the JSON error shape.
+pub type HandlerResult = Result<Response, ApiError>;
+
+/// A JSON response with the given status.
+pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => {
+            let mut res = hyper::Response::new(Full::new(Bytes::from(bytes)));
+            *res.status_mut() = status;
+            res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            res
+        }
+        Err(e) => ApiError::internal(format!("could not encode the response: {e}")).into_response(),
+    }
+}
+
+/// `200 OK` with a JSON body.
+pub fn ok<T: Serialize + ?Sized>(value: &T) -> Response {
+    json(StatusCode::OK, value)
+}
+
+/// `201 Created` with a JSON body.
+pub fn created<T: Serialize + ?Sized>(value: &T) -> Response {
+    json(StatusCode::CREATED, value)
+}
+
+/// `204 No Content`.
+pub fn no_content() -> Response {
+    let mut res = hyper::Response::new(Full::new(Bytes::new()));
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    res
+}

@@ -1,0 +1,35 @@
+//! # reference-server
+//!
+//! The reference chat server: the REST API of `docs/api.md`, the WebSocket of
+//! `docs/protocol.md` (through `chatcore-ws`) and the web client, in one hyper 1 binary.
+//!
+//! This crate is composition only: configuration, routes, cookies, uploads, static files and
+//! security headers. Every chat rule (who may read a room, what a message may contain) lives in
+//! `chatcore`; handlers parse, call it, and map its errors to HTTP.
+//!
+//! Run it in-process (tests do) with [`run`]:
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use reference_server::{App, Config};
+//!
+//! let config = Config::for_data_dir("/tmp/chat-data");
+//! let chat = reference_server::storage::open_chat(&config).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let shutdown = async { tokio::signal::ctrl_c().await.ok(); };
+//! reference_server::run(listener, App::from_config(chat, &config), shutdown).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod ratelimit;
+pub mod router;
+mod routes;
+pub mod server;
+pub mod storage;
+
+pub use app::App;
+pub use config::{Cli, Command, Config};
+pub use server::run;

@@ -1,0 +1,57 @@
+//! `/api/v1/rooms/{id}/messages` and `/read`: history, sending over REST, read markers.
+
+use chatcore::{MediaId, RoomId, SendMessage, Seq};
+use serde::Deserialize;
+
+use crate::app::App;
+use crate::http::{self, HandlerResult, Request, body, query};
+
+/// History page size when the client does not say.
+const DEFAULT_LIMIT: u32 = 50;
+
+#[derive(Deserialize)]
+struct NewMessage {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    media_id: Option<MediaId>,
+    #[serde(default)]
+    reply_to: Option<Seq>,
+}
+
+#[derive(Deserialize)]
+struct Read {
+    seq: Seq,
+}
+
+/// `GET /api/v1/rooms/{id}/messages?before=<seq>&limit=<n>` → 200 `{messages, has_more}`.
+pub async fn history(app: &App, req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(req.headers()).await?;
+    let before = query::number::<Seq>(req.uri().query(), "before")?;
+    let limit = query::number(req.uri().query(), "limit")?.unwrap_or(DEFAULT_LIMIT);
+    Ok(http::ok(&app.chat().history(&me.actor, room, before, limit).await?))
+}
+
+/// `POST /api/v1/rooms/{id}/messages` `{body, client_id?, media_id?, reply_to?}` → 201 message.
+pub async fn send(app: &App, req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(req.headers()).await?;
+    let body: NewMessage = body::json(req).await?;
+    let message = SendMessage {
+        room_id: room,
+        body: body.body,
+        client_id: body.client_id,
+        media_id: body.media_id,
+        reply_to: body.reply_to,
+    };
+    Ok(http::created(&app.chat().send(&me.actor, message).await?))
+}
+
+/// `POST /api/v1/rooms/{id}/read` `{seq}` → 204.
+pub async fn mark_read(app: &App, req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(req.headers()).await?;
+    let body: Read = body::json(req).await?;
+    app.chat().mark_read(&me.actor, room, body.seq).await?;
+    Ok(http::no_content())
+}

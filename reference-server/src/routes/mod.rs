@@ -1,0 +1,12 @@
+//! Route handlers, one module per route group. Each handler parses the request, calls one
+//! `chatcore` operation and shapes the response; chat rules live in `chatcore`.
+
+pub mod admin;
+pub mod auth;
+pub mod health;
+pub mod media;
+pub mod messages;
+pub mod rooms;
+pub mod users;
+pub mod web;
+pub mod ws;

@@ -1,0 +1,113 @@
+//! The accept loop: one task per connection, graceful shutdown, periodic housekeeping.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::app::App;
+use crate::router::{self, Conn};
+
+/// A client must send its request headers within this time (slowloris protection).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `app` on `listener` until `shutdown` completes, then shuts down gracefully: stops
+/// accepting, closes WebSockets with 1001 (via the hub), lets in-flight requests finish within
+/// the grace period, and returns.
+pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let connections = TaskTracker::new();
+    let stopping = CancellationToken::new();
+    let housekeeping = CancellationToken::new();
+    tokio::spawn(expire_guests(app.clone(), housekeeping.clone()));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let local = stream.local_addr().unwrap_or_else(|_| peer);
+                    let conn = Conn { peer, local };
+                    let app = app.clone();
+                    let service = service_fn(move |req| {
+                        let app = app.clone();
+                        async move { Ok::<_, Infallible>(router::handle(app, conn, req).await) }
+                    });
+                    let connection = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(HEADER_READ_TIMEOUT)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades();
+                    connections.spawn(serve_connection(connection, stopping.clone(), peer));
+                }
+                // Out of file descriptors and the like: log, back off a little, keep serving.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: closing sockets and finishing requests");
+    housekeeping.cancel();
+    stopping.cancel();
+    app.chat().hub().close_everyone();
+    connections.close();
+    app.sockets().close();
+    let grace = app.settings().shutdown_grace;
+    let finished = async {
+        connections.wait().await;
+        app.sockets().wait().await;
+    };
+    if tokio::time::timeout(grace, finished).await.is_err() {
+        tracing::warn!(?grace, "grace period over; dropping the remaining connections");
+    }
+    Ok(())
+}
+
+/// Drives one HTTP connection; when `stopping` fires, lets its current request finish and
+/// closes it (keep-alive connections do not wait for another request).
+async fn serve_connection<I, S>(
+    connection: http1::UpgradeableConnection<I, S>,
+    stopping: CancellationToken,
+    peer: std::net::SocketAddr,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::ResBody: 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = &mut connection => result,
+        () = stopping.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// Periodically disables guests inactive for longer than the chat's guest TTL.
+async fn expire_guests(app: App, stop: CancellationToken) {
+    let mut every = tokio::time::interval(app.settings().guest_expiry_interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => match app.chat().expire_inactive_guests().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "expired inactive guests"),
+                Err(e) => tracing::warn!(error = %e, "guest expiry failed"),
+            },
+            () = stop.cancelled() => return,
+        }
+    }
+}
