@@ -112,6 +112,20 @@ impl Subscription {
     pub fn close_reason(&self) -> Option<CloseReason> {
         self.sub.closed.get().copied()
     }
+
+    /// Waits until the subscription is closed, without taking any queued event. A transport
+    /// races this against a blocked socket write, so a connection that stopped reading still
+    /// learns at once that it lagged. Cancel-safe.
+    pub async fn closed(&self) -> CloseReason {
+        loop {
+            if let Some(reason) = self.sub.closed.get() {
+                return *reason;
+            }
+            // `close` uses `notify_one`, which stores a permit when nobody waits, so a close
+            // between the check above and this wait is not missed.
+            self.sub.wake.notified().await;
+        }
+    }
 }
 
 impl Drop for Subscription {
@@ -295,6 +309,11 @@ impl Hub {
     /// Whether `user` has at least one live connection.
     pub fn is_online(&self, user: UserId) -> bool {
         self.read().users.contains_key(&user)
+    }
+
+    /// How many live connections `user` has (for per-user connection limits).
+    pub fn connections_of(&self, user: UserId) -> usize {
+        self.read().users.get(&user).map_or(0, Vec::len)
     }
 
     /// How many live connections the hub holds.

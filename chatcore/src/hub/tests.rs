@@ -118,3 +118,18 @@ async fn presence_on_first_connect_and_last_disconnect() {
     assert!(!hub.is_online(UserId(2)));
     assert_eq!(hub.connection_count(), 1);
 }
+
+#[tokio::test]
+async fn closed_resolves_without_taking_events_and_connections_are_counted() {
+    let hub = Hub::new(2);
+    let mut sub = subscribed(&hub, 1, &[ROOM]);
+    let _other = subscribed(&hub, 1, &[]);
+    assert_eq!(hub.connections_of(UserId(1)), 2);
+    assert_eq!(hub.connections_of(UserId(2)), 0);
+    skip_presence(&mut sub);
+    hub.publish(ROOM, read_event(1));
+    let waiter = sub.closed();
+    hub.close_user(UserId(1));
+    assert_eq!(waiter.await, CloseReason::SessionEnded);
+    assert_eq!(sub.recv().await.unwrap_err(), CloseReason::SessionEnded);
+}

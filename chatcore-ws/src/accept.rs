@@ -1,0 +1,206 @@
+//! Accepting WebSocket connections straight from a socket (no HTTP server): tests, and
+//! embedding without a web framework.
+//!
+//! The request head is read first so the session can be checked asynchronously with
+//! [`Chat::authenticate`]; the tungstenite handshake then replays those bytes and its
+//! header callback refuses an unauthenticated request with HTTP 401 before the upgrade
+//! completes. A hyper server does the same with its own request instead (see the crate docs).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use chatcore::{Actor, Chat, SessionToken};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+
+use crate::limits::{WsConfig, websocket_config};
+
+/// Largest request head accepted before the upgrade.
+const MAX_HEAD: usize = 8 * 1024;
+
+/// Why a raw WebSocket accept failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcceptError {
+    /// No valid session in the request (or a cookie from a disallowed origin); the peer got
+    /// HTTP 401 or 403.
+    #[error("refused: {0}")]
+    Refused(&'static str),
+    /// The socket failed or the request was not a valid WebSocket upgrade.
+    #[error("handshake failed")]
+    Handshake(#[source] tokio_tungstenite::tungstenite::Error),
+    /// Reading the request failed.
+    #[error("reading the request failed")]
+    Io(#[source] io::Error),
+}
+
+/// A stream that first yields bytes already read from `inner` (the request head), then `inner`.
+#[derive(Debug)]
+pub struct Rewind<S> {
+    prefix: Bytes,
+    inner: S,
+}
+
+impl<S> Rewind<S> {
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Rewind<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.prefix.has_remaining() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix[..n]);
+            self.prefix.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Rewind<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Accepts a WebSocket upgrade on a raw socket, authenticating the request first.
+///
+/// The session token comes from `Authorization: Bearer <token>` or, failing that, the
+/// `config.session_cookie` cookie; a cookie is only honoured when the request's `Origin` (if
+/// any) is in `config.allowed_origins`, so a foreign web page cannot ride a user's cookie.
+/// A request without a valid session is answered with HTTP 401 (403 for a bad origin) and
+/// never upgraded. On success the stream carries the limits of [`websocket_config`]; pass it
+/// and the actor to [`serve_connection`](crate::serve_connection).
+pub async fn accept<S>(
+    mut io: S,
+    chat: &Chat,
+    config: &WsConfig,
+) -> Result<(WebSocketStream<Rewind<S>>, Actor), AcceptError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let head = read_head(&mut io).await.map_err(AcceptError::Io)?;
+    let verdict = authenticate(&head, chat, config).await;
+    let refusal = verdict.as_ref().err().copied();
+    let callback = move |_: &Request, response: Response| -> Result<Response, ErrorResponse> {
+        match refusal {
+            None => Ok(response),
+            Some((status, why)) => {
+                let mut refused = ErrorResponse::new(Some(why.to_owned()));
+                *refused.status_mut() = status;
+                Err(refused)
+            }
+        }
+    };
+    let io = Rewind {
+        prefix: head.freeze(),
+        inner: io,
+    };
+    let ws = tokio_tungstenite::accept_hdr_async_with_config(
+        io,
+        callback,
+        Some(websocket_config(config)),
+    )
+    .await
+    .map_err(|err| match refusal {
+        Some((_, why)) => AcceptError::Refused(why),
+        None => AcceptError::Handshake(err),
+    })?;
+    match verdict {
+        Ok(actor) => Ok((ws, actor)),
+        Err((_, why)) => Err(AcceptError::Refused(why)),
+    }
+}
+
+/// Reads until the end of the HTTP request head (or `MAX_HEAD` bytes).
+async fn read_head<S: AsyncRead + Unpin>(io: &mut S) -> io::Result<BytesMut> {
+    let mut buf = BytesMut::with_capacity(1024);
+    loop {
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() >= MAX_HEAD {
+            return Ok(buf);
+        }
+        if io.read_buf(&mut buf).await? == 0 {
+            return Ok(buf);
+        }
+    }
+}
+
+/// The value of the first header `name` (case-insensitive) in a raw request head.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+    })
+}
+
+fn cookie<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    header(head, "cookie")?.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name).then(|| value.trim())
+    })
+}
+
+async fn authenticate(
+    head: &[u8],
+    chat: &Chat,
+    config: &WsConfig,
+) -> Result<Actor, (StatusCode, &'static str)> {
+    let head = std::str::from_utf8(head).map_err(|_| (StatusCode::BAD_REQUEST, "bad request"))?;
+    let bearer = header(head, "authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let token = match bearer {
+        Some(token) => token,
+        None => {
+            let token = cookie(head, &config.session_cookie)
+                .ok_or((StatusCode::UNAUTHORIZED, "not logged in"))?;
+            if let Some(origin) = header(head, "origin") {
+                if !config.allowed_origins.iter().any(|o| o == origin) {
+                    return Err((StatusCode::FORBIDDEN, "origin not allowed"));
+                }
+            }
+            token
+        }
+    };
+    chat.authenticate(&SessionToken::from_presented(token))
+        .await
+        .map_err(|_| (StatusCode::UNAUTHORIZED, "not logged in"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "GET /ws HTTP/1.1\r\nHost: x\r\nAUTHORIZATION: Bearer abc \r\nCookie: a=1; chat_session=tok; b=2\r\n\r\n";
+
+    #[test]
+    fn headers_and_cookies_are_found_case_insensitively() {
+        assert_eq!(header(HEAD, "authorization"), Some("Bearer abc"));
+        assert_eq!(cookie(HEAD, "chat_session"), Some("tok"));
+        assert_eq!(cookie(HEAD, "missing"), None);
+        assert_eq!(header(HEAD, "origin"), None);
+    }
+}

@@ -1,0 +1,1 @@
+pub struct Client; pub struct ClientError; pub struct Connect;

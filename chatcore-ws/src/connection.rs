@@ -1,0 +1,295 @@
+//! The connection driver: one task per socket reads client frames and hub events, calls
+//! [`Chat`], and hands encoded frames to a writer task (see [`writer`]).
+//!
+//! Split: this task owns the read half, the hub [`Subscription`] and the per-room cursors; the
+//! writer task owns the write half and nothing else. No chat rule lives here: every request is
+//! a `Chat` call with the connection's [`Actor`], which checks membership at that moment.
+
+mod delivery;
+mod requests;
+mod writer;
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chatcore::{Actor, Chat, CloseReason, Subscription};
+use futures::StreamExt;
+use futures::stream::SplitStream;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::{Instant, MissedTickBehavior, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::{
+    Error as WsError, Message as WsMessage, Utf8Bytes, error::CapacityError,
+};
+
+use crate::close;
+use crate::frames::{HelloUser, Outgoing, RoomSeq};
+use crate::limits::{TokenBucket, WsConfig};
+use crate::resume::Cursors;
+use writer::Outbox;
+
+/// How long a closing connection waits for the peer's close reply before dropping the socket.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// How a connection ended, for logs and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Closed {
+    /// The close code the server sent, or `None` when the peer closed or vanished first.
+    pub code: Option<u16>,
+    /// Why, in words.
+    pub reason: &'static str,
+}
+
+/// Why the connection loop stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Send this close frame, then drop the socket.
+    Close(u16, &'static str),
+    /// The peer closed or the socket failed: nothing more to send.
+    Gone,
+}
+
+impl Stop {
+    pub(crate) fn hub(reason: CloseReason) -> Self {
+        let (code, text) = close::for_hub(reason);
+        Stop::Close(code, text)
+    }
+}
+
+/// Serves one authenticated WebSocket connection until it closes, then returns why.
+///
+/// Sends `hello`, then answers client frames and delivers the user's room events with the
+/// guarantees of `docs/protocol.md`: acks after commit, per-room seq order with no gap and no
+/// duplicate, resume with `sync`, bounded memory (a slow reader is closed with 4000), limits
+/// from `config`, and close 4001 within moments of the session being revoked.
+///
+/// `stream` should have been created with [`websocket_config`](crate::websocket_config) of the
+/// same `config`. `actor` must come from `Chat` (e.g. [`Chat::authenticate`] of the request's
+/// token). When `shutdown` completes, the connection closes with 1001.
+pub async fn serve_connection<S>(
+    stream: WebSocketStream<S>,
+    chat: Chat,
+    actor: Actor,
+    config: WsConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Closed
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sink, mut stream) = stream.split();
+    let (out, closer, writer) = writer::spawn(sink, config.outbound_queue, config.write_timeout);
+    let stop = match chat.connect(&actor).await {
+        Ok((sub, rooms)) => {
+            let mut conn = Conn::new(chat, actor, config.clone(), sub, out, &rooms);
+            match conn.start(&rooms).await {
+                Ok(()) => conn.run(&mut stream, shutdown).await,
+                Err(stop) => stop,
+            }
+            // `conn` (and its subscription) drops here: the user's presence updates at once.
+        }
+        Err(err) => {
+            tracing::warn!(%err, "could not register the connection");
+            Stop::Close(close::INTERNAL, "storage unavailable")
+        }
+    };
+    finish(stop, closer, writer, stream, &config).await
+}
+
+/// Sends the close frame (if any), waits for the writer, and lets the peer answer the close.
+async fn finish<S>(
+    stop: Stop,
+    closer: writer::Closer,
+    writer: tokio::task::JoinHandle<()>,
+    mut stream: SplitStream<WebSocketStream<S>>,
+    config: &WsConfig,
+) -> Closed
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let closed = match stop {
+        Stop::Close(code, reason) => {
+            closer.close(code, reason);
+            Closed {
+                code: Some(code),
+                reason,
+            }
+        }
+        Stop::Gone => {
+            drop(closer);
+            Closed {
+                code: None,
+                reason: "peer closed",
+            }
+        }
+    };
+    if timeout(config.write_timeout + CLOSE_GRACE, writer)
+        .await
+        .is_err()
+    {
+        tracing::debug!("writer did not finish in time");
+    }
+    if closed.code.is_some() {
+        // Read (and discard) until the peer answers the close, so the socket closes cleanly
+        // instead of with a reset that could swallow the close frame.
+        let drain = async { while let Some(Ok(_)) = stream.next().await {} };
+        if timeout(CLOSE_GRACE, drain).await.is_err() {
+            tracing::debug!("peer did not answer the close in time");
+        }
+    }
+    closed
+}
+
+/// The state of one connection, owned by its task.
+pub(crate) struct Conn {
+    chat: Chat,
+    actor: Actor,
+    config: WsConfig,
+    sub: Subscription,
+    out: Outbox,
+    cursors: Cursors,
+    frames: TokenBucket,
+    strikes: TokenBucket,
+    bad_frames: u32,
+    last_seen: Instant,
+}
+
+impl Conn {
+    fn new(
+        chat: Chat,
+        actor: Actor,
+        config: WsConfig,
+        sub: Subscription,
+        out: Outbox,
+        rooms: &[(chatcore::RoomId, chatcore::Seq)],
+    ) -> Self {
+        let frames = TokenBucket::new(config.rate_per_sec, config.rate_burst);
+        let strikes = TokenBucket::new(1.0, config.rate_strikes);
+        Conn {
+            chat,
+            actor,
+            config,
+            sub,
+            out,
+            cursors: Cursors::new(rooms.iter().copied()),
+            frames,
+            strikes,
+            bad_frames: 0,
+            last_seen: Instant::now(),
+        }
+    }
+
+    /// Checks the per-user connection limit and sends `hello`.
+    async fn start(&mut self, rooms: &[(chatcore::RoomId, chatcore::Seq)]) -> Result<(), Stop> {
+        if self.chat.hub().connections_of(self.actor.id()) > self.config.max_connections_per_user {
+            return Err(Stop::Close(
+                close::POLICY,
+                "too many connections for this user",
+            ));
+        }
+        let rooms: Vec<RoomSeq> = rooms
+            .iter()
+            .map(|&(room_id, last_seq)| RoomSeq { room_id, last_seq })
+            .collect();
+        let user = HelloUser::from(self.actor.user());
+        self.send(&Outgoing::Hello {
+            user,
+            rooms: &rooms,
+        })
+        .await
+    }
+
+    async fn run<S>(
+        &mut self,
+        stream: &mut SplitStream<WebSocketStream<S>>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Stop
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let every = self.config.ping_interval;
+        let mut ticks = tokio::time::interval_at(Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let step = tokio::select! {
+                biased;
+                () = &mut shutdown => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
+                event = self.sub.recv() => match event {
+                    Ok(event) => self.on_event(&event).await,
+                    Err(reason) => Err(Stop::hub(reason)),
+                },
+                frame = stream.next() => self.on_frame(frame).await,
+                _ = ticks.tick() => self.on_tick().await,
+            };
+            if let Err(stop) = step {
+                return stop;
+            }
+        }
+    }
+
+    async fn on_frame(&mut self, frame: Option<Result<WsMessage, WsError>>) -> Result<(), Stop> {
+        let msg = match frame {
+            None => return Err(Stop::Gone),
+            Some(Ok(msg)) => msg,
+            Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
+                return Err(Stop::Close(close::TOO_BIG, "message too big"));
+            }
+            Some(Err(err)) => {
+                tracing::debug!(%err, "websocket read failed");
+                return Err(Stop::Gone);
+            }
+        };
+        self.last_seen = Instant::now();
+        match msg {
+            WsMessage::Text(text) => self.on_text(text.as_str()).await,
+            WsMessage::Binary(_) => {
+                self.bad_frame("binary frames are not supported; send JSON text", None)
+                    .await
+            }
+            WsMessage::Close(_) => Err(Stop::Gone),
+            // tungstenite answers pings itself; a pong only proves liveness.
+            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => Ok(()),
+        }
+    }
+
+    /// Pings a quiet connection; closes one that stayed silent too long.
+    async fn on_tick(&mut self) -> Result<(), Stop> {
+        let quiet = self.last_seen.elapsed();
+        if quiet >= self.config.idle_timeout {
+            return Err(Stop::Close(close::NORMAL, "idle timeout"));
+        }
+        if quiet >= self.config.ping_interval {
+            return self
+                .out
+                .push(&self.sub, WsMessage::Ping(Bytes::new()))
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Queues an already-encoded JSON frame.
+    async fn send_bytes(&self, json: Bytes) -> Result<(), Stop> {
+        let text = Utf8Bytes::try_from(json)
+            .map_err(|_| Stop::Close(close::INTERNAL, "encoding failed"))?;
+        self.out.push(&self.sub, WsMessage::Text(text)).await
+    }
+
+    /// Encodes and queues a per-connection frame.
+    async fn send(&self, frame: &Outgoing<'_>) -> Result<(), Stop> {
+        self.send_bytes(frame.encode()).await
+    }
+
+    /// Queues an `error` frame for a failed chat operation.
+    async fn send_error(&self, err: &chatcore::Error, reference: Option<&str>) -> Result<(), Stop> {
+        let message = err.to_string();
+        self.send(&Outgoing::Error {
+            code: err.code(),
+            message: &message,
+            reference,
+            field: err.field(),
+        })
+        .await
+    }
+}

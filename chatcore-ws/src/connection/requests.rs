@@ -1,0 +1,105 @@
+//! Client frames: decode, rate-limit, call `Chat`, answer.
+
+use chatcore::SendMessage;
+
+use super::{Conn, Stop};
+use crate::close;
+use crate::frames::{self, ClientFrame, Outgoing};
+
+impl Conn {
+    /// Handles one text frame. Bad input gets an `error` frame; only repeated abuse closes.
+    pub(super) async fn on_text(&mut self, text: &str) -> Result<(), Stop> {
+        let frame = match frames::decode(text) {
+            Ok(frame) => frame,
+            Err(err) => return self.bad_frame(&err.message, err.client_id.as_deref()).await,
+        };
+        self.bad_frames = 0;
+        if !matches!(frame, ClientFrame::Ping) && !self.frames.take() {
+            if !self.strikes.take() {
+                return Err(Stop::Close(close::RATE_LIMITED, "rate limited"));
+            }
+            let reference = match &frame {
+                ClientFrame::Send { client_id, .. } => Some(client_id.as_ref()),
+                _ => None,
+            };
+            let error = Outgoing::Error {
+                code: "rate_limited",
+                message: "too many frames; slow down",
+                reference,
+                field: None,
+            };
+            return self.send(&error).await;
+        }
+        self.dispatch(frame).await
+    }
+
+    async fn dispatch(&mut self, frame: ClientFrame<'_>) -> Result<(), Stop> {
+        let (chat, actor) = (&self.chat, &self.actor);
+        let result = match frame {
+            ClientFrame::Send {
+                room_id,
+                body,
+                client_id,
+                media_id,
+                reply_to,
+            } => {
+                let msg = SendMessage {
+                    room_id,
+                    body: body.into_owned(),
+                    client_id: Some(client_id.to_string()),
+                    media_id,
+                    reply_to,
+                };
+                return match chat.send(actor, msg).await {
+                    // The store committed it: acked means durable.
+                    Ok(message) => {
+                        self.send(&Outgoing::Ack {
+                            client_id: &client_id,
+                            message: &message,
+                        })
+                        .await
+                    }
+                    Err(err) => self.send_error(&err, Some(&client_id)).await,
+                };
+            }
+            // Edits, deletes, typing and read markers come back to every member (this
+            // connection too) as hub events; only failures are answered directly.
+            ClientFrame::Edit { room_id, seq, body } => {
+                chat.edit(actor, room_id, seq, &body).await.map(drop)
+            }
+            ClientFrame::Delete { room_id, seq } => {
+                chat.delete(actor, room_id, seq).await.map(drop)
+            }
+            ClientFrame::Typing { room_id } => chat.typing(actor, room_id).await,
+            ClientFrame::Read { room_id, seq } => {
+                chat.mark_read(actor, room_id, seq).await.map(drop)
+            }
+            ClientFrame::Sync { rooms } => return self.on_sync(rooms).await,
+            ClientFrame::Ping => return self.send(&Outgoing::Pong).await,
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(err) => self.send_error(&err, None).await,
+        }
+    }
+
+    /// Answers an undecodable frame with `error` (code `invalid`); too many in a row close the
+    /// connection with 1008.
+    pub(super) async fn bad_frame(
+        &mut self,
+        message: &str,
+        reference: Option<&str>,
+    ) -> Result<(), Stop> {
+        self.bad_frames += 1;
+        if self.bad_frames >= self.config.max_bad_frames {
+            return Err(Stop::Close(close::POLICY, "too many invalid frames"));
+        }
+        self.send(&Outgoing::Error {
+            code: "invalid",
+            message,
+            reference,
+            field: None,
+        })
+        .await
+    }
+}
