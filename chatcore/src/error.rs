@@ -49,7 +49,9 @@ pub enum Error {
         limit: usize,
     },
     /// Uploaded bytes are not one of the allowed media types.
-    #[error("unsupported media type: only PNG, JPEG, GIF, WebP images and WebM, Ogg, MP3, M4A, WAV audio are accepted")]
+    #[error(
+        "unsupported media type: only PNG, JPEG, GIF, WebP images and WebM, Ogg, MP3, M4A, WAV audio are accepted"
+    )]
     UnsupportedMedia,
     /// The storage backend failed; the operation may be retried.
     #[error("storage unavailable")]
@@ -85,7 +87,10 @@ impl Error {
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        Error::Invalid { field, reason: reason.into() }
+        Error::Invalid {
+            field,
+            reason: reason.into(),
+        }
     }
 }
 

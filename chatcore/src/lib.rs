@@ -26,6 +26,7 @@
 
 mod chat;
 mod error;
+mod group_commit;
 pub mod hub;
 pub mod media;
 mod memory;
@@ -33,17 +34,19 @@ mod model;
 pub mod password;
 pub mod sanitize;
 mod store;
+pub mod throttle;
 mod token;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use chat::{
-    Actor, Chat, ChatConfig, Clock, HistoryPage, ManualClock, MemberView, PublicUser, RoomView, SendMessage,
-    SystemClock,
-};
 pub use chat::direct_key;
+pub use chat::{
+    Actor, Chat, ChatConfig, Clock, HistoryPage, ManualClock, MemberView, PublicUser, RoomView,
+    SendMessage, SystemClock,
+};
 pub use error::{Error, Result, StoreError};
+pub use group_commit::{AppendResult, GroupCommit};
 pub use hub::{CloseReason, Event, EventKind, Hub, RoomChange, Subscription};
 pub use media::{FsMediaStore, MemoryMediaStore};
 pub use memory::MemoryStore;

@@ -85,7 +85,9 @@ impl State {
     }
 
     fn username_taken(&self, username: &str) -> bool {
-        self.users.values().any(|u| u.user.username.as_deref() == Some(username))
+        self.users
+            .values()
+            .any(|u| u.user.username.as_deref() == Some(username))
     }
 
     fn to_message(&self, room: RoomId, m: &StoredMessage) -> Message {
@@ -98,9 +100,15 @@ impl State {
             id: m.id,
             room_id: room,
             seq: m.seq,
-            sender: Sender { id: m.sender, display_name },
+            sender: Sender {
+                id: m.sender,
+                display_name,
+            },
             body: m.body.clone(),
-            media: m.media.and_then(|id| self.media.get(&id)).map(MediaRef::from),
+            media: m
+                .media
+                .and_then(|id| self.media.get(&id))
+                .map(MediaRef::from),
             reply_to: m.reply_to,
             client_id: m.client_id.clone(),
             created_at: m.created_at,
@@ -114,7 +122,13 @@ impl State {
         // Seqs are 1-based and gapless, so seq n lives at index n - 1.
         let lo = lo.max(1) as usize;
         let hi = (hi.max(0) as usize).min(row.messages.len());
-        Ok(row.messages.get(lo - 1..hi).unwrap_or(&[]).iter().map(|m| self.to_message(room, m)).collect())
+        Ok(row
+            .messages
+            .get(lo - 1..hi)
+            .unwrap_or(&[])
+            .iter()
+            .map(|m| self.to_message(room, m))
+            .collect())
     }
 
     fn append(&mut self, msg: NewMessage) -> StoreResult<(Message, bool)> {
@@ -164,7 +178,9 @@ impl State {
 
 fn matches_prefix(user: &User, prefix: &str) -> bool {
     let prefix = prefix.to_lowercase();
-    user.username.as_deref().is_some_and(|u| u.starts_with(&prefix))
+    user.username
+        .as_deref()
+        .is_some_and(|u| u.starts_with(&prefix))
         || user.display_name.to_lowercase().starts_with(&prefix)
 }
 
@@ -172,11 +188,18 @@ fn matches_prefix(user: &User, prefix: &str) -> bool {
 impl Store for MemoryStore {
     async fn create_user(&self, new: NewUser) -> StoreResult<User> {
         let mut st = self.lock();
-        if new.username.as_deref().is_some_and(|u| st.username_taken(u)) {
+        if new
+            .username
+            .as_deref()
+            .is_some_and(|u| st.username_taken(u))
+        {
             return Err(StoreError::Duplicate("username"));
         }
         if new.external_id.is_some()
-            && st.users.values().any(|u| u.user.external_id == new.external_id)
+            && st
+                .users
+                .values()
+                .any(|u| u.user.external_id == new.external_id)
         {
             return Err(StoreError::Duplicate("external_id"));
         }
@@ -191,7 +214,13 @@ impl Store for MemoryStore {
             created_at: new.created_at,
             last_active_at: new.created_at,
         };
-        st.users.insert(user.id, UserRow { user: user.clone(), password_hash: new.password_hash });
+        st.users.insert(
+            user.id,
+            UserRow {
+                user: user.clone(),
+                password_hash: new.password_hash,
+            },
+        );
         Ok(user)
     }
 
@@ -199,7 +228,10 @@ impl Store for MemoryStore {
         Ok(self.lock().users.get(&id).map(|r| r.user.clone()))
     }
 
-    async fn user_by_username(&self, username: &str) -> StoreResult<Option<(User, Option<String>)>> {
+    async fn user_by_username(
+        &self,
+        username: &str,
+    ) -> StoreResult<Option<(User, Option<String>)>> {
         let username = username.to_lowercase();
         Ok(self
             .lock()
@@ -219,7 +251,11 @@ impl Store for MemoryStore {
     }
 
     async fn password_hash(&self, id: UserId) -> StoreResult<Option<String>> {
-        Ok(self.lock().users.get(&id).and_then(|r| r.password_hash.clone()))
+        Ok(self
+            .lock()
+            .users
+            .get(&id)
+            .and_then(|r| r.password_hash.clone()))
     }
 
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
@@ -283,7 +319,9 @@ impl Store for MemoryStore {
         let expired: Vec<UserId> = st
             .users
             .values_mut()
-            .filter(|r| r.user.is_guest && !r.user.disabled && r.user.last_active_at < inactive_since)
+            .filter(|r| {
+                r.user.is_guest && !r.user.disabled && r.user.last_active_at < inactive_since
+            })
             .map(|r| {
                 r.user.disabled = true;
                 r.user.id
@@ -337,9 +375,7 @@ impl Store for MemoryStore {
 
     async fn create_room(&self, new: NewRoom) -> StoreResult<Room> {
         let mut st = self.lock();
-        if new.direct_key.is_some()
-            && st.rooms.values().any(|r| r.direct_key == new.direct_key)
-        {
+        if new.direct_key.is_some() && st.rooms.values().any(|r| r.direct_key == new.direct_key) {
             return Err(StoreError::Duplicate("direct_room"));
         }
         if new.members.iter().any(|(u, _)| !st.users.contains_key(u)) {
@@ -407,7 +443,12 @@ impl Store for MemoryStore {
     }
 
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
-        Ok(self.lock().rooms.get(&room).map(|r| r.members.clone()).unwrap_or_default())
+        Ok(self
+            .lock()
+            .rooms
+            .get(&room)
+            .map(|r| r.members.clone())
+            .unwrap_or_default())
     }
 
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
@@ -418,7 +459,13 @@ impl Store for MemoryStore {
             .and_then(|r| r.members.iter().find(|m| m.user_id == user).cloned()))
     }
 
-    async fn add_member(&self, room: RoomId, user: UserId, role: Role, at: Timestamp) -> StoreResult<()> {
+    async fn add_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        at: Timestamp,
+    ) -> StoreResult<()> {
         let mut st = self.lock();
         if !st.users.contains_key(&user) {
             return Err(StoreError::Missing("user"));
@@ -427,13 +474,21 @@ impl Store for MemoryStore {
         if row.members.iter().any(|m| m.user_id == user) {
             return Err(StoreError::Duplicate("member"));
         }
-        row.members.push(Member { room_id: room, user_id: user, role, joined_at: at, last_read_seq: 0 });
+        row.members.push(Member {
+            room_id: room,
+            user_id: user,
+            role,
+            joined_at: at,
+            last_read_seq: 0,
+        });
         Ok(())
     }
 
     async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
         let mut st = self.lock();
-        let Some(row) = st.rooms.get_mut(&room) else { return Ok(false) };
+        let Some(row) = st.rooms.get_mut(&room) else {
+            return Ok(false);
+        };
         let before = row.members.len();
         row.members.retain(|m| m.user_id != user);
         Ok(row.members.len() != before)
@@ -462,23 +517,42 @@ impl Store for MemoryStore {
 
     async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {
         let st = self.lock();
-        Ok(st.message_range(room, seq, seq).ok().and_then(|mut v| v.pop()))
+        Ok(st
+            .message_range(room, seq, seq)
+            .ok()
+            .and_then(|mut v| v.pop()))
     }
 
-    async fn messages_before(&self, room: RoomId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>> {
+    async fn messages_before(
+        &self,
+        room: RoomId,
+        before: Option<Seq>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
         let st = self.lock();
         let last = st.rooms.get(&room).map_or(0, |r| r.room.last_seq);
         let hi = before.map_or(last, |b| (b - 1).min(last));
         st.message_range(room, hi - i64::from(limit) + 1, hi)
     }
 
-    async fn messages_after(&self, room: RoomId, after: Seq, limit: u32) -> StoreResult<Vec<Message>> {
+    async fn messages_after(
+        &self,
+        room: RoomId,
+        after: Seq,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
         let st = self.lock();
         let lo = after.max(0) + 1;
         st.message_range(room, lo, lo + i64::from(limit) - 1)
     }
 
-    async fn edit_message(&self, room: RoomId, seq: Seq, body: &str, at: Timestamp) -> StoreResult<Message> {
+    async fn edit_message(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        body: &str,
+        at: Timestamp,
+    ) -> StoreResult<Message> {
         let mut st = self.lock();
         let m = st.stored_message_mut(room, seq)?;
         m.body = body.to_owned();

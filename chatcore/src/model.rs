@@ -313,6 +313,10 @@ pub struct NewMedia {
 
 impl From<&Media> for MediaRef {
     fn from(m: &Media) -> Self {
-        MediaRef { id: m.id, mime: m.mime.clone(), size: m.size }
+        MediaRef {
+            id: m.id,
+            mime: m.mime.clone(),
+            size: m.size,
+        }
     }
 }

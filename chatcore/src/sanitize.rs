@@ -60,9 +60,15 @@ pub fn username(text: &str) -> Result<String> {
     let lower = text.to_ascii_lowercase();
     let len = lower.chars().count();
     if !(3..=32).contains(&len) {
-        return Err(Error::invalid("username", "username must be 3–32 characters"));
+        return Err(Error::invalid(
+            "username",
+            "username must be 3–32 characters",
+        ));
     }
-    if !lower.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c)) {
+    if !lower
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
+    {
         return Err(Error::invalid(
             "username",
             "username may only contain letters, digits, '_', '.' and '-'",
@@ -84,7 +90,10 @@ fn bounded(field: &'static str, text: String, min: usize, max: usize) -> Result<
         return Err(Error::invalid(field, format!("{field} must not be empty")));
     }
     if len > max {
-        return Err(Error::invalid(field, format!("{field} must be at most {max} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("{field} must be at most {max} characters"),
+        ));
     }
     Ok(text)
 }
@@ -95,12 +104,16 @@ mod tests {
 
     #[test]
     fn strips_controls_but_keeps_newline_and_tab() {
-        assert_eq!(clean("a\u{0}b\u{7}c\u{1b}[31m\u{85}d\te\nf\u{7f}"), "abc[31md\te\nf");
+        assert_eq!(
+            clean("a\u{0}b\u{7}c\u{1b}[31m\u{85}d\te\nf\u{7f}"),
+            "abc[31md\te\nf"
+        );
     }
 
     #[test]
     fn strips_bidi_overrides_and_isolates() {
-        let evil = "\u{202a}a\u{202b}b\u{202c}c\u{202d}d\u{202e}e\u{2066}f\u{2067}g\u{2068}h\u{2069}";
+        let evil =
+            "\u{202a}a\u{202b}b\u{202c}c\u{202d}d\u{202e}e\u{2066}f\u{2067}g\u{2068}h\u{2069}";
         assert_eq!(clean(evil), "abcdefgh");
     }
 
@@ -123,8 +136,14 @@ mod tests {
         assert!(message_body(&"😀".repeat(MAX_BODY_CHARS)).is_ok());
         let err = message_body(&"x".repeat(MAX_BODY_CHARS + 1)).unwrap_err();
         assert_eq!(err.field(), Some("body"));
-        assert!(message_body("   \n\t ").is_err(), "whitespace-only body is empty");
-        assert!(message_body("\u{202e}\u{0}").is_err(), "a body of stripped characters is empty");
+        assert!(
+            message_body("   \n\t ").is_err(),
+            "whitespace-only body is empty"
+        );
+        assert!(
+            message_body("\u{202e}\u{0}").is_err(),
+            "a body of stripped characters is empty"
+        );
         assert_eq!(caption("").unwrap(), "");
     }
 
@@ -132,14 +151,20 @@ mod tests {
     fn display_name_limits_and_single_line() {
         assert_eq!(display_name(" Ann\nLee\t ").unwrap(), "Ann Lee");
         assert!(display_name(&"n".repeat(40)).is_ok());
-        assert_eq!(display_name(&"n".repeat(41)).unwrap_err().field(), Some("display_name"));
+        assert_eq!(
+            display_name(&"n".repeat(41)).unwrap_err().field(),
+            Some("display_name")
+        );
         assert!(display_name(" \u{202e} ").is_err());
     }
 
     #[test]
     fn room_name_limits() {
         assert!(room_name(&"r".repeat(80)).is_ok());
-        assert_eq!(room_name(&"r".repeat(81)).unwrap_err().field(), Some("name"));
+        assert_eq!(
+            room_name(&"r".repeat(81)).unwrap_err().field(),
+            Some("name")
+        );
         assert!(room_name("").is_err());
         assert_eq!(room_name("Team\r\nChat").unwrap(), "Team Chat");
     }
@@ -147,7 +172,15 @@ mod tests {
     #[test]
     fn usernames() {
         assert_eq!(username("Alice_1.x-y").unwrap(), "alice_1.x-y");
-        for bad in ["ab", &"a".repeat(33), "al ice", "alice!", "ålice", "al'ice", "<b>"] {
+        for bad in [
+            "ab",
+            &"a".repeat(33),
+            "al ice",
+            "alice!",
+            "ålice",
+            "al'ice",
+            "<b>",
+        ] {
             assert!(username(bad).is_err(), "{bad:?} must be refused");
         }
         assert!(username(&"a".repeat(32)).is_ok());

@@ -27,7 +27,8 @@ pub trait Store: Send + Sync + 'static {
     /// The user with this id.
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// The user with this username and their password hash (`None` for password-less accounts).
-    async fn user_by_username(&self, username: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    async fn user_by_username(&self, username: &str)
+    -> StoreResult<Option<(User, Option<String>)>>;
     /// The user the host application knows by `external_id`.
     async fn user_by_external_id(&self, external_id: &str) -> StoreResult<Option<User>>;
     /// The password hash of a user, if they have one.
@@ -87,7 +88,13 @@ pub trait Store: Send + Sync + 'static {
     /// One membership.
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>>;
     /// Adds a member. `Duplicate("member")` if already one, `Missing("room")`/`Missing("user")`.
-    async fn add_member(&self, room: RoomId, user: UserId, role: Role, at: Timestamp) -> StoreResult<()>;
+    async fn add_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        at: Timestamp,
+    ) -> StoreResult<()>;
     /// Removes a member; `false` if they were not one.
     async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<bool>;
     /// Changes a member's role. `Missing("member")` if not a member.
@@ -115,11 +122,27 @@ pub trait Store: Send + Sync + 'static {
     /// The message at `seq` in `room`.
     async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>>;
     /// Up to `limit` messages with seq < `before` (all when `None`), returned in ascending seq.
-    async fn messages_before(&self, room: RoomId, before: Option<Seq>, limit: u32) -> StoreResult<Vec<Message>>;
+    async fn messages_before(
+        &self,
+        room: RoomId,
+        before: Option<Seq>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
     /// Up to `limit` messages with seq > `after`, in ascending seq.
-    async fn messages_after(&self, room: RoomId, after: Seq, limit: u32) -> StoreResult<Vec<Message>>;
+    async fn messages_after(
+        &self,
+        room: RoomId,
+        after: Seq,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
     /// Replaces the body of a message and sets `edited_at`. `Missing("message")` if absent.
-    async fn edit_message(&self, room: RoomId, seq: Seq, body: &str, at: Timestamp) -> StoreResult<Message>;
+    async fn edit_message(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        body: &str,
+        at: Timestamp,
+    ) -> StoreResult<Message>;
     /// Turns a message into a tombstone (empty body, no media, `deleted`). `Missing("message")`.
     async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message>;
     /// How many messages after `after_seq` were sent by someone other than `user` and not deleted.

@@ -48,8 +48,28 @@ impl Chat {
     /// Logs in with username and password; a new session token every time.
     ///
     /// A wrong password and an unknown user give the same `Unauthenticated` error and cost the
-    /// same argon2 verification.
+    /// same argon2 verification. After `login_failures_per_username` failures within
+    /// `login_failure_window`, the username is refused with `RateLimited` without checking.
     pub async fn login(&self, username: &str, password: &str) -> Result<(Actor, SessionToken)> {
+        let key = username.to_ascii_lowercase();
+        let throttle = &self.inner.login_failures;
+        throttle
+            .check(&key, self.now())
+            .map_err(|retry_after| Error::RateLimited { retry_after })?;
+        let result = self.check_credentials(username, password).await;
+        match &result {
+            Err(Error::Unauthenticated(_)) => throttle.record_failure(key, self.now()),
+            Ok(_) => throttle.reset(&key),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn check_credentials(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(Actor, SessionToken)> {
         let found = match sanitize::username(username) {
             Ok(name) => self.store().user_by_username(&name).await?,
             Err(_) => None,
@@ -89,18 +109,29 @@ impl Chat {
     }
 
     /// Turns the acting guest into a full account, keeping their rooms and history.
-    pub async fn upgrade_guest(&self, actor: &Actor, username: &str, password: &str) -> Result<User> {
+    pub async fn upgrade_guest(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+    ) -> Result<User> {
         let current = self.enabled_user(actor.id()).await?;
         if !current.is_guest {
-            return Err(Error::Conflict { field: "username", reason: "this account is not a guest" });
+            return Err(Error::Conflict {
+                field: "username",
+                reason: "this account is not a guest",
+            });
         }
         let username = sanitize::username(username)?;
         check_policy(password)?;
         let hash = self.inner.hasher.hash(password).await?;
-        self.store().upgrade_guest(actor.id(), &username, &hash).await.map_err(|e| match e {
-            StoreError::Duplicate(_) => username_taken(),
-            other => other.into(),
-        })
+        self.store()
+            .upgrade_guest(actor.id(), &username, &hash)
+            .await
+            .map_err(|e| match e {
+                StoreError::Duplicate(_) => username_taken(),
+                other => other.into(),
+            })
     }
 
     /// The chat user for a host application's already-authenticated user, created on first use.
@@ -109,7 +140,10 @@ impl Chat {
     /// other user apply from then on (a disabled user is refused).
     pub async fn external_user(&self, external_id: &str, display_name: &str) -> Result<Actor> {
         if external_id.is_empty() || external_id.len() > 255 {
-            return Err(Error::invalid("external_id", "external id must be 1–255 bytes"));
+            return Err(Error::invalid(
+                "external_id",
+                "external id must be 1–255 bytes",
+            ));
         }
         let user = match self.store().user_by_external_id(external_id).await? {
             Some(user) => user,
@@ -138,14 +172,21 @@ impl Chat {
             return Err(Error::Forbidden("this account is disabled"));
         }
         self.store().touch_user(user.id, self.now()).await?;
-        Ok(Actor { user, session: None })
+        Ok(Actor {
+            user,
+            session: None,
+        })
     }
 
     /// The actor behind a session token. Expired (idle or absolute), revoked, unknown tokens and
     /// disabled users are all `Unauthenticated`.
     pub async fn authenticate(&self, token: &SessionToken) -> Result<Actor> {
         let hash = token.hash();
-        let session = self.store().session(&hash).await?.ok_or(Error::Unauthenticated("not logged in"))?;
+        let session = self
+            .store()
+            .session(&hash)
+            .await?
+            .ok_or(Error::Unauthenticated("not logged in"))?;
         let now = self.now();
         let cfg = &self.inner.config;
         let expired = now >= session.created_at.plus(cfg.session_lifetime)
@@ -162,7 +203,10 @@ impl Chat {
             self.store().touch_session(&hash, now).await?;
             self.store().touch_user(user.id, now).await?;
         }
-        Ok(Actor { user, session: Some(hash) })
+        Ok(Actor {
+            user,
+            session: Some(hash),
+        })
     }
 
     /// Ends a session: the token stops working and its live connections close.
@@ -187,13 +231,21 @@ impl Chat {
             return Err(Error::Forbidden("this account has no password"));
         }
         if !self.inner.hasher.verify(current, hash.as_deref()).await? {
-            return Err(Error::invalid("current_password", "the current password is wrong"));
+            return Err(Error::invalid(
+                "current_password",
+                "the current password is wrong",
+            ));
         }
         check_policy(new)?;
         let new_hash = self.inner.hasher.hash(new).await?;
-        self.store().set_password_hash(actor.id(), &new_hash).await?;
+        self.store()
+            .set_password_hash(actor.id(), &new_hash)
+            .await?;
         if end_other_sessions {
-            let ended = self.store().delete_user_sessions(actor.id(), actor.session_hash()).await?;
+            let ended = self
+                .store()
+                .delete_user_sessions(actor.id(), actor.session_hash())
+                .await?;
             for session in &ended {
                 self.hub().close_session(session);
             }
@@ -207,12 +259,23 @@ impl Chat {
     }
 
     /// Enabled users whose username or display name starts with `prefix`, for starting chats.
-    pub async fn search_users(&self, _actor: &Actor, prefix: &str, limit: u32) -> Result<Vec<User>> {
+    pub async fn search_users(
+        &self,
+        _actor: &Actor,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<User>> {
         let prefix = sanitize::clean(prefix);
         if prefix.chars().count() > 64 {
-            return Err(Error::invalid("q", "search text must be at most 64 characters"));
+            return Err(Error::invalid(
+                "q",
+                "search text must be at most 64 characters",
+            ));
         }
-        Ok(self.store().search_users(&prefix, limit.clamp(1, 50)).await?)
+        Ok(self
+            .store()
+            .search_users(&prefix, limit.clamp(1, 50))
+            .await?)
     }
 
     async fn create_user(&self, new: NewUser) -> Result<User> {
@@ -225,15 +288,29 @@ impl Chat {
     async fn start_session(&self, user: User) -> Result<(Actor, SessionToken)> {
         let token = SessionToken::generate();
         let now = self.now();
-        let session = Session { token_hash: token.hash(), user_id: user.id, created_at: now, last_seen_at: now };
+        let session = Session {
+            token_hash: token.hash(),
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+        };
         self.store().create_session(session).await?;
         self.store().touch_user(user.id, now).await?;
-        Ok((Actor { user, session: Some(token.hash()) }, token))
+        Ok((
+            Actor {
+                user,
+                session: Some(token.hash()),
+            },
+            token,
+        ))
     }
 }
 
 fn username_taken() -> Error {
-    Error::Conflict { field: "username", reason: "this username is taken" }
+    Error::Conflict {
+        field: "username",
+        reason: "this username is taken",
+    }
 }
 
 fn generated_guest_name() -> String {

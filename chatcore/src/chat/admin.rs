@@ -7,7 +7,12 @@ use crate::sanitize;
 
 impl Chat {
     /// Users after `after` by id, at most `limit` (1–200). Server admins only.
-    pub async fn admin_list_users(&self, actor: &Actor, after: UserId, limit: u32) -> Result<Vec<User>> {
+    pub async fn admin_list_users(
+        &self,
+        actor: &Actor,
+        after: UserId,
+        limit: u32,
+    ) -> Result<Vec<User>> {
         self.require_server_admin(actor).await?;
         Ok(self.store().list_users(after, limit.clamp(1, 200)).await?)
     }
@@ -60,7 +65,12 @@ impl Chat {
 
     async fn by_username(&self, username: &str) -> Result<User> {
         let name = sanitize::username(username)?;
-        Ok(self.store().user_by_username(&name).await?.ok_or(Error::NotFound("user"))?.0)
+        Ok(self
+            .store()
+            .user_by_username(&name)
+            .await?
+            .ok_or(Error::NotFound("user"))?
+            .0)
     }
 
     async fn require_server_admin(&self, actor: &Actor) -> Result<()> {

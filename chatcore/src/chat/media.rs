@@ -11,11 +11,20 @@ impl Chat {
     /// Stores an upload for `room`. The type is decided by sniffing the bytes; a `declared`
     /// type that disagrees, an unaccepted format or an empty file is `UnsupportedMedia`; more
     /// than `max_upload_bytes` is `TooLarge`. Not a member: `NotFound`.
-    pub async fn upload(&self, actor: &Actor, room: RoomId, bytes: Bytes, declared: Option<&str>) -> Result<Media> {
+    pub async fn upload(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        bytes: Bytes,
+        declared: Option<&str>,
+    ) -> Result<Media> {
         self.membership(actor, room).await?;
         let limit = self.config().max_upload_bytes;
         if bytes.len() > limit {
-            return Err(Error::TooLarge { what: "upload", limit });
+            return Err(Error::TooLarge {
+                what: "upload",
+                limit,
+            });
         }
         let mime = classify(&bytes, declared)?;
         let sha256 = content_key(&bytes);
@@ -35,9 +44,20 @@ impl Chat {
     /// The metadata and bytes of media, for members of the room it was uploaded to. Anyone
     /// else gets `NotFound`, exactly as for an id that does not exist.
     pub async fn download(&self, actor: &Actor, id: MediaId) -> Result<(Media, Bytes)> {
-        let media = self.store().media(id).await?.ok_or(Error::NotFound("media"))?;
-        self.membership(actor, media.room_id).await.map_err(|_| Error::NotFound("media"))?;
-        let bytes = self.inner.media.get(&media.sha256).await?.ok_or(Error::NotFound("media"))?;
+        let media = self
+            .store()
+            .media(id)
+            .await?
+            .ok_or(Error::NotFound("media"))?;
+        self.membership(actor, media.room_id)
+            .await
+            .map_err(|_| Error::NotFound("media"))?;
+        let bytes = self
+            .inner
+            .media
+            .get(&media.sha256)
+            .await?
+            .ok_or(Error::NotFound("media"))?;
         Ok((media, bytes))
     }
 }

@@ -60,7 +60,10 @@ impl Chat {
         }
         if let Some(seq) = msg.reply_to {
             if seq < 1 || self.store().message(msg.room_id, seq).await?.is_none() {
-                return Err(Error::invalid("reply_to", "the quoted message does not exist"));
+                return Err(Error::invalid(
+                    "reply_to",
+                    "the quoted message does not exist",
+                ));
             }
         }
         let new = NewMessage {
@@ -74,14 +77,23 @@ impl Chat {
         };
         let (message, created) = self.store().append_message(new).await?;
         if created {
-            self.hub().publish(message.room_id, Event::new(EventKind::Message(message.clone())));
+            self.hub().publish(
+                message.room_id,
+                Event::new(EventKind::Message(message.clone())),
+            );
         }
         Ok(message)
     }
 
     /// A page of history before `before` (the newest page when `None`), at most `limit`
     /// (1–100) messages, oldest first.
-    pub async fn history(&self, actor: &Actor, room: RoomId, before: Option<Seq>, limit: u32) -> Result<HistoryPage> {
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        before: Option<Seq>,
+        limit: u32,
+    ) -> Result<HistoryPage> {
         self.membership(actor, room).await?;
         let limit = check_limit(limit)?;
         let messages = self.store().messages_before(room, before, limit).await?;
@@ -90,7 +102,13 @@ impl Chat {
     }
 
     /// Up to `limit` (1–100) messages after `after`, oldest first: what a resuming client missed.
-    pub async fn messages_after(&self, actor: &Actor, room: RoomId, after: Seq, limit: u32) -> Result<Vec<Message>> {
+    pub async fn messages_after(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        after: Seq,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
         self.membership(actor, room).await?;
         let limit = check_limit(limit)?;
         Ok(self.store().messages_after(room, after, limit).await?)
@@ -103,8 +121,12 @@ impl Chat {
             Some(_) => sanitize::caption(body)?,
             None => sanitize::message_body(body)?,
         };
-        let edited = self.store().edit_message(room, seq, &body, self.now()).await?;
-        self.hub().publish(room, Event::new(EventKind::Edited(edited.clone())));
+        let edited = self
+            .store()
+            .edit_message(room, seq, &body, self.now())
+            .await?;
+        self.hub()
+            .publish(room, Event::new(EventKind::Edited(edited.clone())));
         Ok(edited)
     }
 
@@ -112,15 +134,25 @@ impl Chat {
     pub async fn delete(&self, actor: &Actor, room: RoomId, seq: Seq) -> Result<Message> {
         self.own_message(actor, room, seq).await?;
         let tombstone = self.store().delete_message(room, seq, self.now()).await?;
-        self.hub().publish(room, Event::new(EventKind::Deleted(tombstone.clone())));
+        self.hub()
+            .publish(room, Event::new(EventKind::Deleted(tombstone.clone())));
         Ok(tombstone)
     }
 
     /// Tells the room's live members the actor is typing. Not stored.
     pub async fn typing(&self, actor: &Actor, room: RoomId) -> Result<()> {
         self.membership(actor, room).await?;
-        let user = Sender { id: actor.id(), display_name: actor.user().display_name.clone() };
-        self.hub().publish(room, Event::new(EventKind::Typing { room_id: room, user }));
+        let user = Sender {
+            id: actor.id(),
+            display_name: actor.user().display_name.clone(),
+        };
+        self.hub().publish(
+            room,
+            Event::new(EventKind::Typing {
+                room_id: room,
+                user,
+            }),
+        );
         Ok(())
     }
 
@@ -132,9 +164,16 @@ impl Chat {
             return Err(Error::invalid("seq", "seq must not be negative"));
         }
         let last = self.store().room(room).await?.map_or(0, |r| r.last_seq);
-        let marker = self.store().mark_read(room, actor.id(), seq.min(last)).await?;
+        let marker = self
+            .store()
+            .mark_read(room, actor.id(), seq.min(last))
+            .await?;
         if marker > me.last_read_seq {
-            let event = EventKind::Read { room_id: room, user_id: actor.id(), seq: marker };
+            let event = EventKind::Read {
+                room_id: room,
+                user_id: actor.id(),
+                seq: marker,
+            };
             self.hub().publish(room, Event::new(event));
         }
         Ok(marker)
@@ -142,7 +181,11 @@ impl Chat {
 
     async fn own_message(&self, actor: &Actor, room: RoomId, seq: Seq) -> Result<Message> {
         self.membership(actor, room).await?;
-        let message = self.store().message(room, seq).await?.ok_or(Error::NotFound("message"))?;
+        let message = self
+            .store()
+            .message(room, seq)
+            .await?
+            .ok_or(Error::NotFound("message"))?;
         if message.deleted {
             return Err(Error::NotFound("message"));
         }
@@ -157,17 +200,25 @@ fn check_limit(limit: u32) -> Result<u32> {
     if (1..=MAX_PAGE).contains(&limit) {
         Ok(limit)
     } else {
-        Err(Error::invalid("limit", format!("limit must be 1–{MAX_PAGE}")))
+        Err(Error::invalid(
+            "limit",
+            format!("limit must be 1–{MAX_PAGE}"),
+        ))
     }
 }
 
 fn check_client_id(id: String) -> Result<String> {
     let ok = (1..=64).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
     if ok {
         Ok(id)
     } else {
-        Err(Error::invalid("client_id", "client_id must be 1–64 of A-Z a-z 0-9 . _ : -"))
+        Err(Error::invalid(
+            "client_id",
+            "client_id must be 1–64 of A-Z a-z 0-9 . _ : -",
+        ))
     }
 }
 

@@ -23,6 +23,7 @@ use crate::hub::Hub;
 use crate::model::{Member, RoomId, Timestamp, User, UserId};
 use crate::password::{HashCost, PasswordHasher};
 use crate::store::{MediaStore, Store};
+use crate::throttle::FailureThrottle;
 
 /// Tunable policy of a chat. `ChatConfig::default()` is safe for production.
 #[derive(Debug, Clone)]
@@ -46,6 +47,10 @@ pub struct ChatConfig {
     pub password_cost: HashCost,
     /// Password hashes computed at once; more wait (default: the number of CPUs).
     pub max_concurrent_hashes: usize,
+    /// Failed logins allowed per username within `login_failure_window` (default 5).
+    pub login_failures_per_username: usize,
+    /// The window failed logins are counted in (default 15 minutes).
+    pub login_failure_window: Duration,
 }
 
 impl Default for ChatConfig {
@@ -60,6 +65,8 @@ impl Default for ChatConfig {
             subscriber_queue: 1024,
             password_cost: HashCost::default(),
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            login_failures_per_username: 5,
+            login_failure_window: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -92,7 +99,8 @@ impl ManualClock {
 
     /// Moves the clock forward by `d`.
     pub fn advance(&self, d: Duration) {
-        self.0.fetch_add(d.as_millis() as i64, std::sync::atomic::Ordering::SeqCst);
+        self.0
+            .fetch_add(d.as_millis() as i64, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -141,12 +149,17 @@ struct Inner {
     hub: Hub,
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
+    login_failures: FailureThrottle<String>,
     config: ChatConfig,
 }
 
 impl Chat {
     /// A chat over the given store and media store, with a new hub and the system clock.
-    pub fn new(store: Arc<dyn Store>, media: Arc<dyn MediaStore>, config: ChatConfig) -> Result<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        media: Arc<dyn MediaStore>,
+        config: ChatConfig,
+    ) -> Result<Self> {
         Self::with_clock(store, media, config, Arc::new(SystemClock))
     }
 
@@ -159,7 +172,21 @@ impl Chat {
     ) -> Result<Self> {
         let hasher = PasswordHasher::new(config.password_cost, config.max_concurrent_hashes)?;
         let hub = Hub::new(config.subscriber_queue);
-        Ok(Chat { inner: Arc::new(Inner { store, media, hub, hasher, clock, config }) })
+        let login_failures = FailureThrottle::new(
+            config.login_failures_per_username,
+            config.login_failure_window,
+        );
+        Ok(Chat {
+            inner: Arc::new(Inner {
+                store,
+                media,
+                hub,
+                hasher,
+                clock,
+                login_failures,
+                config,
+            }),
+        })
     }
 
     /// A chat on the in-memory backends, for tests and experiments.
@@ -207,7 +234,10 @@ impl Chat {
     /// The actor's membership in `room`. Not a member (or no such room): `NotFound`, so a
     /// non-member learns nothing about whether the room exists.
     async fn membership(&self, actor: &Actor, room: RoomId) -> Result<Member> {
-        self.store().member(room, actor.id()).await?.ok_or(Error::NotFound("room"))
+        self.store()
+            .member(room, actor.id())
+            .await?
+            .ok_or(Error::NotFound("room"))
     }
 
     /// An enabled user by id, or `NotFound`.
@@ -221,7 +251,9 @@ impl Chat {
 
 impl std::fmt::Debug for Chat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chat").field("hub", &self.inner.hub).finish_non_exhaustive()
+        f.debug_struct("Chat")
+            .field("hub", &self.inner.hub)
+            .finish_non_exhaustive()
     }
 }
 

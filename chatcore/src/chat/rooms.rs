@@ -18,7 +18,10 @@ impl Chat {
     /// either side, returns the same room.
     pub async fn open_direct(&self, actor: &Actor, other: UserId) -> Result<RoomView> {
         if other == actor.id() {
-            return Err(Error::invalid("user_id", "you cannot start a chat with yourself"));
+            return Err(Error::invalid(
+                "user_id",
+                "you cannot start a chat with yourself",
+            ));
         }
         self.enabled_user(other).await?;
         let key = direct_key(actor.id(), other);
@@ -38,9 +41,11 @@ impl Chat {
                         room
                     }
                     // Both sides opened it at once: the other request created it.
-                    Err(StoreError::Duplicate(_)) => {
-                        self.store().direct_room(&key).await?.ok_or(Error::NotFound("room"))?
-                    }
+                    Err(StoreError::Duplicate(_)) => self
+                        .store()
+                        .direct_room(&key)
+                        .await?
+                        .ok_or(Error::NotFound("room"))?,
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -50,12 +55,23 @@ impl Chat {
 
     /// Creates a group named `name` with the actor as admin and `members` as members.
     /// Guests may not create groups unless the config allows it.
-    pub async fn create_group(&self, actor: &Actor, name: &str, members: &[UserId]) -> Result<RoomView> {
+    pub async fn create_group(
+        &self,
+        actor: &Actor,
+        name: &str,
+        members: &[UserId],
+    ) -> Result<RoomView> {
         if actor.user().is_guest && !self.config().guests_can_create_groups {
-            return Err(Error::Forbidden("guests cannot create groups; create an account first"));
+            return Err(Error::Forbidden(
+                "guests cannot create groups; create an account first",
+            ));
         }
         let name = sanitize::room_name(name)?;
-        let mut ids: Vec<UserId> = members.iter().copied().filter(|&m| m != actor.id()).collect();
+        let mut ids: Vec<UserId> = members
+            .iter()
+            .copied()
+            .filter(|&m| m != actor.id())
+            .collect();
         ids.sort();
         ids.dedup();
         if ids.len() + 1 > self.config().max_group_members {
@@ -65,7 +81,11 @@ impl Chat {
             self.enabled_user(id).await?;
         }
         // A guest creator (when allowed) is a plain member: guests never hold an admin role.
-        let creator_role = if actor.user().is_guest { Role::Member } else { Role::Admin };
+        let creator_role = if actor.user().is_guest {
+            Role::Member
+        } else {
+            Role::Admin
+        };
         let mut all = vec![(actor.id(), creator_role)];
         all.extend(ids.iter().map(|&id| (id, Role::Member)));
         let room = self
@@ -110,7 +130,13 @@ impl Chat {
     }
 
     /// Adds `user` to a group (admins only). Guests can be added, but never as admins.
-    pub async fn add_member(&self, actor: &Actor, room: RoomId, user: UserId, role: Role) -> Result<()> {
+    pub async fn add_member(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+    ) -> Result<()> {
         let me = self.membership(actor, room).await?;
         self.require_group_admin(&me).await?;
         let target = self.enabled_user(user).await?;
@@ -120,10 +146,16 @@ impl Chat {
         if self.store().members(room).await?.len() >= self.config().max_group_members {
             return Err(Error::invalid("user_id", "the group is full"));
         }
-        self.store().add_member(room, user, role, self.now()).await.map_err(|e| match e {
-            StoreError::Duplicate(_) => Error::Conflict { field: "user_id", reason: "already a member" },
-            other => other.into(),
-        })?;
+        self.store()
+            .add_member(room, user, role, self.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Duplicate(_) => Error::Conflict {
+                    field: "user_id",
+                    reason: "already a member",
+                },
+                other => other.into(),
+            })?;
         self.hub().join(user, room);
         self.announce(room, RoomChange::Joined, user);
         Ok(())
@@ -142,7 +174,11 @@ impl Chat {
         if !self.store().remove_member(room, user).await? {
             return Err(Error::NotFound("member"));
         }
-        let change = if leaving { RoomChange::Left } else { RoomChange::Removed };
+        let change = if leaving {
+            RoomChange::Left
+        } else {
+            RoomChange::Removed
+        };
         // Announce before unrouting, so the removed user's connections learn why it stops.
         self.announce(room, change, user);
         self.hub().leave(user, room);
@@ -151,17 +187,29 @@ impl Chat {
 
     /// Changes a member's role (admins only). Guests cannot be made admins, and the last admin
     /// cannot step down (promote someone first, or leave).
-    pub async fn set_role(&self, actor: &Actor, room: RoomId, user: UserId, role: Role) -> Result<()> {
+    pub async fn set_role(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+    ) -> Result<()> {
         let me = self.membership(actor, room).await?;
         self.require_group_admin(&me).await?;
         let members = self.store().members(room).await?;
-        let target = members.iter().find(|m| m.user_id == user).ok_or(Error::NotFound("member"))?;
+        let target = members
+            .iter()
+            .find(|m| m.user_id == user)
+            .ok_or(Error::NotFound("member"))?;
         if role == Role::Admin && self.enabled_user(user).await?.is_guest {
             return Err(Error::Forbidden("guests cannot be admins"));
         }
         let admins = members.iter().filter(|m| m.role == Role::Admin).count();
         if target.role == Role::Admin && role == Role::Member && admins == 1 {
-            return Err(Error::Conflict { field: "role", reason: "a group needs at least one admin" });
+            return Err(Error::Conflict {
+                field: "role",
+                reason: "a group needs at least one admin",
+            });
         }
         self.store().set_role(room, user, role).await?;
         self.announce(room, RoomChange::Role, user);
@@ -171,15 +219,25 @@ impl Chat {
     /// Registers a live connection for the actor and starts delivery of all their rooms.
     /// Returns the subscription and each room's newest seq (for the client's `hello`).
     pub async fn connect(&self, actor: &Actor) -> Result<(Subscription, Vec<(RoomId, Seq)>)> {
-        let subscription = self.hub().subscribe(actor.id(), actor.session_hash().copied());
+        let subscription = self
+            .hub()
+            .subscribe(actor.id(), actor.session_hash().copied());
         let rooms = self.store().rooms_of_user(actor.id()).await?;
         let ids: Vec<RoomId> = rooms.iter().map(|(r, _)| r.id).collect();
         self.hub().attach(&subscription, &ids);
-        Ok((subscription, rooms.into_iter().map(|(r, _)| (r.id, r.last_seq)).collect()))
+        Ok((
+            subscription,
+            rooms.into_iter().map(|(r, _)| (r.id, r.last_seq)).collect(),
+        ))
     }
 
     async fn kind_of(&self, room: RoomId) -> Result<RoomKind> {
-        Ok(self.store().room(room).await?.ok_or(Error::NotFound("room"))?.kind)
+        Ok(self
+            .store()
+            .room(room)
+            .await?
+            .ok_or(Error::NotFound("room"))?
+            .kind)
     }
 
     async fn require_group_admin(&self, me: &Member) -> Result<()> {
@@ -199,7 +257,12 @@ impl Chat {
             return Ok(());
         }
         for m in members {
-            if !self.store().user(m.user_id).await?.is_some_and(|u| u.is_guest || u.disabled) {
+            if !self
+                .store()
+                .user(m.user_id)
+                .await?
+                .is_some_and(|u| u.is_guest || u.disabled)
+            {
                 self.store().set_role(room, m.user_id, Role::Admin).await?;
                 self.announce(room, RoomChange::Role, m.user_id);
                 break;
@@ -209,7 +272,14 @@ impl Chat {
     }
 
     fn announce(&self, room: RoomId, change: RoomChange, user_id: UserId) {
-        self.hub().publish(room, Event::new(EventKind::Room { room_id: room, change, user_id }));
+        self.hub().publish(
+            room,
+            Event::new(EventKind::Room {
+                room_id: room,
+                change,
+                user_id,
+            }),
+        );
     }
 
     fn announce_new_room(&self, room: &Room, members: &[UserId]) {
@@ -222,7 +292,11 @@ impl Chat {
     }
 
     pub(super) async fn room_view(&self, actor: &Actor, room_id: RoomId) -> Result<RoomView> {
-        let room = self.store().room(room_id).await?.ok_or(Error::NotFound("room"))?;
+        let room = self
+            .store()
+            .room(room_id)
+            .await?
+            .ok_or(Error::NotFound("room"))?;
         let me = self.membership(actor, room_id).await?;
         self.build_view(room, me).await
     }
@@ -234,11 +308,17 @@ impl Chat {
         for m in &members {
             if let Some(user) = store.user(m.user_id).await? {
                 let online = self.hub().is_online(user.id);
-                views.push(MemberView { user: PublicUser::from(&user), role: m.role, online });
+                views.push(MemberView {
+                    user: PublicUser::from(&user),
+                    role: m.role,
+                    online,
+                });
             }
         }
         let last_message = store.messages_before(room.id, None, 1).await?.pop();
-        let unread = store.count_unread(room.id, me.user_id, me.last_read_seq).await?;
+        let unread = store
+            .count_unread(room.id, me.user_id, me.last_read_seq)
+            .await?;
         Ok(RoomView {
             id: room.id,
             kind: room.kind,
@@ -248,7 +328,10 @@ impl Chat {
             last_seq: room.last_seq,
             last_message,
             unread,
-            read_markers: members.iter().map(|m| (m.user_id, m.last_read_seq)).collect(),
+            read_markers: members
+                .iter()
+                .map(|m| (m.user_id, m.last_read_seq))
+                .collect(),
             created_at: room.created_at,
         })
     }

@@ -70,6 +70,8 @@ pub struct RoomView {
 impl RoomView {
     /// When something last happened in the room (its newest message, or its creation).
     pub fn last_activity(&self) -> Timestamp {
-        self.last_message.as_ref().map_or(self.created_at, |m| m.created_at)
+        self.last_message
+            .as_ref()
+            .map_or(self.created_at, |m| m.created_at)
     }
 }

@@ -78,7 +78,10 @@ pub struct Event {
 impl Event {
     /// Wraps an event kind.
     pub fn new(kind: EventKind) -> Self {
-        Event { kind, encoded: OnceLock::new() }
+        Event {
+            kind,
+            encoded: OnceLock::new(),
+        }
     }
 
     /// What happened.

@@ -136,7 +136,9 @@ impl Drop for Subscription {
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("user_id", &self.sub.user_id).finish_non_exhaustive()
+        f.debug_struct("Subscription")
+            .field("user_id", &self.sub.user_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -159,7 +161,10 @@ impl Hub {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Routes> {
-        self.shared.routes.write().unwrap_or_else(|p| p.into_inner())
+        self.shared
+            .routes
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Registers a live connection of `user` (on `session`, if any) with no rooms yet; give it
@@ -182,7 +187,12 @@ impl Hub {
             subs.push(Arc::clone(&sub));
             subs.len() == 1
         };
-        Subscription { sub, rx, hub: self.clone(), first }
+        Subscription {
+            sub,
+            rx,
+            hub: self.clone(),
+            first,
+        }
     }
 
     /// Starts delivering `rooms` to a new subscription and, if it is the user's first live
@@ -196,7 +206,13 @@ impl Hub {
         }
         if subscription.first {
             let user_id = subscription.sub.user_id;
-            self.publish_to_rooms(rooms, Event::new(EventKind::Presence { user_id, online: true }));
+            self.publish_to_rooms(
+                rooms,
+                Event::new(EventKind::Presence {
+                    user_id,
+                    online: true,
+                }),
+            );
         }
     }
 
@@ -210,7 +226,9 @@ impl Hub {
     }
 
     fn add_route(routes: &mut Routes, sub: &Arc<Subscriber>, room: RoomId) {
-        let Some(joined) = routes.joined.get_mut(&sub.id) else { return };
+        let Some(joined) = routes.joined.get_mut(&sub.id) else {
+            return;
+        };
         if joined.insert(room) {
             routes.rooms.entry(room).or_default().push(Arc::clone(sub));
         }
@@ -219,7 +237,11 @@ impl Hub {
     /// Stops delivering `room` to every live connection of `user`, at once.
     pub fn leave(&self, user: UserId, room: RoomId) {
         let mut routes = self.write();
-        let ids: Vec<u64> = routes.users.get(&user).map(|s| s.iter().map(|s| s.id).collect()).unwrap_or_default();
+        let ids: Vec<u64> = routes
+            .users
+            .get(&user)
+            .map(|s| s.iter().map(|s| s.id).collect())
+            .unwrap_or_default();
         for id in ids {
             if let Some(joined) = routes.joined.get_mut(&id) {
                 joined.remove(&room);
@@ -239,8 +261,13 @@ impl Hub {
         let event = Arc::new(event);
         let lagged: Vec<Arc<Subscriber>> = {
             let routes = self.read();
-            let Some(subs) = routes.rooms.get(&room) else { return };
-            subs.iter().filter(|s| !Self::offer(s, &event)).cloned().collect()
+            let Some(subs) = routes.rooms.get(&room) else {
+                return;
+            };
+            subs.iter()
+                .filter(|s| !Self::offer(s, &event))
+                .cloned()
+                .collect()
         };
         self.close_all(&lagged, CloseReason::Lagged);
     }
@@ -326,7 +353,12 @@ impl Hub {
     fn unsubscribe(&self, sub: &Arc<Subscriber>) {
         let (rooms, last) = {
             let mut routes = self.write();
-            let rooms: Vec<RoomId> = routes.joined.remove(&sub.id).unwrap_or_default().into_iter().collect();
+            let rooms: Vec<RoomId> = routes
+                .joined
+                .remove(&sub.id)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             for room in &rooms {
                 if let Some(subs) = routes.rooms.get_mut(room) {
                     subs.retain(|s| s.id != sub.id);
@@ -346,14 +378,22 @@ impl Hub {
         };
         if last {
             let user_id = sub.user_id;
-            self.publish_to_rooms(&rooms, Event::new(EventKind::Presence { user_id, online: false }));
+            self.publish_to_rooms(
+                &rooms,
+                Event::new(EventKind::Presence {
+                    user_id,
+                    online: false,
+                }),
+            );
         }
     }
 }
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub").field("connections", &self.connection_count()).finish()
+        f.debug_struct("Hub")
+            .field("connections", &self.connection_count())
+            .finish()
     }
 }
 

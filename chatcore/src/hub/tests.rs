@@ -4,7 +4,11 @@ use crate::model::Seq;
 const ROOM: RoomId = RoomId(1);
 
 fn read_event(seq: Seq) -> Event {
-    Event::new(EventKind::Read { room_id: ROOM, user_id: UserId(99), seq })
+    Event::new(EventKind::Read {
+        room_id: ROOM,
+        user_id: UserId(99),
+        seq,
+    })
 }
 
 fn seq_of(event: &Event) -> Seq {
@@ -23,7 +27,10 @@ fn subscribed(hub: &Hub, user: i64, rooms: &[RoomId]) -> Subscription {
 /// Drains presence events so tests can look at what follows.
 fn skip_presence(sub: &mut Subscription) {
     while let Ok(event) = sub.rx.try_recv() {
-        assert!(matches!(event.kind(), EventKind::Presence { .. }), "unexpected {event:?}");
+        assert!(
+            matches!(event.kind(), EventKind::Presence { .. }),
+            "unexpected {event:?}"
+        );
     }
 }
 
@@ -63,7 +70,14 @@ async fn an_event_is_shared_not_copied_and_encoded_once() {
         bytes::Bytes::from_static(b"x")
     });
     let second = eb.encoded(|_| unreachable!("encoded twice"));
-    assert_eq!((first, second, calls), (bytes::Bytes::from_static(b"x"), bytes::Bytes::from_static(b"x"), 1));
+    assert_eq!(
+        (first, second, calls),
+        (
+            bytes::Bytes::from_static(b"x"),
+            bytes::Bytes::from_static(b"x"),
+            1
+        )
+    );
 }
 
 #[tokio::test]
@@ -112,7 +126,10 @@ async fn presence_on_first_connect_and_last_disconnect() {
     assert_eq!(presence(watcher.recv().await.unwrap()), (UserId(2), true));
     assert!(hub.is_online(UserId(2)));
     drop(first);
-    assert!(watcher.try_recv().is_none(), "still online through the second connection");
+    assert!(
+        watcher.try_recv().is_none(),
+        "still online through the second connection"
+    );
     drop(second);
     assert_eq!(presence(watcher.recv().await.unwrap()), (UserId(2), false));
     assert!(!hub.is_online(UserId(2)));

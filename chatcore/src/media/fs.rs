@@ -23,7 +23,9 @@ impl FsMediaStore {
     /// Opens (creating if needed) a media directory.
     pub async fn open(dir: impl Into<PathBuf>) -> StoreResult<Self> {
         let dir = dir.into();
-        tokio::fs::create_dir_all(dir.join("tmp")).await.map_err(StoreError::backend)?;
+        tokio::fs::create_dir_all(dir.join("tmp"))
+            .await
+            .map_err(StoreError::backend)?;
         Ok(FsMediaStore { dir })
     }
 
@@ -39,11 +41,19 @@ impl FsMediaStore {
 impl MediaStore for FsMediaStore {
     async fn put(&self, sha256: &str, bytes: Bytes) -> StoreResult<()> {
         let path = self.path_of(sha256)?;
-        if tokio::fs::try_exists(&path).await.map_err(StoreError::backend)? {
+        if tokio::fs::try_exists(&path)
+            .await
+            .map_err(StoreError::backend)?
+        {
             return Ok(());
         }
-        let tmp = self.dir.join("tmp").join(format!("{sha256}.{}", crate::token::hex(&random_suffix())));
-        write_synced(&tmp, &bytes).await.map_err(StoreError::backend)?;
+        let tmp = self
+            .dir
+            .join("tmp")
+            .join(format!("{sha256}.{}", crate::token::hex(&random_suffix())));
+        write_synced(&tmp, &bytes)
+            .await
+            .map_err(StoreError::backend)?;
         let parent = path.parent().unwrap_or(Path::new("."));
         let moved = async {
             tokio::fs::create_dir_all(parent).await?;
@@ -90,7 +100,10 @@ mod tests {
 
     #[tokio::test]
     async fn round_trip_dedup_and_refuse_bad_keys() {
-        let dir = std::env::temp_dir().join(format!("chatcore-fs-{}", crate::token::hex(&random_suffix())));
+        let dir = std::env::temp_dir().join(format!(
+            "chatcore-fs-{}",
+            crate::token::hex(&random_suffix())
+        ));
         let store = FsMediaStore::open(&dir).await.unwrap();
         let bytes = Bytes::from_static(b"\x89PNG\r\n\x1a\nhello");
         let key = content_key(&bytes);

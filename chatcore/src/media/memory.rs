@@ -25,11 +25,20 @@ impl MemoryMediaStore {
 #[async_trait]
 impl MediaStore for MemoryMediaStore {
     async fn put(&self, sha256: &str, bytes: Bytes) -> StoreResult<()> {
-        self.files.lock().unwrap_or_else(|p| p.into_inner()).entry(sha256.to_owned()).or_insert(bytes);
+        self.files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(sha256.to_owned())
+            .or_insert(bytes);
         Ok(())
     }
 
     async fn get(&self, sha256: &str) -> StoreResult<Option<Bytes>> {
-        Ok(self.files.lock().unwrap_or_else(|p| p.into_inner()).get(sha256).cloned())
+        Ok(self
+            .files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sha256)
+            .cloned())
     }
 }

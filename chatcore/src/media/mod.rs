@@ -56,7 +56,10 @@ fn is_mpeg_audio_frame(bytes: &[u8]) -> bool {
 }
 
 fn is_m4a_brand(brand: Option<&[u8]>) -> bool {
-    matches!(brand, Some(b"M4A " | b"M4B " | b"mp42" | b"isom" | b"iso2" | b"mp41" | b"dash"))
+    matches!(
+        brand,
+        Some(b"M4A " | b"M4B " | b"mp42" | b"isom" | b"iso2" | b"mp41" | b"dash")
+    )
 }
 
 /// Decides the MIME type of an upload: sniffs the bytes and, when the client declared a type,
@@ -76,7 +79,11 @@ pub fn classify(bytes: &[u8], declared: Option<&str>) -> Result<&'static str> {
 
 /// `"Audio/WebM; codecs=opus"` → `"audio/webm"`.
 fn essence(mime: &str) -> String {
-    mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    mime.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Maps common aliases onto the names `sniff` returns.
@@ -100,7 +107,10 @@ pub fn content_key(bytes: &[u8]) -> String {
 
 /// True if `key` looks like a content key (64 lowercase hex digits), so it is safe in a path.
 pub fn is_content_key(key: &str) -> bool {
-    key.len() == 64 && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    key.len() == 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -117,7 +127,10 @@ mod tests {
             (b"GIF89a\x01\0", "image/gif"),
             (b"RIFF\x10\0\0\0WEBPVP8 ", "image/webp"),
             (b"RIFF\x10\0\0\0WAVEfmt ", "audio/wav"),
-            (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "audio/webm"),
+            (
+                b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm",
+                "audio/webm",
+            ),
             (b"OggS\0\x02", "audio/ogg"),
             (b"ID3\x04\0", "audio/mpeg"),
             (b"\xff\xfb\x90\x64", "audio/mpeg"),
@@ -133,19 +146,42 @@ mod tests {
     fn refuses_everything_else() {
         let svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>";
         let html = b"<!doctype html><script>alert(1)</script>";
-        for bytes in [&svg[..], &html[..], b"%PDF-1.7", b"MZ\x90\0", b"\x1a\x45\xdf\xa3matroska", b""] {
-            assert!(classify(bytes, None).is_err(), "{:?}", String::from_utf8_lossy(bytes));
+        for bytes in [
+            &svg[..],
+            &html[..],
+            b"%PDF-1.7",
+            b"MZ\x90\0",
+            b"\x1a\x45\xdf\xa3matroska",
+            b"",
+        ] {
+            assert!(
+                classify(bytes, None).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 
     #[test]
     fn declared_type_must_agree_with_bytes() {
         assert_eq!(classify(PNG, Some("image/png")).unwrap(), "image/png");
-        assert_eq!(classify(PNG, Some("application/octet-stream")).unwrap(), "image/png");
+        assert_eq!(
+            classify(PNG, Some("application/octet-stream")).unwrap(),
+            "image/png"
+        );
         let webm = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm";
-        assert_eq!(classify(webm, Some("audio/webm;codecs=opus")).unwrap(), "audio/webm");
-        assert!(matches!(classify(PNG, Some("image/jpeg")), Err(Error::UnsupportedMedia)));
-        assert!(matches!(classify(PNG, Some("text/html")), Err(Error::UnsupportedMedia)));
+        assert_eq!(
+            classify(webm, Some("audio/webm;codecs=opus")).unwrap(),
+            "audio/webm"
+        );
+        assert!(matches!(
+            classify(PNG, Some("image/jpeg")),
+            Err(Error::UnsupportedMedia)
+        ));
+        assert!(matches!(
+            classify(PNG, Some("text/html")),
+            Err(Error::UnsupportedMedia)
+        ));
         // A PNG header on HTML bytes is still refused when the rest is declared as HTML.
         let fake = b"\x89PNG\r\n\x1a\n<script>alert(1)</script>";
         assert!(classify(fake, Some("text/html")).is_err());
@@ -154,7 +190,10 @@ mod tests {
     #[test]
     fn content_keys() {
         let key = content_key(b"abc");
-        assert_eq!(key, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            key,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(is_content_key(&key));
         assert!(!is_content_key("../../etc/passwd"));
     }

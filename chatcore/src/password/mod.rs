@@ -64,7 +64,11 @@ pub struct HashCost {
 impl Default for HashCost {
     /// OWASP's recommendation: m = 19 MiB, t = 2, p = 1.
     fn default() -> Self {
-        HashCost { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        HashCost {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -99,7 +103,8 @@ impl PasswordHasher {
         self.blocking(move || {
             let mut salt_bytes = [0u8; 16];
             crate::token::fill_random(&mut salt_bytes);
-            let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| internal_text(e.to_string()))?;
+            let salt =
+                SaltString::encode_b64(&salt_bytes).map_err(|e| internal_text(e.to_string()))?;
             argon
                 .hash_password(password.as_bytes(), &salt)
                 .map(|h| h.to_string())
@@ -143,7 +148,11 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let _permit = self.permits.acquire().await.map_err(|_| internal("hasher closed"))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| internal("hasher closed"))?;
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|_| internal("password hashing task failed"))?
@@ -172,7 +181,10 @@ mod tests {
     fn policy_length_bounds_count_characters() {
         assert!(check_policy("Tr0ub4do").is_ok(), "8 characters is enough");
         assert_eq!(check_policy("short").unwrap_err().field(), Some("password"));
-        assert!(check_policy("ünïcödé").is_err(), "7 characters, more than 8 bytes");
+        assert!(
+            check_policy("ünïcödé").is_err(),
+            "7 characters, more than 8 bytes"
+        );
         assert!(check_policy("ünïcödé!").is_ok());
         assert!(check_policy(&"x7".repeat(128)).is_ok(), "256 characters");
         assert!(check_policy(&"x7".repeat(129)).is_err());
@@ -180,7 +192,15 @@ mod tests {
 
     #[test]
     fn common_passwords_refused_case_insensitively() {
-        for pw in ["password", "PASSWORD", "12345678", "iloveyou", "sunshine", "qwertyuiop", "Password1"] {
+        for pw in [
+            "password",
+            "PASSWORD",
+            "12345678",
+            "iloveyou",
+            "sunshine",
+            "qwertyuiop",
+            "Password1",
+        ] {
             let err = check_policy(pw).unwrap_err();
             assert!(err.to_string().contains("too common"), "{pw}: {err}");
         }
@@ -197,11 +217,36 @@ mod tests {
     async fn hash_and_verify_exactly_as_typed() {
         let hasher = PasswordHasher::new(HashCost::default(), 2).unwrap();
         let hash = hasher.hash(" Pässwörd with spaces ").await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify(" Pässwörd with spaces ", Some(&hash)).await.unwrap());
-        assert!(!hasher.verify("Pässwörd with spaces", Some(&hash)).await.unwrap(), "not trimmed");
-        assert!(!hasher.verify(" pässwörd with spaces ", Some(&hash)).await.unwrap(), "not case-folded");
-        assert!(!hasher.verify(" Pässwörd with spaces", Some(&hash)).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            hasher
+                .verify(" Pässwörd with spaces ", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("Pässwörd with spaces", Some(&hash))
+                .await
+                .unwrap(),
+            "not trimmed"
+        );
+        assert!(
+            !hasher
+                .verify(" pässwörd with spaces ", Some(&hash))
+                .await
+                .unwrap(),
+            "not case-folded"
+        );
+        assert!(
+            !hasher
+                .verify(" Pässwörd with spaces", Some(&hash))
+                .await
+                .unwrap()
+        );
         assert!(!hasher.verify("anything", None).await.unwrap());
     }
 }

