@@ -1,1 +1,44 @@
-//! SQLite storage for chatcore.
+//! # chatcore-sqlite
+//!
+//! SQLite storage for [`chatcore`], the embedded default: one file, nothing to install (SQLite
+//! is compiled in), schema migrations applied on open.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), chatcore::StoreError> {
+//! use chatcore_sqlite::{Durability, SqliteOptions, SqliteStore};
+//!
+//! let store = SqliteStore::open("./data/chat.db", SqliteOptions::default()).await?;
+//! let fast = SqliteOptions::default().durability(Durability::Normal);
+//! let scratch = SqliteStore::open("sqlite::memory:", fast).await?;
+//! # let _ = (store, scratch); Ok(()) }
+//! ```
+//!
+//! ## Promises and how they are kept
+//!
+//! - **Acked means durable.** `append_message` answers only after its transaction committed.
+//!   The database runs in WAL mode; what a commit survives is chosen with [`Durability`]:
+//!   `Full` (the default, `synchronous = FULL`) survives power loss, `Normal`
+//!   (`synchronous = NORMAL`) survives a killed process but may lose the last commits on power
+//!   loss. See `docs/performance.md` for what each costs.
+//! - **Gapless per-room seq.** Every write transaction starts with `BEGIN IMMEDIATE`, taking
+//!   SQLite's single write lock before reading the room's `last_seq`, so no two appends can
+//!   read the same counter.
+//! - **Exactly once.** A unique key on `(room_id, sender_id, client_id)`; a retry finds and
+//!   returns the first message.
+//! - **Group commit.** Concurrent `append_message` calls are queued to one writer task that
+//!   commits whatever is waiting in one transaction (one fsync), one savepoint per message so
+//!   a failing message never fails its neighbours.
+//! - Foreign keys are on, a busy timeout makes writers wait for each other instead of failing,
+//!   and every query is parameterized.
+
+mod error;
+mod media;
+mod messages;
+mod options;
+mod rooms;
+mod sessions;
+mod store;
+mod users;
+
+pub use options::{Durability, SqliteOptions};
+pub use store::SqliteStore;
