@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chatcore::{Actor, Chat};
 use hyper::header::HeaderMap;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
@@ -25,7 +26,9 @@ struct Inner {
     chat: Chat,
     settings: Settings,
     limits: Limits,
+    ws: chatcore_ws::WsConfig,
     sockets: TaskTracker,
+    stopping: CancellationToken,
 }
 
 /// HTTP-level settings derived from the [`Config`].
@@ -98,7 +101,15 @@ impl Limits {
 impl App {
     /// The app around an existing chat.
     pub fn new(chat: Chat, settings: Settings, limits: Limits) -> Self {
-        App { inner: Arc::new(Inner { chat, settings, limits, sockets: TaskTracker::new() }) }
+        let inner = Inner {
+            chat,
+            settings,
+            limits,
+            ws: chatcore_ws::WsConfig::default(),
+            sockets: TaskTracker::new(),
+            stopping: CancellationToken::new(),
+        };
+        App { inner: Arc::new(inner) }
     }
 
     /// The app for `config` around an existing chat.
@@ -119,6 +130,16 @@ impl App {
     /// Rate limiters.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// Transport limits of WebSocket connections.
+    pub fn ws_config(&self) -> &chatcore_ws::WsConfig {
+        &self.inner.ws
+    }
+
+    /// Fires when the server shuts down: sockets close with 1001.
+    pub fn stopping(&self) -> &CancellationToken {
+        &self.inner.stopping
     }
 
     /// Live WebSocket tasks, so shutdown can wait for them to close.

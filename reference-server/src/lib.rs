@@ -14,10 +14,11 @@
 //! use reference_server::{App, Config};
 //!
 //! let config = Config::for_data_dir("/tmp/chat-data");
-//! let chat = reference_server::storage::open_chat(&config).await?;
+//! let (chat, backend) = reference_server::storage::open_chat(&config).await?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let shutdown = async { tokio::signal::ctrl_c().await.ok(); };
 //! reference_server::run(listener, App::from_config(chat, &config), shutdown).await?;
+//! backend.close().await;
 //! # Ok(()) }
 //! ```
 

@@ -14,17 +14,23 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {
-            storage::open(&cli.config).await?;
+            storage::open(&cli.config).await?.backend.close().await;
             println!("database is up to date: {}", redact(&cli.config.database_url()));
             Ok(())
         }
         Command::Admin(AdminCommand::Promote { username }) => {
-            let user = storage::open_chat(&cli.config).await?.promote_server_admin(&username).await?;
+            let (chat, backend) = storage::open_chat(&cli.config).await?;
+            let user = chat.promote_server_admin(&username).await;
+            backend.close().await;
+            let user = user?;
             println!("{} is now a server admin", user.username.as_deref().unwrap_or(&username));
             Ok(())
         }
         Command::Admin(AdminCommand::Disable { username }) => {
-            let user = storage::open_chat(&cli.config).await?.disable_username(&username).await?;
+            let (chat, backend) = storage::open_chat(&cli.config).await?;
+            let user = chat.disable_username(&username).await;
+            backend.close().await;
+            let user = user?;
             println!("{} is disabled", user.username.as_deref().unwrap_or(&username));
             Ok(())
         }
@@ -32,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
-    let chat = storage::open_chat(config).await?;
+    let (chat, backend) = storage::open_chat(config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -41,6 +47,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     // Browser tests parse this exact line to find the port.
     println!("listening on http://{addr}");
     reference_server::run(listener, App::from_config(chat, config), shutdown_signal()).await?;
+    backend.close().await;
     tracing::info!("stopped");
     Ok(())
 }

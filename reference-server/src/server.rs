@@ -57,6 +57,7 @@ pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output =
     tracing::info!("shutting down: closing sockets and finishing requests");
     housekeeping.cancel();
     stopping.cancel();
+    app.stopping().cancel();
     app.chat().hub().close_everyone();
     connections.close();
     app.sockets().close();

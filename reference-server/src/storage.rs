@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chatcore::{Chat, ChatConfig, FsMediaStore, MediaStore, MemoryMediaStore, MemoryStore, Store};
+use chatcore_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::config::Config;
 
@@ -13,6 +14,28 @@ pub struct Storage {
     pub store: Arc<dyn Store>,
     /// Media bytes.
     pub media: Arc<dyn MediaStore>,
+    /// The concrete backend, to close it cleanly on shutdown.
+    pub backend: Backend,
+}
+
+/// Which backend the store is, for the operations the `Store` trait does not have (closing).
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// In memory: nothing to close.
+    Memory,
+    /// SQLite (the default).
+    Sqlite(SqliteStore),
+}
+
+impl Backend {
+    /// Closes the database connections after the ones in use are returned (checkpointing
+    /// SQLite's WAL). Call once nothing uses the chat any more.
+    pub async fn close(&self) {
+        match self {
+            Backend::Memory => {}
+            Backend::Sqlite(store) => store.close().await,
+        }
+    }
 }
 
 /// Opens (creating and migrating if needed) the storage `config` names.
@@ -20,7 +43,8 @@ pub async fn open(config: &Config) -> anyhow::Result<Storage> {
     let url = config.database_url();
     if url == "memory:" || url == "memory" {
         tracing::warn!("using the in-memory store: nothing is kept after exit");
-        return Ok(Storage { store: Arc::new(MemoryStore::new()), media: Arc::new(MemoryMediaStore::new()) });
+        let (store, media) = (Arc::new(MemoryStore::new()), Arc::new(MemoryMediaStore::new()));
+        return Ok(Storage { store, media, backend: Backend::Memory });
     }
     tokio::fs::create_dir_all(&config.data_dir)
         .await
@@ -28,23 +52,18 @@ pub async fn open(config: &Config) -> anyhow::Result<Storage> {
     let media = FsMediaStore::open(config.media_dir())
         .await
         .with_context(|| format!("cannot open the media directory {}", config.media_dir().display()))?;
-    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        open_sqlite(&url).await?
+    let media: Arc<dyn MediaStore> = Arc::new(media);
+    if url.starts_with("sqlite:") {
+        let sqlite = SqliteStore::open(&url, SqliteOptions::default()).await.context("cannot open the SQLite database")?;
+        Ok(Storage { store: Arc::new(sqlite.clone()), media, backend: Backend::Sqlite(sqlite) })
     } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
-        open_mysql(&url).await?
+        open_mysql(&url).await
     } else {
         bail!("unsupported --database URL (expected sqlite://…, mysql://… or memory:)");
-    };
-    Ok(Storage { store, media: Arc::new(media) })
+    }
 }
 
-async fn open_sqlite(_url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    // chatcore-sqlite has not landed yet: run on memory so the server is usable meanwhile.
-    tracing::warn!("SQLite store not available in this build; using the in-memory store");
-    Ok(Arc::new(MemoryStore::new()))
-}
-
-async fn open_mysql(_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+async fn open_mysql(_url: &str) -> anyhow::Result<Storage> {
     bail!("MySQL/MariaDB store not available in this build")
 }
 
@@ -56,8 +75,8 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     chat
 }
 
-/// Opens the storage and builds the chat on it.
-pub async fn open_chat(config: &Config) -> anyhow::Result<Chat> {
+/// Opens the storage and builds the chat on it; the backend handle closes it later.
+pub async fn open_chat(config: &Config) -> anyhow::Result<(Chat, Backend)> {
     let storage = open(config).await?;
-    Ok(Chat::new(storage.store, storage.media, chat_config(config))?)
+    Ok((Chat::new(storage.store, storage.media, chat_config(config))?, storage.backend))
 }
