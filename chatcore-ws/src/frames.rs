@@ -69,6 +69,7 @@ pub enum ClientFrame<'a> {
     /// Resume: the last seq seen per room.
     Sync {
         /// Room id → last seen seq (JSON object keys are the ids as strings).
+        #[serde(deserialize_with = "de::room_map")]
         rooms: BTreeMap<RoomId, Seq>,
     },
     /// Liveness check; answered with `pong`.
@@ -367,6 +368,7 @@ pub enum ServerFrame {
     /// All missed messages of a `sync` were sent.
     Synced {
         /// Room id → last seq delivered.
+        #[serde(deserialize_with = "de::room_map")]
         rooms: BTreeMap<RoomId, Seq>,
     },
     /// Page history over REST up to `last_seq`; live delivery continues after it.

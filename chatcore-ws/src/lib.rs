@@ -18,6 +18,7 @@
 //! bearer token or cookie before the upgrade, then [`serve_connection`].
 
 mod accept;
+pub mod client;
 
 pub mod close;
 mod connection;
@@ -26,6 +27,7 @@ mod limits;
 mod resume;
 
 pub use accept::{AcceptError, Rewind, accept};
+pub use client::{Client, ClientError, Connect};
 
 pub use connection::{Closed, serve_connection};
 pub use limits::{WsConfig, websocket_config};

@@ -117,3 +117,19 @@ pub(super) mod sender {
         })
     }
 }
+
+/// `#[serde(deserialize_with = "de::room_map")]`: `{"3": 17}` into room id → seq. Needed
+/// because inside a tagged enum serde buffers the object and integer keys arrive as strings.
+pub(super) fn room_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<RoomId, Seq>, D::Error> {
+    let raw: std::collections::BTreeMap<std::borrow::Cow<'de, str>, Seq> =
+        Deserialize::deserialize(d)?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            k.parse::<i64>().map(|id| (RoomId(id), v)).map_err(|_| {
+                serde::de::Error::custom(format!("room id must be an integer, got {k:?}"))
+            })
+        })
+        .collect()
+}
