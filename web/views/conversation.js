@@ -75,8 +75,7 @@ export function renderConversation(ctx, roomId) {
     const room = store.rooms.get(roomId);
     if (!room) return;
     const wasAtBottom = atBottom();
-    const prevHeight = scroller.scrollHeight;
-    const prevTop = scroller.scrollTop;
+    const anchor = mode === 'older' ? visibleAnchor() : null;
     const items = [...store.messages(roomId), ...store.pendingFor(roomId)];
     const nodes = [];
     const used = new Set();
@@ -115,13 +114,26 @@ export function renderConversation(ctx, roomId) {
     for (const key of cache.keys()) if (!used.has(key)) cache.delete(key);
     list.replaceChildren(...nodes);
 
-    if (mode === 'older') {
-      scroller.scrollTop = prevTop + (scroller.scrollHeight - prevHeight);
+    if (anchor) {
+      // Keep the message that was at the top of the view exactly where it was.
+      // (Look it up again: its node may have been re-rendered, e.g. it no longer starts a run.)
+      const node = cache.get(anchor.key)?.node;
+      if (node) scroller.scrollTop += node.getBoundingClientRect().top - anchor.top;
     } else if (mode === 'initial' || mode === 'own' || wasAtBottom) {
       scrollToBottom();
     } else if (mode === 'incoming') {
       pill.hidden = false;
     }
+  }
+
+  /** The first message visible in the scroller and its position, to restore after prepending. */
+  function visibleAnchor() {
+    const top = scroller.getBoundingClientRect().top;
+    for (const node of list.children) {
+      const rect = node.getBoundingClientRect();
+      if (rect.bottom > top && node.dataset.seq) return { key: `s:${node.dataset.seq}`, top: rect.top };
+    }
+    return null;
   }
 
   function updateTicks() {

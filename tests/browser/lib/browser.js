@@ -21,7 +21,7 @@ const ALWAYS_ALLOWED = [
 
 /**
  * A fresh context (own cookies) and page, with problem recording.
- * @param {object} opts { viewport, allow: [{ text: RegExp, url?: RegExp }], isMobile }
+ * @param {object} opts { viewport, allow: [{ text: RegExp, url?: RegExp }], isMobile, acceptConfirm }
  */
 export async function openPage(browser, server, opts = {}) {
   const context = await browser.newContext({
@@ -49,7 +49,14 @@ export async function openPage(browser, server, opts = {}) {
     problems.push(`console error: ${text} (${url})`);
   });
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.confirms = [];
   page.on('dialog', async (dialog) => {
+    if (opts.acceptConfirm && dialog.type() === 'confirm') {
+      // The client asks before destructive actions (delete, leave, disable).
+      page.confirms.push(dialog.message());
+      await dialog.accept();
+      return;
+    }
     problems.push(`dialog (${dialog.type()}): ${dialog.message()}`);
     await dialog.dismiss().catch(() => {});
   });

@@ -12,6 +12,10 @@ export const repoRoot = resolve(here, '../../..');
 const defaultBin = resolve(here, '../../../target/debug/reference-server');
 
 /** The command to run: CHAT_SERVER_BIN (a binary, or a .mjs dev stand-in run with node). */
+export function usingDevStandIn() {
+  return /\.m?js$/.test(process.env.CHAT_SERVER_BIN || '');
+}
+
 function command(args) {
   const bin = process.env.CHAT_SERVER_BIN ? resolve(process.env.CHAT_SERVER_BIN) : defaultBin;
   return bin.endsWith('.mjs') || bin.endsWith('.js') ? [process.execPath, [bin, ...args]] : [bin, args];
@@ -37,6 +41,17 @@ export async function startServer({ dataDir, port = 0 } = {}) {
     async restart() {
       await handle.stop();
       handle = await retry(() => spawnServer(dataDir, handle.port));
+    },
+    /** Runs an operator command on the same data dir, e.g. ['admin', 'promote', 'alice']. */
+    async cli(args) {
+      const [cmd, full] = command(['--data-dir', dataDir, ...args]);
+      const child = spawn(cmd, full, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c) => { out += c; });
+      child.stderr.on('data', (c) => { out += c; });
+      const code = await new Promise((res) => child.on('exit', res));
+      if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${out}`);
+      return out;
     },
     async close() {
       await handle.stop();

@@ -1,0 +1,110 @@
+// Long history pages in upward without jumping; a message arriving while scrolled up shows the
+// "new messages" pill instead of moving the view; reply, edit and delete own messages.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertClean, launch, openPage } from '../lib/browser.js';
+import { apiUser, startServer } from '../lib/server.js';
+import { login, message, openChat, sendText } from '../lib/ui.js';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const TOTAL = 130;
+
+test('infinite scroll, new-messages pill, reply, edit and delete', async () => {
+  const alice = await apiUser(server, 'alice', undefined, 'Alice');
+  const bob = await apiUser(server, 'bob', undefined, 'Bob');
+  const room = await bob.call('POST', '/rooms/direct', { user_id: alice.user.id });
+  for (let i = 1; i <= TOTAL; i += 1) {
+    await bob.call('POST', `/rooms/${room.id}/messages`, { body: `history ${i}`, client_id: `h-${i}` });
+  }
+
+  const page = await openPage(browser, server, { acceptConfirm: true });
+  await login(page, 'alice');
+  const item = page.getByTestId('chat-item').filter({ hasText: 'Bob' });
+  assert.equal(await item.getByTestId('unread-badge').textContent(), String(TOTAL));
+  await openChat(page, 'Bob');
+  await message(page, `history ${TOTAL}`).waitFor();
+  const scroller = page.getByTestId('messages');
+  const shown = () => page.getByTestId('message').count();
+  assert.ok(await shown() < TOTAL, 'only the latest page is loaded at first');
+  // Opened at the bottom and marked read.
+  await item.getByTestId('unread-badge').waitFor({ state: 'detached' });
+
+  // Scroll to the top until the first message is there; each page keeps the view anchored.
+  while (await message(page, /^history 1$/).count() === 0) {
+    const before = await shown();
+    const anchor = page.getByTestId('message').first();
+    const anchorSeq = await anchor.getAttribute('data-seq');
+    // Scroll to the top and measure in the same task, before the scroll event loads a page.
+    const topBefore = await scroller.evaluate((el, seq) => {
+      el.scrollTop = 0;
+      return el.querySelector(`[data-testid="message"][data-seq="${seq}"]`).getBoundingClientRect().top;
+    }, anchorSeq);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="message"]').length > n, before);
+    const topAfter = await page.locator(`[data-testid="message"][data-seq="${anchorSeq}"]`).evaluate((el) => el.getBoundingClientRect().top);
+    assert.ok(Math.abs(topAfter - topBefore) < 4, `no jump: ${topBefore} → ${topAfter}`);
+  }
+  const seqs = await page.getByTestId('message').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  assert.deepEqual(seqs, Array.from({ length: TOTAL }, (_, i) => i + 1));
+  assert.equal(await page.getByTestId('day-separator').count(), 1);
+
+  // Scrolled up: a new message does not move the view, a pill offers to jump.
+  await scroller.evaluate((el) => { el.scrollTop = 0; });
+  await bob.call('POST', `/rooms/${room.id}/messages`, { body: 'new while you read old stuff', client_id: 'n-1' });
+  await page.getByTestId('new-messages-pill').waitFor();
+  assert.equal(await scroller.evaluate((el) => el.scrollTop), 0);
+  await page.getByTestId('new-messages-pill').click();
+  await page.getByTestId('new-messages-pill').waitFor({ state: 'hidden' });
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="messages"]');
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+  });
+
+  // Reply: the quote shows in both views.
+  const target = message(page, 'new while you read old stuff');
+  await target.hover();
+  await target.getByTestId('action-reply').click();
+  await page.getByTestId('composer-context').filter({ hasText: 'new while you read old stuff' }).waitFor();
+  await sendText(page, 'answering that');
+  const reply = message(page, 'answering that');
+  assert.match(await reply.getByTestId('message-quote').textContent(), /new while you read old stuff/);
+  const stored = (await bob.call('GET', `/rooms/${room.id}/messages?limit=5`)).messages;
+  const newSeq = stored.find((m) => m.body === 'new while you read old stuff').seq;
+  assert.equal(stored.find((m) => m.body === 'answering that').reply_to, newSeq);
+
+  // Edit an own message.
+  await sendText(page, 'tpyo here');
+  const own = message(page, 'tpyo here');
+  await own.hover();
+  await own.getByTestId('action-edit').click();
+  const input = page.getByTestId('composer-input');
+  assert.equal(await input.inputValue(), 'tpyo here');
+  await input.fill('typo fixed');
+  await input.press('Enter');
+  const edited = message(page, 'typo fixed');
+  await edited.locator('.edited').waitFor();
+  const afterEdit = (await bob.call('GET', `/rooms/${room.id}/messages?limit=5`)).messages.find((m) => m.body === 'typo fixed');
+  assert.ok(afterEdit?.edited_at, 'the server stored the edit');
+
+  // Delete an own message (after a confirmation): it becomes a tombstone.
+  await edited.hover();
+  await edited.getByTestId('action-delete').click();
+  await page.getByTestId('message-body').filter({ hasText: 'This message was deleted' }).waitFor();
+  assert.equal(await message(page, 'typo fixed').count(), 0);
+  assert.equal(page.confirms.length, 1);
+  const tomb = (await bob.call('GET', `/rooms/${room.id}/messages?limit=5`)).messages.find((m) => m.seq === afterEdit.seq);
+  assert.equal(tomb.deleted, true);
+  assert.equal(tomb.body, '');
+
+  await assertClean(page, assert);
+});
