@@ -10,10 +10,37 @@
 //! ```
 //!
 //! `make_store` (a function in the calling module) returns a fresh, empty store plus a guard that lives as long as the test (drop
-//! it to delete a test database). The macro expands to one `#[tokio::test]` per case, so the
+//! it to delete a test database). It may instead return `Option<(store, guard)>`: `None` skips
+//! the case (e.g. no database server outside CI; say why on stderr). The macro expands to one `#[tokio::test]` per case, so the
 //! calling crate needs `tokio` with the `macros` and `rt-multi-thread` features.
 
 pub mod conformance;
+
+use std::sync::Arc;
+
+use crate::store::Store;
+
+/// What a `make_store` function may return: a store and its guard, or `None` to skip the case.
+pub trait StoreFixture {
+    /// Kept alive for the test's duration, then dropped.
+    type Guard;
+    /// The store and guard, or `None` when the case must be skipped.
+    fn into_fixture(self) -> Option<(Arc<dyn Store>, Self::Guard)>;
+}
+
+impl<G> StoreFixture for (Arc<dyn Store>, G) {
+    type Guard = G;
+    fn into_fixture(self) -> Option<(Arc<dyn Store>, G)> {
+        Some(self)
+    }
+}
+
+impl<G> StoreFixture for Option<(Arc<dyn Store>, G)> {
+    type Guard = G;
+    fn into_fixture(self) -> Option<(Arc<dyn Store>, G)> {
+        self
+    }
+}
 
 /// Expands to one test per conformance case, each on a fresh store from `$make`.
 #[macro_export]
@@ -49,7 +76,10 @@ macro_rules! store_conformance_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let (store, guard) = super::$make().await;
+                    let Some((store, guard)) = $crate::testing::StoreFixture::into_fixture(super::$make().await)
+                    else {
+                        return;
+                    };
                     $crate::testing::conformance::$case(store).await;
                     drop(guard);
                 }

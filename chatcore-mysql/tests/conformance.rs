@@ -1,0 +1,17 @@
+//! chatcore's storage conformance suite, each case on a fresh MariaDB/MySQL database.
+
+mod support;
+
+use std::sync::Arc;
+
+use chatcore::Store;
+use chatcore_mysql::{MySqlOptions, MySqlStore};
+use support::TestDb;
+
+async fn make_store() -> Option<(Arc<dyn Store>, TestDb)> {
+    let db = TestDb::create().await?;
+    let store = MySqlStore::connect(&db.url(), MySqlOptions::default()).await.expect("connect");
+    Some((Arc::new(store), db))
+}
+
+chatcore::store_conformance_tests!(make_store);
