@@ -23,6 +23,11 @@ async function boot() {
   }
   if (me) start(me);
   else renderEnter(root, start);
+  const notice = sessionStorage.getItem('chat.notice');
+  if (notice) {
+    sessionStorage.removeItem('chat.notice');
+    toast(notice);
+  }
 }
 
 function start(user) {
@@ -40,9 +45,11 @@ function start(user) {
     },
   };
   chat.onSessionEnded = () => {
+    // Start over from a clean page; say why once it has loaded.
     chat.stop();
-    toast('Your session has ended.');
-    renderEnter(root, start);
+    sessionStorage.setItem('chat.notice', 'Your session has ended. Please sign in again.');
+    location.hash = '';
+    location.reload();
   };
   renderShell(root, ctx);
   chat.start().catch((err) => toast(err.message));

@@ -25,11 +25,31 @@ export class Chat {
     this.socket.on('hello', (frame) => this.onHello(frame));
     this.socket.on('frame', (frame) => this.onFrame(frame));
     this.socket.on('ended', () => this.onSessionEnded());
+    this.socket.on('disconnected', () => this.checkSession());
     this.socket.start();
   }
 
   stop() {
     this.socket.stop();
+  }
+
+  /**
+   * A refused upgrade looks like any network failure to a browser. After a few failed attempts,
+   * ask the API whether the session still exists, so a dead session ends instead of retrying forever.
+   */
+  async checkSession() {
+    if (this.socket.attempt < 3 || this.checkingSession) return;
+    this.checkingSession = true;
+    try {
+      await api.me();
+    } catch (err) {
+      if (err.status === 401) {
+        this.socket.stop();
+        this.onSessionEnded();
+      }
+    } finally {
+      this.checkingSession = false;
+    }
   }
 
   onHello(frame) {
@@ -79,6 +99,8 @@ export class Chat {
   }
 
   onError(frame) {
+    // Visible to developers (and to the browser tests, which fail on console errors).
+    console.error(`chat: server error frame ${frame.code}: ${frame.message}${frame.ref ? ` (ref ${frame.ref})` : ''}`);
     if (frame.ref && this.store.pending.has(frame.ref)) {
       const p = this.store.pending.get(frame.ref);
       p.failed = true;

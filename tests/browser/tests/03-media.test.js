@@ -2,9 +2,11 @@
 // Chromium's fake microphone plays on the other side with a finite duration.
 
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { assertClean, launch, openPage } from '../lib/browser.js';
-import { startServer } from '../lib/server.js';
+import { repoRoot, startServer } from '../lib/server.js';
 import { openChat, register, sendText, startDirect } from '../lib/ui.js';
 
 let server;
@@ -97,6 +99,8 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
   await voice.getByTestId('voice-play').click();
   await ben.waitForFunction((audio) => audio.currentTime > 0.2, handle, { timeout: 15000 });
   await voice.locator('[aria-label="Pause voice message"]').waitFor();
+  mkdirSync(join(repoRoot, 'tests/browser/artifacts'), { recursive: true });
+  await ben.screenshot({ path: join(repoRoot, 'tests/browser/artifacts/media.png') });
 
   await assertClean(ann, assert);
   await assertClean(ben, assert);

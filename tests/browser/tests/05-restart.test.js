@@ -25,7 +25,7 @@ test('messages survive a server restart: banner, resume, no loss, no duplicates'
     allow: [
       // While the server is down the browser logs the failed reconnect attempts.
       { text: /WebSocket connection to .* failed/ },
-      { text: /ERR_CONNECTION_REFUSED|Failed to load resource/ },
+      { text: /ERR_CONNECTION_REFUSED|ERR_INTERNET_DISCONNECTED|Failed to load resource/ },
     ],
   });
   await register(alice, 'alice', 'Alice');
@@ -45,9 +45,13 @@ test('messages survive a server restart: banner, resume, no loss, no duplicates'
   await input.press('Enter');
   await message(alice, 'written offline').locator('[data-testid="tick"][data-status="pending"]').waitFor();
 
+  // Keep Alice's browser offline while the server comes back and Bob talks, so these messages
+  // can only reach her through the resume (`sync`), not as live frames.
+  await alice.context().setOffline(true);
   await server.restart();
-  // Bob talks right away, most likely before Alice's backoff lets her reconnect.
   for (const n of [2, 3, 4]) await bob.call('POST', `/rooms/${roomId}/messages`, { body: `bob ${n}`, client_id: `b-${n}` });
+  assert.equal(await banner.isVisible(), true, 'still disconnected while Bob talks');
+  await alice.context().setOffline(false);
 
   await waitOnline(alice);
   await banner.waitFor({ state: 'hidden' });
