@@ -27,3 +27,10 @@ pub fn for_hub(reason: CloseReason) -> (u16, &'static str) {
         CloseReason::Shutdown => (GOING_AWAY, "server shutting down"),
     }
 }
+
+/// Whether frames already queued are still sent before this close. They are when the client
+/// caused the close (so it sees the `error` frames that led to it); they are not when the
+/// connection must stop at once (lagged, session ended, shutdown, internal failure).
+pub(crate) fn sends_queued_first(code: u16) -> bool {
+    matches!(code, NORMAL | POLICY | TOO_BIG | RATE_LIMITED)
+}

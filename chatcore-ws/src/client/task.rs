@@ -39,6 +39,11 @@ struct State {
     /// Unacked sends, oldest first (few: the ones in flight).
     pending: Vec<Pending>,
     events: mpsc::Sender<ClientEvent>,
+    /// Between a reconnect's `sync` and the server's `synced`: live messages that arrived on
+    /// the new connection before the server read our `sync` may run ahead of what we have.
+    /// The sync re-sends everything after our last seq in order, so until `synced` only the
+    /// next seq of a room is accepted.
+    resuming: bool,
 }
 
 /// How one connection ended.
@@ -58,6 +63,7 @@ pub(super) async fn start(opts: Connect) -> Result<Client, ClientError> {
         opts,
         pending: Vec::new(),
         events: events_tx,
+        resuming: false,
     };
     tokio::spawn(run(state, ws, command_rx));
     Ok(Client {
@@ -227,12 +233,18 @@ impl State {
             }
             ServerFrame::Message { message } => {
                 let last = self.last.get(&message.room_id).copied();
-                if last.is_some_and(|last| message.seq <= last) {
+                let skip =
+                    |last: Seq| message.seq <= last || (self.resuming && message.seq > last + 1);
+                if last.is_some_and(skip) {
                     return;
                 }
                 self.last.insert(message.room_id, message.seq);
                 self.emit(ClientEvent::Frame(ServerFrame::Message { message }))
                     .await;
+            }
+            ServerFrame::Synced { .. } => {
+                self.resuming = false;
+                self.emit(ClientEvent::Frame(frame)).await;
             }
             ServerFrame::Resync { room_id, last_seq } => {
                 self.last.insert(room_id, last_seq);
@@ -269,6 +281,7 @@ impl State {
                         self.last.entry(r.room_id).or_insert(r.last_seq);
                     }
                     if self.resume(&mut ws).await.is_ok() {
+                        self.resuming = true;
                         self.emit(ClientEvent::Resumed).await;
                         return Some(ws);
                     }

@@ -45,7 +45,8 @@ impl Outbox {
     }
 }
 
-/// Tells the writer to send a close frame (ahead of anything still queued) and stop.
+/// Tells the writer to send a close frame and stop. Queued frames go first only when
+/// [`close::sends_queued_first`](crate::close) says so.
 pub(crate) struct Closer(oneshot::Sender<(u16, &'static str)>);
 
 impl Closer {
@@ -84,7 +85,16 @@ async fn run<S>(
         tokio::select! {
             biased;
             close = &mut close_rx => {
-                // Queued frames are dropped: a closed connection stops, it does not drain.
+                if let Ok((code, _)) = close {
+                    if crate::close::sends_queued_first(code) {
+                        while let Ok(msg) = rx.try_recv() {
+                            if let Err(err) = write(&mut sink, msg, false, write_timeout).await {
+                                tracing::debug!(%err, "socket write failed while closing");
+                                return;
+                            }
+                        }
+                    }
+                }
                 let frame = close.ok().map(|(code, reason)| CloseFrame {
                     code: CloseCode::from(code),
                     reason: reason.into(),

@@ -96,6 +96,11 @@ impl Server {
         .await
     }
 
+    /// The close code of the next server-side close of `user`'s connections.
+    pub async fn closed_for_code(&mut self, user: UserId) -> Option<u16> {
+        self.closed_for(user).await.code
+    }
+
     pub async fn user(&self, name: &str) -> (Actor, SessionToken) {
         self.chat.guest(Some(name)).await.unwrap()
     }

@@ -1,0 +1,248 @@
+//! Abuse and failure over real TCP: non-members, oversized frames, slow readers, removal,
+//! revocation, rate limits and garbage.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chatcore::SendMessage;
+use chatcore_ws::client::ClientEvent;
+use chatcore_ws::frames::ServerFrame;
+use chatcore_ws::{ClientError, Connect, WsConfig};
+use common::*;
+
+#[tokio::test]
+async fn a_non_member_send_is_an_error_and_stores_nothing() {
+    let server = Server::start().await;
+    let (alice, _) = server.user("Alice").await;
+    let (bob, _) = server.user("Bob").await;
+    let (_, mallory_token) = server.user("Mallory").await;
+    let dm = server.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    let mallory = server.client(&mallory_token).await;
+
+    let err = mallory.send(dm, "let me in").await.unwrap_err();
+    // chatcore answers not_found so a non-member cannot tell whether the room exists.
+    assert_eq!(err.code(), Some("not_found"), "{err}");
+    assert!(server.history(&alice, dm).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_token_is_refused_before_the_upgrade() {
+    let server = Server::start().await;
+    let result = Connect::bearer(&server.url, "not-a-token").connect().await;
+    assert!(
+        matches!(result, Err(ClientError::Refused(401))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_frame_closes_with_1009_and_others_keep_working() {
+    let server = Server::start().await;
+    let (alice, at) = server.user("Alice").await;
+    let (bob, bt) = server.user("Bob").await;
+    let dm = server.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    let alice_client = server.client(&at).await;
+    let mut bob_client = server.client(&bt).await;
+    let mut big = server.raw(&bt).await;
+
+    big.send_text("x".repeat(70 * 1024)).await;
+    assert_eq!(big.close_code().await, Some(1009));
+
+    alice_client.send(dm, "still here").await.unwrap();
+    assert_eq!(messages(&mut bob_client, 1).await[0].body, "still here");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_dropped_with_4000_without_slowing_the_room() {
+    let mut chat_config = chat_config();
+    chat_config.subscriber_queue = 16;
+    let mut ws = WsConfig::default();
+    ws.outbound_queue = 4;
+    let mut server = Server::with(chat_config, ws).await;
+    let (alice, _) = server.user("Alice").await;
+    let (bob, bt) = server.user("Bob").await;
+    let (slow, st) = server.user("Slow").await;
+    let room = server
+        .chat
+        .create_group(&alice, "busy", &[bob.id(), slow.id()])
+        .await
+        .unwrap()
+        .id;
+
+    let mut stalled = server.raw(&st).await; // connected, then never reads
+    let mut bob_client = server.client(&bt).await;
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&received);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let mut expected = 0usize;
+    let reader = tokio::spawn(async move {
+        let mut last = 0;
+        let mut done_rx = done_rx;
+        let mut target: Option<usize> = None;
+        loop {
+            if target.is_some_and(|t| counter.load(Ordering::SeqCst) >= t) {
+                return last;
+            }
+            tokio::select! {
+                t = &mut done_rx, if target.is_none() => target = Some(t.unwrap()),
+                event = bob_client.next_event() => {
+                    if let Some(ClientEvent::Frame(ServerFrame::Message { message })) = event {
+                        assert_eq!(message.seq, last + 1, "bob sees every message in order");
+                        last = message.seq;
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+    });
+
+    // Publish until the hub has dropped the stalled connection; socket buffers absorb a few
+    // megabytes first, so the bodies are large.
+    let body = "y".repeat(3000);
+    while server.chat.hub().is_online(slow.id()) {
+        let msg = SendMessage {
+            room_id: room,
+            body: body.clone(),
+            ..Default::default()
+        };
+        server.chat.send(&alice, msg).await.unwrap();
+        expected += 1;
+        // The in-memory store never really waits: let the connections run.
+        tokio::task::yield_now().await;
+        assert!(expected < 200_000, "the stalled reader was never dropped");
+    }
+    assert_eq!(server.closed_for_code(slow.id()).await, Some(4000));
+    done_tx.send(expected).unwrap();
+    let last = within("bob's messages", reader).await.unwrap();
+    assert_eq!(last as usize, expected, "bob got everything, in order");
+    assert_eq!(
+        stalled.close_code().await,
+        Some(4000),
+        "the stalled client learns why"
+    );
+}
+
+#[tokio::test]
+async fn a_removed_member_stops_receiving_at_once() {
+    let server = Server::start().await;
+    // Guests never hold an admin role: the group's admin is a password account.
+    let (alice, at) = server
+        .chat
+        .register("alice", "correct horse battery", None)
+        .await
+        .unwrap();
+    let (bob, bt) = server.user("Bob").await;
+    let (carol, ct) = server.user("Carol").await;
+    let room = server
+        .chat
+        .create_group(&alice, "trio", &[bob.id(), carol.id()])
+        .await
+        .unwrap()
+        .id;
+    let alice_client = server.client(&at).await;
+    let mut bob_client = server.client(&bt).await;
+    let mut carol_client = server.client(&ct).await;
+
+    alice_client.send(room, "before").await.unwrap();
+    assert_eq!(messages(&mut carol_client, 1).await[0].body, "before");
+    server
+        .chat
+        .remove_member(&alice, room, carol.id())
+        .await
+        .unwrap();
+    wait_for(&mut carol_client, "the removal", |e| match e {
+        ClientEvent::Frame(ServerFrame::Room { event, user_id, .. }) if user_id == carol.id() => {
+            assert_eq!(event, "removed");
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    alice_client.send(room, "after").await.unwrap();
+    let bob_got = messages(&mut bob_client, 2).await;
+    assert_eq!(bob_got[1].body, "after");
+    assert!(
+        messages_until_pong(&mut carol_client).await.is_empty(),
+        "carol sees nothing after removal"
+    );
+    let err = carol_client.send(room, "hey").await.unwrap_err();
+    assert_eq!(err.code(), Some("not_found"));
+}
+
+#[tokio::test]
+async fn logout_closes_the_sessions_sockets_with_4001() {
+    let mut server = Server::start().await;
+    let (alice, at) = server.user("Alice").await;
+    let mut client = server.client(&at).await;
+    server.chat.logout(&at).await.unwrap();
+    let closed = wait_for(&mut client, "the close", |e| match e {
+        ClientEvent::Closed {
+            code, reconnecting, ..
+        } => Some((code, reconnecting)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(closed, (Some(4001), false));
+    assert_eq!(server.closed_for(alice.id()).await.code, Some(4001));
+}
+
+#[tokio::test]
+async fn flooding_gets_rate_limited_then_closed_with_4002() {
+    let server = Server::start().await;
+    let (alice, at) = server.user("Alice").await;
+    let (bob, _) = server.user("Bob").await;
+    let dm = server.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    let mut raw = server.raw(&at).await;
+    for _ in 0..100 {
+        raw.send_text(format!(r#"{{"type":"typing","room_id":{dm}}}"#))
+            .await;
+    }
+    let mut limited = 0;
+    let code = loop {
+        match raw.next().await {
+            Ok(ServerFrame::Error { code, .. }) => {
+                assert_eq!(code, "rate_limited");
+                limited += 1;
+            }
+            Ok(_) => {}
+            Err(code) => break code,
+        }
+    };
+    assert!(limited >= 1, "an error comes before the close");
+    assert_eq!(code, Some(4002));
+}
+
+#[tokio::test]
+async fn garbage_gets_an_error_and_repeated_garbage_closes_with_1008() {
+    let server = Server::start().await;
+    let (_, at) = server.user("Alice").await;
+    let mut raw = server.raw(&at).await;
+    raw.send_text("{not json").await;
+    assert!(matches!(raw.frame().await, ServerFrame::Error { code, .. } if code == "invalid"));
+    raw.send_text(r#"{"type":"launch_missiles"}"#).await;
+    assert!(matches!(raw.frame().await, ServerFrame::Error { code, .. } if code == "invalid"));
+    raw.send_text(r#"{"type":"send","room_id":1,"client_id":"c-7"}"#)
+        .await;
+    let reference = match raw.frame().await {
+        ServerFrame::Error { reference, .. } => reference,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        reference.as_deref(),
+        Some("c-7"),
+        "a failed send echoes its client_id"
+    );
+    raw.send_text(r#"{"type":"ping"}"#).await;
+    assert_eq!(
+        raw.frame().await,
+        ServerFrame::Pong,
+        "still connected after bad frames"
+    );
+    for _ in 0..10 {
+        raw.send_text("]]]").await;
+    }
+    assert_eq!(raw.close_code().await, Some(1008));
+}
