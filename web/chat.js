@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { ChatSocket } from './socket.js';
 import { newClientId, previewText, roomTitle } from './util/format.js';
 import { toast } from './views/toast.js';
+import { navigate } from './util/route.js';
 
 const PAGE = 50;
 const TYPING_THROTTLE_MS = 3000;
@@ -293,7 +294,7 @@ export class Chat {
       const n = new Notification(title, { body, tag: `room-${room.id}` });
       n.onclick = () => {
         window.focus();
-        location.hash = `#/room/${room.id}`;
+        navigate(`#/room/${room.id}`);
         n.close();
       };
     } catch { /* some platforms only allow notifications from a service worker */ }

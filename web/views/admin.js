@@ -4,13 +4,14 @@ import { api } from '../api.js';
 import { h, iconButton } from '../util/dom.js';
 import { formatListTime } from '../util/format.js';
 import { toast } from './toast.js';
+import { backToList } from '../util/route.js';
 
 export function renderAdmin(ctx) {
   const body = h('tbody');
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading users…');
   const el = h('section', { class: 'admin-page', 'data-testid': 'admin-page', 'aria-label': 'Server admin' },
     h('header', { class: 'pane-header' },
-      iconButton('back', 'Back to chats', () => { location.hash = '#/'; }, { 'data-testid': 'admin-back' }),
+      iconButton('back', 'Back to chats', backToList, { 'data-testid': 'admin-back' }),
       h('h2', { class: 'conv-title' }, 'Server admin · Users')),
     h('div', { class: 'admin-body' },
       status,

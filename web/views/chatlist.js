@@ -6,6 +6,7 @@ import { formatListTime, previewText, roomTitle } from '../util/format.js';
 import { openMenu } from './menu.js';
 import { openNewGroup } from './newgroup.js';
 import { toast } from './toast.js';
+import { navigate } from '../util/route.js';
 
 export function renderChatList(ctx) {
   const { store, chat } = ctx;
@@ -60,7 +61,7 @@ export function renderChatList(ctx) {
     const btn = h('button', {
       type: 'button', class: `chat-item${active ? ' active' : ''}${room.unread ? ' has-unread' : ''}`,
       'data-testid': 'chat-item', 'data-room-id': room.id, 'aria-current': active ? 'true' : null,
-      onclick: () => { location.hash = `#/room/${room.id}`; },
+      onclick: () => navigate(`#/room/${room.id}`),
     },
     avatar(title),
     h('span', { class: 'chat-item-main' },
@@ -110,7 +111,7 @@ export function renderChatList(ctx) {
       search.value = '';
       render();
       searchPeople();
-      location.hash = `#/room/${room.id}`;
+      navigate(`#/room/${room.id}`);
     } catch (err) {
       toast(err.message);
     }

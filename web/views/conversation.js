@@ -6,6 +6,7 @@ import { dayKey, dayLabel, otherMember, roomTitle } from '../util/format.js';
 import { renderComposer } from './composer.js';
 import { openGroupInfo } from './groupinfo.js';
 import { renderMessage, setTick } from './message.js';
+import { backToList } from '../util/route.js';
 
 const BOTTOM_SLACK = 48;
 const LOAD_MORE_AT = 300;
@@ -21,7 +22,7 @@ export function renderConversation(ctx, roomId) {
   const infoBtn = h('button', { type: 'button', class: 'conv-heading', 'aria-label': 'Chat info', 'data-testid': 'conv-info', onclick: () => openGroupInfo(ctx, roomId) },
     avatarSlot, h('span', { class: 'conv-heading-text' }, titleEl, subtitleEl));
   const header = h('header', { class: 'pane-header conv-header' },
-    iconButton('back', 'Back to chats', () => { location.hash = '#/'; }, { class: 'back-btn', 'data-testid': 'back-button' }),
+    iconButton('back', 'Back to chats', backToList, { class: 'back-btn', 'data-testid': 'back-button' }),
     infoBtn);
 
   const loader = h('div', { class: 'history-loader', 'aria-live': 'polite' });

@@ -6,6 +6,7 @@ import { roomTitle } from '../util/format.js';
 import { openDialog } from './dialog.js';
 import { toast } from './toast.js';
 import { userPicker } from './userpicker.js';
+import { backToList } from '../util/route.js';
 
 export function openGroupInfo(ctx, roomId) {
   const { store, chat } = ctx;
@@ -83,7 +84,7 @@ export function openGroupInfo(ctx, roomId) {
           try {
             await chat.leave(roomId);
             close();
-            location.hash = '#/';
+            backToList();
           } catch (err) {
             toast(err.message);
           }

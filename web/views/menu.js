@@ -4,6 +4,7 @@ import { api } from '../api.js';
 import { h } from '../util/dom.js';
 import { field, openDialog, showApiError } from './dialog.js';
 import { toast } from './toast.js';
+import { navigate } from '../util/route.js';
 
 export function openMenu(ctx, anchor) {
   const { store } = ctx;
@@ -14,7 +15,7 @@ export function openMenu(ctx, anchor) {
       try { await Notification.requestPermission(); } catch { /* ignored */ }
     }]);
   }
-  if (store.me.admin) items.push(['Server admin', 'menu-admin', () => { location.hash = '#/admin'; }]);
+  if (store.me.admin) items.push(['Server admin', 'menu-admin', () => navigate('#/admin')]);
   items.push(['Log out', 'menu-logout', () => ctx.logout()]);
 
   const menu = h('div', { class: 'menu', role: 'menu', 'data-testid': 'menu' },

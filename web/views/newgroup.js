@@ -3,6 +3,7 @@
 import { h } from '../util/dom.js';
 import { field, openDialog, showApiError } from './dialog.js';
 import { userPicker } from './userpicker.js';
+import { navigate } from '../util/route.js';
 
 export function openNewGroup(ctx) {
   const { store, chat } = ctx;
@@ -20,7 +21,7 @@ export function openNewGroup(ctx) {
     try {
       const room = await chat.createGroup(name.input.value.trim(), [...picker.chosen.keys()]);
       close();
-      location.hash = `#/room/${room.id}`;
+      navigate(`#/room/${room.id}`);
     } catch (err) {
       showApiError(err, { name }, general);
     } finally {

@@ -5,6 +5,7 @@ import { h, icon } from '../util/dom.js';
 import { renderAdmin } from './admin.js';
 import { renderChatList } from './chatlist.js';
 import { renderConversation } from './conversation.js';
+import { backToList } from '../util/route.js';
 
 export function renderShell(root, ctx) {
   const { store } = ctx;
@@ -58,7 +59,7 @@ export function renderShell(root, ctx) {
   });
   store.on('current', (id) => {
     if (id === null && view?.key?.startsWith('room:')) {
-      if (location.hash.startsWith('#/room/')) location.hash = '#/';
+      if (location.hash.startsWith('#/room/')) backToList();
     }
   });
   store.on('connection', (status) => {

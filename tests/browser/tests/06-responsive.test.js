@@ -88,6 +88,13 @@ test('desktop shows two panes; a phone shows one at a time with a back button', 
   assert.equal(await phone.getByTestId('conversation').count(), 0);
   assert.deepEqual(await box(plist), { x: 0, y: 0, width: 390, height: 844 });
 
+  // The phone's own back gesture (history back) also returns to the list.
+  await phone.getByTestId('chat-item').filter({ hasText: 'Weekend trip' }).click();
+  await phone.getByTestId('conversation').waitFor();
+  await phone.goBack();
+  await phone.getByTestId('conversation').waitFor({ state: 'detached' });
+  assert.equal(await plist.isVisible(), true);
+
   await assertClean(desk, assert);
   await assertClean(phone, assert);
 });
