@@ -11,9 +11,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::http::ApiError;
 use crate::http::cookies::{self, Credential};
 use crate::http::origin::Origins;
-use crate::http::ApiError;
 use crate::ratelimit::Limiter;
 
 /// The server's shared state. Cloning is shallow (an `Arc`).
@@ -73,10 +73,13 @@ impl Settings {
     /// The HTTP settings `config` asks for.
     pub fn from_config(config: &Config) -> Self {
         let public = config.public_url.as_deref();
-        let urls = public.into_iter().chain(config.allowed_origins.iter().map(String::as_str));
+        let urls = public
+            .into_iter()
+            .chain(config.allowed_origins.iter().map(String::as_str));
         Settings {
             max_upload: config.max_upload,
-            secure_cookie: public.is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://")),
+            secure_cookie: public
+                .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://")),
             origins: Origins::new(urls),
             web_dir: config.web_dir.clone(),
             trust_forwarded_for: config.trust_forwarded_for,
@@ -93,7 +96,10 @@ impl Limits {
         Limits {
             register: Limiter::new(config.registrations_per_hour, HOUR),
             guest: Limiter::new(config.guests_per_hour, HOUR),
-            login_failures: Limiter::new(config.login_failures_per_ip, Duration::from_secs(15 * 60)),
+            login_failures: Limiter::new(
+                config.login_failures_per_ip,
+                Duration::from_secs(15 * 60),
+            ),
         }
     }
 }
@@ -109,12 +115,18 @@ impl App {
             sockets: TaskTracker::new(),
             stopping: CancellationToken::new(),
         };
-        App { inner: Arc::new(inner) }
+        App {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The app for `config` around an existing chat.
     pub fn from_config(chat: Chat, config: &Config) -> Self {
-        Self::new(chat, Settings::from_config(config), Limits::from_config(config))
+        Self::new(
+            chat,
+            Settings::from_config(config),
+            Limits::from_config(config),
+        )
     }
 
     /// The chat façade.
@@ -155,7 +167,12 @@ impl App {
     }
 
     /// Refuses browser requests from foreign pages; see [`Origins::check`].
-    pub fn check_origin(&self, headers: &HeaderMap, local: SocketAddr, cookie_auth: bool) -> Result<(), ApiError> {
+    pub fn check_origin(
+        &self,
+        headers: &HeaderMap,
+        local: SocketAddr,
+        cookie_auth: bool,
+    ) -> Result<(), ApiError> {
         self.settings().origins.check(headers, local, cookie_auth)
     }
 

@@ -49,7 +49,12 @@ pub enum AdminCommand {
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address to listen on (`127.0.0.1:0` picks a free port; the real one is printed).
-    #[arg(long, env = "CHAT_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "CHAT_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Directory for everything the server keeps: `chat.db` (SQLite) and `media/`.
@@ -68,7 +73,12 @@ pub struct Config {
 
     /// Another origin allowed to use cookie sessions and the WebSocket (repeatable, or
     /// comma-separated in the environment variable).
-    #[arg(long = "allowed-origin", env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "allowed-origin",
+        env = "CHAT_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Largest accepted upload in bytes.
@@ -89,15 +99,30 @@ pub struct Config {
     pub guests_can_create_groups: bool,
 
     /// Accounts one IP address may register per hour.
-    #[arg(long, env = "CHAT_REGISTRATIONS_PER_HOUR", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "CHAT_REGISTRATIONS_PER_HOUR",
+        default_value_t = 10,
+        global = true
+    )]
     pub registrations_per_hour: u32,
 
     /// Guest sessions one IP address may start per hour.
-    #[arg(long, env = "CHAT_GUESTS_PER_HOUR", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "CHAT_GUESTS_PER_HOUR",
+        default_value_t = 10,
+        global = true
+    )]
     pub guests_per_hour: u32,
 
     /// Failed logins from one IP address within 15 minutes before further logins get 429.
-    #[arg(long, env = "CHAT_LOGIN_FAILURES_PER_IP", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "CHAT_LOGIN_FAILURES_PER_IP",
+        default_value_t = 20,
+        global = true
+    )]
     pub login_failures_per_ip: u32,
 
     /// Take the client IP (for rate limits and logs) from the last `X-Forwarded-For` entry.
@@ -106,7 +131,12 @@ pub struct Config {
     pub trust_forwarded_for: bool,
 
     /// Seconds between runs of the inactive-guest expiry.
-    #[arg(long, env = "CHAT_GUEST_EXPIRY_INTERVAL", default_value_t = 3600, global = true)]
+    #[arg(
+        long,
+        env = "CHAT_GUEST_EXPIRY_INTERVAL",
+        default_value_t = 3600,
+        global = true
+    )]
     pub guest_expiry_interval: u64,
 
     /// Seconds to let in-flight requests and sockets finish on shutdown.

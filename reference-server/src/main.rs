@@ -10,12 +10,18 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter = EnvFilter::try_new(&cli.config.log).context("invalid --log / RUST_LOG filter")?;
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {
             storage::open(&cli.config).await?.backend.close().await;
-            println!("database is up to date: {}", redact(&cli.config.database_url()));
+            println!(
+                "database is up to date: {}",
+                redact(&cli.config.database_url())
+            );
             Ok(())
         }
         Command::Admin(AdminCommand::Promote { username }) => {
@@ -23,7 +29,10 @@ async fn main() -> anyhow::Result<()> {
             let user = chat.promote_server_admin(&username).await;
             backend.close().await;
             let user = user?;
-            println!("{} is now a server admin", user.username.as_deref().unwrap_or(&username));
+            println!(
+                "{} is now a server admin",
+                user.username.as_deref().unwrap_or(&username)
+            );
             Ok(())
         }
         Command::Admin(AdminCommand::Disable { username }) => {
@@ -31,7 +40,10 @@ async fn main() -> anyhow::Result<()> {
             let user = chat.disable_username(&username).await;
             backend.close().await;
             let user = user?;
-            println!("{} is disabled", user.username.as_deref().unwrap_or(&username));
+            println!(
+                "{} is disabled",
+                user.username.as_deref().unwrap_or(&username)
+            );
             Ok(())
         }
     }

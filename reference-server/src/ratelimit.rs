@@ -27,7 +27,11 @@ pub struct Limiter {
 impl Limiter {
     /// A limiter allowing `max` events per `window`.
     pub fn new(max: u32, window: Duration) -> Self {
-        Limiter { max, window, events: Mutex::new(HashMap::new()) }
+        Limiter {
+            max,
+            window,
+            events: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Err(retry_after)` when `ip` already used up its events in the window.
@@ -42,7 +46,9 @@ impl Limiter {
             return Ok(());
         }
         let oldest = queue.front().copied().unwrap_or(now);
-        Err((oldest + self.window).saturating_duration_since(now).max(Duration::from_secs(1)))
+        Err((oldest + self.window)
+            .saturating_duration_since(now)
+            .max(Duration::from_secs(1)))
     }
 
     /// Records one event for `ip`.
@@ -50,7 +56,10 @@ impl Limiter {
         let now = Instant::now();
         let mut events = self.lock();
         if events.len() >= MAX_KEYS {
-            events.retain(|_, q| q.back().is_some_and(|&t| now.duration_since(t) < self.window));
+            events.retain(|_, q| {
+                q.back()
+                    .is_some_and(|&t| now.duration_since(t) < self.window)
+            });
             if events.len() >= MAX_KEYS {
                 tracing::warn!("rate limit table full; clearing it");
                 events.clear();
@@ -73,14 +82,19 @@ impl Limiter {
     }
 
     fn expire(&self, queue: &mut VecDeque<Instant>, now: Instant) {
-        while queue.front().is_some_and(|&t| now.duration_since(t) >= self.window) {
+        while queue
+            .front()
+            .is_some_and(|&t| now.duration_since(t) >= self.window)
+        {
             queue.pop_front();
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, VecDeque<Instant>>> {
         // A panic while holding the lock cannot leave the map inconsistent in a harmful way.
-        self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -115,6 +129,9 @@ mod tests {
 
     #[test]
     fn ipv6_limited_per_64() {
-        assert_eq!(key("2001:db8::1".parse().unwrap()), key("2001:db8::ffff".parse().unwrap()));
+        assert_eq!(
+            key("2001:db8::1".parse().unwrap()),
+            key("2001:db8::ffff".parse().unwrap())
+        );
     }
 }

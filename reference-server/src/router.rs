@@ -25,7 +25,9 @@ pub async fn handle(app: App, conn: Conn, req: Request) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let res = dispatch(&app, conn, req).await.unwrap_or_else(ApiError::into_response);
+    let res = dispatch(&app, conn, req)
+        .await
+        .unwrap_or_else(ApiError::into_response);
     let status = res.status().as_u16();
     tracing::debug!(%method, %path, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
     headers::secure(res)
@@ -37,7 +39,10 @@ async fn dispatch(app: &App, conn: Conn, req: Request) -> HandlerResult {
         return web::serve(app, &req).await;
     }
     if is_state_changing(req.method()) {
-        let cookie_only = matches!(cookies::credential(req.headers()), Some(Credential::Cookie(_)));
+        let cookie_only = matches!(
+            cookies::credential(req.headers()),
+            Some(Credential::Cookie(_))
+        );
         app.check_origin(req.headers(), conn.local, cookie_only)?;
     }
     let ip = headers::client_ip(conn.peer, req.headers(), app.settings().trust_forwarded_for);
@@ -46,7 +51,14 @@ async fn dispatch(app: &App, conn: Conn, req: Request) -> HandlerResult {
     api(app, conn, ip, method, &segments, req).await
 }
 
-async fn api(app: &App, conn: Conn, ip: IpAddr, method: Method, path: &[&str], req: Request) -> HandlerResult {
+async fn api(
+    app: &App,
+    conn: Conn,
+    ip: IpAddr,
+    method: Method,
+    path: &[&str],
+    req: Request,
+) -> HandlerResult {
     use Method as M;
     match (method, path) {
         (M::GET, ["healthz"]) => health::get(app).await,
@@ -64,8 +76,12 @@ async fn api(app: &App, conn: Conn, ip: IpAddr, method: Method, path: &[&str], r
         (M::POST, ["api", "v1", "rooms"]) => rooms::create_group(app, req).await,
         (M::POST, ["api", "v1", "rooms", "direct"]) => rooms::open_direct(app, req).await,
         (M::GET, ["api", "v1", "rooms", room]) => rooms::get(app, req, RoomId(id(room)?)).await,
-        (M::PATCH, ["api", "v1", "rooms", room]) => rooms::rename(app, req, RoomId(id(room)?)).await,
-        (M::POST, ["api", "v1", "rooms", room, "members"]) => rooms::add_member(app, req, RoomId(id(room)?)).await,
+        (M::PATCH, ["api", "v1", "rooms", room]) => {
+            rooms::rename(app, req, RoomId(id(room)?)).await
+        }
+        (M::POST, ["api", "v1", "rooms", room, "members"]) => {
+            rooms::add_member(app, req, RoomId(id(room)?)).await
+        }
         (M::PATCH, ["api", "v1", "rooms", room, "members", user]) => {
             rooms::set_role(app, req, RoomId(id(room)?), UserId(id(user)?)).await
         }
@@ -73,15 +89,27 @@ async fn api(app: &App, conn: Conn, ip: IpAddr, method: Method, path: &[&str], r
             rooms::remove_member(app, req, RoomId(id(room)?), UserId(id(user)?)).await
         }
 
-        (M::GET, ["api", "v1", "rooms", room, "messages"]) => messages::history(app, req, RoomId(id(room)?)).await,
-        (M::POST, ["api", "v1", "rooms", room, "messages"]) => messages::send(app, req, RoomId(id(room)?)).await,
-        (M::POST, ["api", "v1", "rooms", room, "read"]) => messages::mark_read(app, req, RoomId(id(room)?)).await,
+        (M::GET, ["api", "v1", "rooms", room, "messages"]) => {
+            messages::history(app, req, RoomId(id(room)?)).await
+        }
+        (M::POST, ["api", "v1", "rooms", room, "messages"]) => {
+            messages::send(app, req, RoomId(id(room)?)).await
+        }
+        (M::POST, ["api", "v1", "rooms", room, "read"]) => {
+            messages::mark_read(app, req, RoomId(id(room)?)).await
+        }
 
-        (M::POST, ["api", "v1", "rooms", room, "media"]) => media::upload(app, req, RoomId(id(room)?)).await,
-        (M::GET, ["api", "v1", "media", media]) => media::download(app, req, MediaId(id(media)?)).await,
+        (M::POST, ["api", "v1", "rooms", room, "media"]) => {
+            media::upload(app, req, RoomId(id(room)?)).await
+        }
+        (M::GET, ["api", "v1", "media", media]) => {
+            media::download(app, req, MediaId(id(media)?)).await
+        }
 
         (M::GET, ["api", "v1", "admin", "users"]) => admin::list_users(app, req).await,
-        (M::POST, ["api", "v1", "admin", "users", user, "disable"]) => admin::disable_user(app, req, UserId(id(user)?)).await,
+        (M::POST, ["api", "v1", "admin", "users", user, "disable"]) => {
+            admin::disable_user(app, req, UserId(id(user)?)).await
+        }
 
         (M::GET, ["api", "v1", "ws"]) => ws::upgrade(app, req, conn.local).await,
 
@@ -91,7 +119,11 @@ async fn api(app: &App, conn: Conn, ip: IpAddr, method: Method, path: &[&str], r
 
 /// A path id like `42`; anything else is a path that does not exist.
 fn id(segment: &str) -> Result<i64, ApiError> {
-    segment.parse::<i64>().ok().filter(|&n| n > 0).ok_or_else(ApiError::not_found)
+    segment
+        .parse::<i64>()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(ApiError::not_found)
 }
 
 fn is_state_changing(method: &Method) -> bool {

@@ -20,7 +20,11 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down gracefully: stops
 /// accepting, closes WebSockets with 1001 (via the hub), lets in-flight requests finish within
 /// the grace period, and returns.
-pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let connections = TaskTracker::new();
     let stopping = CancellationToken::new();
     let housekeeping = CancellationToken::new();
@@ -30,7 +34,7 @@ pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output =
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    let local = stream.local_addr().unwrap_or_else(|_| peer);
+                    let local = stream.local_addr().unwrap_or(peer);
                     let conn = Conn { peer, local };
                     let app = app.clone();
                     let service = service_fn(move |req| {
@@ -67,7 +71,10 @@ pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output =
         app.sockets().wait().await;
     };
     if tokio::time::timeout(grace, finished).await.is_err() {
-        tracing::warn!(?grace, "grace period over; dropping the remaining connections");
+        tracing::warn!(
+            ?grace,
+            "grace period over; dropping the remaining connections"
+        );
     }
     Ok(())
 }

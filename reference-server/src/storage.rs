@@ -43,19 +43,42 @@ pub async fn open(config: &Config) -> anyhow::Result<Storage> {
     let url = config.database_url();
     if url == "memory:" || url == "memory" {
         tracing::warn!("using the in-memory store: nothing is kept after exit");
-        let (store, media) = (Arc::new(MemoryStore::new()), Arc::new(MemoryMediaStore::new()));
-        return Ok(Storage { store, media, backend: Backend::Memory });
+        let (store, media) = (
+            Arc::new(MemoryStore::new()),
+            Arc::new(MemoryMediaStore::new()),
+        );
+        return Ok(Storage {
+            store,
+            media,
+            backend: Backend::Memory,
+        });
     }
     tokio::fs::create_dir_all(&config.data_dir)
         .await
-        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
     let media = FsMediaStore::open(config.media_dir())
         .await
-        .with_context(|| format!("cannot open the media directory {}", config.media_dir().display()))?;
+        .with_context(|| {
+            format!(
+                "cannot open the media directory {}",
+                config.media_dir().display()
+            )
+        })?;
     let media: Arc<dyn MediaStore> = Arc::new(media);
     if url.starts_with("sqlite:") {
-        let sqlite = SqliteStore::open(&url, SqliteOptions::default()).await.context("cannot open the SQLite database")?;
-        Ok(Storage { store: Arc::new(sqlite.clone()), media, backend: Backend::Sqlite(sqlite) })
+        let sqlite = SqliteStore::open(&url, SqliteOptions::default())
+            .await
+            .context("cannot open the SQLite database")?;
+        Ok(Storage {
+            store: Arc::new(sqlite.clone()),
+            media,
+            backend: Backend::Sqlite(sqlite),
+        })
     } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
         open_mysql(&url).await
     } else {
@@ -78,5 +101,8 @@ pub fn chat_config(config: &Config) -> ChatConfig {
 /// Opens the storage and builds the chat on it; the backend handle closes it later.
 pub async fn open_chat(config: &Config) -> anyhow::Result<(Chat, Backend)> {
     let storage = open(config).await?;
-    Ok((Chat::new(storage.store, storage.media, chat_config(config))?, storage.backend))
+    Ok((
+        Chat::new(storage.store, storage.media, chat_config(config))?,
+        storage.backend,
+    ))
 }

@@ -1,1 +1,378 @@
-//! End-to-end tests of the reference server (see the `tests/` folder of this crate).
+//! End-to-end test harness: starts the real reference server (the same `run` the binary uses)
+//! on an ephemeral port over a temporary data directory, and talks to it over real HTTP and
+//! WebSocket. The scenarios are in `tests/*.rs`.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let server = chat_tests::Server::start().await;
+//! let alice = server.register("alice").await;
+//! let me = server.get(Some(&alice), "/api/v1/me").await;
+//! assert_eq!(me.status, 200);
+//! # }
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chatcore_ws::client::{Client, ClientEvent, Connect};
+use chatcore_ws::frames::ServerFrame;
+use reference_server::{App, Config};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The password every test account uses (long enough for the password policy).
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// How long a test waits for something the server should do at once.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// The smallest bytes chatcore's sniffer accepts as a PNG.
+pub const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+/// A running server, its data directory and an HTTP client for it.
+pub struct Server {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The settings it runs with (reused by [`Server::restart`]).
+    pub config: Config,
+    http: reqwest::Client,
+    data_dir: Arc<TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// A logged-in test account.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// The user id.
+    pub id: i64,
+    /// The username (`None` for guests).
+    pub username: Option<String>,
+    /// The bearer token (also the cookie value).
+    pub token: String,
+}
+
+/// A response, read completely.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON (panics with the body text if it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// `error.code` of an error reply.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Server {
+    /// A server on SQLite in a fresh temporary directory, with rate limits raised so tests can
+    /// register freely.
+    pub async fn start() -> Server {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`Server::start`], with settings adjusted by `tune` first.
+    pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Server {
+        let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let mut config = Config::for_data_dir(data_dir.path());
+        config.registrations_per_hour = 100_000;
+        config.guests_per_hour = 100_000;
+        config.login_failures_per_ip = 100_000;
+        config.shutdown_grace = 5;
+        tune(&mut config);
+        Self::launch(config, data_dir).await
+    }
+
+    async fn launch(config: Config, data_dir: Arc<TempDir>) -> Server {
+        let (chat, backend) = reference_server::storage::open_chat(&config)
+            .await
+            .expect("open storage");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let app = App::from_config(chat, &config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                stopped.await.ok();
+            };
+            reference_server::run(listener, app, shutdown)
+                .await
+                .expect("server failed");
+            backend.close().await;
+        });
+        let http = reqwest::Client::builder()
+            .timeout(PATIENCE)
+            .build()
+            .expect("http client");
+        Server {
+            base,
+            config,
+            http,
+            data_dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Shuts the server down gracefully and waits until its storage is closed.
+    pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    /// Stops the server and starts a new one on the same data directory (a different port).
+    pub async fn restart(mut self) -> Server {
+        self.shutdown().await;
+        let (config, data_dir) = (self.config.clone(), self.data_dir.clone());
+        Self::launch(config, data_dir).await
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task panicked");
+        }
+    }
+
+    /// The WebSocket URL.
+    pub fn ws_url(&self) -> String {
+        format!("{}/api/v1/ws", self.base.replacen("http://", "ws://", 1))
+    }
+
+    /// A request to `path` with the user's bearer token, if any.
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&TestUser>,
+    ) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, format!("{}{path}", self.base));
+        match user {
+            Some(u) => req.bearer_auth(&u.token),
+            None => req,
+        }
+    }
+
+    /// Sends a request and reads the whole reply.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        let res = req.send().await.expect("request failed");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.bytes().await.expect("body").to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, user: Option<&TestUser>, path: &str) -> Reply {
+        self.send(self.request(Method::GET, path, user)).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, user: Option<&TestUser>, path: &str, body: Value) -> Reply {
+        self.send(self.request(Method::POST, path, user).json(&body))
+            .await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch(&self, user: Option<&TestUser>, path: &str, body: Value) -> Reply {
+        self.send(self.request(Method::PATCH, path, user).json(&body))
+            .await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, user: Option<&TestUser>, path: &str) -> Reply {
+        self.send(self.request(Method::DELETE, path, user)).await
+    }
+
+    /// Registers `username` and returns the logged-in account.
+    pub async fn register(&self, username: &str) -> TestUser {
+        let body = json!({"username": username, "password": PASSWORD, "display_name": capitalized(username)});
+        let reply = self.post(None, "/api/v1/auth/register", body).await;
+        assert_eq!(
+            reply.status,
+            201,
+            "register {username}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        user_of(&reply.json())
+    }
+
+    /// Logs in and returns the account with a new token.
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.post(
+            None,
+            "/api/v1/auth/login",
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Enters as a guest.
+    pub async fn guest(&self, display_name: &str) -> TestUser {
+        let reply = self
+            .post(
+                None,
+                "/api/v1/auth/guest",
+                json!({"display_name": display_name}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            201,
+            "guest: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        user_of(&reply.json())
+    }
+
+    /// Creates a group owned by `owner` and returns its id.
+    pub async fn group(&self, owner: &TestUser, name: &str, members: &[&TestUser]) -> i64 {
+        let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+        let reply = self
+            .post(
+                Some(owner),
+                "/api/v1/rooms",
+                json!({"name": name, "members": ids}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            201,
+            "create group: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()["id"].as_i64().expect("room id")
+    }
+
+    /// Opens (or finds) the direct room between `a` and `b`.
+    pub async fn direct(&self, a: &TestUser, b: &TestUser) -> i64 {
+        let reply = self
+            .post(Some(a), "/api/v1/rooms/direct", json!({"user_id": b.id}))
+            .await;
+        assert_eq!(
+            reply.status,
+            200,
+            "open direct: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()["id"].as_i64().expect("room id")
+    }
+
+    /// Sends a message over REST and returns it.
+    pub async fn say(&self, user: &TestUser, room: i64, body: &str) -> Value {
+        let reply = self
+            .post(
+                Some(user),
+                &format!("/api/v1/rooms/{room}/messages"),
+                json!({"body": body}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            201,
+            "send: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()
+    }
+
+    /// The room as `user` sees it.
+    pub async fn room(&self, user: &TestUser, room: i64) -> Value {
+        let reply = self.get(Some(user), &format!("/api/v1/rooms/{room}")).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "room: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()
+    }
+
+    /// A WebSocket client for `user` (bearer token).
+    pub async fn connect(&self, user: &TestUser) -> Client {
+        let connect = Connect::bearer(self.ws_url(), &user.token).reconnect(false);
+        tokio::time::timeout(PATIENCE, connect.connect())
+            .await
+            .expect("connect timed out")
+            .expect("connect")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+    }
+}
+
+/// Waits (at most [`PATIENCE`]) for a frame `pick` accepts, skipping others.
+pub async fn wait_for<T>(
+    client: &mut Client,
+    mut pick: impl FnMut(&ServerFrame) -> Option<T>,
+) -> T {
+    let wait = async {
+        loop {
+            match client.next_event().await {
+                Some(ClientEvent::Frame(frame)) => {
+                    if let Some(found) = pick(&frame) {
+                        return found;
+                    }
+                }
+                Some(_) => {}
+                None => panic!("the client stopped while waiting for a frame"),
+            }
+        }
+    };
+    tokio::time::timeout(PATIENCE, wait)
+        .await
+        .expect("timed out waiting for a frame")
+}
+
+fn user_of(body: &Value) -> TestUser {
+    TestUser {
+        id: body["user"]["id"].as_i64().expect("user id"),
+        username: body["user"]["username"].as_str().map(str::to_owned),
+        token: body["token"].as_str().expect("token").to_owned(),
+    }
+}
+
+fn capitalized(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

@@ -13,15 +13,24 @@ pub const MAX_JSON: usize = 64 * 1024;
 
 /// Reads the whole body, refusing with 413 as soon as it passes `limit` bytes (or up front, when
 /// `Content-Length` already says so).
-pub async fn read_limited(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+pub async fn read_limited(
+    headers: &HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::too_large(limit));
     }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::too_large(limit)),
-        Err(e) => Err(ApiError::bad_json(format!("could not read the request body: {e}"))),
+        Err(e) => Err(ApiError::bad_json(format!(
+            "could not read the request body: {e}"
+        ))),
     }
 }
 
@@ -45,7 +54,9 @@ pub async fn json_or_default<T: DeserializeOwned + Default>(req: Request) -> Res
 
 fn parse<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, ApiError> {
     if !is_json(headers) {
-        return Err(ApiError::unsupported_content_type("Content-Type: application/json"));
+        return Err(ApiError::unsupported_content_type(
+            "Content-Type: application/json",
+        ));
     }
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad_json(format!("invalid JSON body: {e}")))
 }

@@ -28,7 +28,9 @@ impl Credential {
 
 /// The request's credential. A bearer header wins over a cookie.
 pub fn credential(headers: &HeaderMap) -> Option<Credential> {
-    bearer(headers).map(Credential::Bearer).or_else(|| session_cookie(headers).map(Credential::Cookie))
+    bearer(headers)
+        .map(Credential::Bearer)
+        .or_else(|| session_cookie(headers).map(Credential::Cookie))
 }
 
 /// Whether the request carries the session cookie at all.
@@ -40,7 +42,8 @@ fn bearer(headers: &HeaderMap) -> Option<SessionToken> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && plausible(token)).then(|| SessionToken::from_presented(token))
+    (scheme.eq_ignore_ascii_case("bearer") && plausible(token))
+        .then(|| SessionToken::from_presented(token))
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<SessionToken> {
@@ -71,7 +74,10 @@ pub fn clear_session(secure: bool) -> HeaderValue {
 
 fn cookie(value: &str, max_age: u64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let text = format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}");
+    let text = format!(
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
+    );
     // The token is hex and the rest is fixed text, so this is always a valid header value.
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("chat_session=; Max-Age=0"))
+    HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static("chat_session=; Max-Age=0"))
 }

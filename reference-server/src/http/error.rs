@@ -34,7 +34,13 @@ struct Body<'a> {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), field: None, retry_after: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
     }
 
     /// 400 `bad_json`: the body is not the JSON this route expects.
@@ -44,7 +50,10 @@ impl ApiError {
 
     /// 400 `invalid` about one request field (query parameters, ids).
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        ApiError { field: Some(field), ..Self::new(StatusCode::BAD_REQUEST, "invalid", message) }
+        ApiError {
+            field: Some(field),
+            ..Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+        }
     }
 
     /// 401 `unauthenticated`.
@@ -54,7 +63,11 @@ impl ApiError {
 
     /// 403 `bad_origin`: a browser request from a page the server does not trust.
     pub fn bad_origin() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "bad_origin", "request from a foreign origin refused")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "bad_origin",
+            "request from a foreign origin refused",
+        )
     }
 
     /// 404 `not_found`.
@@ -64,17 +77,29 @@ impl ApiError {
 
     /// 405 `method_not_allowed`: the path exists, the method does not.
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this path")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed on this path",
+        )
     }
 
     /// 413 `too_large`.
     pub fn too_large(limit: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("request body is larger than {limit} bytes"))
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request body is larger than {limit} bytes"),
+        )
     }
 
     /// 415 `unsupported_media`: the request body has a content type this route does not take.
     pub fn unsupported_content_type(expected: &str) -> Self {
-        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media", format!("expected {expected}"))
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media",
+            format!("expected {expected}"),
+        )
     }
 
     /// 429 `rate_limited` with `Retry-After`.
@@ -85,7 +110,11 @@ impl ApiError {
     /// 500 `internal`; the detail is logged, never sent.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
     }
 
     /// The HTTP status of this error.
@@ -95,11 +124,18 @@ impl ApiError {
 
     /// The JSON error response.
     pub fn into_response(self) -> Response {
-        let envelope = Envelope { error: Body { code: self.code, message: &self.message, field: self.field } };
+        let envelope = Envelope {
+            error: Body {
+                code: self.code,
+                message: &self.message,
+                field: self.field,
+            },
+        };
         let mut res = super::json(self.status, &envelope);
         if let Some(after) = self.retry_after {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            res.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         res
     }
@@ -133,6 +169,12 @@ impl From<chatcore::Error> for ApiError {
             _ if status == StatusCode::INTERNAL_SERVER_ERROR => "internal error".to_owned(),
             other => other.to_string(),
         };
-        ApiError { status, code: err.code(), message, field: err.field(), retry_after }
+        ApiError {
+            status,
+            code: err.code(),
+            message,
+            field: err.field(),
+            retry_after,
+        }
     }
 }

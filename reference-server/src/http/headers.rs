@@ -2,7 +2,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use hyper::header::{CONTENT_SECURITY_POLICY, HeaderMap, HeaderName, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use hyper::header::{
+    CONTENT_SECURITY_POLICY, HeaderMap, HeaderName, HeaderValue, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS,
+};
 
 use super::Response;
 
@@ -15,9 +18,15 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; media-src
 /// stricter `Content-Security-Policy: sandbox`).
 pub fn secure(mut res: Response) -> Response {
     let headers = res.headers_mut();
-    headers.entry(CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
-    headers.entry(X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
-    headers.entry(REFERRER_POLICY).or_insert(HeaderValue::from_static("no-referrer"));
+    headers
+        .entry(CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
+    headers
+        .entry(X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    headers
+        .entry(REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
     res
 }
 
@@ -26,13 +35,14 @@ pub fn secure(mut res: Response) -> Response {
 pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trust_forwarded_for: bool) -> IpAddr {
     const XFF: HeaderName = HeaderName::from_static("x-forwarded-for");
     if trust_forwarded_for {
+        // Only the proxy's own (last) entry is trusted; earlier ones are whatever the client sent.
         let last = headers
             .get_all(XFF)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|ip| ip.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
         if let Some(ip) = last {
             return ip;
         }

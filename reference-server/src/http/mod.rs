@@ -33,7 +33,8 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
         Ok(bytes) => {
             let mut res = hyper::Response::new(Full::new(Bytes::from(bytes)));
             *res.status_mut() = status;
-            res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            res.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             res
         }
         Err(e) => ApiError::internal(format!("could not encode the response: {e}")).into_response(),

@@ -16,17 +16,32 @@ pub struct Origins {
 impl Origins {
     /// Allowed origins from URLs like `https://chat.example.com/` (path ignored).
     pub fn new<'a>(urls: impl IntoIterator<Item = &'a str>) -> Self {
-        Origins { allowed: urls.into_iter().filter_map(normalize).collect() }
+        Origins {
+            allowed: urls.into_iter().filter_map(normalize).collect(),
+        }
     }
 
     /// Checks a browser request. A foreign `Origin` is always refused; a missing one only when
     /// the request authenticates with the cookie (`require` — browsers always send `Origin` on
     /// state-changing and WebSocket requests, so its absence with a cookie is suspicious).
-    pub fn check(&self, headers: &HeaderMap, local: SocketAddr, require: bool) -> Result<(), ApiError> {
+    pub fn check(
+        &self,
+        headers: &HeaderMap,
+        local: SocketAddr,
+        require: bool,
+    ) -> Result<(), ApiError> {
         let Some(origin) = headers.get(ORIGIN) else {
-            return if require { Err(ApiError::bad_origin()) } else { Ok(()) };
+            return if require {
+                Err(ApiError::bad_origin())
+            } else {
+                Ok(())
+            };
         };
-        let origin = origin.to_str().ok().and_then(normalize).ok_or_else(ApiError::bad_origin)?;
+        let origin = origin
+            .to_str()
+            .ok()
+            .and_then(normalize)
+            .ok_or_else(ApiError::bad_origin)?;
         if self.allowed.contains(&origin)
             || origin == format!("http://{local}")
             || host_matches(headers, &origin)
@@ -44,7 +59,9 @@ fn host_matches(headers: &HeaderMap, origin: &str) -> bool {
         return false;
     };
     let host = host.to_ascii_lowercase();
-    ["http", "https"].iter().any(|scheme| normalize(&format!("{scheme}://{host}")).as_deref() == Some(origin))
+    ["http", "https"]
+        .iter()
+        .any(|scheme| normalize(&format!("{scheme}://{host}")).as_deref() == Some(origin))
 }
 
 /// `HTTPS://Chat.Example.com:443/path` → `https://chat.example.com`; `None` for non-URLs
@@ -82,9 +99,15 @@ mod tests {
     fn accepts_own_and_configured_origins_only() {
         let origins = Origins::new(["https://Chat.Example.com/"]);
         let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let ok = |o: Option<&str>, host: &str, require: bool| origins.check(&headers(o, host), local, require).is_ok();
+        let ok = |o: Option<&str>, host: &str, require: bool| {
+            origins.check(&headers(o, host), local, require).is_ok()
+        };
         assert!(ok(Some("https://chat.example.com"), "internal:8080", true));
-        assert!(ok(Some("https://chat.example.com:443"), "internal:8080", true));
+        assert!(ok(
+            Some("https://chat.example.com:443"),
+            "internal:8080",
+            true
+        ));
         assert!(ok(Some("http://127.0.0.1:8080"), "whatever", true));
         assert!(ok(Some("http://localhost:4321"), "localhost:4321", true));
         assert!(!ok(Some("http://evil.example"), "127.0.0.1:8080", true));

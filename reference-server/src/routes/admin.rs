@@ -16,7 +16,9 @@ pub async fn list_users(app: &App, req: Request) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let after = UserId(query::number(req.uri().query(), "after")?.unwrap_or(0));
     let limit = query::number(req.uri().query(), "limit")?.unwrap_or(200);
-    Ok(http::ok(&Users { users: app.chat().admin_list_users(&me.actor, after, limit).await? }))
+    Ok(http::ok(&Users {
+        users: app.chat().admin_list_users(&me.actor, after, limit).await?,
+    }))
 }
 
 /// `POST /api/v1/admin/users/{id}/disable` → 204.

@@ -6,7 +6,9 @@
 use bytes::Bytes;
 use chatcore::{MediaId, MediaRef, RoomId};
 use http_body_util::Full;
-use hyper::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderValue,
+};
 
 use crate::app::App;
 use crate::http::{self, ApiError, HandlerResult, Request, body};
@@ -20,25 +22,51 @@ pub async fn upload(app: &App, req: Request, room: RoomId) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let max = app.settings().max_upload;
     let (parts, incoming) = req.into_parts();
-    let declared = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let (bytes, declared) = match declared.as_deref().and_then(|ct| multer::parse_boundary(ct).ok()) {
+    let declared = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (bytes, declared) = match declared
+        .as_deref()
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+    {
         Some(boundary) => {
-            let raw = body::read_limited(&parts.headers, incoming, max + MULTIPART_OVERHEAD).await?;
+            let raw =
+                body::read_limited(&parts.headers, incoming, max + MULTIPART_OVERHEAD).await?;
             file_field(raw, boundary, max).await?
         }
-        None => (body::read_limited(&parts.headers, incoming, max).await?, declared),
+        None => (
+            body::read_limited(&parts.headers, incoming, max).await?,
+            declared,
+        ),
     };
-    let media = app.chat().upload(&me.actor, room, bytes, declared.as_deref()).await?;
+    let media = app
+        .chat()
+        .upload(&me.actor, room, bytes, declared.as_deref())
+        .await?;
     tracing::info!(user = %me.actor.id(), room = %room, media = %media.id, mime = %media.mime, size = media.size, "uploaded");
     Ok(http::created(&MediaRef::from(&media)))
 }
 
 /// The `file` field of a multipart body and its declared type.
-async fn file_field(raw: Bytes, boundary: String, max: usize) -> Result<(Bytes, Option<String>), ApiError> {
+async fn file_field(
+    raw: Bytes,
+    boundary: String,
+    max: usize,
+) -> Result<(Bytes, Option<String>), ApiError> {
     let limits = multer::SizeLimit::new().per_field(max as u64);
     let stream = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(raw) });
-    let mut form = multer::Multipart::with_constraints(stream, boundary, multer::Constraints::new().size_limit(limits));
-    while let Some(field) = form.next_field().await.map_err(|e| multipart_error(e, max))? {
+    let mut form = multer::Multipart::with_constraints(
+        stream,
+        boundary,
+        multer::Constraints::new().size_limit(limits),
+    );
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, max))?
+    {
         if field.name() == Some("file") {
             let declared = field.content_type().map(ToString::to_string);
             let bytes = field.bytes().await.map_err(|e| multipart_error(e, max))?;
@@ -50,7 +78,9 @@ async fn file_field(raw: Bytes, boundary: String, max: usize) -> Result<(Bytes, 
 
 fn multipart_error(err: multer::Error, max: usize) -> ApiError {
     match err {
-        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => ApiError::too_large(max),
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
+            ApiError::too_large(max)
+        }
         other => ApiError::invalid("file", format!("malformed multipart body: {other}")),
     }
 }
@@ -62,14 +92,22 @@ pub async fn download(app: &App, req: Request, id: MediaId) -> HandlerResult {
     let mut res = hyper::Response::new(Full::new(bytes));
     let headers = res.headers_mut();
     // The mime comes from chatcore's sniffer (a fixed list), so it is always a valid value.
-    let mime = HeaderValue::from_str(&media.mime).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let mime = HeaderValue::from_str(&media.mime)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     headers.insert(CONTENT_TYPE, mime);
-    let disposition = format!("inline; filename=\"media-{}.{}\"", media.id, extension(&media.mime));
+    let disposition = format!(
+        "inline; filename=\"media-{}.{}\"",
+        media.id,
+        extension(&media.mime)
+    );
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(CONTENT_DISPOSITION, value);
     }
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
     Ok(res)
 }
 

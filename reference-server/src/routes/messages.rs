@@ -31,7 +31,9 @@ pub async fn history(app: &App, req: Request, room: RoomId) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let before = query::number::<Seq>(req.uri().query(), "before")?;
     let limit = query::number(req.uri().query(), "limit")?.unwrap_or(DEFAULT_LIMIT);
-    Ok(http::ok(&app.chat().history(&me.actor, room, before, limit).await?))
+    Ok(http::ok(
+        &app.chat().history(&me.actor, room, before, limit).await?,
+    ))
 }
 
 /// `POST /api/v1/rooms/{id}/messages` `{body, client_id?, media_id?, reply_to?}` → 201 message.

@@ -43,21 +43,29 @@ struct RoleChange {
 /// `GET /api/v1/rooms` → 200 `{rooms}`, most recently active first.
 pub async fn list(app: &App, req: Request) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
-    Ok(http::ok(&Rooms { rooms: app.chat().rooms(&me.actor).await? }))
+    Ok(http::ok(&Rooms {
+        rooms: app.chat().rooms(&me.actor).await?,
+    }))
 }
 
 /// `POST /api/v1/rooms` `{name, members}` → 201 room (a group with the caller as admin).
 pub async fn create_group(app: &App, req: Request) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let body: NewGroup = body::json(req).await?;
-    Ok(http::created(&app.chat().create_group(&me.actor, &body.name, &body.members).await?))
+    Ok(http::created(
+        &app.chat()
+            .create_group(&me.actor, &body.name, &body.members)
+            .await?,
+    ))
 }
 
 /// `POST /api/v1/rooms/direct` `{user_id}` → 200 room (the same one from either side).
 pub async fn open_direct(app: &App, req: Request) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let body: Direct = body::json(req).await?;
-    Ok(http::ok(&app.chat().open_direct(&me.actor, body.user_id).await?))
+    Ok(http::ok(
+        &app.chat().open_direct(&me.actor, body.user_id).await?,
+    ))
 }
 
 /// `GET /api/v1/rooms/{id}` → 200 room.
@@ -70,7 +78,9 @@ pub async fn get(app: &App, req: Request, room: RoomId) -> HandlerResult {
 pub async fn rename(app: &App, req: Request, room: RoomId) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let body: Rename = body::json(req).await?;
-    Ok(http::ok(&app.chat().rename_room(&me.actor, room, &body.name).await?))
+    Ok(http::ok(
+        &app.chat().rename_room(&me.actor, room, &body.name).await?,
+    ))
 }
 
 /// `POST /api/v1/rooms/{id}/members` `{user_id, role?}` → 204.
@@ -78,7 +88,9 @@ pub async fn add_member(app: &App, req: Request, room: RoomId) -> HandlerResult 
     let me = app.authenticate(req.headers()).await?;
     let body: NewMember = body::json(req).await?;
     let role = body.role.unwrap_or(Role::Member);
-    app.chat().add_member(&me.actor, room, body.user_id, role).await?;
+    app.chat()
+        .add_member(&me.actor, room, body.user_id, role)
+        .await?;
     Ok(http::no_content())
 }
 
@@ -86,7 +98,9 @@ pub async fn add_member(app: &App, req: Request, room: RoomId) -> HandlerResult 
 pub async fn set_role(app: &App, req: Request, room: RoomId, user: UserId) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let body: RoleChange = body::json(req).await?;
-    app.chat().set_role(&me.actor, room, user, body.role).await?;
+    app.chat()
+        .set_role(&me.actor, room, user, body.role)
+        .await?;
     Ok(http::no_content())
 }
 

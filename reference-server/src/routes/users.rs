@@ -23,5 +23,7 @@ pub async fn search(app: &App, req: Request) -> HandlerResult {
     let q = query::param(req.uri().query(), "q").unwrap_or_default();
     let limit = query::number(req.uri().query(), "limit")?.unwrap_or(20);
     let found = app.chat().search_users(&me.actor, &q, limit).await?;
-    Ok(http::ok(&Users { users: found.iter().map(PublicUser::from).collect() }))
+    Ok(http::ok(&Users {
+        users: found.iter().map(PublicUser::from).collect(),
+    }))
 }

@@ -30,9 +30,16 @@ pub async fn serve(app: &App, req: &Request) -> HandlerResult {
     let (data, hash) = found.ok_or_else(ApiError::not_found)?;
     let etag = hash.map(|h| format!("\"{}\"", hex(&h[..16])));
     let cached = etag.as_deref().is_some_and(|tag| {
-        req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(tag))
+        req.headers()
+            .get(IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains(tag))
     });
-    let body = if cached || req.method() == Method::HEAD { Bytes::new() } else { to_bytes(data) };
+    let body = if cached || req.method() == Method::HEAD {
+        Bytes::new()
+    } else {
+        to_bytes(data)
+    };
     let mut res = Response::new(Full::new(body));
     if cached {
         *res.status_mut() = StatusCode::NOT_MODIFIED;
@@ -106,7 +113,10 @@ mod tests {
     #[test]
     fn paths_stay_inside_the_folder() {
         assert_eq!(asset_path("/").as_deref(), Some("index.html"));
-        assert_eq!(asset_path("/views/shell.js").as_deref(), Some("views/shell.js"));
+        assert_eq!(
+            asset_path("/views/shell.js").as_deref(),
+            Some("views/shell.js")
+        );
         assert_eq!(asset_path("/chat/3").as_deref(), Some("index.html"));
         assert_eq!(asset_path("/../Cargo.toml"), None);
         assert_eq!(asset_path("/views/..%2f..%2fsecret.txt"), None);

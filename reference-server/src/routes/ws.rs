@@ -12,8 +12,11 @@ use chatcore_ws::tokio_tungstenite::WebSocketStream;
 use chatcore_ws::tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use chatcore_ws::tokio_tungstenite::tungstenite::protocol::Role;
 use http_body_util::Full;
-use hyper::header::{CONNECTION, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE};
 use hyper::StatusCode;
+use hyper::header::{
+    CONNECTION, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_VERSION, UPGRADE,
+};
 use hyper_util::rt::TokioIo;
 
 use crate::app::App;
@@ -48,11 +51,17 @@ pub async fn upgrade(app: &App, mut req: Request, local: SocketAddr) -> HandlerR
 
 async fn serve(app: App, actor: Actor, io: TokioIo<hyper::upgrade::Upgraded>) {
     let config = app.ws_config().clone();
-    let stream = WebSocketStream::from_raw_socket(io, Role::Server, Some(chatcore_ws::websocket_config(&config))).await;
+    let stream = WebSocketStream::from_raw_socket(
+        io,
+        Role::Server,
+        Some(chatcore_ws::websocket_config(&config)),
+    )
+    .await;
     let user = actor.id();
     tracing::debug!(%user, "WebSocket open");
     let stopping = app.stopping().clone().cancelled_owned();
-    let closed = chatcore_ws::serve_connection(stream, app.chat().clone(), actor, config, stopping).await;
+    let closed =
+        chatcore_ws::serve_connection(stream, app.chat().clone(), actor, config, stopping).await;
     tracing::debug!(%user, code = ?closed.code, reason = closed.reason, "WebSocket closed");
 }
 
@@ -67,11 +76,23 @@ fn accept_key(headers: &HeaderMap) -> Result<HeaderValue, ApiError> {
             .any(|t| t.trim().eq_ignore_ascii_case(token))
     };
     if !has_token(UPGRADE, "websocket") || !has_token(CONNECTION, "upgrade") {
-        return Err(ApiError::invalid("upgrade", "expected a WebSocket upgrade request"));
+        return Err(ApiError::invalid(
+            "upgrade",
+            "expected a WebSocket upgrade request",
+        ));
     }
-    if headers.get(SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
-        return Err(ApiError::invalid("sec-websocket-version", "only WebSocket version 13 is supported"));
+    if headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(b"13")
+    {
+        return Err(ApiError::invalid(
+            "sec-websocket-version",
+            "only WebSocket version 13 is supported",
+        ));
     }
-    let key = headers.get(SEC_WEBSOCKET_KEY).ok_or_else(|| ApiError::invalid("sec-websocket-key", "missing"))?;
+    let key = headers
+        .get(SEC_WEBSOCKET_KEY)
+        .ok_or_else(|| ApiError::invalid("sec-websocket-key", "missing"))?;
     HeaderValue::from_str(&derive_accept_key(key.as_bytes())).map_err(ApiError::internal)
 }
