@@ -12,7 +12,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 export CHAT_SERVER_BIN="${CHAT_SERVER_BIN:-$(pwd)/../../target/debug/reference-server}"
-if [[ "$CHAT_SERVER_BIN" != *.mjs && ! -x "$CHAT_SERVER_BIN" ]]; then
+if [ ! -x "$CHAT_SERVER_BIN" ]; then
   echo "reference server binary not found at $CHAT_SERVER_BIN (build it with: cargo build -p reference-server)" >&2
   exit 1
 fi

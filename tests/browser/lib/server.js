@@ -11,14 +11,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '../../..');
 const defaultBin = resolve(here, '../../../target/debug/reference-server');
 
-/** The command to run: CHAT_SERVER_BIN (a binary, or a .mjs dev stand-in run with node). */
-export function usingDevStandIn() {
-  return /\.m?js$/.test(process.env.CHAT_SERVER_BIN || '');
-}
-
+/** The command to run: CHAT_SERVER_BIN, or the debug build of the reference server. */
 function command(args) {
   const bin = process.env.CHAT_SERVER_BIN ? resolve(process.env.CHAT_SERVER_BIN) : defaultBin;
-  return bin.endsWith('.mjs') || bin.endsWith('.js') ? [process.execPath, [bin, ...args]] : [bin, args];
+  return [bin, args];
 }
 
 const LISTEN_RE = /listening on (http:\/\/127\.0\.0\.1:(\d+))/;

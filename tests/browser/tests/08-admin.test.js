@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { assertClean, launch, openPage } from '../lib/browser.js';
-import { apiUser, startServer, usingDevStandIn } from '../lib/server.js';
+import { apiUser, startServer } from '../lib/server.js';
 import { login, PASSWORD } from '../lib/ui.js';
 
 let server;
@@ -17,7 +17,7 @@ after(async () => {
   await server?.close();
 });
 
-test('server admin lists users and disables one', { skip: usingDevStandIn() && 'the dev stand-in has no admin CLI' }, async () => {
+test('server admin lists users and disables one', async () => {
   await apiUser(server, 'root', PASSWORD, 'Root Admin');
   const eve = await apiUser(server, 'eve', PASSWORD, 'Eve Spammer');
   await server.cli(['admin', 'promote', 'root']);
