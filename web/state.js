@@ -41,8 +41,19 @@ export class Store extends EventTarget {
 
   setRooms(list) {
     this.rooms = new Map();
-    for (const room of list) this.rooms.set(room.id, normalizeRoom(room));
+    for (const room of list) {
+      this.rooms.set(room.id, normalizeRoom(room));
+      this.seedPresence(room);
+    }
     this.emit('rooms');
+    this.emit('presence', {});
+  }
+
+  /** Takes the members' online state from a REST snapshot; live `presence` frames update it. */
+  seedPresence(room) {
+    for (const m of room.members || []) {
+      if (typeof m.online === 'boolean') this.presence.set(m.id, m.online);
+    }
   }
 
   /** Inserts or replaces a room, never moving its last_seq backwards. */
@@ -59,8 +70,10 @@ export class Store extends EventTarget {
       }
     }
     this.rooms.set(room.id, next);
+    this.seedPresence(room);
     this.emit('rooms');
     this.emit('room', room.id);
+    this.emit('presence', {});
   }
 
   removeRoom(id) {
