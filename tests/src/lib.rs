@@ -40,6 +40,8 @@ pub struct Server {
     pub base: String,
     /// The settings it runs with (reused by [`Server::restart`]).
     pub config: Config,
+    /// The chat inside the server, for operator actions (e.g. promoting an admin).
+    pub chat: chatcore::Chat,
     http: reqwest::Client,
     data_dir: Arc<TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -116,7 +118,7 @@ impl Server {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
-        let app = App::from_config(chat, &config);
+        let app = App::from_config(chat.clone(), &config);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -134,6 +136,7 @@ impl Server {
         Server {
             base,
             config,
+            chat,
             http,
             data_dir,
             stop: Some(stop),
