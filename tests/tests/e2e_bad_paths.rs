@@ -58,7 +58,7 @@ async fn scene() -> (Server, TestUser, TestUser, i64, i64) {
     );
     let media = server.send(upload.body(PNG.to_vec())).await.json()["id"]
         .as_i64()
-        .unwrap();
+        .expect("media id");
     (server, alice, bob, room, media)
 }
 
