@@ -63,7 +63,7 @@ pub struct Config {
 
     /// Database URL: `sqlite://PATH`, `mysql://USER:PASS@HOST/DB`, or `memory:` (nothing kept).
     /// Default: `sqlite://<data-dir>/chat.db`.
-    #[arg(long, env = "CHAT_DATABASE", global = true)]
+    #[arg(long, env = "CHAT_DATABASE", hide_env_values = true, global = true)]
     pub database: Option<String>,
 
     /// The URL users reach the server at, e.g. `https://chat.example.com` behind a TLS proxy.

@@ -399,3 +399,24 @@ async fn everything_is_still_there_after_a_restart() {
     assert_eq!(server.say(&alice, room, "after restart").await["seq"], 4);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_closes_live_sockets_with_1001() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let mut ws = server.connect(&alice).await;
+    server.stop().await;
+    let wait = async {
+        loop {
+            match ws.next_event().await {
+                Some(chatcore_ws::client::ClientEvent::Closed { code, .. }) => return code,
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    };
+    let code = tokio::time::timeout(chat_tests::PATIENCE, wait)
+        .await
+        .expect("no close");
+    assert_eq!(code, Some(1001));
+}
