@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chatcore::{Chat, ChatConfig, FsMediaStore, MediaStore, MemoryMediaStore, MemoryStore, Store};
+use chatcore_mysql::{MySqlOptions, MySqlStore};
 use chatcore_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::config::Config;
@@ -25,6 +26,8 @@ pub enum Backend {
     Memory,
     /// SQLite (the default).
     Sqlite(SqliteStore),
+    /// MySQL or MariaDB.
+    MySql(MySqlStore),
 }
 
 impl Backend {
@@ -34,6 +37,7 @@ impl Backend {
         match self {
             Backend::Memory => {}
             Backend::Sqlite(store) => store.close().await,
+            Backend::MySql(store) => store.close().await,
         }
     }
 }
@@ -79,15 +83,22 @@ pub async fn open(config: &Config) -> anyhow::Result<Storage> {
             media,
             backend: Backend::Sqlite(sqlite),
         })
-    } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
-        open_mysql(&url).await
+    } else if let Some(rest) = url
+        .strip_prefix("mysql:")
+        .or_else(|| url.strip_prefix("mariadb:"))
+    {
+        let url = format!("mysql:{rest}");
+        let mysql = MySqlStore::connect(&url, MySqlOptions::default())
+            .await
+            .context("cannot open the MySQL/MariaDB database")?;
+        Ok(Storage {
+            store: Arc::new(mysql.clone()),
+            media,
+            backend: Backend::MySql(mysql),
+        })
     } else {
         bail!("unsupported --database URL (expected sqlite://…, mysql://… or memory:)");
     }
-}
-
-async fn open_mysql(_url: &str) -> anyhow::Result<Storage> {
-    bail!("MySQL/MariaDB store not available in this build")
 }
 
 /// The chat policy `config` asks for.

@@ -11,6 +11,8 @@
 //! # }
 //! ```
 
+pub mod mysql;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +36,15 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 pub const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
+/// Which store a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in the temporary data directory (the default).
+    Sqlite,
+    /// A fresh database on the MariaDB/MySQL test server (see [`mysql`]).
+    MySql,
+}
+
 /// A running server, its data directory and an HTTP client for it.
 pub struct Server {
     /// `http://127.0.0.1:<port>`.
@@ -44,6 +55,7 @@ pub struct Server {
     pub chat: chatcore::Chat,
     http: reqwest::Client,
     data_dir: Arc<TempDir>,
+    database: Option<Arc<mysql::TestDb>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -98,6 +110,21 @@ impl Server {
         Self::start_with(|_| {}).await
     }
 
+    /// A server on `backend`; `None` (with the reason printed) when the MariaDB test server is
+    /// unreachable outside CI.
+    pub async fn on(backend: Backend) -> Option<Server> {
+        match backend {
+            Backend::Sqlite => Some(Self::start().await),
+            Backend::MySql => {
+                let db = Arc::new(mysql::TestDb::create().await?);
+                let url = db.url();
+                let mut server = Self::start_with(|c| c.database = Some(url)).await;
+                server.database = Some(db);
+                Some(server)
+            }
+        }
+    }
+
     /// Like [`Server::start`], with settings adjusted by `tune` first.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Server {
         let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
@@ -139,6 +166,7 @@ impl Server {
             chat,
             http,
             data_dir,
+            database: None,
             stop: Some(stop),
             task: Some(task),
         }
@@ -153,7 +181,9 @@ impl Server {
     pub async fn restart(mut self) -> Server {
         self.shutdown().await;
         let (config, data_dir) = (self.config.clone(), self.data_dir.clone());
-        Self::launch(config, data_dir).await
+        let mut server = Self::launch(config, data_dir).await;
+        server.database = self.database.take();
+        server
     }
 
     async fn shutdown(&mut self) {

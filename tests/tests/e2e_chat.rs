@@ -1,13 +1,46 @@
 //! The happy paths a user walks through, over real HTTP and WebSocket: direct chats, groups,
 //! live delivery, history, unread counts, read markers, media, guests, and a restart.
+//! Each scenario runs on SQLite and on MariaDB (skipped with a reason when no server answers,
+//! outside CI).
 
-use chat_tests::{PASSWORD, PNG, Server, wait_for};
+#![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
+
+/// One `#[tokio::test]` per scenario and backend: `sqlite::name` and `mariadb::name`.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(chat_tests::Backend::Sqlite).await;
+            })*
+        }
+        mod mariadb {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(chat_tests::Backend::MySql).await;
+            })*
+        }
+    };
+}
+
+on_every_backend!(
+    direct_chat_over_websocket_and_rest,
+    group_of_three_history_unread_and_read_markers,
+    media_round_trip_raw_and_multipart,
+    guest_joins_then_upgrades_keeping_rooms,
+    logout_ends_the_session_and_clears_the_cookie,
+    everything_is_still_there_after_a_restart,
+    shutdown_closes_live_sockets_with_1001
+);
+
+use chat_tests::{Backend, PASSWORD, PNG, Server, wait_for};
 use chatcore_ws::frames::ServerFrame;
 use serde_json::json;
 
-#[tokio::test]
-async fn direct_chat_over_websocket_and_rest() {
-    let server = Server::start().await;
+async fn direct_chat_over_websocket_and_rest(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
 
@@ -55,9 +88,10 @@ async fn direct_chat_over_websocket_and_rest() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn group_of_three_history_unread_and_read_markers() {
-    let server = Server::start().await;
+async fn group_of_three_history_unread_and_read_markers(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let carol = server.register("carol").await;
@@ -186,9 +220,10 @@ async fn group_of_three_history_unread_and_read_markers() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn media_round_trip_raw_and_multipart() {
-    let server = Server::start().await;
+async fn media_round_trip_raw_and_multipart(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let room = server.direct(&alice, &bob).await;
@@ -265,9 +300,10 @@ async fn media_round_trip_raw_and_multipart() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn guest_joins_then_upgrades_keeping_rooms() {
-    let server = Server::start().await;
+async fn guest_joins_then_upgrades_keeping_rooms(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
     let alice = server.register("alice").await;
     let guest = server.guest("Visitor").await;
     assert_eq!(guest.username, None);
@@ -328,9 +364,10 @@ async fn guest_joins_then_upgrades_keeping_rooms() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn logout_ends_the_session_and_clears_the_cookie() {
-    let server = Server::start().await;
+async fn logout_ends_the_session_and_clears_the_cookie(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
     let alice = server.register("alice").await;
     let out = server
         .post(Some(&alice), "/api/v1/auth/logout", json!({}))
@@ -345,9 +382,10 @@ async fn logout_ends_the_session_and_clears_the_cookie() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn everything_is_still_there_after_a_restart() {
-    let server = Server::start().await;
+async fn everything_is_still_there_after_a_restart(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let room = server.group(&alice, "Persistent", &[&bob]).await;
@@ -400,9 +438,10 @@ async fn everything_is_still_there_after_a_restart() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn shutdown_closes_live_sockets_with_1001() {
-    let server = Server::start().await;
+async fn shutdown_closes_live_sockets_with_1001(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
     let alice = server.register("alice").await;
     let mut ws = server.connect(&alice).await;
     server.stop().await;

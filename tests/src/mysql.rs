@@ -1,0 +1,100 @@
+//! Throwaway databases on the MariaDB/MySQL server named by `CHATCORE_TEST_MYSQL_URL` (default
+//! `mysql://root@127.0.0.1:3306`): one uniquely named database per server under test, dropped
+//! with its guard. Without a reachable server the MariaDB runs are skipped with a printed
+//! reason, except under `CI=true`, where they fail.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A database that exists while this guard lives.
+#[derive(Debug)]
+pub struct TestDb {
+    name: String,
+}
+
+impl TestDb {
+    /// Creates an empty database, or returns `None` (after saying why) when no server answers
+    /// outside CI. Panics when no server answers and `CI=true`.
+    pub async fn create() -> Option<TestDb> {
+        let mut admin = match admin_connection().await {
+            Ok(conn) => conn,
+            Err(reason) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("CI=true but the MySQL test server is unreachable: {reason}")
+            }
+            Err(reason) => {
+                eprintln!(
+                    "skipping MariaDB run: server unreachable ({reason}); set CHATCORE_TEST_MYSQL_URL"
+                );
+                return None;
+            }
+        };
+        let name = unique_name();
+        let create = format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+        sqlx::query(AssertSqlSafe(create))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.expect("close admin connection");
+        Some(TestDb { name })
+    }
+
+    /// The `mysql://` URL of this database.
+    pub fn url(&self) -> String {
+        server_options()
+            .database(&self.name)
+            .to_url_lossy()
+            .to_string()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Drop may run inside a runtime, which cannot be blocked on: use a thread with its own.
+        let name = std::mem::take(&mut self.name);
+        let dropped = std::thread::spawn(move || -> Result<(), BoxError> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                let mut admin = admin_connection().await?;
+                let drop = format!("DROP DATABASE IF EXISTS `{name}`");
+                sqlx::query(AssertSqlSafe(drop)).execute(&mut admin).await?;
+                admin.close().await?;
+                Ok(())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => eprintln!("could not drop test database: {err}"),
+            Err(_) => eprintln!("could not drop test database: dropping thread panicked"),
+        }
+    }
+}
+
+fn server_options() -> MySqlConnectOptions {
+    let url = std::env::var("CHATCORE_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
+    MySqlConnectOptions::from_str(&url).expect("CHATCORE_TEST_MYSQL_URL is a mysql:// URL")
+}
+
+async fn admin_connection() -> Result<MySqlConnection, BoxError> {
+    let options = server_options();
+    let connect = MySqlConnection::connect_with(&options);
+    Ok(tokio::time::timeout(Duration::from_secs(5), connect).await??)
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let noise = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("chat_e2e_{}_{n}_{noise:x}", std::process::id())
+}
