@@ -31,7 +31,9 @@ async fn main() -> Result<(), BoxError> {
     match args.get(1).map(String::as_str) {
         Some("server") => server(args[2].parse()?, &args[3]).await,
         Some("clients") => clients(&args[2], &args[3]).await,
-        _ => Err("usage: idle_connections server <n> <token-file> | clients <addr> <token-file>".into()),
+        _ => Err(
+            "usage: idle_connections server <n> <token-file> | clients <addr> <token-file>".into(),
+        ),
     }
 }
 
@@ -42,18 +44,31 @@ async fn server(n: usize, token_file: &str) -> Result<(), BoxError> {
         let (a, at) = chat.guest(None).await?;
         let (b, bt) = chat.guest(None).await?;
         let room = chat.open_direct(&a, b.id()).await?.id;
-        chat.send(&a, SendMessage { room_id: room, body: "hi".into(), ..Default::default() }).await?;
+        chat.send(
+            &a,
+            SendMessage {
+                room_id: room,
+                body: "hi".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
         writeln!(tokens, "{}\n{}", at.as_str(), bt.as_str())?;
     }
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    println!("ready {} pid {}", listener.local_addr()?, std::process::id());
+    println!(
+        "ready {} pid {}",
+        listener.local_addr()?,
+        std::process::id()
+    );
     loop {
         let (tcp, _) = listener.accept().await?;
         let chat = chat.clone();
         tokio::spawn(async move {
             let config = WsConfig::default();
             if let Ok((ws, actor)) = chatcore_ws::accept(tcp, &chat, &config).await {
-                chatcore_ws::serve_connection(ws, chat, actor, config, std::future::pending()).await;
+                chatcore_ws::serve_connection(ws, chat, actor, config, std::future::pending())
+                    .await;
             }
         });
     }
@@ -64,9 +79,14 @@ async fn clients(addr: &str, token_file: &str) -> Result<(), BoxError> {
     let mut held = Vec::new();
     for token in tokens.lines() {
         let mut request = format!("ws://{addr}/ws").into_client_request()?;
-        request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
-        let config = WebSocketConfig::default().read_buffer_size(1024).write_buffer_size(0);
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
+        let config = WebSocketConfig::default()
+            .read_buffer_size(1024)
+            .write_buffer_size(0);
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
         ws.next().await.ok_or("no hello")??;
         held.push(ws);
     }

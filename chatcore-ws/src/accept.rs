@@ -109,6 +109,8 @@ where
     let head = read_head(&mut io).await.map_err(AcceptError::Io)?;
     let verdict = authenticate(&head, chat, config).await;
     let refusal = verdict.as_ref().err().copied();
+    // The signature is tungstenite's `Callback`; the large error type is theirs.
+    #[allow(clippy::result_large_err)]
     let callback = move |_: &Request, response: Response| -> Result<Response, ErrorResponse> {
         match refusal {
             None => Ok(response),

@@ -114,15 +114,16 @@ async fn a_client_that_stops_reading_is_dropped_with_4000_without_slowing_the_ro
         tokio::task::yield_now().await;
         assert!(expected < 200_000, "the stalled reader was never dropped");
     }
-    assert_eq!(server.closed_for_code(slow.id()).await, Some(4000));
-    done_tx.send(expected).unwrap();
-    let last = within("bob's messages", reader).await.unwrap();
-    assert_eq!(last as usize, expected, "bob got everything, in order");
+    // Reading again unblocks the socket: the stalled client then learns why it was dropped.
     assert_eq!(
         stalled.close_code().await,
         Some(4000),
         "the stalled client learns why"
     );
+    assert_eq!(server.closed_for_code(slow.id()).await, Some(4000));
+    done_tx.send(expected).unwrap();
+    let last = within("bob's messages", reader).await.unwrap();
+    assert_eq!(last as usize, expected, "bob got everything, in order");
 }
 
 #[tokio::test]

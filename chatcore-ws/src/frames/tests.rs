@@ -8,7 +8,10 @@ fn message() -> Message {
         id: MessageId(55),
         room_id: RoomId(3),
         seq: 17,
-        sender: Sender { id: UserId(12), display_name: "Alice".into() },
+        sender: Sender {
+            id: UserId(12),
+            display_name: "Alice".into(),
+        },
         body: "hello <b>world</b>".into(),
         media: None,
         reply_to: Some(16),
@@ -21,16 +24,43 @@ fn message() -> Message {
 
 #[test]
 fn client_frames_decode_as_documented() {
-    let send = decode(r#"{"type":"send","room_id":3,"body":"hi","client_id":"c-01","reply_to":null,"media_id":null}"#);
+    let send = decode(
+        r#"{"type":"send","room_id":3,"body":"hi","client_id":"c-01","reply_to":null,"media_id":null}"#,
+    );
     assert_eq!(
         send.unwrap(),
-        ClientFrame::Send { room_id: RoomId(3), body: "hi".into(), client_id: "c-01".into(), media_id: None, reply_to: None }
+        ClientFrame::Send {
+            room_id: RoomId(3),
+            body: "hi".into(),
+            client_id: "c-01".into(),
+            media_id: None,
+            reply_to: None
+        }
     );
     let sync = decode(r#"{"type":"sync","rooms":{"3":16,"8":0}}"#).unwrap();
-    assert_eq!(sync, ClientFrame::Sync { rooms: BTreeMap::from([(RoomId(3), 16), (RoomId(8), 0)]) });
-    assert_eq!(decode(r#"{"type":"ping","extra":1}"#).unwrap(), ClientFrame::Ping, "unknown fields are ignored");
-    assert!(decode(r#"{"type":"nope"}"#).unwrap_err().message.starts_with("invalid frame"));
-    assert!(decode("{").unwrap_err().message.starts_with("malformed JSON"));
+    assert_eq!(
+        sync,
+        ClientFrame::Sync {
+            rooms: BTreeMap::from([(RoomId(3), 16), (RoomId(8), 0)])
+        }
+    );
+    assert_eq!(
+        decode(r#"{"type":"ping","extra":1}"#).unwrap(),
+        ClientFrame::Ping,
+        "unknown fields are ignored"
+    );
+    assert!(
+        decode(r#"{"type":"nope"}"#)
+            .unwrap_err()
+            .message
+            .starts_with("invalid frame")
+    );
+    assert!(
+        decode("{")
+            .unwrap_err()
+            .message
+            .starts_with("malformed JSON")
+    );
     let missing = decode(r#"{"type":"send","room_id":3,"client_id":"c-9"}"#).unwrap_err();
     assert_eq!(missing.client_id.as_deref(), Some("c-9"));
 }
@@ -38,24 +68,62 @@ fn client_frames_decode_as_documented() {
 #[test]
 fn server_frames_round_trip_through_the_client_decoder() {
     let m = message();
-    let json = Outgoing::Ack { client_id: "c-01", message: &m }.encode();
+    let json = Outgoing::Ack {
+        client_id: "c-01",
+        message: &m,
+    }
+    .encode();
     let text = std::str::from_utf8(&json).unwrap();
     assert!(text.contains(r#""created_at":"2026-11-28T"#), "{text}");
-    assert_eq!(ServerFrame::decode(text).unwrap(), ServerFrame::Ack { client_id: "c-01".into(), message: m.clone() });
+    assert_eq!(
+        ServerFrame::decode(text).unwrap(),
+        ServerFrame::Ack {
+            client_id: "c-01".into(),
+            message: m.clone()
+        }
+    );
 
     let event = encode_event(&EventKind::Message(m.clone()));
-    assert_eq!(ServerFrame::decode(std::str::from_utf8(&event).unwrap()).unwrap(), ServerFrame::Message { message: m });
+    assert_eq!(
+        ServerFrame::decode(std::str::from_utf8(&event).unwrap()).unwrap(),
+        ServerFrame::Message { message: m }
+    );
 
     let rooms = BTreeMap::from([(RoomId(3), 17)]);
     let synced = Outgoing::Synced { rooms: &rooms }.encode();
-    assert_eq!(std::str::from_utf8(&synced).unwrap(), r#"{"type":"synced","rooms":{"3":17}}"#);
-    assert_eq!(ServerFrame::decode(std::str::from_utf8(&synced).unwrap()).unwrap(), ServerFrame::Synced { rooms });
+    assert_eq!(
+        std::str::from_utf8(&synced).unwrap(),
+        r#"{"type":"synced","rooms":{"3":17}}"#
+    );
+    assert_eq!(
+        ServerFrame::decode(std::str::from_utf8(&synced).unwrap()).unwrap(),
+        ServerFrame::Synced { rooms }
+    );
 
-    let error = Outgoing::Error { code: "forbidden", message: "no", reference: Some("c-02"), field: None }.encode();
-    assert_eq!(std::str::from_utf8(&error).unwrap(), r#"{"type":"error","code":"forbidden","message":"no","ref":"c-02"}"#);
-    let room = encode_event(&EventKind::Room { room_id: RoomId(3), change: RoomChange::Joined, user_id: UserId(40) });
-    assert_eq!(std::str::from_utf8(&room).unwrap(), r#"{"type":"room","room_id":3,"event":"joined","user_id":40}"#);
-    assert_eq!(ServerFrame::decode(r#"{"type":"from_the_future"}"#).unwrap(), ServerFrame::Unknown);
+    let error = Outgoing::Error {
+        code: "forbidden",
+        message: "no",
+        reference: Some("c-02"),
+        field: None,
+    }
+    .encode();
+    assert_eq!(
+        std::str::from_utf8(&error).unwrap(),
+        r#"{"type":"error","code":"forbidden","message":"no","ref":"c-02"}"#
+    );
+    let room = encode_event(&EventKind::Room {
+        room_id: RoomId(3),
+        change: RoomChange::Joined,
+        user_id: UserId(40),
+    });
+    assert_eq!(
+        std::str::from_utf8(&room).unwrap(),
+        r#"{"type":"room","room_id":3,"event":"joined","user_id":40}"#
+    );
+    assert_eq!(
+        ServerFrame::decode(r#"{"type":"from_the_future"}"#).unwrap(),
+        ServerFrame::Unknown
+    );
 }
 
 mod fuzz {
@@ -70,15 +138,27 @@ mod fuzz {
             any::<f64>().prop_map(serde_json::Value::from),
             ".{0,12}".prop_map(serde_json::Value::from),
             prop_oneof![
-                Just("send"), Just("edit"), Just("delete"), Just("typing"), Just("read"), Just("sync"), Just("ping")
+                Just("send"),
+                Just("edit"),
+                Just("delete"),
+                Just("typing"),
+                Just("read"),
+                Just("sync"),
+                Just("ping")
             ]
             .prop_map(serde_json::Value::from),
         ];
         leaf.prop_recursive(4, 48, 8, |inner| {
             let keys = prop_oneof![
-                Just("type".to_owned()), Just("room_id".to_owned()), Just("rooms".to_owned()),
-                Just("seq".to_owned()), Just("body".to_owned()), Just("client_id".to_owned()),
-                Just("media_id".to_owned()), Just("reply_to".to_owned()), "[a-z0-9]{1,6}",
+                Just("type".to_owned()),
+                Just("room_id".to_owned()),
+                Just("rooms".to_owned()),
+                Just("seq".to_owned()),
+                Just("body".to_owned()),
+                Just("client_id".to_owned()),
+                Just("media_id".to_owned()),
+                Just("reply_to".to_owned()),
+                "[a-z0-9]{1,6}",
             ];
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
