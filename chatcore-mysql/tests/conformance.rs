@@ -10,7 +10,9 @@ use support::TestDb;
 
 async fn make_store() -> Option<(Arc<dyn Store>, TestDb)> {
     let db = TestDb::create().await?;
-    let store = MySqlStore::connect(&db.url(), MySqlOptions::default()).await.expect("connect");
+    let store = MySqlStore::connect(&db.url(), MySqlOptions::default())
+        .await
+        .expect("connect");
     Some((Arc::new(store), db))
 }
 

@@ -33,7 +33,9 @@ fn proxy(listener: TcpListener) -> JoinHandle<()> {
             connections.spawn(async move {
                 if let Ok(mut server) = TcpStream::connect(upstream).await {
                     // Either side hanging up ends the connection; nothing to report.
-                    tokio::io::copy_bidirectional(&mut client, &mut server).await.ok();
+                    tokio::io::copy_bidirectional(&mut client, &mut server)
+                        .await
+                        .ok();
                 }
             });
         }
@@ -42,11 +44,17 @@ fn proxy(listener: TcpListener) -> JoinHandle<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_already_migrated_database_opens_again_with_its_data() {
-    let Some(db) = TestDb::create().await else { return };
-    let first = MySqlStore::connect(&db.url(), MySqlOptions::default()).await.expect("fresh");
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let first = MySqlStore::connect(&db.url(), MySqlOptions::default())
+        .await
+        .expect("fresh");
     let alice = first.create_user(guest("Alice")).await.expect("create");
     first.close().await;
-    let again = MySqlStore::connect(&db.url(), MySqlOptions::default()).await.expect("migrated");
+    let again = MySqlStore::connect(&db.url(), MySqlOptions::default())
+        .await
+        .expect("migrated");
     assert_eq!(again.user(alice.id).await.expect("read"), Some(alice));
 }
 
@@ -55,19 +63,28 @@ async fn an_unreachable_server_is_a_backend_error_not_a_hang() {
     // Port 1 on loopback: nothing listens there.
     let options = MySqlOptions::default().acquire_timeout(Duration::from_millis(500));
     let started = Instant::now();
-    let err = MySqlStore::connect("mysql://root@127.0.0.1:1/chat", options).await.expect_err("no server");
+    let err = MySqlStore::connect("mysql://root@127.0.0.1:1/chat", options)
+        .await
+        .expect_err("no server");
     assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "bounded by acquire_timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "bounded by acquire_timeout"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_fail_during_an_outage_and_recover_after_it() {
-    let Some(db) = TestDb::create().await else { return };
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
     let port = listener.local_addr().expect("proxy address").port();
     let link = proxy(listener);
     let options = MySqlOptions::default().acquire_timeout(Duration::from_millis(800));
-    let store = MySqlStore::connect(&db.url_via(port), options).await.expect("connect via proxy");
+    let store = MySqlStore::connect(&db.url_via(port), options)
+        .await
+        .expect("connect via proxy");
     let alice = store.create_user(guest("Alice")).await.expect("create");
 
     link.abort();
@@ -75,18 +92,35 @@ async fn operations_fail_during_an_outage_and_recover_after_it() {
     let started = Instant::now();
     let err = store.user(alice.id).await.expect_err("database is gone");
     assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
-    let err = store.create_user(guest("Bob")).await.expect_err("database is gone");
+    let err = store
+        .create_user(guest("Bob"))
+        .await
+        .expect_err("database is gone");
     assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
     assert!(matches!(store.ping().await, Err(StoreError::Backend(_))));
-    assert!(started.elapsed() < Duration::from_secs(10), "failures are bounded by acquire_timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "failures are bounded by acquire_timeout"
+    );
 
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("rebind proxy");
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("rebind proxy");
     let _link = proxy(listener);
     let deadline = Instant::now() + Duration::from_secs(10);
     while store.ping().await.is_err() {
-        assert!(Instant::now() < deadline, "the store reconnects once the server is back");
+        assert!(
+            Instant::now() < deadline,
+            "the store reconnects once the server is back"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(store.user(alice.id).await.expect("read after outage"), Some(alice));
-    store.create_user(guest("Bob")).await.expect("write after outage");
+    assert_eq!(
+        store.user(alice.id).await.expect("read after outage"),
+        Some(alice)
+    );
+    store
+        .create_user(guest("Bob"))
+        .await
+        .expect("write after outage");
 }

@@ -35,7 +35,9 @@ impl TestDb {
                 panic!("CI=true but the MySQL test server is unreachable: {reason}")
             }
             Err(reason) => {
-                eprintln!("skipping MySQL test: server unreachable ({reason}); set CHATCORE_TEST_MYSQL_URL");
+                eprintln!(
+                    "skipping MySQL test: server unreachable ({reason}); set CHATCORE_TEST_MYSQL_URL"
+                );
                 return None;
             }
         };
@@ -52,7 +54,11 @@ impl TestDb {
 
     /// The URL of this database, reached through `port` (the server's own port, or a proxy's).
     pub fn url_via(&self, port: u16) -> String {
-        server_options().port(port).database(&self.name).to_url_lossy().to_string()
+        server_options()
+            .port(port)
+            .database(&self.name)
+            .to_url_lossy()
+            .to_string()
     }
 
     /// The URL of this database.
@@ -67,7 +73,9 @@ impl Drop for TestDb {
         // small runtime of its own.
         let name = std::mem::take(&mut self.name);
         let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async move {
                 let mut admin = admin_connection().await?;
                 sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
@@ -95,6 +103,8 @@ async fn admin_connection() -> Result<MySqlConnection, Box<dyn std::error::Error
 fn unique_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let noise = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let noise = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     format!("chatcore_test_{}_{n}_{noise:x}", std::process::id())
 }
