@@ -48,6 +48,8 @@ pub struct Settings {
     pub guest_expiry_interval: Duration,
     /// How long shutdown waits for requests and sockets to finish.
     pub shutdown_grace: Duration,
+    /// Most HTTP connections served at once.
+    pub max_connections: usize,
 }
 
 /// The per-IP rate limiters.
@@ -85,6 +87,7 @@ impl Settings {
             trust_forwarded_for: config.trust_forwarded_for,
             guest_expiry_interval: Duration::from_secs(config.guest_expiry_interval.max(1)),
             shutdown_grace: Duration::from_secs(config.shutdown_grace),
+            max_connections: config.max_connections.max(1),
         }
     }
 }

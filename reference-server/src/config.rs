@@ -139,6 +139,16 @@ pub struct Config {
     )]
     pub guest_expiry_interval: u64,
 
+    /// Most HTTP connections served at once (WebSockets, once upgraded, are limited per user
+    /// by the WebSocket layer instead).
+    #[arg(
+        long,
+        env = "CHAT_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_connections: usize,
+
     /// Seconds to let in-flight requests and sockets finish on shutdown.
     #[arg(long, env = "CHAT_SHUTDOWN_GRACE", default_value_t = 10, global = true)]
     pub shutdown_grace: u64,

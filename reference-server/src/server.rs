@@ -2,12 +2,14 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -30,10 +32,18 @@ pub async fn run(
     let housekeeping = CancellationToken::new();
     tokio::spawn(expire_guests(app.clone(), housekeeping.clone()));
     tokio::pin!(shutdown);
+    // At most this many HTTP connections at once; past it the server stops accepting until one
+    // closes (the kernel's backlog queues the rest) instead of running out of memory or fds.
+    let slots = Arc::new(Semaphore::new(app.settings().max_connections));
     loop {
+        let accepting = async {
+            let slot = slots.clone().acquire_owned().await;
+            (listener.accept().await, slot)
+        };
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            (accepted, slot) = accepting => match accepted {
                 Ok((stream, peer)) => {
+                    let Ok(slot) = slot else { break };
                     let local = stream.local_addr().unwrap_or(peer);
                     let conn = Conn { peer, local };
                     let app = app.clone();
@@ -46,7 +56,11 @@ pub async fn run(
                         .header_read_timeout(HEADER_READ_TIMEOUT)
                         .serve_connection(TokioIo::new(stream), service)
                         .with_upgrades();
-                    connections.spawn(serve_connection(connection, stopping.clone(), peer));
+                    let stopping = stopping.clone();
+                    connections.spawn(async move {
+                        serve_connection(connection, stopping, peer).await;
+                        drop(slot);
+                    });
                 }
                 // Out of file descriptors and the like: log, back off a little, keep serving.
                 Err(e) => {
