@@ -468,3 +468,106 @@ async fn every_response_carries_the_security_headers() {
     assert_eq!(server.get(None, "/../Cargo.toml").await.status, 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_failing_store_is_503_storage_and_healthz_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = reference_server::Config::for_data_dir(dir.path());
+    let storage = reference_server::storage::open(&config)
+        .await
+        .expect("open");
+    let chat = chatcore::Chat::new(
+        storage.store,
+        storage.media,
+        reference_server::storage::chat_config(&config),
+    )
+    .expect("chat");
+    storage.backend.close().await; // every later query fails
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = reference_server::App::from_config(chat, &config);
+    let server = tokio::spawn(reference_server::run(listener, app, async {
+        stopped.await.ok();
+    }));
+    let http = reqwest::Client::new();
+    let health = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status().as_u16(), 503);
+    let body: serde_json::Value = health.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "storage");
+    let register = http
+        .post(format!("{base}/api/v1/auth/register"))
+        .json(&json!({"username": "alice", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(register.status().as_u16(), 503);
+    let text = register.text().await.expect("text");
+    assert!(
+        text.contains("\"storage\"") && !text.to_lowercase().contains("sqlite"),
+        "no backend details: {text}"
+    );
+    stop.send(()).ok();
+    server.await.expect("join").expect("run");
+}
+
+#[tokio::test]
+async fn session_cookie_flags() {
+    let server = Server::start().await;
+    let reply = server.post(None, "/api/v1/auth/guest", json!({})).await;
+    let cookie = reply.header("set-cookie").expect("cookie").to_owned();
+    for part in ["chat_session=", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
+    server.stop().await;
+
+    let server =
+        Server::start_with(|c| c.public_url = Some("https://chat.example.com".into())).await;
+    let reply = server.post(None, "/api/v1/auth/guest", json!({})).await;
+    assert!(
+        reply
+            .header("set-cookie")
+            .expect("cookie")
+            .contains("; Secure")
+    );
+    // The public URL's origin is allowed for cookie requests.
+    let token = reply.json()["token"].as_str().expect("token").to_owned();
+    let req = server
+        .request(Method::POST, "/api/v1/auth/logout", None)
+        .header("cookie", format!("chat_session={token}"))
+        .header("origin", "https://chat.example.com");
+    assert_eq!(server.send(req).await.status, 204);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn web_dir_serves_a_folder_instead_of_the_built_in_client() {
+    let web = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        web.path().join("index.html"),
+        "<!doctype html><title>dev copy</title>",
+    )
+    .expect("write");
+    std::fs::write(web.path().join("app.js"), "export {};").expect("write");
+    let dir = web.path().to_owned();
+    let server = Server::start_with(|c| c.web_dir = Some(dir)).await;
+    let index = server.get(None, "/").await;
+    assert!(String::from_utf8_lossy(&index.body).contains("dev copy"));
+    let js = server.get(None, "/app.js").await;
+    assert_eq!(
+        js.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(server.get(None, "/missing.js").await.status, 404);
+    assert_eq!(server.get(None, "/%2e%2e/Cargo.toml").await.status, 404);
+    let post = server.send(server.request(Method::POST, "/", None)).await;
+    assert_eq!(post.status, 405);
+    server.stop().await;
+}
