@@ -111,13 +111,16 @@ impl Conn {
     }
 
     /// A resumed connection must still have a live session and an enabled user.
-    async fn recheck_session(&self) -> Result<(), Stop> {
+    async fn recheck_session(&mut self) -> Result<(), Stop> {
         if let Some(reason) = self.sub.close_reason() {
             return Err(Stop::hub(reason));
         }
-        match self.chat.user(self.actor.id()).await {
-            Ok(user) if !user.disabled => Ok(()),
-            Ok(_) | Err(Error::NotFound(_)) => {
+        match self.chat.revalidate(&self.actor).await {
+            Ok(actor) => {
+                self.actor = actor;
+                Ok(())
+            }
+            Err(Error::Unauthenticated(_)) => {
                 Err(Stop::Close(close::SESSION_ENDED, "session ended"))
             }
             Err(err) => Err(storage_failed(&err)),

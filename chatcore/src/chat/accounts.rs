@@ -181,7 +181,26 @@ impl Chat {
     /// The actor behind a session token. Expired (idle or absolute), revoked, unknown tokens and
     /// disabled users are all `Unauthenticated`.
     pub async fn authenticate(&self, token: &SessionToken) -> Result<Actor> {
-        let hash = token.hash();
+        self.session_actor(token.hash()).await
+    }
+
+    /// Checks that an actor obtained earlier is still valid (its session not revoked or expired,
+    /// the user not disabled) and returns a fresh copy. Long-lived connections call this when
+    /// they resume. `Unauthenticated` when it is no longer valid.
+    pub async fn revalidate(&self, actor: &Actor) -> Result<Actor> {
+        match actor.session {
+            Some(hash) => self.session_actor(hash).await,
+            None => match self.store().user(actor.id()).await? {
+                Some(user) if !user.disabled => Ok(Actor {
+                    user,
+                    session: None,
+                }),
+                _ => Err(Error::Unauthenticated("this account is no longer active")),
+            },
+        }
+    }
+
+    async fn session_actor(&self, hash: [u8; 32]) -> Result<Actor> {
         let session = self
             .store()
             .session(&hash)

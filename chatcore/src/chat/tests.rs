@@ -234,9 +234,15 @@ async fn sessions_expire_when_idle_or_too_old_and_logout_revokes() {
         "absolute lifetime"
     );
 
-    let (_, token) = w.chat.login("alice", PASSWORD).await.unwrap();
+    let (actor, token) = w.chat.login("alice", PASSWORD).await.unwrap();
+    assert_eq!(w.chat.revalidate(&actor).await.unwrap().id(), actor.id());
     w.chat.logout(&token).await.unwrap();
     assert_eq!(code(w.chat.authenticate(&token).await), "unauthenticated");
+    assert_eq!(
+        code(w.chat.revalidate(&actor).await),
+        "unauthenticated",
+        "a held actor goes stale"
+    );
     assert_eq!(
         code(
             w.chat
