@@ -1,0 +1,47 @@
+//! The raw-ws baseline protocol: `join` → `joined`, `msg` → `msg` to every member (the sender
+//! too) and then `ack` to the sender. No authentication.
+
+use anyhow::{Result, bail};
+use futures::SinkExt;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::conn::{Inbound, Ws, open, wait_for};
+use crate::stamp::{Stamp, frame_type, number_after};
+
+/// Opens a connection; when `room` is given, joins `r<room>` and waits for `joined`.
+pub async fn connect(url: &str, host: &str, room: Option<i64>) -> Result<Ws> {
+    let mut ws = open(url.into_client_request()?, host).await?;
+    if let Some(room) = room {
+        ws.send(Message::text(format!(
+            r#"{{"type":"join","room":"r{room}"}}"#
+        )))
+        .await?;
+        let reply = wait_for(&mut ws, |_| true).await?;
+        if frame_type(&reply) != Some("joined") {
+            bail!("expected joined, got {reply}");
+        }
+    }
+    Ok(ws)
+}
+
+/// The `msg` frame for message `stamp` in `room`; its `seq` is the stamp's counter.
+pub fn send_frame(room: i64, stamp: &Stamp, body_bytes: usize) -> String {
+    let body = stamp.body(body_bytes);
+    format!(
+        r#"{{"type":"msg","room":"r{room}","body":"{body}","t":{},"seq":{}}}"#,
+        stamp.t, stamp.n
+    )
+}
+
+/// Classifies a server frame without building a JSON DOM.
+pub fn classify(text: &str) -> Inbound {
+    match frame_type(text) {
+        Some("msg") => Stamp::find_in(text).map_or(Inbound::Other, Inbound::Delivery),
+        Some("ack") => {
+            number_after(text, "\"seq\":").map_or(Inbound::Other, |n| Inbound::Ack { n })
+        }
+        Some("error") => Inbound::Error(text.to_owned()),
+        _ => Inbound::Other,
+    }
+}
