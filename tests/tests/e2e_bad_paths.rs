@@ -95,10 +95,10 @@ async fn another_users_room_reveals_nothing() {
             .request(method.clone(), &path, Some(&mallory))
             .json(&body_for(&method, &path, bob.id));
         let reply = server.send(req).await;
-        assert!(
-            matches!(reply.status, 403 | 404),
-            "{method} {path}: {}",
-            reply.status
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (404, "not_found"),
+            "{method} {path}"
         );
         let text = String::from_utf8_lossy(&reply.body);
         assert!(
@@ -114,6 +114,14 @@ async fn another_users_room_reveals_nothing() {
     assert_eq!(
         (missing.status, missing.body.clone()),
         (existing.status, existing.body.clone())
+    );
+    let no_media = server.get(Some(&mallory), "/api/v1/media/999999").await;
+    let their_media = server
+        .get(Some(&mallory), &format!("/api/v1/media/{media}"))
+        .await;
+    assert_eq!(
+        (no_media.status, no_media.body),
+        (their_media.status, their_media.body)
     );
     // Nothing was stored by the refused writes.
     assert_eq!(server.room(&bob, room).await["last_seq"], 1);
