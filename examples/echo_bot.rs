@@ -26,7 +26,9 @@ type BoxError = Box<dyn Error + Send + Sync>;
 async fn run_bot(client: &mut Client, room: Option<RoomId>) -> Result<(), BoxError> {
     let me = client.user().id;
     while let Some(event) = client.next_event().await {
-        let ClientEvent::Frame(ServerFrame::Message { message }) = event else { continue };
+        let ClientEvent::Frame(ServerFrame::Message { message }) = event else {
+            continue;
+        };
         if message.sender.id == me || room.is_some_and(|r| r != message.room_id) {
             continue;
         }
@@ -51,7 +53,11 @@ async fn main() -> Result<(), BoxError> {
         (Some(url), Some(token)) => {
             let room = arg("--room").map(|r| r.parse().map(RoomId)).transpose()?;
             let mut client = Connect::bearer(url, token).connect().await?;
-            println!("echo bot online as {} in {} rooms", client.user().display_name, client.rooms().len());
+            println!(
+                "echo bot online as {} in {} rooms",
+                client.user().display_name,
+                client.rooms().len()
+            );
             run_bot(&mut client, room).await
         }
         (None, None) => {
@@ -74,7 +80,9 @@ async fn demo() -> Result<String, BoxError> {
 
     let mut bot_client = Connect::bearer(&url, bot_token.as_str()).connect().await?;
     tokio::spawn(async move { run_bot(&mut bot_client, None).await });
-    let mut alice_client = Connect::bearer(&url, alice_token.as_str()).connect().await?;
+    let mut alice_client = Connect::bearer(&url, alice_token.as_str())
+        .connect()
+        .await?;
     alice_client.send(room, "/echo hello").await?;
 
     let wait = async {
@@ -91,7 +99,11 @@ async fn demo() -> Result<String, BoxError> {
     let answer = answer.ok_or("the connection ended before the bot answered")?;
     // The answer is in the store, not just on the wire.
     let stored = chat.history(&alice, room, None, 10).await?.messages;
-    assert!(stored.iter().any(|m| m.sender.id == bot.id() && m.body == answer));
+    assert!(
+        stored
+            .iter()
+            .any(|m| m.sender.id == bot.id() && m.body == answer)
+    );
     Ok(answer)
 }
 
@@ -106,7 +118,14 @@ async fn serve(chat: Chat) -> Result<String, BoxError> {
                 let config = WsConfig::default();
                 match chatcore_ws::accept(tcp, &chat, &config).await {
                     Ok((ws, actor)) => {
-                        chatcore_ws::serve_connection(ws, chat, actor, config, std::future::pending()).await;
+                        chatcore_ws::serve_connection(
+                            ws,
+                            chat,
+                            actor,
+                            config,
+                            std::future::pending(),
+                        )
+                        .await;
                     }
                     Err(err) => eprintln!("refused a connection: {err}"),
                 }
