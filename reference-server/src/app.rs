@@ -125,11 +125,16 @@ impl App {
 
     /// The app for `config` around an existing chat.
     pub fn from_config(chat: Chat, config: &Config) -> Self {
-        Self::new(
+        let mut app = Self::new(
             chat,
             Settings::from_config(config),
             Limits::from_config(config),
-        )
+        );
+        // Just created, so never shared yet.
+        if let Some(inner) = Arc::get_mut(&mut app.inner) {
+            inner.ws = config.ws_config();
+        }
+        app
     }
 
     /// The chat façade.

@@ -149,6 +149,16 @@ pub struct Config {
     )]
     pub max_connections: usize,
 
+    /// Frames per second one WebSocket connection may send, sustained (more get
+    /// `rate_limited`, and persistent excess closes the socket with 4002). Raise it for load
+    /// tests, e.g. `chatbench`.
+    #[arg(long, env = "CHAT_WS_RATE_PER_SEC", default_value_t = 20.0, global = true)]
+    pub ws_rate_per_sec: f64,
+
+    /// Frames one WebSocket connection may send in a burst above `--ws-rate-per-sec`.
+    #[arg(long, env = "CHAT_WS_RATE_BURST", default_value_t = 40.0, global = true)]
+    pub ws_rate_burst: f64,
+
     /// Seconds to let in-flight requests and sockets finish on shutdown.
     #[arg(long, env = "CHAT_SHUTDOWN_GRACE", default_value_t = 10, global = true)]
     pub shutdown_grace: u64,
@@ -168,6 +178,14 @@ impl Config {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("chat.db").display()),
         }
+    }
+
+    /// The WebSocket transport limits these settings ask for (the rest are the defaults).
+    pub fn ws_config(&self) -> chatcore_ws::WsConfig {
+        let mut ws = chatcore_ws::WsConfig::default();
+        ws.rate_per_sec = self.ws_rate_per_sec;
+        ws.rate_burst = self.ws_rate_burst;
+        ws
     }
 
     /// Where uploaded media bytes are kept.
