@@ -152,11 +152,21 @@ pub struct Config {
     /// Frames per second one WebSocket connection may send, sustained (more get
     /// `rate_limited`, and persistent excess closes the socket with 4002). Raise it for load
     /// tests, e.g. `chatbench`.
-    #[arg(long, env = "CHAT_WS_RATE_PER_SEC", default_value_t = 20.0, global = true)]
+    #[arg(
+        long,
+        env = "CHAT_WS_RATE_PER_SEC",
+        default_value_t = 20.0,
+        global = true
+    )]
     pub ws_rate_per_sec: f64,
 
     /// Frames one WebSocket connection may send in a burst above `--ws-rate-per-sec`.
-    #[arg(long, env = "CHAT_WS_RATE_BURST", default_value_t = 40.0, global = true)]
+    #[arg(
+        long,
+        env = "CHAT_WS_RATE_BURST",
+        default_value_t = 40.0,
+        global = true
+    )]
     pub ws_rate_burst: f64,
 
     /// Seconds to let in-flight requests and sockets finish on shutdown.
