@@ -26,7 +26,6 @@ struct Inner {
     chat: Chat,
     settings: Settings,
     limits: Limits,
-    ws: chatcore_ws::WsConfig,
     sockets: TaskTracker,
     stopping: CancellationToken,
 }
@@ -50,6 +49,8 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Most HTTP connections served at once.
     pub max_connections: usize,
+    /// Limits of WebSocket connections (frame sizes, rates, queues).
+    pub ws: chatcore_ws::WsConfig,
 }
 
 /// The per-IP rate limiters.
@@ -88,6 +89,7 @@ impl Settings {
             guest_expiry_interval: Duration::from_secs(config.guest_expiry_interval.max(1)),
             shutdown_grace: Duration::from_secs(config.shutdown_grace),
             max_connections: config.max_connections.max(1),
+            ws: config.ws_config(),
         }
     }
 }
@@ -114,7 +116,6 @@ impl App {
             chat,
             settings,
             limits,
-            ws: chatcore_ws::WsConfig::default(),
             sockets: TaskTracker::new(),
             stopping: CancellationToken::new(),
         };
@@ -125,16 +126,11 @@ impl App {
 
     /// The app for `config` around an existing chat.
     pub fn from_config(chat: Chat, config: &Config) -> Self {
-        let mut app = Self::new(
+        Self::new(
             chat,
             Settings::from_config(config),
             Limits::from_config(config),
-        );
-        // Just created, so never shared yet.
-        if let Some(inner) = Arc::get_mut(&mut app.inner) {
-            inner.ws = config.ws_config();
-        }
-        app
+        )
     }
 
     /// The chat façade.
@@ -154,7 +150,7 @@ impl App {
 
     /// Transport limits of WebSocket connections.
     pub fn ws_config(&self) -> &chatcore_ws::WsConfig {
-        &self.inner.ws
+        &self.inner.settings.ws
     }
 
     /// Fires when the server shuts down: sockets close with 1001.
