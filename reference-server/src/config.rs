@@ -198,6 +198,20 @@ impl Config {
         ws
     }
 
+    /// Refuses settings that would silently not work, e.g. a public URL without a scheme
+    /// (whose origin could never match, locking every browser out).
+    pub fn validate(&self) -> Result<(), String> {
+        let urls = self.public_url.iter().chain(&self.allowed_origins);
+        for url in urls {
+            if crate::http::origin::normalize(url).is_none() {
+                return Err(format!(
+                    "{url:?} is not an http(s) URL like https://chat.example.com"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Where uploaded media bytes are kept.
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")

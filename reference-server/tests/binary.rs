@@ -144,10 +144,31 @@ fn help_lists_every_flag_and_subcommand() {
         "--registrations-per-hour",
         "--guests-per-hour",
         "--login-failures-per-ip",
+        "--trust-forwarded-for",
+        "--max-connections",
+        "--ws-rate-per-sec",
+        "--ws-rate-burst",
+        "--shutdown-grace",
         "migrate",
         "admin",
         "serve",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
+}
+
+#[test]
+fn refuses_a_public_url_that_could_never_match_an_origin() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let out = command(data.path())
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "chat.example.com",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an http(s) URL"));
 }

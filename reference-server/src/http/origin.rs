@@ -66,7 +66,7 @@ fn host_matches(headers: &HeaderMap, origin: &str) -> bool {
 
 /// `HTTPS://Chat.Example.com:443/path` → `https://chat.example.com`; `None` for non-URLs
 /// (including the literal `null` origin of sandboxed pages).
-fn normalize(url: &str) -> Option<String> {
+pub(crate) fn normalize(url: &str) -> Option<String> {
     let (scheme, rest) = url.trim().split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
