@@ -3,8 +3,10 @@
 //! `N` the sender's message counter. Receivers read it back with a few byte scans instead of a
 //! JSON DOM, so the generator's per-delivery cost stays far below the server's.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 use std::time::Instant;
+
+use memchr::memmem::Finder;
 
 /// A message's identity and send time, as written into (and read back from) its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,18 +48,25 @@ impl Stamp {
 
     /// Finds `"body":"` in a JSON frame and reads the stamp behind it.
     pub fn find_in(frame: &str) -> Option<Stamp> {
-        const KEY: &str = "\"body\":\"";
-        let at = frame.find(KEY)? + KEY.len();
-        Stamp::parse(&frame[at..])
+        static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"body\":\""));
+        let at = KEY.find(frame.as_bytes())? + KEY.needle().len();
+        Stamp::parse(frame.get(at..)?)
     }
 }
 
 /// The value of the first `"type":"…"` in a JSON frame.
 pub fn frame_type(frame: &str) -> Option<&str> {
-    const KEY: &str = "\"type\":\"";
-    let at = frame.find(KEY)? + KEY.len();
-    let rest = &frame[at..];
-    Some(&rest[..rest.find('"')?])
+    const KEY: &str = "{\"type\":\"";
+    // Both servers put the tag first; fall back to a search for anything else.
+    let rest = match frame.strip_prefix(KEY) {
+        Some(rest) => rest,
+        None => {
+            static FINDER: LazyLock<Finder<'static>> =
+                LazyLock::new(|| Finder::new(&KEY.as_bytes()[1..]));
+            frame.get(FINDER.find(frame.as_bytes())? + KEY.len() - 1..)?
+        }
+    };
+    Some(&rest[..memchr::memchr(b'"', rest.as_bytes())?])
 }
 
 /// The unsigned integer after the first `"key":` in a JSON frame.
