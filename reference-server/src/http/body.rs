@@ -1,5 +1,7 @@
 //! Request bodies, read with a limit enforced while reading (never buffered unbounded).
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -11,8 +13,15 @@ use super::{ApiError, Request};
 /// Largest JSON body any route accepts.
 pub const MAX_JSON: usize = 64 * 1024;
 
+/// Every body may take this long, plus [`MIN_RATE`]-paced time for its size limit: a client
+/// trickling bytes cannot hold a connection and a buffer forever.
+const BODY_GRACE: Duration = Duration::from_secs(30);
+
+/// The slowest upload pace budgeted for, in bytes per second.
+const MIN_RATE: u64 = 64 * 1024;
+
 /// Reads the whole body, refusing with 413 as soon as it passes `limit` bytes (or up front, when
-/// `Content-Length` already says so).
+/// `Content-Length` already says so), and with 408 when it arrives too slowly.
 pub async fn read_limited(
     headers: &HeaderMap,
     body: Incoming,
@@ -25,7 +34,9 @@ pub async fn read_limited(
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::too_large(limit));
     }
-    match Limited::new(body, limit).collect().await {
+    let allowed = BODY_GRACE + Duration::from_secs(limit as u64 / MIN_RATE);
+    let read = tokio::time::timeout(allowed, Limited::new(body, limit).collect()).await;
+    match read.map_err(|_| ApiError::timeout())? {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::too_large(limit)),
         Err(e) => Err(ApiError::bad_json(format!(

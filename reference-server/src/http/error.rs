@@ -84,6 +84,15 @@ impl ApiError {
         )
     }
 
+    /// 408 `timeout`: the request body did not arrive in time.
+    pub fn timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request body arrived too slowly",
+        )
+    }
+
     /// 413 `too_large`.
     pub fn too_large(limit: usize) -> Self {
         Self::new(
