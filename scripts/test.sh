@@ -17,6 +17,15 @@ cargo fmt --all --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Known vulnerabilities in dependencies, against the offline RustSec database when it is here.
+advisories="${CHAT_ADVISORY_DB:-../shared/advisory-db}"
+if cargo audit --version >/dev/null 2>&1 && [ -d "$advisories" ]; then
+  step "dependency audit"
+  cargo audit --db "$advisories" --no-fetch
+else
+  step "dependency audit skipped (needs cargo-audit and an advisory database at $advisories)"
+fi
+
 step "build"
 cargo build --workspace --all-targets --locked
 
