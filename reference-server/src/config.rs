@@ -45,6 +45,15 @@ pub enum AdminCommand {
     },
 }
 
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 /// Server settings. Defaults give a working server on a fresh machine with no flags.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -93,6 +102,10 @@ pub struct Config {
     /// Log filter in `tracing` EnvFilter syntax, e.g. `info` or `reference_server=debug,info`.
     #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
     pub log: String,
+
+    /// Log line format: `text` for people, `json` (one object per line) for log collectors.
+    #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
 
     /// Let guests create groups.
     #[arg(long, env = "CHAT_GUESTS_CAN_CREATE_GROUPS", global = true)]

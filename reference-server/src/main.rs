@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use reference_server::config::{AdminCommand, Cli, Command, Config};
+use reference_server::config::{AdminCommand, Cli, Command, Config, LogFormat};
 use reference_server::{App, storage};
 use tracing_subscriber::EnvFilter;
 
@@ -10,10 +10,13 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter = EnvFilter::try_new(&cli.config.log).context("invalid --log / RUST_LOG filter")?;
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {

@@ -140,6 +140,7 @@ fn help_lists_every_flag_and_subcommand() {
         "--max-upload",
         "--web-dir",
         "--log",
+        "--log-format",
         "--guests-can-create-groups",
         "--registrations-per-hour",
         "--guests-per-hour",
