@@ -3,6 +3,7 @@
 
 use chat_tests::{PASSWORD, PNG, Server, TestUser};
 use chatcore_ws::tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+use futures::StreamExt;
 use reqwest::Method;
 use serde_json::json;
 
@@ -357,6 +358,13 @@ async fn websocket_upgrade_checks_session_and_origin_first() {
         async move {
             match chatcore_ws::tokio_tungstenite::connect_async(req).await {
                 Ok((mut ws, res)) => {
+                    // The upgraded socket speaks the chat protocol: `hello` comes first.
+                    let first = tokio::time::timeout(chat_tests::PATIENCE, ws.next()).await;
+                    let text = match first {
+                        Ok(Some(Ok(tungstenite::Message::Text(text)))) => text.to_string(),
+                        other => panic!("expected hello, got {other:?}"),
+                    };
+                    assert!(text.contains("\"type\":\"hello\""), "{text}");
                     ws.close(None).await.ok();
                     res.status().as_u16()
                 }
