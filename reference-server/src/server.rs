@@ -87,7 +87,7 @@ pub async fn run(
     if tokio::time::timeout(grace, finished).await.is_err() {
         tracing::warn!(
             ?grace,
-            "grace period over; dropping the remaining connections"
+            "grace period over; abandoning the remaining connections"
         );
     }
     Ok(())
