@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use crate::model::Timestamp;
 
-/// Above this many tracked keys, stale ones are swept on the next write, so memory stays
-/// bounded by the attack rate within one window.
+/// Above this many tracked keys, stale ones are swept on the next write.
 const SWEEP_ABOVE: usize = 10_000;
+/// If a sweep still leaves this many keys (an attack from that many sources within one window),
+/// the table is cleared: failing open for a moment beats unbounded memory.
+const HARD_CAP: usize = 100_000;
 
 /// Allows at most `max_failures` failures per key within `window`; after that, the key is
 /// refused until its oldest failure leaves the window.
@@ -59,6 +61,10 @@ impl<K: Eq + Hash + Clone> FailureThrottle<K> {
         let mut map = self.lock();
         if map.len() > SWEEP_ABOVE {
             map.retain(|_, times| times.back().is_some_and(|&t| t > cutoff));
+            if map.len() > HARD_CAP {
+                tracing::warn!(keys = map.len(), "throttle table full; clearing it");
+                map.clear();
+            }
         }
         let times = map.entry(key).or_default();
         while times.front().is_some_and(|&t| t <= cutoff) {
