@@ -87,10 +87,10 @@ async fn demo() -> Result<String, BoxError> {
 
     let wait = async {
         while let Some(event) = alice_client.next_event().await {
-            if let ClientEvent::Frame(ServerFrame::Message { message }) = event {
-                if message.sender.id == bot.id() {
-                    return Some(message.body);
-                }
+            if let ClientEvent::Frame(ServerFrame::Message { message }) = event
+                && message.sender.id == bot.id()
+            {
+                return Some(message.body);
             }
         }
         None

@@ -120,10 +120,10 @@ async fn append_one(conn: &mut MySqlConnection, msg: &NewMessage) -> AppendResul
     let seq = last + 1;
     if let Err(err) = insert(&mut *conn, msg, seq).await {
         // Only a writer that skipped the room lock could have raced us to the same client_id.
-        if is_unique_violation(&err) {
-            if let Some(first) = by_client_id(&mut *conn, msg).await? {
-                return Ok((first, false));
-            }
+        if is_unique_violation(&err)
+            && let Some(first) = by_client_id(&mut *conn, msg).await?
+        {
+            return Ok((first, false));
         }
         return Err(conflict("message", "user")(err));
     }

@@ -115,10 +115,10 @@ async fn append_one(conn: &mut SqliteConnection, msg: &NewMessage) -> AppendResu
         + 1;
     if let Err(err) = insert(&mut *conn, msg, seq).await {
         // Only a writer outside this store could have raced us to the same client_id.
-        if is_unique_violation(&err) {
-            if let Some(first) = by_client_id(&mut *conn, msg).await? {
-                return Ok((first, false));
-            }
+        if is_unique_violation(&err)
+            && let Some(first) = by_client_id(&mut *conn, msg).await?
+        {
+            return Ok((first, false));
         }
         return Err(conflict("message", "user")(err));
     }

@@ -183,10 +183,12 @@ async fn authenticate(
         None => {
             let token = cookie(head, &config.session_cookie)
                 .ok_or((StatusCode::UNAUTHORIZED, "not logged in"))?;
-            if let Some(origin) = header(head, "origin") {
-                if !config.allowed_origins.iter().any(|o| o == origin) {
-                    return Err((StatusCode::FORBIDDEN, "origin not allowed"));
-                }
+            // A cookie rides along with any page's request, so it only counts from an allowed
+            // origin (this is what stops cross-site WebSocket hijacking). Browsers always send
+            // Origin on WebSocket upgrades; a cookie without one is refused like the server does.
+            let origin = header(head, "origin");
+            if !origin.is_some_and(|origin| config.allowed_origins.iter().any(|o| o == origin)) {
+                return Err((StatusCode::FORBIDDEN, "origin not allowed"));
             }
             token
         }
@@ -208,5 +210,30 @@ mod tests {
         assert_eq!(cookie(HEAD, "chat_session"), Some("tok"));
         assert_eq!(cookie(HEAD, "missing"), None);
         assert_eq!(header(HEAD, "origin"), None);
+    }
+
+    #[tokio::test]
+    async fn a_cookie_counts_only_from_an_allowed_origin() {
+        let chat = Chat::in_memory();
+        let (alice, token) = chat.guest(Some("Alice")).await.unwrap();
+        let mut config = WsConfig::default();
+        config.allowed_origins = vec!["https://chat.example".into()];
+        let head = |origin: &str| {
+            format!(
+                "GET /ws HTTP/1.1\r\nHost: x\r\n{origin}Cookie: chat_session={}\r\n\r\n",
+                token.as_str()
+            )
+        };
+        let ok = authenticate(
+            head("Origin: https://chat.example\r\n").as_bytes(),
+            &chat,
+            &config,
+        )
+        .await;
+        assert_eq!(ok.unwrap().id(), alice.id());
+        for origin in ["Origin: https://evil.example\r\n", ""] {
+            let refused = authenticate(head(origin).as_bytes(), &chat, &config).await;
+            assert_eq!(refused.unwrap_err().0, StatusCode::FORBIDDEN, "{origin:?}");
+        }
     }
 }

@@ -85,13 +85,13 @@ async fn run<S>(
         tokio::select! {
             biased;
             close = &mut close_rx => {
-                if let Ok((code, _)) = close {
-                    if crate::close::sends_queued_first(code) {
-                        while let Ok(msg) = rx.try_recv() {
-                            if let Err(err) = write(&mut sink, msg, false, write_timeout).await {
-                                tracing::debug!(%err, "socket write failed while closing");
-                                return;
-                            }
+                if let Ok((code, _)) = close
+                    && crate::close::sends_queued_first(code)
+                {
+                    while let Ok(msg) = rx.try_recv() {
+                        if let Err(err) = write(&mut sink, msg, false, write_timeout).await {
+                            tracing::debug!(%err, "socket write failed while closing");
+                            return;
                         }
                     }
                 }

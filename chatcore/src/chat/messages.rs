@@ -58,13 +58,13 @@ impl Chat {
                 _ => return Err(Error::NotFound("media")),
             }
         }
-        if let Some(seq) = msg.reply_to {
-            if seq < 1 || self.store().message(msg.room_id, seq).await?.is_none() {
-                return Err(Error::invalid(
-                    "reply_to",
-                    "the quoted message does not exist",
-                ));
-            }
+        if let Some(seq) = msg.reply_to
+            && (seq < 1 || self.store().message(msg.room_id, seq).await?.is_none())
+        {
+            return Err(Error::invalid(
+                "reply_to",
+                "the quoted message does not exist",
+            ));
         }
         let new = NewMessage {
             room_id: msg.room_id,
