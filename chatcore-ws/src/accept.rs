@@ -216,8 +216,10 @@ mod tests {
     async fn a_cookie_counts_only_from_an_allowed_origin() {
         let chat = Chat::in_memory();
         let (alice, token) = chat.guest(Some("Alice")).await.unwrap();
-        let mut config = WsConfig::default();
-        config.allowed_origins = vec!["https://chat.example".into()];
+        let config = WsConfig {
+            allowed_origins: vec!["https://chat.example".into()],
+            ..WsConfig::default()
+        };
         let head = |origin: &str| {
             format!(
                 "GET /ws HTTP/1.1\r\nHost: x\r\n{origin}Cookie: chat_session={}\r\n\r\n",
