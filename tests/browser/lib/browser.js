@@ -1,7 +1,9 @@
 // Launches Debian's Chromium through playwright-core and opens pages that record every console
 // error, uncaught exception, CSP violation and dialog, so each test can assert there were none.
 
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
+import { startServer } from './server.js';
 
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -11,6 +13,23 @@ const ARGS = [
 
 export function launch() {
   return chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: ARGS, headless: true });
+}
+
+/**
+ * Starts a fresh server (own data dir) and one browser before the file's tests, and stops both
+ * after them. The returned object's `server` and `browser` are set once `before` has run.
+ */
+export function useServerAndBrowser() {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
 }
 
 // Console errors the browser prints for expected, handled situations.

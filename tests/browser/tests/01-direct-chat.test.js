@@ -1,25 +1,15 @@
 // Two people register, start a direct chat, talk both ways live, and see their ticks turn to read.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertClean, launch, openPage } from '../lib/browser.js';
-import { startServer } from '../lib/server.js';
+import { test } from 'node:test';
+import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { message, register, sendText, startDirect } from '../lib/ui.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 test('two users chat live in a direct room and see read ticks', async () => {
-  const alice = await openPage(browser, server);
-  const bob = await openPage(browser, server);
+  const alice = await openPage(env.browser, env.server);
+  const bob = await openPage(env.browser, env.server);
   await register(alice, 'alice', 'Alice Liddell');
   await register(bob, 'bob', 'Bob Builder');
 

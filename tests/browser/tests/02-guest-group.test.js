@@ -1,25 +1,15 @@
 // A guest joins a group created by a user, chats, upgrades to an account and keeps the history.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertClean, launch, openPage } from '../lib/browser.js';
-import { startServer } from '../lib/server.js';
+import { test } from 'node:test';
+import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { bodies, enterAsGuest, login, message, openChat, register, sendText, waitOnline } from '../lib/ui.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 test('a guest is added to a group, chats, upgrades and still sees the history', async () => {
-  const uma = await openPage(browser, server);
-  const guest = await openPage(browser, server, {
+  const uma = await openPage(env.browser, env.server);
+  const guest = await openPage(env.browser, env.server, {
     // The test provokes a taken username on purpose; the browser logs the 409.
     allow: [{ text: /status of 409/, url: /\/api\/v1\/auth\/upgrade$/ }],
   });

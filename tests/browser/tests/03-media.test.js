@@ -4,21 +4,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { assertClean, launch, openPage } from '../lib/browser.js';
-import { repoRoot, startServer } from '../lib/server.js';
+import { test } from 'node:test';
+import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
+import { repoRoot } from '../lib/server.js';
 import { openChat, register, sendText, startDirect } from '../lib/ui.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 /** A real PNG drawn by the browser's canvas. */
 async function makePng(page) {
@@ -47,8 +38,8 @@ const imageLoaded = (locator) => locator.evaluate((img) => new Promise((resolve)
 }));
 
 test('image thumbnails, full-size viewer and a voice message that plays', async () => {
-  const ann = await openPage(browser, server);
-  const ben = await openPage(browser, server);
+  const ann = await openPage(env.browser, env.server);
+  const ben = await openPage(env.browser, env.server);
   await register(ann, 'ann', 'Ann Photo');
   await register(ben, 'ben', 'Ben Listener');
   await startDirect(ann, 'ben');

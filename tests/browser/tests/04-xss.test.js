@@ -2,9 +2,8 @@
 // becomes an element, no script runs, no dialog opens.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertClean, launch, openPage } from '../lib/browser.js';
-import { startServer } from '../lib/server.js';
+import { test } from 'node:test';
+import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { message, openChat, register, sendText, startDirect } from '../lib/ui.js';
 
 const NAME = '"><svg onload=alert(1)>';
@@ -17,16 +16,7 @@ const PAYLOAD = [
   'safe: https://example.com/ok',
 ].join('\n');
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 async function assertNoInjectedElements(page) {
   const found = await page.evaluate(() => ({
@@ -40,8 +30,8 @@ async function assertNoInjectedElements(page) {
 }
 
 test('XSS payloads in names and messages render as text', async () => {
-  const mallory = await openPage(browser, server);
-  const victim = await openPage(browser, server);
+  const mallory = await openPage(env.browser, env.server);
+  const victim = await openPage(env.browser, env.server);
   await register(mallory, 'mallory', NAME);
   await register(victim, 'victim', 'Victor Victim');
 

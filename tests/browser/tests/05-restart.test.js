@@ -3,25 +3,16 @@
 // exactly once, in order.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertClean, launch, openPage } from '../lib/browser.js';
-import { apiUser, startServer } from '../lib/server.js';
+import { test } from 'node:test';
+import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
+import { apiUser } from '../lib/server.js';
 import { bodies, message, register, sendText, startDirect, waitOnline } from '../lib/ui.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 test('messages survive a server restart: banner, resume, no loss, no duplicates', async () => {
-  const bob = await apiUser(server, 'bob', undefined, 'Bob Bot');
-  const alice = await openPage(browser, server, {
+  const bob = await apiUser(env.server, 'bob', undefined, 'Bob Bot');
+  const alice = await openPage(env.browser, env.server, {
     allow: [
       // While the server is down the browser logs the failed reconnect attempts.
       { text: /WebSocket connection to .* failed/ },
@@ -35,7 +26,7 @@ test('messages survive a server restart: banner, resume, no loss, no duplicates'
   await bob.call('POST', `/rooms/${roomId}/messages`, { body: 'bob 1', client_id: 'b-1' });
   await message(alice, 'bob 1').waitFor();
 
-  await server.stop();
+  await env.server.stop();
   const banner = alice.getByTestId('connection-banner');
   await banner.filter({ hasText: 'Reconnecting…' }).waitFor();
 
@@ -48,7 +39,7 @@ test('messages survive a server restart: banner, resume, no loss, no duplicates'
   // Keep Alice's browser offline while the server comes back and Bob talks, so these messages
   // can only reach her through the resume (`sync`), not as live frames.
   await alice.context().setOffline(true);
-  await server.restart();
+  await env.server.restart();
   for (const n of [2, 3, 4]) await bob.call('POST', `/rooms/${roomId}/messages`, { body: `bob ${n}`, client_id: `b-${n}` });
   assert.equal(await banner.isVisible(), true, 'still disconnected while Bob talks');
   await alice.context().setOffline(false);

@@ -4,22 +4,15 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { assertClean, launch, openPage } from '../lib/browser.js';
-import { apiUser, repoRoot, startServer } from '../lib/server.js';
+import { before, test } from 'node:test';
+import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
+import { apiUser, repoRoot } from '../lib/server.js';
 import { message, openChat, register, sendText } from '../lib/ui.js';
 
 const ARTIFACTS = join(repoRoot, 'tests/browser/artifacts');
-let server;
-let browser;
+const env = useServerAndBrowser();
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
 });
 
 async function box(locator) {
@@ -29,12 +22,12 @@ async function box(locator) {
 
 test('desktop shows two panes; a phone shows one at a time with a back button', async () => {
   // Some company for the screenshots: two bots with a group and a direct chat.
-  const mia = await apiUser(server, 'mia', undefined, 'Mia Wallace');
-  const sam = await apiUser(server, 'sam', undefined, 'Sam Rivera');
+  const mia = await apiUser(env.server, 'mia', undefined, 'Mia Wallace');
+  const sam = await apiUser(env.server, 'sam', undefined, 'Sam Rivera');
 
-  const desk = await openPage(browser, server, { viewport: { width: 1280, height: 800 } });
+  const desk = await openPage(env.browser, env.server, { viewport: { width: 1280, height: 800 } });
   await register(desk, 'dana', 'Dana Scully');
-  const dana = (await (await fetch(`${server.url}/api/v1/users?q=dana`, { headers: { Authorization: `Bearer ${mia.token}` } })).json()).users[0];
+  const dana = (await (await fetch(`${env.server.url}/api/v1/users?q=dana`, { headers: { Authorization: `Bearer ${mia.token}` } })).json()).users[0];
 
   const group = await mia.call('POST', '/rooms', { name: 'Weekend trip 🏕️', members: [dana.id, sam.user.id] });
   await mia.call('POST', `/rooms/${group.id}/messages`, { body: 'Who is bringing the tent?', client_id: 'g1' });
@@ -61,9 +54,9 @@ test('desktop shows two panes; a phone shows one at a time with a back button', 
   if (process.env.UPDATE_SCREENSHOT) copyFileSync(join(ARTIFACTS, 'desktop.png'), join(repoRoot, 'docs/screenshot.png'));
 
   // Phone: same account in a phone-sized, touch context.
-  const phone = await openPage(browser, server, { viewport: { width: 390, height: 844 }, isMobile: true, deviceScaleFactor: 2 });
+  const phone = await openPage(env.browser, env.server, { viewport: { width: 390, height: 844 }, isMobile: true, deviceScaleFactor: 2 });
   await phone.context().addCookies(await desk.context().cookies());
-  await phone.goto(server.url + '/');
+  await phone.goto(env.server.url + '/');
   await phone.getByTestId('chat-list').waitFor();
   const plist = phone.locator('.list-pane');
   assert.deepEqual(await box(plist), { x: 0, y: 0, width: 390, height: 844 });

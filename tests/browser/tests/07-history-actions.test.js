@@ -2,33 +2,24 @@
 // "new messages" pill instead of moving the view; reply, edit and delete own messages.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertClean, launch, openPage } from '../lib/browser.js';
-import { apiUser, startServer } from '../lib/server.js';
+import { test } from 'node:test';
+import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
+import { apiUser } from '../lib/server.js';
 import { login, message, openChat, sendText } from '../lib/ui.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 const TOTAL = 130;
 
 test('infinite scroll, new-messages pill, reply, edit and delete', async () => {
-  const alice = await apiUser(server, 'alice', undefined, 'Alice');
-  const bob = await apiUser(server, 'bob', undefined, 'Bob');
+  const alice = await apiUser(env.server, 'alice', undefined, 'Alice');
+  const bob = await apiUser(env.server, 'bob', undefined, 'Bob');
   const room = await bob.call('POST', '/rooms/direct', { user_id: alice.user.id });
   for (let i = 1; i <= TOTAL; i += 1) {
     await bob.call('POST', `/rooms/${room.id}/messages`, { body: `history ${i}`, client_id: `h-${i}` });
   }
 
-  const page = await openPage(browser, server, { acceptConfirm: true });
+  const page = await openPage(env.browser, env.server, { acceptConfirm: true });
   await login(page, 'alice');
   const item = page.getByTestId('chat-item').filter({ hasText: 'Bob' });
   assert.equal(await item.getByTestId('unread-badge').textContent(), String(TOTAL));

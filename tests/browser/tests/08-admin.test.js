@@ -1,36 +1,27 @@
 // A server admin sees the user list and disables an account; the disabled account is signed out.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { assertClean, launch, openPage } from '../lib/browser.js';
-import { apiUser, startServer } from '../lib/server.js';
+import { test } from 'node:test';
+import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
+import { apiUser } from '../lib/server.js';
 import { login, PASSWORD } from '../lib/ui.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useServerAndBrowser();
 
 test('server admin lists users and disables one', async () => {
-  await apiUser(server, 'root', PASSWORD, 'Root Admin');
-  const eve = await apiUser(server, 'eve', PASSWORD, 'Eve Spammer');
-  await server.cli(['admin', 'promote', 'root']);
+  await apiUser(env.server, 'root', PASSWORD, 'Root Admin');
+  const eve = await apiUser(env.server, 'eve', PASSWORD, 'Eve Spammer');
+  await env.server.cli(['admin', 'promote', 'root']);
 
   // A normal user has no admin entry in the menu.
-  const user = await openPage(browser, server);
+  const user = await openPage(env.browser, env.server);
   await login(user, 'eve');
   await user.getByTestId('menu-button').click();
   await user.getByTestId('menu-logout').waitFor();
   assert.equal(await user.getByTestId('menu-admin').count(), 0);
   await user.keyboard.press('Escape');
 
-  const admin = await openPage(browser, server, { acceptConfirm: true });
+  const admin = await openPage(env.browser, env.server, { acceptConfirm: true });
   await login(admin, 'root');
   await admin.getByTestId('menu-button').click();
   await admin.getByTestId('menu-admin').click();
