@@ -150,8 +150,8 @@ for s in ${SCENARIOS//,/ }; do
   [ "${KINDS[0]}" = sqlite ] && printf ' %14s |' "sqlite/raw"; echo
   case "$s" in
     D) metrics="connected connect_failed connect_secs closed_early rss_before_kib rss_connected_kib rss_per_conn_kib" ;;
-    C) metrics="msgs_per_sec deliveries_per_sec e2e.p50_ms e2e.p90_ms e2e.p99_ms e2e.max_ms ack.p99_ms lost duplicates out_of_order skipped closed_early rss_per_conn_kib" ;;
-    *) metrics="msgs_per_sec deliveries_per_sec e2e.p50_ms e2e.p90_ms e2e.p99_ms e2e.max_ms ack.p50_ms ack.p99_ms lost duplicates out_of_order closed_early" ;;
+    C) metrics="msgs_per_sec deliveries_per_sec server_cpu_pct generator_cpu_pct e2e.p50_ms e2e.p90_ms e2e.p99_ms e2e.max_ms ack.p99_ms lost duplicates out_of_order skipped closed_early rss_per_conn_kib" ;;
+    *) metrics="msgs_per_sec deliveries_per_sec server_cpu_pct generator_cpu_pct e2e.p50_ms e2e.p90_ms e2e.p99_ms e2e.max_ms ack.p50_ms ack.p99_ms lost duplicates out_of_order closed_early" ;;
   esac
   for m in $metrics; do
     printf '| %-22s |' "$m"

@@ -74,6 +74,10 @@ pub struct Summary {
     pub msgs_per_sec: f64,
     /// Messages received per second by all clients together (measured window).
     pub deliveries_per_sec: f64,
+    /// CPU the server used during the measured window, in % of one core.
+    pub server_cpu_pct: Option<f64>,
+    /// CPU chatbench used during the measured window, in % of one core.
+    pub generator_cpu_pct: Option<f64>,
     /// Send → delivery, every member.
     pub e2e: Latency,
     /// Send → ack.
@@ -203,6 +207,13 @@ impl Summary {
                 t,
                 "throughput   {:>12.0} msgs/s acked   {:>12.0} deliveries/s   over {:.1} s",
                 self.msgs_per_sec, self.deliveries_per_sec, self.measured_secs
+            );
+            let pct = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0} %"));
+            let _ = writeln!(
+                t,
+                "cpu          server {}  chatbench {}  (of one core, measured window)",
+                pct(self.server_cpu_pct),
+                pct(self.generator_cpu_pct)
             );
             for (name, l) in [("end-to-end", &self.e2e), ("ack", &self.ack)] {
                 let _ = writeln!(

@@ -208,9 +208,14 @@ async fn measure(cli: &Cli, shared: &Shared, summary: &mut Summary) {
     progress(shared, "warmup", phase_end(cli.warmup_secs)).await;
     shared.set_phase(Phase::Measure);
     let measuring = Instant::now();
+    let cpu = (cpu_secs(cli.server_pid), cpu_secs(Some(std::process::id())));
     progress(shared, "measure", phase_end(cli.duration_secs)).await;
     shared.set_phase(Phase::Drain);
     summary.measured_secs = measuring.elapsed().as_secs_f64();
+    let busy =
+        |before: Option<f64>, pid| Some((cpu_secs(pid)? - before?) / summary.measured_secs * 100.0);
+    summary.server_cpu_pct = busy(cpu.0, cli.server_pid);
+    summary.generator_cpu_pct = busy(cpu.1, Some(std::process::id()));
     // Drain: stop early once every expected delivery has arrived.
     let until = phase_end(cli.drain_secs);
     while Instant::now() < until {
@@ -254,4 +259,16 @@ pub fn rss_kib(pid: Option<u32>) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time (user + system) process `pid` has used, in seconds (`/proc/<pid>/stat`, assuming
+/// the usual 100 clock ticks per second).
+pub fn cpu_secs(pid: Option<u32>) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
