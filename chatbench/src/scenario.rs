@@ -148,6 +148,34 @@ async fn connect_all(
         handles.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await;
             let began = Instant::now();
+            if pace.proto == Proto::Ours && !client.active {
+                // Idle clients of our server: the project's own Rust client fits (no per-message
+                // cost to worry about) and keeps the connection as an application would.
+                let token = client.token.as_deref().unwrap_or_default();
+                let opened = chatcore_ws::Connect::bearer(url.as_str(), token)
+                    .events(false)
+                    .reconnect(false)
+                    .connect()
+                    .await;
+                drop(permit);
+                return match opened {
+                    Ok(ws_client) => {
+                        Shared::record(
+                            &shared.connect,
+                            &mut vec![began.elapsed().as_nanos() as u64],
+                        );
+                        let _ = report.send(true);
+                        drop(report);
+                        let mut done = done;
+                        let _ = done.wait_for(|d| *d).await;
+                        ws_client.close().await;
+                    }
+                    Err(e) => {
+                        shared.note_error(format!("connect failed: {e}"));
+                        let _ = report.send(false);
+                    }
+                };
+            }
             let opened = open(pace.proto, &url, &host, &client).await;
             drop(permit);
             let ws = match opened {
