@@ -44,6 +44,11 @@ pub async fn run(
             (accepted, slot) = accepting => match accepted {
                 Ok((stream, peer)) => {
                     let Ok(slot) = slot else { break };
+                    // Chat frames are small and latency-bound: without this, Nagle's algorithm
+                    // holds a frame back until the peer's delayed ACK (tens of milliseconds).
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
+                    }
                     let local = stream.local_addr().unwrap_or(peer);
                     let conn = Conn { peer, local };
                     let app = app.clone();

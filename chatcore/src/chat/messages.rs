@@ -77,10 +77,7 @@ impl Chat {
         };
         let (message, created) = self.store().append_message(new).await?;
         if created {
-            self.hub().publish(
-                message.room_id,
-                Event::new(EventKind::Message(message.clone())),
-            );
+            self.hub().publish_message(message.clone());
         }
         Ok(message)
     }

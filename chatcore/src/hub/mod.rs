@@ -10,8 +10,12 @@
 //! across an `.await`. Publishing takes the read lock, so rooms publish in parallel.
 
 mod event;
+mod sequencer;
 
 pub use event::{Event, EventKind, RoomChange};
+pub use sequencer::GAP_WAIT;
+
+use sequencer::{Offer, Sequencer};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +23,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use tokio::sync::{Notify, mpsc};
 
-use crate::model::{RoomId, UserId};
+use crate::model::{Message, RoomId, UserId};
 
 /// Why the hub closed a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +44,7 @@ pub struct Hub {
 
 struct Shared {
     routes: RwLock<Routes>,
+    sequencer: Sequencer,
     next_id: AtomicU64,
     queue_capacity: usize,
 }
@@ -148,6 +153,7 @@ impl Hub {
         Hub {
             shared: Arc::new(Shared {
                 routes: RwLock::new(Routes::default()),
+                sequencer: Sequencer::default(),
                 next_id: AtomicU64::new(1),
                 queue_capacity: queue_capacity.max(1),
             }),
@@ -270,6 +276,31 @@ impl Hub {
                 .collect()
         };
         self.close_all(&lagged, CloseReason::Lagged);
+    }
+
+    /// Delivers a newly stored message to `room`, in seq order: a message that overtook an
+    /// earlier one waits (at most [`GAP_WAIT`]) until that one is published.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, when a message has to wait (the wait is a spawned timer).
+    pub fn publish_message(&self, message: Message) {
+        let (room, seq) = (message.room_id, message.seq);
+        match self
+            .shared
+            .sequencer
+            .offer(room, seq, Event::new(EventKind::Message(message)))
+        {
+            Offer::Ready(events) => events.into_iter().for_each(|e| self.publish(room, e)),
+            Offer::Held => {
+                let hub = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(GAP_WAIT).await;
+                    for event in hub.shared.sequencer.release(room, seq) {
+                        hub.publish(room, event);
+                    }
+                });
+            }
+        }
     }
 
     /// Delivers an event once to each live connection that shares any of `rooms` (deduplicated),

@@ -1,0 +1,95 @@
+//! Publishing each room's new messages in seq order.
+//!
+//! Concurrent sends to one room commit in seq order, but the tasks that committed them wake up
+//! in any order (a group commit answers a whole batch at once), so their publishes would reach
+//! the hub shuffled. Every connection would then see a "gap", fetch the missing messages from
+//! the store, and drop the late live copies: correct, but a store read per connection per
+//! message. The sequencer holds an early message back until the ones before it are published.
+//!
+//! It never waits long: a gap that is not filled within [`GAP_WAIT`] (a send cancelled between
+//! its commit and its publish, or a message committed by another node) is released as is, and
+//! connections fill it from the store as before. Nothing here is needed for correctness.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::model::{RoomId, Seq};
+
+use super::Event;
+
+/// How long an early message waits for the ones before it.
+pub const GAP_WAIT: Duration = Duration::from_millis(25);
+
+/// Per-room publication order. One entry per room that has had a message since start-up.
+#[derive(Debug, Default)]
+pub(super) struct Sequencer {
+    // A std Mutex: each critical section is a few map operations, never across an await.
+    rooms: Mutex<HashMap<RoomId, RoomOrder>>,
+}
+
+#[derive(Debug)]
+struct RoomOrder {
+    next: Seq,
+    waiting: BTreeMap<Seq, Event>,
+}
+
+/// What to do after offering a message.
+pub(super) enum Offer {
+    /// Publish these now, in this order.
+    Ready(Vec<Event>),
+    /// The message waits for earlier ones; call [`Sequencer::release`] after [`GAP_WAIT`].
+    Held,
+}
+
+impl Sequencer {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RoomId, RoomOrder>> {
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Offers message `seq` of `room`. The first message seen in a room sets its starting point.
+    pub(super) fn offer(&self, room: RoomId, seq: Seq, event: Event) -> Offer {
+        let mut rooms = self.lock();
+        let order = rooms.entry(room).or_insert_with(|| RoomOrder {
+            next: seq,
+            waiting: BTreeMap::new(),
+        });
+        if seq < order.next {
+            // Late (it was released past, or came before this room's first message): publish.
+            return Offer::Ready(vec![event]);
+        }
+        if seq > order.next {
+            order.waiting.insert(seq, event);
+            return Offer::Held;
+        }
+        let mut ready = vec![event];
+        order.next = seq + 1;
+        while let Some(event) = order.waiting.remove(&order.next) {
+            ready.push(event);
+            order.next += 1;
+        }
+        Offer::Ready(ready)
+    }
+
+    /// Gives up waiting for the gap before `seq` in `room`: everything held up to and including
+    /// `seq`, and what follows it without a gap, is returned in order.
+    pub(super) fn release(&self, room: RoomId, seq: Seq) -> Vec<Event> {
+        let mut rooms = self.lock();
+        let Some(order) = rooms.get_mut(&room) else {
+            return Vec::new();
+        };
+        if order.next > seq {
+            return Vec::new();
+        }
+        let later = order.waiting.split_off(&(seq + 1));
+        let mut ready: Vec<Event> = std::mem::replace(&mut order.waiting, later)
+            .into_values()
+            .collect();
+        order.next = seq + 1;
+        while let Some(event) = order.waiting.remove(&order.next) {
+            ready.push(event);
+            order.next += 1;
+        }
+        ready
+    }
+}
