@@ -30,6 +30,10 @@ fn is_stripped(c: char) -> bool {
 /// Strips forbidden characters, normalizes to NFC and trims surrounding whitespace.
 pub fn clean(text: &str) -> String {
     let stripped: String = text.chars().filter(|&c| !is_stripped(c)).collect();
+    if stripped.is_ascii() {
+        // ASCII is already in NFC: skip the normalizer (most chat messages take this path).
+        return stripped.trim().to_owned();
+    }
     let normalized: String = stripped.nfc().collect();
     normalized.trim().to_owned()
 }
