@@ -9,14 +9,12 @@
 
 #[path = "../../chatcore-sqlite/benches/append_driver.rs"]
 mod driver;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::sync::{Arc, Mutex};
 
 use chatcore::Store;
+use chatcore_mysql::testing::TestDb;
 use chatcore_mysql::{MySqlOptions, MySqlStore};
-use support::TestDb;
 
 #[tokio::main]
 async fn main() {

@@ -41,6 +41,8 @@ mod options;
 mod rooms;
 mod sessions;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod users;
 
 pub use options::MySqlOptions;

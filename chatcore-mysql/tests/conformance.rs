@@ -1,12 +1,10 @@
 //! chatcore's storage conformance suite, each case on a fresh MariaDB/MySQL database.
 
-mod support;
-
 use std::sync::Arc;
 
 use chatcore::Store;
+use chatcore_mysql::testing::TestDb;
 use chatcore_mysql::{MySqlOptions, MySqlStore};
-use support::TestDb;
 
 async fn make_store() -> Option<(Arc<dyn Store>, TestDb)> {
     let db = TestDb::create().await?;

@@ -1,12 +1,10 @@
 //! Connecting, migrating and surviving outages: what the conformance suite cannot see.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use chatcore::{NewUser, Store, StoreError, Timestamp};
+use chatcore_mysql::testing::{TestDb, server_options};
 use chatcore_mysql::{MySqlOptions, MySqlStore};
-use support::TestDb;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -24,7 +22,7 @@ fn guest(name: &str) -> NewUser {
 /// A TCP proxy to the test server; aborting the handle closes the port and every connection
 /// through it, which looks like the database going away.
 fn proxy(listener: TcpListener) -> JoinHandle<()> {
-    let server = support::server_options();
+    let server = server_options();
     let upstream = (server.get_host().to_owned(), server.get_port());
     tokio::spawn(async move {
         let mut connections = JoinSet::new();

@@ -11,8 +11,7 @@
 //! # }
 //! ```
 
-pub mod mysql;
-
+use chatcore_mysql::testing::TestDb;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,7 +54,7 @@ pub struct Server {
     pub chat: chatcore::Chat,
     http: reqwest::Client,
     data_dir: Arc<TempDir>,
-    database: Option<Arc<mysql::TestDb>>,
+    database: Option<Arc<TestDb>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -116,7 +115,7 @@ impl Server {
         match backend {
             Backend::Sqlite => Some(Self::start().await),
             Backend::MySql => {
-                let db = Arc::new(mysql::TestDb::create().await?);
+                let db = Arc::new(TestDb::create().await?);
                 let url = db.url();
                 let mut server = Self::start_with(|c| c.database = Some(url)).await;
                 server.database = Some(db);

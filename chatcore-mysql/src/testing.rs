@@ -1,9 +1,10 @@
-//! Test databases on the MariaDB/MySQL server named by `CHATCORE_TEST_MYSQL_URL` (default
-//! `mysql://root@127.0.0.1:3306`): each test gets its own uniquely named database, dropped
-//! when its guard is dropped. Without a server the tests are skipped with a printed reason,
-//! except under `CI=true`, where they fail.
+//! Test databases for this crate's tests and for anyone testing against MariaDB/MySQL (feature
+//! `testing`): each test gets its own uniquely named database on the server named by
+//! `CHATCORE_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`), dropped when its guard is
+//! dropped. Without a server the tests are skipped with a printed reason, except under
+//! `CI=true`, where they fail.
 
-#![allow(dead_code)] // each test file uses its own part of this module
+#![allow(clippy::expect_used)] // test support: a broken test database setup should panic loudly
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
