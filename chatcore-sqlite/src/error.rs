@@ -21,11 +21,6 @@ pub(crate) fn conflict(
     }
 }
 
-/// Whether `err` is a unique-key violation (e.g. a racing retry of the same send).
-pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
-    kind(err) == Some(ErrorKind::UniqueViolation)
-}
-
 fn kind(err: &sqlx::Error) -> Option<ErrorKind> {
     err.as_database_error().map(|db| db.kind())
 }

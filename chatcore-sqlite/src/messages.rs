@@ -8,7 +8,7 @@ use chatcore::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection, SqliteExecutor, SqlitePool};
 
-use crate::error::{backend, conflict, is_unique_violation};
+use crate::error::{backend, conflict};
 use crate::rooms;
 
 /// A message joined with its sender's current display name and its media, as the store
@@ -89,9 +89,19 @@ async fn append_in_one_transaction(
     for msg in msgs {
         let mut savepoint = tx.begin().await.map_err(backend)?;
         match append_one(&mut savepoint, msg).await {
-            Ok(appended) => {
+            Ok(Appended::New(message)) => {
                 savepoint.commit().await.map_err(backend)?;
-                results.push(Ok(appended));
+                results.push(Ok((message, true)));
+            }
+            Ok(Appended::Retry) => {
+                // Give back the seq this attempt took, then answer with the first message.
+                savepoint.rollback().await.map_err(backend)?;
+                let first = by_client_id(&mut *tx, msg).await?;
+                results.push(
+                    first
+                        .map(|m| (m, false))
+                        .ok_or(StoreError::Missing("message")),
+                );
             }
             Err(err @ (StoreError::Missing(_) | StoreError::Duplicate(_))) => {
                 savepoint.rollback().await.map_err(backend)?;
@@ -104,27 +114,29 @@ async fn append_in_one_transaction(
     Ok(results)
 }
 
-/// One append inside the caller's write transaction.
-async fn append_one(conn: &mut SqliteConnection, msg: &NewMessage) -> AppendResult {
-    if let Some(first) = by_client_id(&mut *conn, msg).await? {
-        return Ok((first, false));
-    }
-    let seq = rooms::last_seq(conn, msg.room_id)
+/// What one append attempt did.
+enum Appended {
+    /// Stored with the next seq.
+    New(Message),
+    /// The sender already sent this `client_id` here: nothing stored, but the seq counter was
+    /// bumped, so the caller must roll the attempt back.
+    Retry,
+}
+
+/// One append inside the caller's write transaction (savepoint): three statements in the
+/// common case — take the seq, insert, read the stored row back with its joins.
+async fn append_one(conn: &mut SqliteConnection, msg: &NewMessage) -> StoreResult<Appended> {
+    let seq = rooms::next_seq(conn, msg.room_id)
         .await?
-        .ok_or(StoreError::Missing("room"))?
-        + 1;
-    if let Err(err) = insert(&mut *conn, msg, seq).await {
-        // Only a writer outside this store could have raced us to the same client_id.
-        if is_unique_violation(&err)
-            && let Some(first) = by_client_id(&mut *conn, msg).await?
-        {
-            return Ok((first, false));
-        }
-        return Err(conflict("message", "user")(err));
+        .ok_or(StoreError::Missing("room"))?;
+    let inserted = insert(&mut *conn, msg, seq)
+        .await
+        .map_err(conflict("message", "user"))?;
+    if !inserted {
+        return Ok(Appended::Retry);
     }
-    rooms::set_last_seq(conn, msg.room_id, seq).await?;
     let stored = at_seq(conn, msg.room_id, seq).await?;
-    Ok((stored.ok_or(StoreError::Missing("message"))?, true))
+    Ok(Appended::New(stored.ok_or(StoreError::Missing("message"))?))
 }
 
 async fn by_client_id(
@@ -144,14 +156,16 @@ async fn by_client_id(
     .map_err(backend)
 }
 
+/// Inserts the message at `seq`; `false` when (room, sender, client_id) already exists.
 async fn insert(
     ex: impl SqliteExecutor<'_>,
     msg: &NewMessage,
     seq: Seq,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "INSERT INTO messages (room_id, seq, sender_id, body, media_id, reply_to, client_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (room_id, sender_id, client_id) DO NOTHING",
     )
     .bind(msg.room_id.0)
     .bind(seq)
@@ -163,7 +177,7 @@ async fn insert(
     .bind(msg.created_at.0)
     .execute(ex)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 // ---- reads ----

@@ -266,27 +266,15 @@ pub(crate) async fn mark_read(
 }
 
 /// The room's counter inside the caller's write transaction: `None` if the room is absent.
-pub(crate) async fn last_seq(
+/// Takes the room's next seq: bumps its counter and returns the new value (`None`: no such
+/// room). Callers hold the write transaction, so seqs are handed out one at a time.
+pub(crate) async fn next_seq(
     conn: &mut SqliteConnection,
     room: RoomId,
 ) -> StoreResult<Option<Seq>> {
-    sqlx::query_scalar("SELECT last_seq FROM rooms WHERE id = ?")
+    sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
         .bind(room.0)
         .fetch_optional(conn)
         .await
         .map_err(backend)
-}
-
-pub(crate) async fn set_last_seq(
-    conn: &mut SqliteConnection,
-    room: RoomId,
-    seq: Seq,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE rooms SET last_seq = ? WHERE id = ?")
-        .bind(seq)
-        .bind(room.0)
-        .execute(conn)
-        .await
-        .map_err(backend)?;
-    Ok(())
 }
