@@ -114,6 +114,12 @@ async fn append_one(conn: &mut MySqlConnection, msg: &NewMessage) -> AppendResul
     let last = rooms::lock_last_seq(&mut *conn, msg.room_id)
         .await?
         .ok_or(StoreError::Missing("room"))?;
+    if rooms::member(&mut *conn, msg.room_id, msg.sender_id)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::Missing("member"));
+    }
     if let Some(first) = by_client_id(&mut *conn, msg).await? {
         return Ok((first, false));
     }
@@ -125,7 +131,8 @@ async fn append_one(conn: &mut MySqlConnection, msg: &NewMessage) -> AppendResul
         {
             return Ok((first, false));
         }
-        return Err(conflict("message", "user")(err));
+        // The sender is a member, so a missing reference can only be the media.
+        return Err(conflict("message", "media")(err));
     }
     rooms::set_last_seq(conn, msg.room_id, seq).await?;
     let stored = at_seq(conn, msg.room_id, seq).await?;

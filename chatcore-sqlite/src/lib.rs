@@ -31,6 +31,7 @@
 //! - Foreign keys are on, a busy timeout makes writers wait for each other instead of failing,
 //!   and every query is parameterized.
 
+mod append;
 mod error;
 mod media;
 mod messages;

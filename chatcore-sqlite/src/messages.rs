@@ -1,15 +1,14 @@
-//! SQL for the `messages` table: appends (one or a batch per transaction), history pages,
-//! edits and unread counts.
+//! SQL for the `messages` table: single messages, history pages, edits and unread counts
+//! (appends are in [`crate::append`]).
 
 use chatcore::{
-    AppendResult, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
-    StoreError, StoreResult, Timestamp, UserId,
+    MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp,
+    UserId,
 };
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Connection, Row, SqliteConnection, SqliteExecutor, SqlitePool};
+use sqlx::{Row, SqliteExecutor};
 
-use crate::error::{backend, conflict};
-use crate::rooms;
+use crate::error::backend;
 
 /// A message joined with its sender's current display name and its media, as the store
 /// returns it; queries append their `WHERE`.
@@ -54,92 +53,10 @@ fn from_row(row: &SqliteRow) -> Result<Message, sqlx::Error> {
     })
 }
 
-// ---- appends ----
+// ---- reads ----
 
-/// Appends `msgs` in one `BEGIN IMMEDIATE` transaction, one savepoint per message so that a
-/// message that breaks a rule (missing room, unknown sender) is rolled back alone. If the
-/// transaction itself fails, each message is retried in a transaction of its own, so one bad
-/// apple never fails the others.
-pub(crate) async fn append_batch(pool: &SqlitePool, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
-    match append_in_one_transaction(pool, &msgs).await {
-        Ok(results) => results,
-        Err(err) if msgs.len() == 1 => vec![Err(err)],
-        Err(err) => {
-            tracing::warn!(error = %err, batch = msgs.len(), "batch append failed, appending one by one");
-            let mut results = Vec::with_capacity(msgs.len());
-            for msg in &msgs {
-                let one = append_in_one_transaction(pool, std::slice::from_ref(msg)).await;
-                results.push(
-                    one.and_then(|mut r| r.pop().unwrap_or(Err(StoreError::Missing("message")))),
-                );
-            }
-            results
-        }
-    }
-}
-
-async fn append_in_one_transaction(
-    pool: &SqlitePool,
-    msgs: &[NewMessage],
-) -> StoreResult<Vec<AppendResult>> {
-    // IMMEDIATE takes the write lock up front: the room counters read below cannot change
-    // under us, which is what makes seqs gapless.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-    let mut results = Vec::with_capacity(msgs.len());
-    for msg in msgs {
-        let mut savepoint = tx.begin().await.map_err(backend)?;
-        match append_one(&mut savepoint, msg).await {
-            Ok(Appended::New(message)) => {
-                savepoint.commit().await.map_err(backend)?;
-                results.push(Ok((message, true)));
-            }
-            Ok(Appended::Retry) => {
-                // Give back the seq this attempt took, then answer with the first message.
-                savepoint.rollback().await.map_err(backend)?;
-                let first = by_client_id(&mut *tx, msg).await?;
-                results.push(
-                    first
-                        .map(|m| (m, false))
-                        .ok_or(StoreError::Missing("message")),
-                );
-            }
-            Err(err @ (StoreError::Missing(_) | StoreError::Duplicate(_))) => {
-                savepoint.rollback().await.map_err(backend)?;
-                results.push(Err(err));
-            }
-            Err(err) => return Err(err),
-        }
-    }
-    tx.commit().await.map_err(backend)?;
-    Ok(results)
-}
-
-/// What one append attempt did.
-enum Appended {
-    /// Stored with the next seq.
-    New(Message),
-    /// The sender already sent this `client_id` here: nothing stored, but the seq counter was
-    /// bumped, so the caller must roll the attempt back.
-    Retry,
-}
-
-/// One append inside the caller's write transaction (savepoint): three statements in the
-/// common case — take the seq, insert, read the stored row back with its joins.
-async fn append_one(conn: &mut SqliteConnection, msg: &NewMessage) -> StoreResult<Appended> {
-    let seq = rooms::next_seq(conn, msg.room_id)
-        .await?
-        .ok_or(StoreError::Missing("room"))?;
-    let inserted = insert(&mut *conn, msg, seq)
-        .await
-        .map_err(conflict("message", "user"))?;
-    if !inserted {
-        return Ok(Appended::Retry);
-    }
-    let stored = at_seq(conn, msg.room_id, seq).await?;
-    Ok(Appended::New(stored.ok_or(StoreError::Missing("message"))?))
-}
-
-async fn by_client_id(
+/// The message `msg`'s sender stored under `msg.client_id` in its room, if any.
+pub(crate) async fn by_client_id(
     ex: impl SqliteExecutor<'_>,
     msg: &NewMessage,
 ) -> StoreResult<Option<Message>> {
@@ -155,32 +72,6 @@ async fn by_client_id(
     .await
     .map_err(backend)
 }
-
-/// Inserts the message at `seq`; `false` when (room, sender, client_id) already exists.
-async fn insert(
-    ex: impl SqliteExecutor<'_>,
-    msg: &NewMessage,
-    seq: Seq,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO messages (room_id, seq, sender_id, body, media_id, reply_to, client_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (room_id, sender_id, client_id) DO NOTHING",
-    )
-    .bind(msg.room_id.0)
-    .bind(seq)
-    .bind(msg.sender_id.0)
-    .bind(&msg.body)
-    .bind(msg.media_id.map(|m| m.0))
-    .bind(msg.reply_to)
-    .bind(&msg.client_id)
-    .bind(msg.created_at.0)
-    .execute(ex)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-// ---- reads ----
 
 pub(crate) async fn at_seq(
     ex: impl SqliteExecutor<'_>,

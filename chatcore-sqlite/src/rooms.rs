@@ -264,17 +264,3 @@ pub(crate) async fn mark_read(
     .await
     .map_err(backend)
 }
-
-/// The room's counter inside the caller's write transaction: `None` if the room is absent.
-/// Takes the room's next seq: bumps its counter and returns the new value (`None`: no such
-/// room). Callers hold the write transaction, so seqs are handed out one at a time.
-pub(crate) async fn next_seq(
-    conn: &mut SqliteConnection,
-    room: RoomId,
-) -> StoreResult<Option<Seq>> {
-    sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
-        .bind(room.0)
-        .fetch_optional(conn)
-        .await
-        .map_err(backend)
-}

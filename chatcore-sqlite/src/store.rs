@@ -15,7 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use crate::error::backend;
 use crate::options::SqliteOptions;
-use crate::{media, messages, rooms, sessions, users};
+use crate::{append, media, messages, rooms, sessions, users};
 
 /// A [`Store`] in one SQLite database file (or in memory), the embedded default.
 ///
@@ -59,7 +59,7 @@ impl SqliteStore {
         let writer_pool = pool.clone();
         let appends = GroupCommit::spawn(options.max_batch, move |msgs| {
             let pool = writer_pool.clone();
-            async move { messages::append_batch(&pool, msgs).await }
+            async move { append::append_batch(&pool, msgs).await }
         });
         Ok(SqliteStore { pool, appends })
     }
@@ -280,7 +280,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
-        messages::append_batch(&self.pool, msgs).await
+        append::append_batch(&self.pool, msgs).await
     }
 
     async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {

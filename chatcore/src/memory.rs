@@ -132,8 +132,15 @@ impl State {
     }
 
     fn append(&mut self, msg: NewMessage) -> StoreResult<(Message, bool)> {
+        let media_known = msg.media_id.is_none_or(|id| self.media.contains_key(&id));
         let key = (msg.sender_id, msg.client_id.clone());
         let row = self.room_mut(msg.room_id)?;
+        if !row.members.iter().any(|m| m.user_id == msg.sender_id) {
+            return Err(StoreError::Missing("member"));
+        }
+        if !media_known {
+            return Err(StoreError::Missing("media"));
+        }
         if let Some(&seq) = row.client_ids.get(&key) {
             let first = row.messages[(seq - 1) as usize].clone();
             return Ok((self.to_message(msg.room_id, &first), false));

@@ -261,7 +261,7 @@ pub struct Message {
 pub struct NewMessage {
     /// Target room.
     pub room_id: RoomId,
-    /// Sender (already checked to be a member).
+    /// Sender; the store refuses the message unless they are a member of the room.
     pub sender_id: UserId,
     /// Sanitized body.
     pub body: String,

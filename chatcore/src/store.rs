@@ -106,8 +106,14 @@ pub trait Store: Send + Sync + 'static {
     // ---- messages ----
 
     /// Appends a message with the room's next seq, atomically, and returns it with `true`.
-    /// If (room, sender, client_id) already exists, returns that first message with `false`
-    /// and stores nothing, also when two identical sends race. `Missing("room")` if absent.
+    ///
+    /// The sender must be a member of the room when the append commits: otherwise
+    /// `Missing("member")` and nothing is stored. The check is part of the append's
+    /// transaction, so a member removed at the same moment cannot slip a message in after
+    /// the removal. If (room, sender, client_id) already exists, returns that first message
+    /// with `false` and stores nothing, also when two identical sends race.
+    /// `Missing("room")` if the room is absent, `Missing("media")` if `media_id` names no
+    /// stored media.
     async fn append_message(&self, msg: NewMessage) -> StoreResult<(Message, bool)>;
     /// Appends many messages; the result for each is what [`Store::append_message`] would
     /// return. Backends may commit the whole batch in one transaction; the default appends one

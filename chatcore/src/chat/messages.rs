@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{Actor, Chat};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreError};
 use crate::hub::{Event, EventKind};
 use crate::model::{MediaId, Message, NewMessage, RoomId, Sender, Seq};
 use crate::sanitize;
@@ -37,13 +37,18 @@ pub struct HistoryPage {
 }
 
 impl Chat {
-    /// Sends a message: checks membership, sanitizes, appends to the store (which assigns the
-    /// seq and commits), publishes to live members, and returns the stored message.
+    /// Sends a message: sanitizes, appends to the store (which checks membership, assigns the
+    /// seq and commits in one transaction), publishes to live members, and returns the stored
+    /// message.
     ///
     /// A repeated `client_id` from the same sender in the same room returns the first message
-    /// and publishes nothing. Not a member: `NotFound`, nothing stored.
+    /// and publishes nothing. Not a member: `NotFound("room")`, nothing stored.
     pub async fn send(&self, actor: &Actor, msg: SendMessage) -> Result<Message> {
-        self.membership(actor, msg.room_id).await?;
+        if msg.media_id.is_some() || msg.reply_to.is_some() {
+            // The media and quote checks below would otherwise answer a non-member about the
+            // room's contents; the plain text path leaves membership to the append.
+            self.membership(actor, msg.room_id).await?;
+        }
         let client_id = match msg.client_id {
             Some(id) => check_client_id(id)?,
             None => generated_client_id(),
@@ -75,7 +80,11 @@ impl Chat {
             client_id,
             created_at: self.now(),
         };
-        let (message, created) = self.store().append_message(new).await?;
+        let (message, created) = match self.store().append_message(new).await {
+            Ok(appended) => appended,
+            Err(StoreError::Missing("room" | "member")) => return Err(Error::NotFound("room")),
+            Err(err) => return Err(err.into()),
+        };
         if created {
             self.hub().publish_message(message.clone());
         }

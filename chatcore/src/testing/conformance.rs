@@ -506,6 +506,60 @@ pub async fn append_is_idempotent_per_sender(store: S) {
     assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, 2);
 }
 
+/// Only members append; a refused message takes no seq, alone or in a batch, and a former
+/// member's retry of a message sent while a member is refused too.
+pub async fn append_requires_membership(store: S) {
+    let (a, b, outsider) = (
+        user(&store, "alice").await,
+        user(&store, "bob").await,
+        user(&store, "eve").await,
+    );
+    let room = group(&store, &[a.id, b.id]).await;
+    assert!(matches!(
+        store
+            .append_message(msg(room.id, outsider.id, "x", "hi"))
+            .await,
+        Err(StoreError::Missing("member"))
+    ));
+    let results = store
+        .append_messages(vec![
+            msg(room.id, a.id, "1", "one"),
+            msg(room.id, outsider.id, "y", "sneaky"),
+            msg(room.id, b.id, "1", "two"),
+        ])
+        .await;
+    assert!(matches!(results[1], Err(StoreError::Missing("member"))));
+    let ok: Vec<Seq> = [&results[0], &results[2]]
+        .into_iter()
+        .map(|r| r.as_ref().unwrap().0.seq)
+        .collect();
+    assert_eq!(ok, [1, 2], "the refused message took no seq");
+    assert!(store.remove_member(room.id, b.id).await.unwrap());
+    assert!(matches!(
+        store.append_message(msg(room.id, b.id, "1", "two")).await,
+        Err(StoreError::Missing("member"))
+    ));
+    assert!(matches!(
+        store.append_message(msg(room.id, b.id, "2", "three")).await,
+        Err(StoreError::Missing("member"))
+    ));
+    let mut with_media = msg(room.id, a.id, "m", "caption");
+    with_media.media_id = Some(MediaId(999_999));
+    assert!(matches!(
+        store.append_message(with_media).await,
+        Err(StoreError::Missing("media"))
+    ));
+    assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, 2);
+    let bodies: Vec<String> = store
+        .messages_after(room.id, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bodies, ["one", "two"]);
+}
+
 pub async fn concurrent_appends_are_gapless(store: S) {
     const TASKS: usize = 8;
     const PER_TASK: usize = 250;

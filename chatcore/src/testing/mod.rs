@@ -60,6 +60,7 @@ macro_rules! store_conformance_tests {
             read_markers,
             append_assigns_gapless_seqs,
             append_is_idempotent_per_sender,
+            append_requires_membership,
             concurrent_appends_are_gapless,
             concurrent_retries_store_once,
             batch_append,
