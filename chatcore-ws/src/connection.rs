@@ -192,12 +192,13 @@ impl Conn {
             .iter()
             .map(|&(room_id, last_seq)| RoomSeq { room_id, last_seq })
             .collect();
-        let user = HelloUser::from(self.actor.user());
-        self.send(&Outgoing::Hello {
-            user,
+        let hello = Outgoing::Hello {
+            user: HelloUser::from(self.actor.user()),
             rooms: &rooms,
-        })
-        .await
+        }
+        .encode();
+        self.send_bytes(hello).await?;
+        self.out.flush(&self.sub).await
     }
 
     async fn run<S>(
@@ -217,13 +218,14 @@ impl Conn {
                 biased;
                 () = &mut shutdown => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
                 event = self.sub.recv() => match event {
-                    Ok(event) => self.on_event(&event).await,
+                    Ok(event) => self.on_events(&event).await,
                     Err(reason) => Err(Stop::hub(reason)),
                 },
                 frame = stream.next() => self.on_frame(frame).await,
                 _ = ticks.tick() => self.on_tick().await,
             };
-            if let Err(stop) = step {
+            // Whatever the step produced goes to the writer together.
+            if let Err(stop) = step.and(self.out.flush(&self.sub).await) {
                 return stop;
             }
         }
@@ -270,19 +272,23 @@ impl Conn {
     }
 
     /// Queues an already-encoded JSON frame.
-    async fn send_bytes(&self, json: Bytes) -> Result<(), Stop> {
+    async fn send_bytes(&mut self, json: Bytes) -> Result<(), Stop> {
         let text = Utf8Bytes::try_from(json)
             .map_err(|_| Stop::Close(close::INTERNAL, "encoding failed"))?;
         self.out.push(&self.sub, WsMessage::Text(text)).await
     }
 
     /// Encodes and queues a per-connection frame.
-    async fn send(&self, frame: &Outgoing<'_>) -> Result<(), Stop> {
+    async fn send(&mut self, frame: &Outgoing<'_>) -> Result<(), Stop> {
         self.send_bytes(frame.encode()).await
     }
 
     /// Queues an `error` frame for a failed chat operation.
-    async fn send_error(&self, err: &chatcore::Error, reference: Option<&str>) -> Result<(), Stop> {
+    async fn send_error(
+        &mut self,
+        err: &chatcore::Error,
+        reference: Option<&str>,
+    ) -> Result<(), Stop> {
         let message = err.to_string();
         self.send(&Outgoing::Error {
             code: err.code(),

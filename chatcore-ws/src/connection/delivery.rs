@@ -21,8 +21,21 @@ enum Filled {
 }
 
 impl Conn {
+    /// Delivers `first` and the events queued behind it, up to one writer queue's worth, so a
+    /// burst (a group commit publishes many messages at once) reaches the writer as one.
+    pub(super) async fn on_events(&mut self, first: &Event) -> Result<(), Stop> {
+        self.on_event(first).await?;
+        while self.out.staged() < self.config.outbound_queue {
+            let Some(event) = self.sub.try_recv() else {
+                break;
+            };
+            self.on_event(&event).await?;
+        }
+        Ok(())
+    }
+
     /// Delivers one hub event, encoded once and shared with every other socket.
-    pub(super) async fn on_event(&mut self, event: &Event) -> Result<(), Stop> {
+    async fn on_event(&mut self, event: &Event) -> Result<(), Stop> {
         match event.kind() {
             EventKind::Message(m) => match self.cursors.check(m.room_id, m.seq) {
                 Live::Duplicate => return Ok(()),
@@ -106,7 +119,7 @@ impl Conn {
         }
     }
 
-    async fn deliver_stored(&self, message: &Message) -> Result<(), Stop> {
+    async fn deliver_stored(&mut self, message: &Message) -> Result<(), Stop> {
         self.send(&Outgoing::Message { message }).await
     }
 

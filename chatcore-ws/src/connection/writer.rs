@@ -22,20 +22,44 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::Stop;
 
-/// The sending side of the writer queue.
+/// The sending side of the writer queue. Frames are staged first and handed to the writer
+/// together ([`Outbox::flush`]): a burst of events costs one queue reservation and one wake-up
+/// of the writer instead of one per frame.
 pub(crate) struct Outbox {
     tx: mpsc::Sender<WsMessage>,
+    staged: Vec<WsMessage>,
 }
 
 impl Outbox {
-    /// Queues a frame, waiting for room. Fails when the hub closed the subscription meanwhile
-    /// (lagged, session ended, shutdown) or the writer is gone (socket failed).
-    pub(crate) async fn push(&self, sub: &Subscription, msg: WsMessage) -> Result<(), Stop> {
+    /// Stages a frame; hands the staged frames to the writer once they fill the queue's
+    /// capacity. Fails like [`Outbox::flush`].
+    pub(crate) async fn push(&mut self, sub: &Subscription, msg: WsMessage) -> Result<(), Stop> {
+        self.staged.push(msg);
+        if self.staged.len() >= self.tx.max_capacity() {
+            self.flush(sub).await?;
+        }
+        Ok(())
+    }
+
+    /// Frames staged and not yet handed to the writer.
+    pub(crate) fn staged(&self) -> usize {
+        self.staged.len()
+    }
+
+    /// Hands every staged frame to the writer, waiting for room in its queue. Fails when the
+    /// hub closed the subscription meanwhile (lagged, session ended, shutdown) or the writer is
+    /// gone (socket failed).
+    pub(crate) async fn flush(&mut self, sub: &Subscription) -> Result<(), Stop> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
         tokio::select! {
             biased;
-            permit = self.tx.reserve() => match permit {
-                Ok(permit) => {
-                    permit.send(msg);
+            permits = self.tx.reserve_many(self.staged.len()) => match permits {
+                Ok(permits) => {
+                    for (permit, msg) in permits.zip(self.staged.drain(..)) {
+                        permit.send(msg);
+                    }
                     Ok(())
                 }
                 Err(_) => Err(Stop::Gone),
@@ -67,10 +91,15 @@ pub(crate) fn spawn<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel(capacity.max(1));
+    let capacity = capacity.max(1);
+    let (tx, rx) = mpsc::channel(capacity);
     let (close_tx, close_rx) = oneshot::channel();
     let task = tokio::spawn(run(sink, rx, close_rx, write_timeout));
-    (Outbox { tx }, Closer(close_tx), task)
+    let outbox = Outbox {
+        tx,
+        staged: Vec::with_capacity(capacity),
+    };
+    (outbox, Closer(close_tx), task)
 }
 
 async fn run<S>(
@@ -87,13 +116,11 @@ async fn run<S>(
             close = &mut close_rx => {
                 if let Ok((code, _)) = close
                     && crate::close::sends_queued_first(code)
+                    && let Ok(msg) = rx.try_recv()
+                    && let Err(err) = write_burst(&mut sink, &mut rx, msg, write_timeout).await
                 {
-                    while let Ok(msg) = rx.try_recv() {
-                        if let Err(err) = write(&mut sink, msg, false, write_timeout).await {
-                            tracing::debug!(%err, "socket write failed while closing");
-                            return;
-                        }
-                    }
+                    tracing::debug!(%err, "socket write failed while closing");
+                    return;
                 }
                 let frame = close.ok().map(|(code, reason)| CloseFrame {
                     code: CloseCode::from(code),
@@ -108,7 +135,7 @@ async fn run<S>(
             }
             msg = rx.recv() => {
                 let Some(msg) = msg else { return };
-                if let Err(err) = write(&mut sink, msg, rx.is_empty(), write_timeout).await {
+                if let Err(err) = write_burst(&mut sink, &mut rx, msg, write_timeout).await {
                     tracing::debug!(%err, "socket write failed; dropping connection");
                     return;
                 }
@@ -117,22 +144,36 @@ async fn run<S>(
     }
 }
 
-/// Buffers one frame, and flushes when nothing else is queued (so bursts become few writes).
-async fn write<S>(
+/// Writes `first` and every frame queued behind it, then flushes once, so a burst becomes few
+/// socket writes (tungstenite still writes whenever its buffer passes `write_buffer_size`).
+///
+/// Before flushing, the task lets every other ready task run once (`yield_now`): under load the
+/// connection task queues more frames meanwhile (a group commit publishes many messages at once)
+/// and they leave in the same write; on a quiet server nothing else is ready and the flush
+/// follows at once.
+async fn write_burst<S>(
     sink: &mut SplitSink<WebSocketStream<S>, WsMessage>,
-    msg: WsMessage,
-    flush: bool,
+    rx: &mut mpsc::Receiver<WsMessage>,
+    first: WsMessage,
     write_timeout: Duration,
 ) -> Result<(), String>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let result = timeout(write_timeout, async {
-        sink.feed(msg).await?;
-        if flush {
-            sink.flush().await?;
+        sink.feed(first).await?;
+        let mut yielded = false;
+        loop {
+            match rx.try_recv() {
+                Ok(msg) => sink.feed(msg).await?,
+                Err(_) if !yielded => {
+                    yielded = true;
+                    tokio::task::yield_now().await;
+                }
+                Err(_) => break,
+            }
         }
-        Ok::<(), tokio_tungstenite::tungstenite::Error>(())
+        sink.flush().await
     })
     .await;
     match result {

@@ -2,14 +2,20 @@
 
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use super::{Actor, Chat};
 use crate::error::{Error, Result, StoreError};
+use crate::group_commit::GroupCommit;
 use crate::hub::{Event, EventKind};
 use crate::model::{MediaId, Message, NewMessage, RoomId, Sender, Seq};
 use crate::sanitize;
 
 /// Most messages one history request returns.
 pub const MAX_PAGE: u32 = 100;
+
+/// Most sends appended in one store call (one transaction).
+const APPEND_BATCH: usize = 256;
 
 /// A message to send.
 #[derive(Debug, Clone, Default)]
@@ -80,15 +86,37 @@ impl Chat {
             client_id,
             created_at: self.now(),
         };
-        let (message, created) = match self.store().append_message(new).await {
-            Ok(appended) => appended,
-            Err(StoreError::Missing("room" | "member")) => return Err(Error::NotFound("room")),
-            Err(err) => return Err(err.into()),
-        };
-        if created {
-            self.hub().publish_message(message.clone());
+        match self.appends().append(new).await {
+            Ok((message, _created)) => Ok(message),
+            Err(StoreError::Missing("room" | "member")) => Err(Error::NotFound("room")),
+            Err(err) => Err(err.into()),
         }
-        Ok(message)
+    }
+
+    /// The append pipeline: sends waiting at the same moment go to the store in one
+    /// [`Store::append_messages`](crate::Store::append_messages) call (one transaction in the
+    /// SQL backends), and the new messages are published together, in seq order, before any
+    /// sender hears back. A burst of sends thus reaches each live connection as one burst of
+    /// events, which its writer sends in one socket write.
+    ///
+    /// Started on first use on the current tokio runtime, which must outlive the chat's use.
+    fn appends(&self) -> &GroupCommit {
+        self.inner.appends.get_or_init(|| {
+            let store = Arc::clone(&self.inner.store);
+            let hub = self.hub().clone();
+            GroupCommit::spawn(APPEND_BATCH, move |msgs| {
+                let (store, hub) = (Arc::clone(&store), hub.clone());
+                async move {
+                    let results = store.append_messages(msgs).await;
+                    for (message, created) in results.iter().flatten() {
+                        if *created {
+                            hub.publish_message(message.clone());
+                        }
+                    }
+                    results
+                }
+            })
+        })
     }
 
     /// A page of history before `before` (the newest page when `None`), at most `limit`

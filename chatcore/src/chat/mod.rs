@@ -15,10 +15,11 @@ mod views;
 pub use messages::{HistoryPage, SendMessage};
 pub use views::{MemberView, PublicUser, RoomView};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::group_commit::GroupCommit;
 use crate::hub::Hub;
 use crate::model::{Member, RoomId, Timestamp, User, UserId};
 use crate::password::{HashCost, PasswordHasher};
@@ -151,6 +152,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     login_failures: FailureThrottle<String>,
     config: ChatConfig,
+    /// The append pipeline, started by the first send (it needs a tokio runtime).
+    appends: OnceLock<GroupCommit>,
 }
 
 impl Chat {
@@ -185,6 +188,7 @@ impl Chat {
                 clock,
                 login_failures,
                 config,
+                appends: OnceLock::new(),
             }),
         })
     }
