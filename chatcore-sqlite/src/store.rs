@@ -23,6 +23,8 @@ use crate::{append, media, messages, rooms, sessions, users};
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The appends' own connection (the pool itself for an in-memory database).
+    appender: SqlitePool,
     appends: GroupCommit,
 }
 
@@ -40,28 +42,41 @@ impl SqliteStore {
         if !in_memory {
             create_parent_dir(connect.get_filename()).await?;
         }
-        let pool_options = if in_memory {
-            // Every connection to `:memory:` would be a database of its own, and the database
-            // vanishes with its last connection: keep exactly one, forever.
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
+        // Every connection to `:memory:` would be a database of its own, and the database
+        // vanishes with its last connection: keep exactly one, forever.
+        let pool = if in_memory {
+            one_connection()
         } else {
             SqlitePoolOptions::new().max_connections(options.max_connections)
-        };
-        let pool = pool_options.connect_with(connect).await.map_err(backend)?;
+        }
+        .connect_with(connect.clone())
+        .await
+        .map_err(backend)?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .map_err(StoreError::backend)?;
-        let writer_pool = pool.clone();
+        // Appends get a connection of their own: SQLite drops a connection's page cache
+        // whenever another connection committed, so a writer that shares the pool re-reads the
+        // pages it just wrote on every batch.
+        let appender = if in_memory {
+            pool.clone()
+        } else {
+            one_connection()
+                .connect_with(connect)
+                .await
+                .map_err(backend)?
+        };
+        let writer = appender.clone();
         let appends = GroupCommit::spawn(options.max_batch, move |msgs| {
-            let pool = writer_pool.clone();
+            let pool = writer.clone();
             async move { append::append_batch(&pool, msgs).await }
         });
-        Ok(SqliteStore { pool, appends })
+        Ok(SqliteStore {
+            pool,
+            appender,
+            appends,
+        })
     }
 
     /// A fresh private in-memory database, for tests and experiments.
@@ -72,6 +87,7 @@ impl SqliteStore {
     /// Closes every connection after the ones in use are returned; later calls fail with
     /// `StoreError::Backend`.
     pub async fn close(&self) {
+        self.appender.close().await;
         self.pool.close().await;
     }
 
@@ -82,6 +98,15 @@ impl SqliteStore {
             Err(err) => err,
         }
     }
+}
+
+/// A pool of exactly one connection that is never closed for idleness or age.
+fn one_connection() -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
 }
 
 fn is_in_memory(path_or_url: &str) -> bool {
@@ -280,7 +305,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
-        append::append_batch(&self.pool, msgs).await
+        append::append_batch(&self.appender, msgs).await
     }
 
     async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {

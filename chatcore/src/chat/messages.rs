@@ -108,11 +108,13 @@ impl Chat {
                 let (store, hub) = (Arc::clone(&store), hub.clone());
                 async move {
                     let results = store.append_messages(msgs).await;
-                    for (message, created) in results.iter().flatten() {
-                        if *created {
-                            hub.publish_message(message.clone());
-                        }
-                    }
+                    hub.publish_messages(
+                        results
+                            .iter()
+                            .flatten()
+                            .filter(|(_, created)| *created)
+                            .map(|(message, _)| message.clone()),
+                    );
                     results
                 }
             })

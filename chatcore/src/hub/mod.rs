@@ -6,22 +6,26 @@
 //! never stall a room or grow memory without bound. Events are `Arc`-shared, never copied per
 //! subscriber.
 //!
-//! Locking: one `RwLock` over the routing tables, held only for map work and `try_send`s, never
-//! across an `.await`. Publishing takes the read lock, so rooms publish in parallel.
+//! Locking: one `RwLock` over the routing tables, held only for map work and queue pushes,
+//! never across an `.await`. Publishing takes the read lock, so rooms publish in parallel.
+//! A batch of messages ([`Hub::publish_messages`]) reaches each subscriber as one burst: one
+//! short lock on its queue and one wake-up, however many messages the batch holds.
 
 mod event;
+mod queue;
 mod sequencer;
 
 pub use event::{Event, EventKind, RoomChange};
 pub use sequencer::GAP_WAIT;
 
+use queue::{EventQueue, Taken};
 use sequencer::{Offer, Sequencer};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use crate::model::{Message, RoomId, UserId};
 
@@ -60,7 +64,7 @@ struct Subscriber {
     id: u64,
     user_id: UserId,
     session: Option<[u8; 32]>,
-    tx: mpsc::Sender<Arc<Event>>,
+    queue: EventQueue,
     closed: OnceLock<CloseReason>,
     wake: Notify,
 }
@@ -76,7 +80,7 @@ impl Subscriber {
 /// A live connection's feed of events. Dropping it unsubscribes.
 pub struct Subscription {
     sub: Arc<Subscriber>,
-    rx: mpsc::Receiver<Arc<Event>>,
+    taken: Taken,
     hub: Hub,
     /// The user had no other connection when this one subscribed.
     first: bool,
@@ -95,12 +99,13 @@ impl Subscription {
             if let Some(reason) = self.sub.closed.get() {
                 return Err(*reason);
             }
+            if let Some(event) = self.try_recv() {
+                return Ok(event);
+            }
             tokio::select! {
                 biased;
-                () = self.sub.wake.notified() => continue,
-                event = self.rx.recv() => {
-                    return event.ok_or(*self.sub.closed.get().unwrap_or(&CloseReason::Shutdown));
-                }
+                () = self.sub.wake.notified() => {}
+                () = self.sub.queue.ready() => {}
             }
         }
     }
@@ -110,7 +115,11 @@ impl Subscription {
         if self.sub.closed.get().is_some() {
             return None;
         }
-        self.rx.try_recv().ok()
+        match self.taken.next(&self.sub.queue) {
+            Some(event) => Some(event),
+            None if self.sub.queue.take(&mut self.taken) => self.taken.next(&self.sub.queue),
+            None => None,
+        }
     }
 
     /// Why the subscription was closed, if it was.
@@ -177,12 +186,11 @@ impl Hub {
     /// its rooms with [`Hub::attach`]. Registering before looking up the user's rooms means a
     /// membership added in between (via [`Hub::join`]) is not missed.
     pub fn subscribe(&self, user: UserId, session: Option<[u8; 32]>) -> Subscription {
-        let (tx, rx) = mpsc::channel(self.shared.queue_capacity);
         let sub = Arc::new(Subscriber {
             id: self.shared.next_id.fetch_add(1, Ordering::Relaxed),
             user_id: user,
             session,
-            tx,
+            queue: EventQueue::new(self.shared.queue_capacity),
             closed: OnceLock::new(),
             wake: Notify::new(),
         });
@@ -195,7 +203,7 @@ impl Hub {
         };
         Subscription {
             sub,
-            rx,
+            taken: Taken::default(),
             hub: self.clone(),
             first,
         }
@@ -264,14 +272,22 @@ impl Hub {
     /// Delivers an event to every live connection in `room`. Never waits; subscribers whose
     /// queue is full are closed as lagged.
     pub fn publish(&self, room: RoomId, event: Event) {
-        let event = Arc::new(event);
+        self.publish_burst(room, &[Arc::new(event)]);
+    }
+
+    /// Delivers `events` to every live connection in `room`, all or none per connection, with
+    /// one queue operation and one wake-up each.
+    fn publish_burst(&self, room: RoomId, events: &[Arc<Event>]) {
+        if events.is_empty() {
+            return;
+        }
         let lagged: Vec<Arc<Subscriber>> = {
             let routes = self.read();
             let Some(subs) = routes.rooms.get(&room) else {
                 return;
             };
             subs.iter()
-                .filter(|s| !Self::offer(s, &event))
+                .filter(|s| !s.queue.offer(events))
                 .cloned()
                 .collect()
         };
@@ -284,22 +300,53 @@ impl Hub {
     /// # Panics
     /// Outside a tokio runtime, when a message has to wait (the wait is a spawned timer).
     pub fn publish_message(&self, message: Message) {
-        let (room, seq) = (message.room_id, message.seq);
-        match self
-            .shared
-            .sequencer
-            .offer(room, seq, Event::new(EventKind::Message(message)))
-        {
-            Offer::Ready(events) => events.into_iter().for_each(|e| self.publish(room, e)),
-            Offer::Held => {
-                let hub = self.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(GAP_WAIT).await;
-                    for event in hub.shared.sequencer.release(room, seq) {
-                        hub.publish(room, event);
-                    }
-                });
+        self.publish_messages([message]);
+    }
+
+    /// Delivers newly stored messages, such as one commit's batch, like
+    /// [`Hub::publish_message`] does one by one, but as a single burst per connection: each
+    /// live connection of a room gets the room's messages with one queue operation and one
+    /// wake-up, and can send them in one socket write.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, when a message has to wait (the wait is a spawned timer).
+    pub fn publish_messages(&self, messages: impl IntoIterator<Item = Message>) {
+        let mut bursts: Vec<(RoomId, Vec<Arc<Event>>)> = Vec::new();
+        for message in messages {
+            let (room, seq) = (message.room_id, message.seq);
+            let offer =
+                self.shared
+                    .sequencer
+                    .offer(room, seq, Event::new(EventKind::Message(message)));
+            match offer {
+                Offer::Ready(events) => {
+                    let i = match bursts.iter().position(|(r, _)| *r == room) {
+                        Some(i) => i,
+                        None => {
+                            bursts.push((room, Vec::new()));
+                            bursts.len() - 1
+                        }
+                    };
+                    bursts[i].1.extend(events.into_iter().map(Arc::new));
+                }
+                Offer::Held => {
+                    let hub = self.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(GAP_WAIT).await;
+                        let events: Vec<Arc<Event>> = hub
+                            .shared
+                            .sequencer
+                            .release(room, seq)
+                            .into_iter()
+                            .map(Arc::new)
+                            .collect();
+                        hub.publish_burst(room, &events);
+                    });
+                }
             }
+        }
+        for (room, events) in bursts {
+            self.publish_burst(room, &events);
         }
     }
 
@@ -315,21 +362,11 @@ impl Hub {
                 .filter_map(|r| routes.rooms.get(r))
                 .flatten()
                 .filter(|s| seen.insert(s.id))
-                .filter(|s| !Self::offer(s, &event))
+                .filter(|s| !s.queue.offer(std::slice::from_ref(&event)))
                 .cloned()
                 .collect()
         };
         self.close_all(&lagged, CloseReason::Lagged);
-    }
-
-    /// Queues the event for one subscriber; false when its queue is full.
-    fn offer(sub: &Subscriber, event: &Arc<Event>) -> bool {
-        match sub.tx.try_send(Arc::clone(event)) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => false,
-            // The receiver is gone; `Drop for Subscription` is removing it right now.
-            Err(mpsc::error::TrySendError::Closed(_)) => true,
-        }
     }
 
     fn close_all(&self, subs: &[Arc<Subscriber>], reason: CloseReason) {

@@ -26,7 +26,7 @@ fn subscribed(hub: &Hub, user: i64, rooms: &[RoomId]) -> Subscription {
 
 /// Drains presence events so tests can look at what follows.
 fn skip_presence(sub: &mut Subscription) {
-    while let Ok(event) = sub.rx.try_recv() {
+    while let Some(event) = sub.try_recv() {
         assert!(
             matches!(event.kind(), EventKind::Presence { .. }),
             "unexpected {event:?}"
@@ -208,4 +208,55 @@ async fn a_gap_that_is_never_filled_is_released_after_a_short_wait() {
     assert_eq!(next_seq(&mut sub).await, 2);
     hub.publish_message(message(4));
     assert_eq!(next_seq(&mut sub).await, 4);
+}
+
+fn message_in(room: RoomId, seq: Seq) -> crate::model::Message {
+    crate::model::Message {
+        room_id: room,
+        ..message(seq)
+    }
+}
+
+fn room_and_seq(event: &Event) -> (RoomId, Seq) {
+    match event.kind() {
+        EventKind::Message(m) => (m.room_id, m.seq),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_reaches_each_connection_as_one_burst_in_seq_order_per_room() {
+    const OTHER: RoomId = RoomId(2);
+    let hub = Hub::new(16);
+    let mut both = subscribed(&hub, 1, &[ROOM, OTHER]);
+    let mut one = subscribed(&hub, 2, &[OTHER]);
+    skip_presence(&mut both);
+    skip_presence(&mut one);
+    hub.publish_messages([
+        message_in(ROOM, 1),
+        message_in(OTHER, 1),
+        message_in(ROOM, 2),
+        message_in(OTHER, 2),
+    ]);
+    let mut got = Vec::new();
+    while let Some(event) = both.try_recv() {
+        got.push(room_and_seq(&event));
+    }
+    let in_room = |room| got.iter().filter(move |(r, _)| *r == room).map(|(_, s)| *s);
+    assert_eq!(in_room(ROOM).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(in_room(OTHER).collect::<Vec<_>>(), [1, 2]);
+    let mut other = Vec::new();
+    while let Some(event) = one.try_recv() {
+        other.push(room_and_seq(&event));
+    }
+    assert_eq!(other, [(OTHER, 1), (OTHER, 2)], "only its rooms, in order");
+}
+
+#[tokio::test]
+async fn a_burst_that_does_not_fit_closes_the_subscriber_as_lagged() {
+    let hub = Hub::new(4);
+    let mut small = subscribed(&hub, 1, &[ROOM]);
+    skip_presence(&mut small);
+    hub.publish_messages((1..=5).map(|seq| message_in(ROOM, seq)));
+    assert_eq!(small.recv().await.unwrap_err(), CloseReason::Lagged);
 }
