@@ -66,6 +66,16 @@ fn client_decode(c: &mut Criterion) {
     g.bench_function("chatbench_scan", |b| {
         b.iter(|| chatbench::ours::classify(black_box(text)))
     });
+    // The same frame as it arrives: WebSocket header, then the text (UTF-8 checked).
+    let mut wire = vec![0x81, 126];
+    wire.extend_from_slice(&(text.len() as u16).to_be_bytes());
+    wire.extend_from_slice(text.as_bytes());
+    g.bench_function("chatbench_frame_and_scan", |b| {
+        b.iter(|| match chatbench::wire::parse_frame(black_box(&wire)) {
+            Ok(Some((chatbench::wire::Frame::Text(t), _))) => chatbench::ours::classify(t),
+            _ => unreachable!("a text frame"),
+        })
+    });
     g.finish();
 }
 

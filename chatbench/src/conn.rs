@@ -1,5 +1,8 @@
 //! One client connection: open it, then send at the run's pace and account for every frame
-//! that comes back. One task per connection; no lock on the per-frame path.
+//! that comes back. One task per connection; no lock and no shared write on the per-frame path.
+//!
+//! Load connections (the ones that send and are measured) use [`LoadWs`], the generator's own
+//! frame reader; idle connections keep tokio-tungstenite with a small buffer.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -7,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use futures::{FutureExt, SinkExt, StreamExt};
+use futures::StreamExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
@@ -18,10 +21,11 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::cli::Proto;
 use crate::stamp::{Stamp, now_ns};
-use crate::stats::{Arrival, Phase, Samples, Shared, Tracker};
+use crate::stats::{Arrival, Counts, Phase, Samples, Shared, Tracker};
+use crate::wire::{Frame, LoadWs, OPEN_TIMEOUT, close_text};
 use crate::{ours, raw};
 
-/// A client WebSocket over plain TCP.
+/// An idle client's WebSocket over plain TCP.
 pub type Ws = WebSocketStream<TcpStream>;
 
 /// A server frame, as far as the benchmark cares.
@@ -40,15 +44,9 @@ pub enum Inbound {
     Other,
 }
 
-/// Frames handled in a row before the driver looks at its timer and stop signal again.
-const DRAIN_BATCH: usize = 64;
-
-/// How long opening a connection (or waiting for its first frame) may take.
-const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Opens a WebSocket to `host` with a small read buffer: 20,000 idle clients must fit, and
-/// tungstenite zeroes the free part of the buffer before every read.
-pub async fn open(req: Request, host: &str) -> Result<Ws> {
+/// Opens an idle WebSocket to `host` with a small read buffer: 20,000 idle clients must fit,
+/// and tungstenite zeroes the free part of the buffer before every read.
+pub async fn open_idle(req: Request, host: &str) -> Result<Ws> {
     let tcp = tokio::time::timeout(OPEN_TIMEOUT, TcpStream::connect(host))
         .await
         .map_err(|_| anyhow!("TCP connect timed out"))?
@@ -62,22 +60,6 @@ pub async fn open(req: Request, host: &str) -> Result<Ws> {
         .await
         .map_err(|_| anyhow!("WebSocket handshake timed out"))??;
     Ok(ws)
-}
-
-/// Reads frames until a text frame for which `wanted` holds; returns it.
-pub async fn wait_for(ws: &mut Ws, wanted: impl Fn(&str) -> bool) -> Result<String> {
-    let deadline = Instant::now() + OPEN_TIMEOUT;
-    loop {
-        let frame = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .map_err(|_| anyhow!("no answer from the server"))?
-            .ok_or_else(|| anyhow!("connection closed"))??;
-        match frame {
-            Message::Text(t) if wanted(t.as_str()) => return Ok(t.as_str().to_owned()),
-            Message::Close(c) => return Err(anyhow!("closed by the server: {c:?}")),
-            _ => {}
-        }
-    }
 }
 
 /// Who a connection is and how it sends: the same for every client of a run except the ids.
@@ -114,15 +96,18 @@ struct Driver {
     pace: Arc<Pace>,
     shared: Arc<Shared>,
     samples: Samples,
+    counts: Counts,
     tracker: Tracker,
     /// (counter, send time) of unacked messages, oldest first.
     pending: VecDeque<(u64, u64)>,
     next_n: u64,
+    /// Messages to send once the frames at hand are handled (acks and errors free slots).
+    owed: usize,
 }
 
 /// Sends and receives until `done` fires (or the connection fails), then closes.
 pub async fn drive(
-    mut ws: Ws,
+    mut ws: LoadWs,
     spec: Spec,
     pace: Arc<Pace>,
     shared: Arc<Shared>,
@@ -142,44 +127,55 @@ pub async fn drive(
         pace,
         shared,
         samples: Samples::default(),
+        counts: Counts::default(),
         tracker: Tracker::default(),
         pending: VecDeque::new(),
         next_n: 0,
+        owed: 0,
     };
-    let mut ok = true;
+    // Frames that came in behind `hello` or `joined` are already in the buffer.
+    let mut ok = d.on_frames(&mut ws, now_ns());
     if !paced {
-        for _ in 0..d.pace.inflight.max(1) {
-            ok &= d.send(&mut ws).await;
-        }
+        d.owed = d.pace.inflight.max(1);
     }
-    // One long-lived future for the stop signal instead of a new one per frame.
+    ok = ok && d.send_owed(&mut ws).await;
+    // One long-lived future for the stop signal instead of a new one per read.
     let stop = done.changed();
     tokio::pin!(stop);
     while ok {
         tokio::select! {
-            frame = ws.next() => {
-                ok = d.on_frame(&mut ws, frame).await;
-                // Frames already read into the buffer: handle them without a trip through
-                // `select!` each (bounded, so ticks and the stop signal still get their turn).
-                for _ in 0..DRAIN_BATCH {
-                    if !ok {
-                        break;
+            read = ws.fill() => {
+                // Every frame of this read had arrived by now: one clock read serves them all.
+                let now = now_ns();
+                ok = match read {
+                    Ok(0) => {
+                        d.shared.note_error("connection closed".to_owned());
+                        false
                     }
-                    match ws.next().now_or_never() {
-                        Some(frame) => ok = d.on_frame(&mut ws, frame).await,
-                        None => break,
+                    Ok(_) => d.on_frames(&mut ws, now),
+                    Err(e) => {
+                        d.shared.note_error(format!("connection failed: {e}"));
+                        false
                     }
+                };
+                d.counts.flush(&d.shared);
+                if ok {
+                    ok = d.send_owed(&mut ws).await;
                 }
             }
-            _ = tick(&mut ticker) => ok = d.on_tick(&mut ws).await,
+            _ = tick(&mut ticker) => {
+                d.on_tick();
+                ok = d.send_owed(&mut ws).await;
+            }
             _ = &mut stop => break,
         }
     }
     if !ok {
         d.shared.closed_early.fetch_add(1, Relaxed);
     }
+    d.counts.flush(&d.shared);
     d.samples.flush(&d.shared);
-    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close()).await;
 }
 
 /// Keeps an idle connection open (answering pings) until `done` fires.
@@ -208,8 +204,8 @@ async fn tick(ticker: &mut Option<Interval>) {
 }
 
 impl Driver {
-    /// Sends the next message; false when the socket failed.
-    async fn send(&mut self, ws: &mut Ws) -> bool {
+    /// Queues the next message.
+    fn queue_send(&mut self, ws: &mut LoadWs) {
         let stamp = Stamp {
             t: now_ns(),
             sender: self.spec.sender,
@@ -223,7 +219,16 @@ impl Driver {
             Proto::Raw => raw::send_frame(self.spec.room, &stamp, self.pace.body_bytes),
         };
         self.pending.push_back((stamp.n, stamp.t));
-        match ws.send(Message::text(text)).await {
+        ws.queue_text(&text);
+    }
+
+    /// Sends the messages owed and anything else queued (pongs); false when the socket failed.
+    async fn send_owed(&mut self, ws: &mut LoadWs) -> bool {
+        while self.owed > 0 {
+            self.owed -= 1;
+            self.queue_send(ws);
+        }
+        match ws.flush().await {
             Ok(()) => true,
             Err(e) => {
                 self.shared.note_error(format!("send failed: {e}"));
@@ -232,46 +237,49 @@ impl Driver {
         }
     }
 
-    async fn on_tick(&mut self, ws: &mut Ws) -> bool {
+    /// A paced send is due: owe it unless the window is full or the run is draining.
+    fn on_tick(&mut self) {
         if self.shared.phase() == Phase::Drain {
-            return true;
+            return;
         }
-        if self.pending.len() >= self.pace.inflight.max(1) {
+        if self.pending.len() + self.owed >= self.pace.inflight.max(1) {
             self.shared.skipped.fetch_add(1, Relaxed);
-            return true;
+            return;
         }
-        self.send(ws).await
+        self.owed += 1;
     }
 
-    async fn on_frame(
-        &mut self,
-        ws: &mut Ws,
-        frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
-    ) -> bool {
-        let text = match frame {
-            Some(Ok(Message::Text(t))) => t,
-            Some(Ok(Message::Close(c))) => {
-                self.shared
-                    .note_error(format!("closed by the server: {c:?}"));
-                return false;
+    /// Accounts for every complete frame in the buffer, all of which arrived by `now`; false
+    /// when the connection is done for.
+    fn on_frames(&mut self, ws: &mut LoadWs, now: u64) -> bool {
+        loop {
+            match ws.next_frame() {
+                Ok(Some(Frame::Text(text))) => self.on_text(text, now),
+                Ok(Some(Frame::Close(c))) => {
+                    self.shared
+                        .note_error(format!("closed by the server: {}", close_text(c)));
+                    return false;
+                }
+                Ok(Some(Frame::Ping(_) | Frame::Pong)) => {}
+                Ok(None) => return true,
+                Err(e) => {
+                    self.shared
+                        .note_error(format!("bad frame from the server: {e}"));
+                    return false;
+                }
             }
-            Some(Ok(_)) => return true,
-            Some(Err(e)) => {
-                self.shared.note_error(format!("connection failed: {e}"));
-                return false;
-            }
-            None => {
-                self.shared.note_error("connection closed".to_owned());
-                return false;
-            }
-        };
+        }
+    }
+
+    /// Accounts for one text frame that arrived at `now`.
+    fn on_text(&mut self, text: &str, now: u64) {
         let inbound = match self.pace.proto {
-            Proto::Ours => ours::classify(text.as_str()),
-            Proto::Raw => raw::classify(text.as_str()),
+            Proto::Ours => ours::classify(text),
+            Proto::Raw => raw::classify(text),
         };
         match inbound {
-            Inbound::Delivery(stamp) => self.on_delivery(stamp),
-            Inbound::Ack { n } => return self.on_ack(ws, n).await,
+            Inbound::Delivery(stamp) => self.on_delivery(stamp, now),
+            Inbound::Ack { n } => self.on_ack(n, now),
             Inbound::Error(e) => {
                 self.shared.errors.fetch_add(1, Relaxed);
                 self.shared.note_error(e);
@@ -280,28 +288,22 @@ impl Driver {
                     && self.pace.rate <= 0.0
                     && self.shared.phase() != Phase::Drain
                 {
-                    return self.send(ws).await;
+                    self.owed += 1;
                 }
             }
             Inbound::Other => {}
         }
-        true
     }
 
-    fn on_delivery(&mut self, stamp: Stamp) {
-        let now = now_ns();
+    fn on_delivery(&mut self, stamp: Stamp, now: u64) {
         match self.tracker.see(stamp.sender, stamp.n) {
             Arrival::Next => {}
-            Arrival::Reordered => {
-                self.shared.out_of_order.fetch_add(1, Relaxed);
-            }
-            Arrival::Duplicate => {
-                self.shared.duplicates.fetch_add(1, Relaxed);
-            }
+            Arrival::Reordered => self.counts.out_of_order += 1,
+            Arrival::Duplicate => self.counts.duplicates += 1,
         }
-        self.shared.delivered_total.fetch_add(1, Relaxed);
+        self.counts.delivered_total += 1;
         if self.shared.phase() == Phase::Measure {
-            self.shared.delivered.fetch_add(1, Relaxed);
+            self.counts.delivered += 1;
             self.samples.e2e.push(now.saturating_sub(stamp.t));
             if self.samples.e2e.len() >= Samples::BATCH {
                 self.samples.flush(&self.shared);
@@ -309,24 +311,20 @@ impl Driver {
         }
     }
 
-    async fn on_ack(&mut self, ws: &mut Ws, n: u64) -> bool {
-        let now = now_ns();
+    fn on_ack(&mut self, n: u64, now: u64) {
         let Some(at) = self.pending.iter().position(|&(p, _)| p == n) else {
-            return true; // an ack for something already given up on
+            return; // an ack for something already given up on
         };
         let (_, sent) = self.pending.remove(at).unwrap_or_default();
-        self.shared.acked_total.fetch_add(1, Relaxed);
-        self.shared
-            .expected_total
-            .fetch_add(self.spec.members, Relaxed);
+        self.counts.acked_total += 1;
+        self.counts.expected_total += self.spec.members;
         let phase = self.shared.phase();
         if phase == Phase::Measure {
-            self.shared.acked.fetch_add(1, Relaxed);
+            self.counts.acked += 1;
             self.samples.ack.push(now.saturating_sub(sent));
         }
         if self.pace.rate <= 0.0 && phase != Phase::Drain {
-            return self.send(ws).await;
+            self.owed += 1;
         }
-        true
     }
 }

@@ -7,10 +7,13 @@
 //! reordering, connect time and server memory per connection. `--proto raw` drives the raw-ws
 //! baseline with the same scenario. Run `chatbench --help` for the flags.
 //!
-//! Receiving is done with tokio-tungstenite directly and a few byte scans per frame
-//! ([`stamp`]) rather than with `chatcore_ws::Client`, whose full `ServerFrame` decode costs
-//! several times more per delivery (see `benches/hot_paths.rs`, group `client_decode`): at
-//! millions of deliveries per second the generator would otherwise be the bottleneck.
+//! The generator has to stay well below the server in CPU per delivery, at millions of
+//! deliveries per second on one core. So the load connections read frames with [`wire`], a
+//! minimal frame reader over one large buffer (tokio-tungstenite only does their upgrade), and
+//! classify them with a few byte scans ([`stamp`]) rather than `chatcore_ws::Client`'s full
+//! `ServerFrame` decode, which costs several times more (see `benches/hot_paths.rs`, group
+//! `client_decode`). Counters are kept per connection and added to the shared ones once per
+//! read, and one clock read per `read` timestamps every frame it brought in.
 
 pub mod cli;
 pub mod conn;
@@ -21,3 +24,4 @@ pub mod scenario;
 pub mod setup;
 pub mod stamp;
 pub mod stats;
+pub mod wire;

@@ -5,18 +5,19 @@ use anyhow::{Result, bail};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-use crate::conn::{Inbound, Ws, open, wait_for};
+use crate::conn::Inbound;
 use crate::stamp::{Stamp, frame_type};
+use crate::wire::LoadWs;
 
-/// Opens an authenticated connection and waits for `hello`.
-pub async fn connect(url: &str, host: &str, token: &str) -> Result<Ws> {
+/// Opens an authenticated load connection and waits for `hello`.
+pub async fn connect(url: &str, host: &str, token: &str) -> Result<LoadWs> {
     let mut req = url.into_client_request()?;
     req.headers_mut().insert(
         "authorization",
         HeaderValue::from_str(&format!("Bearer {token}"))?,
     );
-    let mut ws = open(req, host).await?;
-    let first = wait_for(&mut ws, |t| frame_type(t) != Some("presence")).await?;
+    let mut ws = LoadWs::open(req, host).await?;
+    let first = ws.wait_for(|t| frame_type(t) != Some("presence")).await?;
     match frame_type(&first) {
         Some("hello") => Ok(ws),
         _ => bail!(

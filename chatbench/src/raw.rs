@@ -2,27 +2,27 @@
 //! too) and then `ack` to the sender. No authentication.
 
 use anyhow::{Result, bail};
-use futures::SinkExt;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::conn::{Inbound, Ws, open, wait_for};
+use crate::conn::{Inbound, Ws, open_idle};
 use crate::stamp::{Stamp, frame_type, number_after};
+use crate::wire::LoadWs;
 
-/// Opens a connection; when `room` is given, joins `r<room>` and waits for `joined`.
-pub async fn connect(url: &str, host: &str, room: Option<i64>) -> Result<Ws> {
-    let mut ws = open(url.into_client_request()?, host).await?;
-    if let Some(room) = room {
-        ws.send(Message::text(format!(
-            r#"{{"type":"join","room":"r{room}"}}"#
-        )))
-        .await?;
-        let reply = wait_for(&mut ws, |_| true).await?;
-        if frame_type(&reply) != Some("joined") {
-            bail!("expected joined, got {reply}");
-        }
+/// Opens a load connection, joins `r<room>` and waits for `joined`.
+pub async fn connect(url: &str, host: &str, room: i64) -> Result<LoadWs> {
+    let mut ws = LoadWs::open(url.into_client_request()?, host).await?;
+    ws.queue_text(&format!(r#"{{"type":"join","room":"r{room}"}}"#));
+    ws.flush().await?;
+    let reply = ws.wait_for(|_| true).await?;
+    if frame_type(&reply) != Some("joined") {
+        bail!("expected joined, got {reply}");
     }
     Ok(ws)
+}
+
+/// Opens an idle connection (no room).
+pub async fn connect_idle(url: &str, host: &str) -> Result<Ws> {
+    open_idle(url.into_client_request()?, host).await
 }
 
 /// The `msg` frame for message `stamp` in `room`; its `seq` is the stamp's counter.

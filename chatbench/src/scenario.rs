@@ -9,9 +9,10 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::cli::{Cli, Proto};
-use crate::conn::{self, Pace, Spec, Ws};
+use crate::conn::{self, Pace, Spec};
 use crate::report::Summary;
 use crate::stats::{Phase, Shared};
+use crate::wire::LoadWs;
 use crate::{ours, raw, setup};
 
 /// Everything a connection task needs to open its socket.
@@ -156,44 +157,30 @@ async fn connect_all(
                     .events(false)
                     .reconnect(false)
                     .connect()
-                    .await;
+                    .await
+                    .map_err(anyhow::Error::from);
                 drop(permit);
-                return match opened {
-                    Ok(ws_client) => {
-                        Shared::record(
-                            &shared.connect,
-                            &mut vec![began.elapsed().as_nanos() as u64],
-                        );
-                        let _ = report.send(true);
-                        drop(report);
-                        let mut done = done;
-                        let _ = done.wait_for(|d| *d).await;
-                        ws_client.close().await;
-                    }
-                    Err(e) => {
-                        shared.note_error(format!("connect failed: {e}"));
-                        let _ = report.send(false);
-                    }
-                };
+                if let Some(ws_client) = opened_or_noted(opened, began, &shared, &report) {
+                    drop(report);
+                    let mut done = done;
+                    let _ = done.wait_for(|d| *d).await;
+                    ws_client.close().await;
+                }
+                return;
+            }
+            if !client.active {
+                let opened = raw::connect_idle(&url, &host).await;
+                drop(permit);
+                if let Some(ws) = opened_or_noted(opened, began, &shared, &report) {
+                    conn::idle(ws, shared, done).await;
+                }
+                return;
             }
             let opened = open(pace.proto, &url, &host, &client).await;
             drop(permit);
-            let ws = match opened {
-                Ok(ws) => {
-                    let ns = began.elapsed().as_nanos() as u64;
-                    Shared::record(&shared.connect, &mut vec![ns]);
-                    let _ = report.send(true);
-                    ws
-                }
-                Err(e) => {
-                    shared.note_error(format!("connect failed: {e:#}"));
-                    let _ = report.send(false);
-                    return;
-                }
+            let Some(ws) = opened_or_noted(opened, began, &shared, &report) else {
+                return;
             };
-            if !client.active {
-                return conn::idle(ws, shared, done).await;
-            }
             if start.wait_for(|s| *s).await.is_ok() {
                 conn::drive(ws, client.spec, pace, shared, done).await;
             }
@@ -223,10 +210,35 @@ async fn connect_all(
     }
 }
 
-async fn open(proto: Proto, url: &str, host: &str, client: &Client) -> Result<Ws> {
+/// Opens a load connection (one that joins a room and sends).
+async fn open(proto: Proto, url: &str, host: &str, client: &Client) -> Result<LoadWs> {
     match proto {
         Proto::Ours => ours::connect(url, host, client.token.as_deref().unwrap_or_default()).await,
-        Proto::Raw => raw::connect(url, host, client.active.then_some(client.spec.room)).await,
+        Proto::Raw => raw::connect(url, host, client.spec.room).await,
+    }
+}
+
+/// Reports a connection attempt: its time when it opened, its error when it did not.
+fn opened_or_noted<T>(
+    opened: Result<T>,
+    began: Instant,
+    shared: &Shared,
+    report: &mpsc::UnboundedSender<bool>,
+) -> Option<T> {
+    match opened {
+        Ok(ws) => {
+            Shared::record(
+                &shared.connect,
+                &mut vec![began.elapsed().as_nanos() as u64],
+            );
+            let _ = report.send(true);
+            Some(ws)
+        }
+        Err(e) => {
+            shared.note_error(format!("connect failed: {e:#}"));
+            let _ = report.send(false);
+            None
+        }
     }
 }
 

@@ -120,6 +120,45 @@ impl Shared {
     }
 }
 
+/// Counts a connection keeps to itself and adds to [`Shared`] once per batch of frames, so
+/// the per-frame path touches no shared cache line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    /// See [`Shared::acked`].
+    pub acked: u64,
+    /// See [`Shared::delivered`].
+    pub delivered: u64,
+    /// See [`Shared::acked_total`].
+    pub acked_total: u64,
+    /// See [`Shared::delivered_total`].
+    pub delivered_total: u64,
+    /// See [`Shared::expected_total`].
+    pub expected_total: u64,
+    /// See [`Shared::duplicates`].
+    pub duplicates: u64,
+    /// See [`Shared::out_of_order`].
+    pub out_of_order: u64,
+}
+
+impl Counts {
+    /// Adds everything counted so far to `shared` and starts again from zero.
+    pub fn flush(&mut self, shared: &Shared) {
+        let add = |to: &AtomicU64, n: u64| {
+            if n > 0 {
+                to.fetch_add(n, Ordering::Relaxed);
+            }
+        };
+        add(&shared.acked, self.acked);
+        add(&shared.delivered, self.delivered);
+        add(&shared.acked_total, self.acked_total);
+        add(&shared.delivered_total, self.delivered_total);
+        add(&shared.expected_total, self.expected_total);
+        add(&shared.duplicates, self.duplicates);
+        add(&shared.out_of_order, self.out_of_order);
+        *self = Counts::default();
+    }
+}
+
 /// Latency samples a connection gathers before taking the histogram lock.
 #[derive(Debug, Default)]
 pub struct Samples {
@@ -205,6 +244,25 @@ mod tests {
         assert_eq!(t.see(0, 2), Arrival::Duplicate);
         assert_eq!(t.see(0, 1), Arrival::Duplicate);
         assert_eq!(t.see(0, 4), Arrival::Next);
+    }
+
+    #[test]
+    fn counts_add_up_in_shared() {
+        let shared = Shared::default();
+        let mut c = Counts {
+            delivered_total: 5,
+            expected_total: 7,
+            duplicates: 1,
+            ..Counts::default()
+        };
+        c.flush(&shared);
+        c.delivered_total = 2;
+        c.flush(&shared);
+        assert_eq!(c, Counts::default());
+        assert_eq!(shared.delivered_total.load(Ordering::Relaxed), 7);
+        assert_eq!(shared.expected_total.load(Ordering::Relaxed), 7);
+        assert_eq!(shared.duplicates.load(Ordering::Relaxed), 1);
+        assert_eq!(shared.acked.load(Ordering::Relaxed), 0);
     }
 
     #[test]
