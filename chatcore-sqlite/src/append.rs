@@ -15,8 +15,7 @@ use chatcore::{
     AppendResult, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
     StoreError, StoreResult, UserId,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 
 use crate::error::backend;
 use crate::messages;
@@ -75,58 +74,86 @@ struct Check {
 }
 
 /// One query for the whole batch: each message's room counter, membership, sender name and
-/// media, in batch order. The ids go in as a JSON array of integer triples, so the statement
-/// text (and its cached prepared statement) is the same for every batch size.
+/// media, in batch order. The ids go in as one JSON array of integer triples, so the statement
+/// text (and its cached prepared statement) is the same for every batch size, and the answer
+/// comes back as one row holding a JSON array, because every row is a hand-off between sqlx's
+/// SQLite thread and the runtime. The display name travels hex-encoded: SQLite's JSON functions
+/// would cut a text at a NUL byte.
 async fn check(conn: &mut SqliteConnection, msgs: &[NewMessage]) -> StoreResult<Vec<Check>> {
     let keys: Vec<(i64, i64, Option<i64>)> = msgs
         .iter()
         .map(|m| (m.room_id.0, m.sender_id.0, m.media_id.map(|id| id.0)))
         .collect();
     let keys = serde_json::to_string(&keys).map_err(StoreError::backend)?;
-    let rows = sqlx::query(
-        "SELECT r.last_seq, mb.user_id IS NOT NULL AS is_member, u.display_name, \
-                md.id AS media_id, md.mime, md.size, \
-                coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) AS last_id \
+    let (last_id, rows): (i64, String) = sqlx::query_as(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), \
+                json_group_array(json_array(j.key, r.last_seq, mb.user_id IS NOT NULL, \
+                                            hex(u.display_name), md.id, md.mime, md.size)) \
          FROM json_each(?) j \
          LEFT JOIN rooms r ON r.id = j.value ->> 0 \
          LEFT JOIN members mb ON mb.room_id = j.value ->> 0 AND mb.user_id = j.value ->> 1 \
          LEFT JOIN users u ON u.id = j.value ->> 1 \
-         LEFT JOIN media md ON md.id = j.value ->> 2 \
-         ORDER BY j.key",
+         LEFT JOIN media md ON md.id = j.value ->> 2",
     )
     .bind(keys)
-    .try_map(|row: SqliteRow| check_from_row(&row))
-    .fetch_all(conn)
+    .fetch_one(conn)
     .await
     .map_err(backend)?;
-    if rows.len() == msgs.len() {
-        Ok(rows)
-    } else {
-        Err(StoreError::backend(std::io::Error::other(
+    let mut rows: Vec<CheckRow> = serde_json::from_str(&rows).map_err(StoreError::backend)?;
+    // Aggregation order follows the scan in practice; the index makes it certain.
+    rows.sort_unstable_by_key(|row| row.0);
+    if rows.len() != msgs.len() {
+        return Err(StoreError::backend(std::io::Error::other(
             "append check returned the wrong number of rows",
-        )))
+        )));
     }
+    rows.into_iter()
+        .map(|(_, last_seq, is_member, name, media_id, mime, size)| {
+            let media = match (media_id, mime, size) {
+                (Some(id), Some(mime), Some(size)) => Some(MediaRef {
+                    id: MediaId(id),
+                    mime,
+                    size,
+                }),
+                _ => None,
+            };
+            Ok(Check {
+                last_seq,
+                is_member: is_member != 0,
+                display_name: from_hex(name.as_deref().unwrap_or_default())?,
+                media,
+                last_id,
+            })
+        })
+        .collect()
 }
 
-fn check_from_row(row: &SqliteRow) -> Result<Check, sqlx::Error> {
-    let media = match row.try_get::<Option<i64>, _>("media_id")? {
-        Some(id) => Some(MediaRef {
-            id: MediaId(id),
-            mime: row.try_get("mime")?,
-            size: u64::try_from(row.try_get::<i64, _>("size")?)
-                .map_err(|e| sqlx::Error::Decode(e.into()))?,
-        }),
-        None => None,
-    };
-    Ok(Check {
-        last_seq: row.try_get("last_seq")?,
-        is_member: row.try_get("is_member")?,
-        display_name: row
-            .try_get::<Option<String>, _>("display_name")?
-            .unwrap_or_default(),
-        media,
-        last_id: row.try_get("last_id")?,
-    })
+/// One message's answer in [`check`]: its index in the batch, room counter, is-member (0/1),
+/// hex display name, media id, mime and size.
+type CheckRow = (
+    usize,
+    Option<Seq>,
+    u8,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<u64>,
+);
+
+/// Decodes SQLite's `hex()` of a text back into the text.
+fn from_hex(hex: &str) -> StoreResult<String> {
+    let bad = || StoreError::backend(std::io::Error::other("bad hex from SQLite"));
+    let bytes = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(bad)
+        })
+        .collect::<StoreResult<Vec<u8>>>()?;
+    String::from_utf8(bytes).map_err(|_| bad())
 }
 
 /// The rule a message breaks, if any: the room must exist, the sender be a member, the media

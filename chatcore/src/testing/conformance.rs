@@ -885,6 +885,8 @@ pub async fn text_round_trips_exactly(store: S) {
             .append_message(msg(room.id, u.id, &format!("c{i}"), payload))
             .await
             .unwrap();
+        assert_eq!(m.body.as_bytes(), payload.as_bytes());
+        assert_eq!(m.sender.display_name, *payload, "as appended");
         let back = store.message(room.id, m.seq).await.unwrap().unwrap();
         assert_eq!(back.body.as_bytes(), payload.as_bytes());
         assert_eq!(back.sender.display_name, *payload);
