@@ -23,9 +23,11 @@ pub struct WsConfig {
     /// several microseconds of kernel time). The buffer grows only as far as the largest burst
     /// a connection received, so idle connections pay nothing for it.
     pub write_buffer_size: usize,
-    /// Frames encoded for the socket but not yet written (default 64). When it is full the
-    /// connection stops draining its hub subscription, which then overflows and ends the
-    /// connection as lagged (close 4000): a slow reader never stalls anyone else.
+    /// Frames handed to the socket writer in one batch (default 64). The writer holds one batch
+    /// waiting besides the one it writes, so at most three batches of encoded frames (staged,
+    /// waiting, being written) wait for a slow socket; then the connection stops draining its
+    /// hub subscription, which overflows and ends the connection as lagged (close 4000): a
+    /// slow reader never stalls anyone else.
     pub outbound_queue: usize,
     /// Frames per second a client may send, sustained (default 20).
     pub rate_per_sec: f64,

@@ -1,6 +1,7 @@
 //! The writer half of a connection: one task draining a bounded queue into the socket.
 //!
-//! Policy: the queue holds at most `WsConfig::outbound_queue` frames. When it is full the
+//! Policy: the connection task hands over batches of at most `WsConfig::outbound_queue`
+//! frames, and the queue holds one batch besides the one being written. When it is full the
 //! connection task waits, so the hub subscription behind it fills up and the hub closes it as
 //! lagged; that wait is raced against [`Subscription::closed`], so the connection learns it
 //! lagged at once even though the socket is stuck. Every socket write has a deadline
@@ -22,20 +23,21 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::Stop;
 
-/// The sending side of the writer queue. Frames are staged first and handed to the writer
-/// together ([`Outbox::flush`]): a burst of events costs one queue reservation and one wake-up
-/// of the writer instead of one per frame.
+/// The sending side of the writer queue. Frames are staged first and handed to the writer as
+/// one batch ([`Outbox::flush`]): a burst of events costs one channel send and one wake-up of
+/// the writer instead of one per frame.
 pub(crate) struct Outbox {
-    tx: mpsc::Sender<WsMessage>,
+    tx: mpsc::Sender<Vec<WsMessage>>,
     staged: Vec<WsMessage>,
+    batch_size: usize,
 }
 
 impl Outbox {
-    /// Stages a frame; hands the staged frames to the writer once they fill the queue's
-    /// capacity. Fails like [`Outbox::flush`].
+    /// Stages a frame; hands the staged frames to the writer once there are `batch_size`.
+    /// Fails like [`Outbox::flush`].
     pub(crate) async fn push(&mut self, sub: &Subscription, msg: WsMessage) -> Result<(), Stop> {
         self.staged.push(msg);
-        if self.staged.len() >= self.tx.max_capacity() {
+        if self.staged.len() >= self.batch_size {
             self.flush(sub).await?;
         }
         Ok(())
@@ -46,20 +48,19 @@ impl Outbox {
         self.staged.len()
     }
 
-    /// Hands every staged frame to the writer, waiting for room in its queue. Fails when the
-    /// hub closed the subscription meanwhile (lagged, session ended, shutdown) or the writer is
-    /// gone (socket failed).
+    /// Hands every staged frame to the writer, waiting while it still holds a batch it has not
+    /// started on. Fails when the hub closed the subscription meanwhile (lagged, session ended,
+    /// shutdown) or the writer is gone (socket failed).
     pub(crate) async fn flush(&mut self, sub: &Subscription) -> Result<(), Stop> {
         if self.staged.is_empty() {
             return Ok(());
         }
         tokio::select! {
             biased;
-            permits = self.tx.reserve_many(self.staged.len()) => match permits {
-                Ok(permits) => {
-                    for (permit, msg) in permits.zip(self.staged.drain(..)) {
-                        permit.send(msg);
-                    }
+            permit = self.tx.reserve() => match permit {
+                Ok(permit) => {
+                    let batch = Vec::with_capacity(self.batch_size);
+                    permit.send(std::mem::replace(&mut self.staged, batch));
                     Ok(())
                 }
                 Err(_) => Err(Stop::Gone),
@@ -82,29 +83,32 @@ impl Closer {
     }
 }
 
-/// Starts the writer task for `sink`.
+/// Starts the writer task for `sink`; the outbox hands it batches of up to `batch_size` frames.
 pub(crate) fn spawn<S>(
     sink: SplitSink<WebSocketStream<S>, WsMessage>,
-    capacity: usize,
+    batch_size: usize,
     write_timeout: Duration,
 ) -> (Outbox, Closer, JoinHandle<()>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let capacity = capacity.max(1);
-    let (tx, rx) = mpsc::channel(capacity);
+    let batch_size = batch_size.max(1);
+    // One batch waiting while the writer writes another: at most three batches' worth of
+    // frames (staged, waiting, being written) per connection.
+    let (tx, rx) = mpsc::channel(1);
     let (close_tx, close_rx) = oneshot::channel();
     let task = tokio::spawn(run(sink, rx, close_rx, write_timeout));
     let outbox = Outbox {
         tx,
-        staged: Vec::with_capacity(capacity),
+        staged: Vec::with_capacity(batch_size),
+        batch_size,
     };
     (outbox, Closer(close_tx), task)
 }
 
 async fn run<S>(
     mut sink: SplitSink<WebSocketStream<S>, WsMessage>,
-    mut rx: mpsc::Receiver<WsMessage>,
+    mut rx: mpsc::Receiver<Vec<WsMessage>>,
     mut close_rx: oneshot::Receiver<(u16, &'static str)>,
     write_timeout: Duration,
 ) where
@@ -116,8 +120,8 @@ async fn run<S>(
             close = &mut close_rx => {
                 if let Ok((code, _)) = close
                     && crate::close::sends_queued_first(code)
-                    && let Ok(msg) = rx.try_recv()
-                    && let Err(err) = write_burst(&mut sink, &mut rx, msg, write_timeout).await
+                    && let Ok(batch) = rx.try_recv()
+                    && let Err(err) = write_burst(&mut sink, &mut rx, batch, write_timeout).await
                 {
                     tracing::debug!(%err, "socket write failed while closing");
                     return;
@@ -133,9 +137,9 @@ async fn run<S>(
                 }
                 return;
             }
-            msg = rx.recv() => {
-                let Some(msg) = msg else { return };
-                if let Err(err) = write_burst(&mut sink, &mut rx, msg, write_timeout).await {
+            batch = rx.recv() => {
+                let Some(batch) = batch else { return };
+                if let Err(err) = write_burst(&mut sink, &mut rx, batch, write_timeout).await {
                     tracing::debug!(%err, "socket write failed; dropping connection");
                     return;
                 }
@@ -144,7 +148,7 @@ async fn run<S>(
     }
 }
 
-/// Writes `first` and every frame queued behind it, then flushes once, so a burst becomes few
+/// Writes `first` and every batch queued behind it, then flushes once, so a burst becomes few
 /// socket writes (tungstenite still writes whenever its buffer passes `write_buffer_size`).
 ///
 /// Before flushing, the task lets every other ready task run once (`yield_now`): under load the
@@ -153,19 +157,22 @@ async fn run<S>(
 /// follows at once.
 async fn write_burst<S>(
     sink: &mut SplitSink<WebSocketStream<S>, WsMessage>,
-    rx: &mut mpsc::Receiver<WsMessage>,
-    first: WsMessage,
+    rx: &mut mpsc::Receiver<Vec<WsMessage>>,
+    first: Vec<WsMessage>,
     write_timeout: Duration,
 ) -> Result<(), String>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let result = timeout(write_timeout, async {
-        sink.feed(first).await?;
+        let mut batch = first;
         let mut yielded = false;
         loop {
+            for msg in batch.drain(..) {
+                sink.feed(msg).await?;
+            }
             match rx.try_recv() {
-                Ok(msg) => sink.feed(msg).await?,
+                Ok(next) => batch = next,
                 Err(_) if !yielded => {
                     yielded = true;
                     tokio::task::yield_now().await;
