@@ -91,6 +91,9 @@ export function mimeEssence(mime) {
 
 /** A fresh idempotency key for a send. */
 export function newClientId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return 'c-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  // The time first, in fixed-width hex, so ids sort by time (the server indexes them cheaply);
+  // then random bytes, so they never repeat.
+  const time = Date.now().toString(16).padStart(12, '0');
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return 'c-' + time + '-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

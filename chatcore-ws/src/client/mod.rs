@@ -294,9 +294,11 @@ impl Client {
             .map_err(|_| ClientError::Closed("client stopped".to_owned()))
     }
 
+    /// The current time (milliseconds, fixed-width hex, so ids sort by time: the store indexes
+    /// them cheaply), then this client's prefix and counter (so ids never repeat).
     fn new_client_id(&self) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        format!("{}-{n}", self.id_prefix)
+        format!("{:012x}-{}-{n:x}", unix_millis(), self.id_prefix)
     }
 }
 
@@ -313,5 +315,12 @@ fn id_prefix() -> String {
         .unwrap_or(Duration::ZERO)
         .as_nanos() as u64;
     let n = CLIENTS.fetch_add(1, Ordering::Relaxed);
-    format!("c{:x}{:x}{n:x}", nanos, std::process::id())
+    format!("c{:x}{:x}{n:x}", nanos & 0xffff_ffff, std::process::id())
+}
+
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis() as u64
 }

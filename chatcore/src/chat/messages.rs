@@ -258,8 +258,12 @@ fn check_client_id(id: String) -> Result<String> {
     }
 }
 
+/// `srv-`, the time in fixed-width hex (ids that sort by time are cheap to index), random hex.
 fn generated_client_id() -> String {
-    let mut b = [0u8; 16];
+    let mut b = [0u8; 12];
     crate::token::fill_random(&mut b);
-    format!("srv-{}", crate::token::hex(&b))
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("srv-{millis:012x}-{}", crate::token::hex(&b))
 }
