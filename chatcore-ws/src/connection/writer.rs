@@ -59,8 +59,8 @@ impl Outbox {
             biased;
             permit = self.tx.reserve() => match permit {
                 Ok(permit) => {
-                    let batch = Vec::with_capacity(self.batch_size);
-                    permit.send(std::mem::replace(&mut self.staged, batch));
+                    // Allocated on the next push, not now: an idle connection holds no buffer.
+                    permit.send(std::mem::take(&mut self.staged));
                     Ok(())
                 }
                 Err(_) => Err(Stop::Gone),
@@ -100,7 +100,7 @@ where
     let task = tokio::spawn(run(sink, rx, close_rx, write_timeout));
     let outbox = Outbox {
         tx,
-        staged: Vec::with_capacity(batch_size),
+        staged: Vec::new(),
         batch_size,
     };
     (outbox, Closer(close_tx), task)
