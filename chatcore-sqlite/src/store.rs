@@ -127,7 +127,10 @@ fn connect_options(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(options.durability.synchronous())
         .foreign_keys(true)
-        .busy_timeout(options.busy_timeout))
+        .busy_timeout(options.busy_timeout)
+        // Statement journals (SQLite's undo log for one multi-row statement, which the batch
+        // inserts need) stay in memory instead of a temp file: they were most of the writes.
+        .pragma("temp_store", "memory"))
 }
 
 async fn create_parent_dir(file: &Path) -> StoreResult<()> {
