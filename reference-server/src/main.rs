@@ -6,6 +6,12 @@ use reference_server::config::{AdminCommand, Cli, Command, Config, LogFormat};
 use reference_server::{App, storage};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's allocator: the fan-out path allocates and frees many small
+/// buffers across tasks, where glibc spent a tenth of the server's CPU (see
+/// docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
