@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use futures::StreamExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -47,11 +47,7 @@ pub enum Inbound {
 /// Opens an idle WebSocket to `host` with a small read buffer: 20,000 idle clients must fit,
 /// and tungstenite zeroes the free part of the buffer before every read.
 pub async fn open_idle(req: Request, host: &str) -> Result<Ws> {
-    let tcp = tokio::time::timeout(OPEN_TIMEOUT, TcpStream::connect(host))
-        .await
-        .map_err(|_| anyhow!("TCP connect timed out"))?
-        .with_context(|| format!("connecting to {host}"))?;
-    tcp.set_nodelay(true)?;
+    let tcp = crate::wire::connect_tcp(host).await?;
     let config = WebSocketConfig::default()
         .read_buffer_size(8 * 1024)
         .write_buffer_size(0);

@@ -187,14 +187,20 @@ pub struct LoadWs {
     rng: u64,
 }
 
+/// A TCP connection to `host` with Nagle off, or an error after [`OPEN_TIMEOUT`].
+pub async fn connect_tcp(host: &str) -> Result<TcpStream> {
+    let tcp = tokio::time::timeout(OPEN_TIMEOUT, TcpStream::connect(host))
+        .await
+        .map_err(|_| anyhow!("TCP connect timed out"))?
+        .with_context(|| format!("connecting to {host}"))?;
+    tcp.set_nodelay(true)?;
+    Ok(tcp)
+}
+
 impl LoadWs {
     /// Connects to `host` and upgrades with `req` (tungstenite's handshake).
     pub async fn open(req: Request, host: &str) -> Result<LoadWs> {
-        let tcp = tokio::time::timeout(OPEN_TIMEOUT, TcpStream::connect(host))
-            .await
-            .map_err(|_| anyhow!("TCP connect timed out"))?
-            .with_context(|| format!("connecting to {host}"))?;
-        tcp.set_nodelay(true)?;
+        let tcp = connect_tcp(host).await?;
         // The frame reader takes over right after the upgrade: tungstenite's own buffers are
         // never used, so keep them small.
         let config = WebSocketConfig::default()
