@@ -23,21 +23,7 @@ use crate::messages;
 /// Appends `msgs` in one transaction and answers for each, in order. If the transaction fails,
 /// each message is retried in a transaction of its own, so one bad apple never fails the others.
 pub(crate) async fn append_batch(pool: &SqlitePool, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
-    match append_in_one_transaction(pool, &msgs).await {
-        Ok(results) => results,
-        Err(err) if msgs.len() == 1 => vec![Err(err)],
-        Err(err) => {
-            tracing::warn!(error = %err, batch = msgs.len(), "batch append failed, appending one by one");
-            let mut results = Vec::with_capacity(msgs.len());
-            for msg in &msgs {
-                let one = append_in_one_transaction(pool, std::slice::from_ref(msg)).await;
-                results.push(
-                    one.and_then(|mut r| r.pop().unwrap_or(Err(StoreError::Missing("message")))),
-                );
-            }
-            results
-        }
-    }
+    chatcore::append_or_retry_each(&msgs, |batch| append_in_one_transaction(pool, batch)).await
 }
 
 async fn append_in_one_transaction(

@@ -82,6 +82,36 @@ where
     }
 }
 
+/// Appends a batch with `transaction` (which commits all of `msgs` or fails as a whole) and, if
+/// that transaction fails, retries each message in a transaction of its own, so one message
+/// that breaks the batch never fails its neighbours. A building block for
+/// [`Store::append_messages`](crate::Store::append_messages) implementations: each answer is
+/// what [`Store::append_message`](crate::Store::append_message) would give, in order.
+pub async fn append_or_retry_each<'m, F, Fut>(
+    msgs: &'m [NewMessage],
+    mut transaction: F,
+) -> Vec<AppendResult>
+where
+    F: FnMut(&'m [NewMessage]) -> Fut,
+    Fut: Future<Output = StoreResult<Vec<AppendResult>>>,
+{
+    match transaction(msgs).await {
+        Ok(results) => results,
+        Err(err) if msgs.len() == 1 => vec![Err(err)],
+        Err(err) => {
+            tracing::warn!(error = %err, batch = msgs.len(), "batch append failed, appending one by one");
+            let mut results = Vec::with_capacity(msgs.len());
+            for msg in msgs {
+                let one = transaction(std::slice::from_ref(msg)).await;
+                results.push(
+                    one.and_then(|mut r| r.pop().unwrap_or(Err(StoreError::Missing("message")))),
+                );
+            }
+            results
+        }
+    }
+}
+
 fn writer_gone() -> StoreError {
     StoreError::backend(std::io::Error::other("group commit writer stopped"))
 }
@@ -164,6 +194,37 @@ mod tests {
             .clone();
         assert_eq!(sizes.iter().sum::<usize>(), 40);
         assert!(sizes.iter().all(|&n| n <= 16));
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_is_retried_message_by_message() {
+        let msgs = vec![msg("good"), msg("bad"), msg("also-good")];
+        let calls = Mutex::new(Vec::new());
+        let results = append_or_retry_each(&msgs, |batch: &[NewMessage]| {
+            calls
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(batch.len());
+            let poisoned = batch.iter().any(|m| m.client_id == "bad");
+            let out: StoreResult<Vec<AppendResult>> = if poisoned {
+                Err(StoreError::Missing("room"))
+            } else {
+                Ok(batch
+                    .iter()
+                    .map(|m| Ok((echo(m.clone(), 1), true)))
+                    .collect())
+            };
+            async move { out }
+        })
+        .await;
+        let kept: Vec<Option<String>> = results
+            .iter()
+            .map(|r| r.as_ref().ok().map(|(m, _)| m.client_id.clone()))
+            .collect();
+        assert_eq!(kept, [Some("good".into()), None, Some("also-good".into())]);
+        assert!(matches!(results[1], Err(StoreError::Missing("room"))));
+        let calls = calls.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(calls, [3, 1, 1, 1], "the batch, then each message alone");
     }
 
     #[tokio::test]

@@ -46,7 +46,7 @@ pub use chat::{
     SendMessage, SystemClock,
 };
 pub use error::{Error, Result, StoreError};
-pub use group_commit::{AppendResult, GroupCommit};
+pub use group_commit::{AppendResult, GroupCommit, append_or_retry_each};
 pub use hub::{CloseReason, Event, EventKind, Hub, RoomChange, Subscription};
 pub use media::{FsMediaStore, MemoryMediaStore};
 pub use memory::MemoryStore;
