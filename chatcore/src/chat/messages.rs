@@ -14,7 +14,8 @@ use crate::sanitize;
 /// Most messages one history request returns.
 pub const MAX_PAGE: u32 = 100;
 
-/// Most sends appended in one store call (one transaction).
+/// Most sends appended in one store call (one transaction); see also
+/// [`ChatConfig::subscriber_queue`](super::ChatConfig::subscriber_queue).
 const APPEND_BATCH: usize = 256;
 
 /// A message to send.
@@ -104,7 +105,10 @@ impl Chat {
         self.inner.appends.get_or_init(|| {
             let store = Arc::clone(&self.inner.store);
             let hub = self.hub().clone();
-            GroupCommit::spawn(APPEND_BATCH, move |msgs| {
+            // A batch is published to each connection as one burst, all or nothing: it must
+            // fit a queue that still holds some earlier events.
+            let batch = (self.config().subscriber_queue / 2).clamp(1, APPEND_BATCH);
+            GroupCommit::spawn(batch, move |msgs| {
                 let (store, hub) = (Arc::clone(&store), hub.clone());
                 async move {
                     let results = store.append_messages(msgs).await;

@@ -43,6 +43,8 @@ pub struct ChatConfig {
     /// Most members a group may have (default 1,024).
     pub max_group_members: usize,
     /// Events a live connection may have queued before it is dropped as lagged (default 1,024).
+    /// Sends are appended and published in batches of at most half of this (and at most 256),
+    /// so that one batch always fits a connection that keeps reading.
     pub subscriber_queue: usize,
     /// Argon2id cost (default: OWASP's m=19 MiB, t=2, p=1).
     pub password_cost: HashCost,
