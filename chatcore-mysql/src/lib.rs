@@ -22,7 +22,7 @@
 //!   (`SELECT … FOR UPDATE`) before reading `last_seq`, inserts `last_seq + 1` and bumps it in
 //!   the same transaction. Sessions run at `READ COMMITTED`, so reads under that lock see every
 //!   earlier commit.
-//! - **Exactly once.** A unique key on `(room_id, client_id, sender_id)`; a retry finds and
+//! - **Exactly once.** A unique key on `(client_id, sender_id, room_id)`; a retry finds and
 //!   returns the first message, also when two retries race on different nodes.
 //! - **Group commit.** Concurrent `append_message` calls are queued to one writer task that
 //!   commits whatever is waiting in one transaction, locking its rooms in id order (no

@@ -1,8 +1,9 @@
--- Idempotency keys are indexed as (room_id, client_id, sender_id) instead of
+-- Idempotency keys are indexed as (client_id, sender_id, room_id) instead of
 -- (room_id, sender_id, client_id): the same uniqueness, but clients whose ids start with the
 -- time (the web client, chatcore_ws::Client and chatbench do) add every new key at the end of
--- the room's part of the index. A commit of many senders' messages then changes one index page
--- instead of one per sender, and each changed page is a 4 KiB write to the WAL.
+-- the index, whatever the room. A commit of many senders' messages in many rooms then changes
+-- a page or two of this index instead of one per sender, and each changed page is a 4 KiB
+-- write to the WAL.
 -- SQLite cannot change a table constraint in place: the table is rebuilt.
 
 CREATE TABLE messages_rebuilt (
@@ -20,7 +21,7 @@ CREATE TABLE messages_rebuilt (
     -- The keyset index of history pages, and the gapless-seq guarantee.
     UNIQUE (room_id, seq),
     -- Idempotent sends: a retried client_id finds the first message.
-    UNIQUE (room_id, client_id, sender_id)
+    UNIQUE (client_id, sender_id, room_id)
 );
 
 INSERT INTO messages_rebuilt

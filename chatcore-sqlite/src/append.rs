@@ -268,7 +268,7 @@ static INSERTS: LazyLock<[String; CHUNK_SIZES]> = LazyLock::new(|| {
         format!(
             "INSERT INTO messages \
              (id, room_id, seq, sender_id, body, media_id, reply_to, client_id, created_at) \
-             VALUES {rows} ON CONFLICT (room_id, client_id, sender_id) DO NOTHING"
+             VALUES {rows} ON CONFLICT (client_id, sender_id, room_id) DO NOTHING"
         )
     })
 });

@@ -23,7 +23,7 @@
 //! - **Gapless per-room seq.** Every write transaction starts with `BEGIN IMMEDIATE`, taking
 //!   SQLite's single write lock before reading the room's `last_seq`, so no two appends can
 //!   read the same counter.
-//! - **Exactly once.** A unique key on `(room_id, client_id, sender_id)`; a retry finds and
+//! - **Exactly once.** A unique key on `(client_id, sender_id, room_id)`; a retry finds and
 //!   returns the first message.
 //! - **Group commit.** Concurrent `append_message` calls are queued to one writer task that
 //!   commits whatever is waiting in one transaction (one fsync), one savepoint per message so
