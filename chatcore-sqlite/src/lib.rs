@@ -26,8 +26,11 @@
 //! - **Exactly once.** A unique key on `(client_id, sender_id, room_id)`; a retry finds and
 //!   returns the first message.
 //! - **Group commit.** Concurrent `append_message` calls are queued to one writer task that
-//!   commits whatever is waiting in one transaction (one fsync), one savepoint per message so
-//!   a failing message never fails its neighbours.
+//!   commits whatever is waiting in one transaction (one fsync); `append_messages` commits a
+//!   batch the same way. A batch takes about six statements whatever its size (one check of
+//!   rooms, membership and media, multi-row inserts, one counter update), on a connection of its
+//!   own; a message that breaks a rule is answered alone, and a retried `client_id` takes a
+//!   per-message path that gives no seq away.
 //! - Foreign keys are on, a busy timeout makes writers wait for each other instead of failing,
 //!   and every query is parameterized.
 
