@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting, lints, Rust tests (unit, conformance on
 # in-memory/SQLite/MariaDB, WebSocket over real sockets, end-to-end server tests), the examples,
-# and the browser tests in Debian's Chromium. Installs what it needs (cargo-nextest if missing,
+# and the browser tests in Debian's Chromium. Installs what it needs (cargo-audit if missing,
 # npm packages, chromium). With CI=true, a test that cannot reach its service fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,13 +17,19 @@ cargo fmt --all --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# Known vulnerabilities in dependencies, against the offline RustSec database when it is here.
+# Known vulnerabilities in dependencies, against the offline RustSec database when it is here
+# (the advisory repository itself is not reachable from the build machines). cargo-audit is
+# installed from crates.io when missing, like the other tools this script needs.
 advisories="${CHAT_ADVISORY_DB:-../shared/advisory-db}"
-if cargo audit --version >/dev/null 2>&1 && [ -d "$advisories" ]; then
+if [ -d "$advisories" ]; then
+  if ! cargo audit --version >/dev/null 2>&1; then
+    step "installing cargo-audit"
+    cargo install --locked cargo-audit
+  fi
   step "dependency audit"
   cargo audit --db "$advisories" --no-fetch
 else
-  step "dependency audit skipped (needs cargo-audit and an advisory database at $advisories)"
+  step "dependency audit skipped (no advisory database at $advisories)"
 fi
 
 step "build"
