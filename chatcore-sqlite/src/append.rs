@@ -188,7 +188,6 @@ async fn append_planned(
     let mut counters: HashMap<RoomId, Seq> = HashMap::new();
     let mut keys: HashSet<(RoomId, UserId, &str)> = HashSet::new();
     let mut results = Vec::with_capacity(msgs.len());
-    let mut rows = Vec::with_capacity(msgs.len());
     for (msg, check) in msgs.iter().zip(&checks) {
         if let Some(err) = refusal(msg, check) {
             results.push(Err(err));
@@ -203,9 +202,12 @@ async fn append_planned(
         *counter += 1;
         next_id += 1;
         let message = stored(msg, check, next_id, *counter);
-        rows.push(message.clone());
         results.push(Ok((message, true)));
     }
+    let rows: Vec<&Message> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|(message, _)| message))
+        .collect();
     if insert_rows(conn, &rows).await? < rows.len() as u64 {
         return Ok(None);
     }
@@ -226,7 +228,7 @@ async fn append_planned(
 /// Multi-row `INSERT`s in chunks of 2^k rows (the binary digits of `rows.len()`), so at most
 /// [`CHUNK_SIZES`] distinct statements are ever prepared. Returns the rows inserted; fewer than
 /// given means a `client_id` was already stored.
-async fn insert_rows(conn: &mut SqliteConnection, rows: &[Message]) -> StoreResult<u64> {
+async fn insert_rows(conn: &mut SqliteConnection, rows: &[&Message]) -> StoreResult<u64> {
     let mut inserted = 0;
     let mut rest = rows;
     for (k, sql) in INSERTS.iter().enumerate().rev() {
