@@ -1,5 +1,7 @@
 // REST client for /api/v1 (docs/api.md). Uses the HttpOnly session cookie; never sees the token.
 
+import { t } from './i18n.js';
+
 /** An API failure with the server's stable error code (and `field` for validation errors). */
 export class ApiError extends Error {
   constructor(status, code, message, field) {
@@ -25,16 +27,40 @@ async function request(method, path, body, contentType) {
   try {
     res = await fetch(BASE + path, init);
   } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+    throw new ApiError(0, 'network', t('error.network'));
   }
   if (res.status === 204) return null;
   let data = null;
   try { data = await res.json(); } catch { data = null; }
   if (!res.ok) {
     const err = data?.error || {};
-    throw new ApiError(res.status, err.code || `http_${res.status}`, err.message || res.statusText || 'Request failed', err.field);
+    throw new ApiError(res.status, err.code || `http_${res.status}`, err.message || res.statusText || t('error.unknown'), err.field);
   }
   return data;
+}
+
+/**
+ * Uploads bytes with XMLHttpRequest, the one browser API that reports upload progress
+ * (`onProgress` gets 0…1). Answers and fails like `request`.
+ */
+function upload(path, blob, mime, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', BASE + path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', mime || blob.type || 'application/octet-stream');
+    xhr.responseType = 'json';
+    xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) onProgress?.(e.loaded / e.total); });
+    xhr.addEventListener('load', () => {
+      if (xhr.status >= 200 && xhr.status < 300) { resolve(xhr.response); return; }
+      const err = xhr.response?.error || {};
+      reject(new ApiError(xhr.status, err.code || `http_${xhr.status}`, err.message || xhr.statusText || t('error.unknown'), err.field));
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'network', t('error.network'))));
+    xhr.addEventListener('abort', () => reject(new ApiError(0, 'network', t('error.network'))));
+    xhr.send(blob);
+  });
 }
 
 const enc = encodeURIComponent;
@@ -60,9 +86,10 @@ export const api = {
 
   messages: (id, { before, limit = 50 } = {}) =>
     request('GET', `/rooms/${enc(id)}/messages?limit=${limit}${before ? `&before=${enc(before)}` : ''}`),
-  uploadMedia: (id, blob, mime) => request('POST', `/rooms/${enc(id)}/media`, blob, mime),
+  uploadMedia: (id, blob, mime, onProgress) => upload(`/rooms/${enc(id)}/media`, blob, mime, onProgress),
   mediaUrl: (mediaId) => `${BASE}/media/${enc(mediaId)}`,
 
-  adminUsers: () => request('GET', '/admin/users'),
+  /** One page of users ordered by id, starting after the given id (pages of up to 200). */
+  adminUsers: (after = 0) => request('GET', `/admin/users?after=${enc(after)}&limit=200`),
   disableUser: (id) => request('POST', `/admin/users/${enc(id)}/disable`),
 };

@@ -1,8 +1,9 @@
-// Entry point: find out who we are (the session cookie is HttpOnly, so ask GET /me),
-// then show the way in or the chat.
+// Entry point: pick the language, find out who we are (the session cookie is HttpOnly, so ask
+// GET /me), then show the way in or the chat.
 
 import { api } from './api.js';
 import { Chat } from './chat.js';
+import { preferredLanguage, t, useLanguage } from './i18n.js';
 import { Store } from './state.js';
 import { h } from './util/dom.js';
 import { renderEnter } from './views/enter.js';
@@ -12,6 +13,7 @@ import { toast } from './views/toast.js';
 const root = document.getElementById('root');
 
 async function boot() {
+  await useLanguage(preferredLanguage());
   let me = null;
   try {
     me = await api.me();
@@ -26,7 +28,7 @@ async function boot() {
   const notice = sessionStorage.getItem('chat.notice');
   if (notice) {
     sessionStorage.removeItem('chat.notice');
-    toast(notice);
+    toast(t(notice));
   }
 }
 
@@ -37,9 +39,12 @@ function start(user) {
   const ctx = {
     store,
     chat,
+    // Buttons added to the composer row (see views/composer.js), e.g. an assistant.
+    composerTools: [],
     async logout() {
       try { await api.logout(); } catch { /* the session is dropped either way */ }
       chat.stop();
+      await chat.forgetLocalData();
       location.hash = '';
       location.reload();
     },
@@ -47,7 +52,7 @@ function start(user) {
   chat.onSessionEnded = () => {
     // Start over from a clean page; say why once it has loaded.
     chat.stop();
-    sessionStorage.setItem('chat.notice', 'Your session has ended. Please sign in again.');
+    sessionStorage.setItem('chat.notice', 'session.ended');
     location.hash = '';
     location.reload();
   };
@@ -58,7 +63,7 @@ function start(user) {
 function showFatal(message) {
   root.replaceChildren(h('div', { class: 'boot' },
     h('p', {}, message),
-    h('button', { type: 'button', class: 'btn primary', onclick: () => location.reload() }, 'Try again')));
+    h('button', { type: 'button', class: 'btn primary', onclick: () => location.reload() }, t('action.try_again'))));
 }
 
 boot();

@@ -1,37 +1,87 @@
 // The controller: turns socket frames and user intents into store updates and API calls.
+// After every (re)connect it resumes exactly: `sync` from what it holds, a resume window until
+// `synced`, and a fresh room list (names, members, roles, read markers, presence).
 
 import { api } from './api.js';
+import { clearDrafts } from './drafts.js';
+import { errorText, t, tOr } from './i18n.js';
+import { Outbox } from './outbox.js';
+import { ResumeGate } from './resume.js';
+import { Sender } from './sending.js';
 import { ChatSocket } from './socket.js';
-import { newClientId, previewText, roomTitle } from './util/format.js';
-import { toast } from './views/toast.js';
+import { previewText, roomTitle } from './util/format.js';
 import { navigate } from './util/route.js';
+import { announce } from './views/announce.js';
+import { toast } from './views/toast.js';
 
 const PAGE = 50;
+const GAP_PAGE = 100;
 const TYPING_THROTTLE_MS = 3000;
 
 export class Chat {
   constructor(store) {
     this.store = store;
-    this.socket = new ChatSocket({ getSyncState: () => store.syncState() });
-    this.loading = new Set();       // room ids with a history request in flight
+    this.socket = new ChatSocket();
+    this.gate = new ResumeGate();
+    this.sender = null;
+    this.loading = new Map();       // room id -> history request in flight
+    this.joining = new Map();       // room id -> fetch of a room we just learned about
     this.unsentReads = new Map();   // room id -> seq, marked read while offline
     this.lastTypingSent = new Map();
+    this.connectedBefore = false;
+    this.started = false;
     this.onSessionEnded = () => {};
   }
 
   async start() {
-    const { rooms } = await api.rooms();
-    this.store.setRooms(rooms);
-    this.socket.on('status', (status) => this.store.setConnection(status));
-    this.socket.on('hello', (frame) => this.onHello(frame));
-    this.socket.on('frame', (frame) => this.onFrame(frame));
-    this.socket.on('ended', () => this.onSessionEnded());
-    this.socket.on('disconnected', () => this.checkSession());
+    const { store, socket } = this;
+    this.sender = new Sender({
+      store, socket, outbox: await Outbox.open(store.me.id),
+      onFailed: (p) => toast(t('send.failed', { reason: tOr(`send.reason.${p.failed}`, 'send.reason.unknown') })),
+    });
+    socket.on('status', (status) => {
+      if (status !== 'stopped') store.setConnection(status);
+      if (status === 'online') this.sender.resume();
+      else this.gate.end();
+    });
+    socket.on('stopped', (reason) => store.setConnection('stopped', reason));
+    socket.on('hello', (frame) => this.onHello(frame));
+    socket.on('frame', (frame) => this.onFrame(frame));
+    socket.on('ended', () => this.onSessionEnded());
+    socket.on('disconnected', () => this.checkSession());
+    await this.loadRooms();
+  }
+
+  /** The first room list; when it fails the page shows a retry banner instead of nothing. */
+  async loadRooms() {
+    const { store } = this;
+    try {
+      store.setRooms((await api.rooms()).rooms);
+    } catch (err) {
+      if (err.status === 401) { this.onSessionEnded(); return; }
+      store.setConnection('load-failed');
+      return;
+    }
+    this.started = true;
+    store.setConnection('connecting');
+    await this.sender.restore();
     this.socket.start();
+  }
+
+  /** "Try again" on the banner. */
+  retryConnection() {
+    if (!this.started) this.loadRooms();
+    else this.socket.restart();
   }
 
   stop() {
     this.socket.stop();
+  }
+
+  /** Logs out: drafts and unsent work of this user stay on no device they left. */
+  async forgetLocalData() {
+    clearDrafts(this.store.me.id);
+    await this.sender?.outbox.clear();
   }
 
   /**
@@ -56,25 +106,53 @@ export class Chat {
   onHello(frame) {
     const { store } = this;
     if (frame.user) store.setMe({ ...store.me, ...frame.user });
-    const listed = new Set((frame.rooms || []).map((r) => r.room_id));
-    for (const { room_id } of frame.rooms || []) {
-      if (!store.rooms.has(room_id)) this.refreshRoom(room_id);
-    }
-    for (const id of store.rooms.keys()) if (!listed.has(id) && frame.rooms) this.refreshRoom(id);
-    for (const [roomId, seq] of this.unsentReads) this.socket.send({ type: 'read', room_id: roomId, seq });
+    const rooms = store.syncState();
+    this.gate.begin(rooms);
+    this.socket.raw({ type: 'sync', rooms });
+    for (const [roomId, seq] of this.unsentReads) this.socket.raw({ type: 'read', room_id: roomId, seq });
     this.unsentReads.clear();
+    if (this.connectedBefore) {
+      this.refreshAfterReconnect();
+    } else {
+      // The room list was fetched just before: only rooms that changed in between need a look.
+      const listed = new Set((frame.rooms || []).map((r) => r.room_id));
+      for (const id of listed) if (!store.rooms.has(id)) this.learnRoom(id);
+      for (const id of store.rooms.keys()) if (!listed.has(id)) this.refreshRoom(id);
+    }
+    this.connectedBefore = true;
+  }
+
+  /**
+   * What changed while we were away and has no event to replay: the room list (names, members,
+   * roles, read markers, unread counts, presence) and edits or deletes of held messages.
+   */
+  async refreshAfterReconnect() {
+    const { store } = this;
+    store.clearAllTyping();
+    for (const hist of store.histories.values()) hist.stale = true;
+    try {
+      store.setRooms((await api.rooms()).rooms);
+    } catch { /* the next reconnect tries again */ }
+    if (store.currentRoomId !== null) this.loadInitial(store.currentRoomId);
   }
 
   onFrame(frame) {
     const { store } = this;
     switch (frame.type) {
       case 'message':
+        if (frame.message && this.gate.accept(frame.message.room_id, frame.message.seq)) this.onMessage(frame.message);
+        break;
       case 'ack':
         if (frame.message) this.onMessage(frame.message);
+        this.sender.confirmed(frame.client_id);
+        break;
+      case 'synced':
+        this.gate.end();
         break;
       case 'edited':
       case 'deleted':
         store.updateMessage(frame.message);
+        this.sender.editSettled(frame.message.room_id, frame.message.seq);
         break;
       case 'typing':
         store.setTyping(frame.room_id, frame.user);
@@ -89,7 +167,7 @@ export class Chat {
         this.onRoomEvent(frame);
         break;
       case 'resync':
-        this.reloadHistory(frame.room_id);
+        this.onResync(frame.room_id, frame.last_seq);
         break;
       case 'error':
         this.onError(frame);
@@ -100,41 +178,59 @@ export class Chat {
   }
 
   onError(frame) {
-    // Visible to developers (and to the browser tests, which fail on console errors).
+    // Visible to developers (and to the browser tests, which fail on unexpected console errors).
     console.error(`chat: server error frame ${frame.code}: ${frame.message}${frame.ref ? ` (ref ${frame.ref})` : ''}`);
-    if (frame.ref && this.store.pending.has(frame.ref)) {
-      const p = this.store.pending.get(frame.ref);
-      p.failed = true;
-      this.store.emit('messages', { roomId: p.room_id, added: [], pending: true });
-    }
-    toast(frame.message || 'Something went wrong');
+    if (frame.ref && this.store.pending.has(frame.ref)) this.sender.refused(frame.ref, frame.code);
+    else toast(errorText(frame));
   }
 
   async onMessage(msg) {
     const { store } = this;
-    if (!store.rooms.has(msg.room_id)) await this.refreshRoom(msg.room_id);
-    if (!store.rooms.has(msg.room_id)) return;
-    const hist = store.history(msg.room_id);
-    const isNew = !hist.bySeq.has(msg.seq);
-    if (hist.loaded && isNew) this.fillGap(msg.room_id, msg.seq);
-    const fromOther = msg.sender?.id !== store.me?.id;
-    if (isNew && fromOther) {
-      store.clearTyping(msg.room_id, msg.sender.id);
-      if (msg.seq > store.myReadMarker(msg.room_id)) store.bumpUnread(msg.room_id);
+    if (!store.rooms.has(msg.room_id)) {
+      await this.learnRoom(msg.room_id);
+      if (!store.rooms.has(msg.room_id)) return;
     }
-    store.addMessages(msg.room_id, [msg]);
-    if (isNew && fromOther) this.notify(msg);
+    const hist = store.history(msg.room_id);
+    const newest = store.newestSeq(msg.room_id);
+    if (hist.loaded && newest && msg.seq > newest + 1) this.fillGap(msg.room_id, newest, msg.seq);
+    const added = store.addMessages(msg.room_id, [msg]);
+    if (!added.length) return;
+    store.countIncoming(msg);
+    if (msg.client_id && msg.sender?.id === store.me?.id) this.sender.confirmed(msg.client_id);
+    if (msg.sender?.id !== store.me?.id) {
+      store.clearTyping(msg.room_id, msg.sender.id);
+      this.tell(msg);
+    }
   }
 
-  /** Fetches messages between what is loaded and a newly arrived seq, if any are missing. */
-  async fillGap(roomId, seq) {
-    const seqs = [...this.store.history(roomId).bySeq.keys()];
-    const max = seqs.length ? Math.max(...seqs) : 0;
-    if (!max || seq <= max + 1) return;
+  /** Fetches a room we just heard of; frames of it wait for this, in their order. */
+  learnRoom(id) {
+    if (!this.joining.has(id)) {
+      this.joining.set(id, this.refreshRoom(id).finally(() => this.joining.delete(id)));
+    }
+    return this.joining.get(id);
+  }
+
+  /** Fetches every message between `after` and `before` (both excluded), however many. */
+  async fillGap(roomId, after, before) {
+    let upTo = before;
     try {
-      const { messages } = await api.messages(roomId, { before: seq, limit: Math.min(100, seq - max - 1) });
-      this.store.addMessages(roomId, messages);
+      while (upTo > after + 1) {
+        const { messages } = await api.messages(roomId, { before: upTo, limit: Math.min(GAP_PAGE, upTo - after - 1) });
+        if (!messages.length) break;
+        this.store.addMessages(roomId, messages);
+        upTo = messages[0].seq;
+      }
     } catch { /* the next resume fills it */ }
+  }
+
+  /** The gap was too large for a replay: start the history over from the newest page. */
+  onResync(roomId, lastSeq) {
+    const { store } = this;
+    this.gate.skipTo(roomId, lastSeq);
+    store.resetHistory(roomId);
+    this.refreshRoom(roomId);
+    if (store.currentRoomId === roomId) this.loadInitial(roomId);
   }
 
   async onRoomEvent(frame) {
@@ -144,10 +240,7 @@ export class Chat {
       store.removeRoom(frame.room_id);
       return;
     }
-    const known = store.rooms.has(frame.room_id);
     await this.refreshRoom(frame.room_id);
-    const room = store.rooms.get(frame.room_id);
-    if (!known && room) this.socket.send({ type: 'sync', rooms: { [room.id]: room.last_seq } });
   }
 
   async refreshRoom(id) {
@@ -158,97 +251,88 @@ export class Chat {
     }
   }
 
-  async loadInitial(roomId) {
-    const hist = this.store.history(roomId);
-    if (hist.loaded || this.loading.has(roomId)) return;
-    this.loading.add(roomId);
-    try {
-      const { messages, has_more } = await api.messages(roomId, { limit: PAGE });
-      hist.hasMore = has_more;
-      hist.loaded = true;
-      this.store.addMessages(roomId, messages, { older: true });
-    } catch (err) {
-      toast(err.message);
-    } finally {
-      this.loading.delete(roomId);
-    }
+  /**
+   * Loads the newest page of a room's history, or refreshes it when it may be stale (after a
+   * reconnect): newer versions win, and a hole between it and what is held is filled.
+   */
+  loadInitial(roomId) {
+    const { store } = this;
+    const hist = store.history(roomId);
+    if (hist.loaded && !hist.stale) return Promise.resolve();
+    if (this.loading.has(roomId)) return this.loading.get(roomId);
+    const job = (async () => {
+      const wasLoaded = hist.loaded;
+      const newest = store.newestSeq(roomId);
+      try {
+        const { messages, has_more } = await api.messages(roomId, { limit: PAGE });
+        if (store.history(roomId) !== hist) return;   // reset meanwhile
+        if (!wasLoaded) hist.hasMore = has_more;
+        hist.loaded = true;
+        hist.stale = false;
+        store.addMessages(roomId, messages, { older: !wasLoaded });
+        if (wasLoaded && messages.length && messages[0].seq > newest + 1) await this.fillGap(roomId, newest, messages[0].seq);
+      } catch (err) {
+        toast(errorText(err));
+      }
+    })().finally(() => this.loading.delete(roomId));
+    this.loading.set(roomId, job);
+    return job;
   }
 
-  async loadOlder(roomId) {
-    const hist = this.store.history(roomId);
-    if (!hist.loaded || !hist.hasMore || this.loading.has(roomId)) return;
-    const oldest = Math.min(...hist.bySeq.keys());
+  loadOlder(roomId) {
+    const { store } = this;
+    const hist = store.history(roomId);
+    if (!hist.loaded || !hist.hasMore || this.loading.has(roomId)) return Promise.resolve();
+    const oldest = store.oldestSeq(roomId);
     if (!Number.isFinite(oldest) || oldest <= 1) {
       hist.hasMore = false;
-      return;
+      return Promise.resolve();
     }
-    this.loading.add(roomId);
-    try {
-      const { messages, has_more } = await api.messages(roomId, { before: oldest, limit: PAGE });
-      hist.hasMore = has_more && messages.length > 0;
-      this.store.addMessages(roomId, messages, { older: true });
-    } catch (err) {
-      toast(err.message);
-    } finally {
-      this.loading.delete(roomId);
-    }
-  }
-
-  async reloadHistory(roomId) {
-    const hist = this.store.history(roomId);
-    hist.bySeq.clear();
-    hist.loaded = false;
-    hist.hasMore = true;
-    await this.refreshRoom(roomId);
-    if (this.store.currentRoomId === roomId) await this.loadInitial(roomId);
+    const job = (async () => {
+      try {
+        const { messages, has_more } = await api.messages(roomId, { before: oldest, limit: PAGE });
+        if (store.history(roomId) !== hist) return;
+        hist.hasMore = has_more && messages.length > 0;
+        store.addMessages(roomId, messages, { older: true });
+      } catch (err) {
+        toast(errorText(err));
+      }
+    })().finally(() => this.loading.delete(roomId));
+    this.loading.set(roomId, job);
+    return job;
   }
 
   isLoading(roomId) {
     return this.loading.has(roomId);
   }
 
-  sendText(roomId, body, replyTo = null) {
-    this.queueSend(roomId, { body, reply_to: replyTo, media: null });
-  }
-
-  async sendMedia(roomId, blob, mime, body = '', replyTo = null) {
-    const media = await api.uploadMedia(roomId, blob, mime);
-    this.queueSend(roomId, { body, reply_to: replyTo, media });
-  }
-
-  queueSend(roomId, { body, reply_to, media }) {
-    const { store } = this;
-    const client_id = newClientId();
+  /** Sends text, or media bytes with an optional caption; shown at once, kept until confirmed. */
+  send(roomId, { body = '', replyTo = null, blob = null, mime = null }) {
     // Receivers stop showing "typing…" when our message arrives; the next keystroke must say it again.
     this.lastTypingSent.delete(roomId);
-    store.addPending({
-      client_id, room_id: roomId, body, reply_to, media, pending: true,
-      sender: { id: store.me.id, display_name: store.me.display_name },
-      created_at: new Date().toISOString(), edited_at: null, deleted: false,
-    });
-    this.socket.sendMessage({ type: 'send', room_id: roomId, body, client_id, reply_to: reply_to ?? null, media_id: media?.id ?? null });
+    return this.sender.send(roomId, { body, replyTo, blob, mime });
   }
 
   retry(clientId) {
-    const p = this.store.pending.get(clientId);
-    if (!p) return;
-    p.failed = false;
-    this.store.emit('messages', { roomId: p.room_id, added: [], pending: true });
-    this.socket.sendMessage({ type: 'send', room_id: p.room_id, body: p.body, client_id: p.client_id, reply_to: p.reply_to ?? null, media_id: p.media?.id ?? null });
+    this.sender.retry(clientId);
+  }
+
+  discard(clientId) {
+    this.sender.discard(clientId);
   }
 
   edit(roomId, seq, body) {
-    if (!this.socket.send({ type: 'edit', room_id: roomId, seq, body })) toast('You are offline: the edit was not sent.');
+    return this.sender.edit(roomId, seq, body);
   }
 
   remove(roomId, seq) {
-    if (!this.socket.send({ type: 'delete', room_id: roomId, seq })) toast('You are offline: the message was not deleted.');
+    if (!this.socket.raw({ type: 'delete', room_id: roomId, seq })) toast(t('conv.offline_delete'));
   }
 
   typing(roomId) {
     const last = this.lastTypingSent.get(roomId) || 0;
     if (Date.now() - last < TYPING_THROTTLE_MS) return;
-    if (this.socket.send({ type: 'typing', room_id: roomId })) this.lastTypingSent.set(roomId, Date.now());
+    if (this.socket.raw({ type: 'typing', room_id: roomId })) this.lastTypingSent.set(roomId, Date.now());
   }
 
   markRead(roomId) {
@@ -257,13 +341,12 @@ export class Chat {
     if (!room) return;
     const seq = room.last_seq;
     if (!seq || seq <= store.myReadMarker(roomId)) {
-      if (room.unread) { room.unread = 0; store.emit('rooms'); }
+      store.clearUnread(roomId);
       return;
     }
-    if (!this.socket.send({ type: 'read', room_id: roomId, seq })) this.unsentReads.set(roomId, seq);
+    if (!this.socket.raw({ type: 'read', room_id: roomId, seq })) this.unsentReads.set(roomId, seq);
     store.setReadMarker(roomId, store.me.id, seq);
-    room.unread = 0;
-    store.emit('rooms');
+    store.clearUnread(roomId);
   }
 
   async openDirect(userId) {
@@ -283,13 +366,21 @@ export class Chat {
     this.store.removeRoom(roomId);
   }
 
-  notify(msg) {
-    if (document.visibilityState !== 'hidden') return;
-    if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  /** Tells the user about a message from someone else: spoken by screen readers, and as a
+   * desktop notification when the page is hidden. */
+  tell(msg) {
     const room = this.store.rooms.get(msg.room_id);
     if (!room) return;
     const title = roomTitle(room, this.store.me);
-    const body = room.kind === 'group' ? `${msg.sender.display_name}: ${previewText(msg)}` : previewText(msg);
+    const text = previewText(msg);
+    if (document.visibilityState === 'visible') {
+      announce(room.id === this.store.currentRoomId
+        ? t('announce.message', { name: msg.sender.display_name, text })
+        : t('announce.message_in', { name: msg.sender.display_name, room: title }));
+      return;
+    }
+    if (!('Notification' in window) || Notification.permission !== 'granted') return;
+    const body = room.kind === 'group' ? t('list.preview_from', { name: msg.sender.display_name, text }) : text;
     try {
       const n = new Notification(title, { body, tag: `room-${room.id}` });
       n.onclick = () => {

@@ -1,15 +1,27 @@
-// The live channel (docs/protocol.md): connects, resumes with `sync` after every (re)connect,
-// reconnects with capped exponential backoff, and keeps unacknowledged sends in a queue that is
-// replayed with the same client_id (the server deduplicates, so a replay never doubles a message).
+// The live channel (docs/protocol.md): one WebSocket at a time, reconnects with capped
+// exponential backoff (longer after being rate limited), stops for good on the close codes that
+// say retrying cannot help, and keeps unacknowledged sends in a queue that is replayed with the
+// same client_id after every `hello` (the server deduplicates, so a replay never doubles a message).
 
 const HEARTBEAT_MS = 20000;
 const SILENCE_LIMIT_MS = 45000;
+const RATE_LIMITED_PAUSE_MS = 15000;
 
+/** Close codes after which reconnecting cannot help, with the reason shown to the user. */
+function fatalReason(event) {
+  if (event.code === 1009) return 'too_big';
+  if (event.code === 1008) return /too many connections/i.test(event.reason) ? 'too_many' : 'policy';
+  return null;
+}
+
+/**
+ * Events: `status` ('connecting' | 'reconnecting' | 'online' | 'stopped'), `hello` (frame),
+ * `frame` (every other frame but `pong`), `stopped` (reason), `ended` (4001: the session is
+ * over), `disconnected` (close event).
+ */
 export class ChatSocket extends EventTarget {
-  /** @param {{ getSyncState: () => Record<string, number> }} opts */
-  constructor({ getSyncState }) {
+  constructor() {
     super();
-    this.getSyncState = getSyncState;
     this.ws = null;
     this.ready = false;          // hello received on the current connection
     this.stopped = false;
@@ -45,8 +57,12 @@ export class ChatSocket extends EventTarget {
     if (this.ws) this.ws.close(1000, 'bye');
   }
 
+  /** Opens a socket unless one is already connecting or open. */
   connect() {
     clearTimeout(this.retryTimer);
+    if (this.stopped) return;
+    const state = this.ws?.readyState;
+    if (state === WebSocket.CONNECTING || state === WebSocket.OPEN) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
     this.ws = ws;
@@ -66,15 +82,14 @@ export class ChatSocket extends EventTarget {
       this.ready = true;
       this.attempt = 0;
       this.startHeartbeat();
-      this.emit('hello', frame);
-      this.raw({ type: 'sync', rooms: this.getSyncState() });
+      this.emit('hello', frame);   // the listener sends `sync` first
       for (const send of this.outbox.values()) this.raw(send);
       this.emit('status', 'online');
       return;
     }
     if (frame.type === 'ack') this.outbox.delete(frame.client_id);
     if (frame.type === 'error' && frame.ref && this.outbox.has(frame.ref)) {
-      // The server refused this send for good (e.g. not a member): replaying would not help.
+      // The server refused this send (not a member, rate limited, …): the user decides to retry.
       this.outbox.delete(frame.ref);
     }
     if (frame.type === 'pong') return;
@@ -91,17 +106,33 @@ export class ChatSocket extends EventTarget {
       this.emit('ended', event);
       return;
     }
+    const fatal = fatalReason(event);
+    if (fatal) {
+      this.stopped = true;
+      this.emit('status', 'stopped');
+      this.emit('stopped', fatal);
+      return;
+    }
     this.emit('status', 'reconnecting');
     this.emit('disconnected', event);
-    const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.6 + Math.random() * 0.4);
+    let delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.6 + Math.random() * 0.4);
+    if (event.code === 4002) delay = RATE_LIMITED_PAUSE_MS * (1 + Math.random() * 0.5);
     this.attempt += 1;
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
+  /** Reconnects at once (the network came back, or the user asked). */
   reconnectNow() {
-    if (this.stopped || this.ready) return;
+    if (this.ready) return;
     this.attempt = 0;
-    if (this.ws && this.ws.readyState === WebSocket.CONNECTING) return;
+    this.connect();
+  }
+
+  /** Starts again after a stop for a fatal close (the user pressed "Try again"). */
+  restart() {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.attempt = 0;
     this.connect();
   }
 
@@ -117,18 +148,14 @@ export class ChatSocket extends EventTarget {
     }, HEARTBEAT_MS);
   }
 
+  /** Sends a frame now if connected (typing, read, edit, sync); false when offline. */
   raw(frame) {
     if (!this.ready || this.ws?.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(frame));
     return true;
   }
 
-  /** Sends a frame that may be dropped when offline (typing, read, edit, delete). */
-  send(frame) {
-    return this.raw(frame);
-  }
-
-  /** Queues a `send` frame until acked; it goes out now if connected, else after the next resume. */
+  /** Queues a `send` frame until acked; it goes out now if connected, else after the next hello. */
   sendMessage(frame) {
     this.outbox.set(frame.client_id, frame);
     this.raw(frame);

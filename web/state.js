@@ -2,20 +2,36 @@
 // Views subscribe to named events; the controller (chat.js) is the only writer.
 
 import { activityOf } from './util/format.js';
+import { isNewer } from './util/messages.js';
 
 const TYPING_MS = 5000;
+/** Messages kept of a room that is not on screen; older ones are paged in again when needed. */
+export const KEEP_OFF_SCREEN = 100;
 
+/**
+ * Events (detail):
+ * - `rooms` (–), `room` (id), `current` (id), `me` (user), `connection` (status), `presence`,
+ *   `typing` (room id), `read` ({ roomId, userId, seq })
+ * - `messages` ({ roomId, added, older }): confirmed messages new to the store
+ * - `message-updated` ({ roomId, message }): a newer version of a known message (edit, delete)
+ * - `pending` ({ roomId, pending }): an unsent message was added or changed (progress, failure)
+ * - `pending-removed` ({ roomId, clientId }): an unsent message was dropped or confirmed
+ * - `history-reset` (room id): a room's history was replaced or trimmed; views rebuild it
+ */
 export class Store extends EventTarget {
   constructor() {
     super();
     this.me = null;
     this.rooms = new Map();       // room id -> room (REST shape, kept up to date live)
-    this.histories = new Map();   // room id -> { bySeq: Map<seq, message>, hasMore, loaded }
+    this.roomsLoaded = false;
+    this.histories = new Map();   // room id -> { bySeq: Map<seq, message>, hasMore, loaded, stale }
     this.pending = new Map();     // client_id -> local message not yet acked
+    this.pendingEdits = new Map();   // "room:seq" -> body typed but not yet confirmed
     this.presence = new Map();    // user id -> online
-    this.typing = new Map();      // room id -> Map<user id, { name, until }>
+    this.typing = new Map();      // room id -> Map<user id, { name, timer }>
     this.currentRoomId = null;
     this.connection = 'connecting';
+    this.connectionReason = null;
   }
 
   on(type, fn) {
@@ -33,60 +49,95 @@ export class Store extends EventTarget {
     this.emit('me', user);
   }
 
-  setConnection(status) {
-    if (this.connection === status) return;
+  setConnection(status, reason = null) {
+    if (this.connection === status && this.connectionReason === reason) return;
     this.connection = status;
+    this.connectionReason = reason;
     this.emit('connection', status);
   }
 
+  /**
+   * Takes a full snapshot of GET /rooms: rooms not in it are gone; names, members, roles, read
+   * markers and presence are replaced by what the server says now.
+   */
   setRooms(list) {
-    this.rooms = new Map();
-    for (const room of list) {
-      this.rooms.set(room.id, normalizeRoom(room));
-      this.seedPresence(room);
-    }
+    const listed = new Set(list.map((r) => r.id));
+    for (const id of [...this.rooms.keys()]) if (!listed.has(id)) this.removeRoom(id, { quiet: true });
+    for (const room of list) this.applyRoom(room);
+    this.roomsLoaded = true;
     this.emit('rooms');
     this.emit('presence', {});
+    for (const room of list) this.emit('room', room.id);
   }
 
-  /** Takes the members' online state from a REST snapshot; live `presence` frames update it. */
-  seedPresence(room) {
-    for (const m of room.members || []) {
-      if (typeof m.online === 'boolean') this.presence.set(m.id, m.online);
-    }
-  }
-
-  /** Inserts or replaces a room, never moving its last_seq backwards. */
+  /** Inserts or replaces one room from the server (GET /rooms/{id} and friends). */
   upsertRoom(room) {
-    const next = normalizeRoom(room);
-    const prev = this.rooms.get(room.id);
-    if (prev && prev.last_seq > next.last_seq) {
-      next.last_seq = prev.last_seq;
-      next.last_message = prev.last_message;
-    }
-    if (prev) {
-      for (const [user, seq] of Object.entries(prev.read_markers)) {
-        next.read_markers[user] = Math.max(seq, next.read_markers[user] || 0);
-      }
-    }
-    this.rooms.set(room.id, next);
-    this.seedPresence(room);
+    this.applyRoom(room);
     this.emit('rooms');
     this.emit('room', room.id);
     this.emit('presence', {});
   }
 
-  removeRoom(id) {
+  applyRoom(room) {
+    const next = {
+      ...room,
+      members: room.members || [],
+      read_markers: { ...(room.read_markers || {}) },
+      last_seq: room.last_seq || 0,
+      last_message: room.last_message || null,
+      unread: room.unread || 0,
+      unread_seq: room.last_seq || 0,   // the seq up to which `unread` is counted
+    };
+    const prev = this.rooms.get(room.id);
+    if (prev) {
+      // Messages that arrived live after the server took this snapshot stay counted.
+      if (prev.last_seq > next.last_seq) {
+        next.last_seq = prev.last_seq;
+        next.last_message = prev.last_message;
+      } else if (prev.last_message && next.last_message?.seq === prev.last_message.seq
+        && !isNewer(next.last_message, prev.last_message)) {
+        next.last_message = prev.last_message;
+      }
+      for (const [user, seq] of Object.entries(prev.read_markers)) {
+        next.read_markers[user] = Math.max(seq, next.read_markers[user] || 0);
+      }
+      if (prev.unread_seq > next.unread_seq) {
+        next.unread += this.countUnread(room.id, next.unread_seq, prev.unread_seq, next.read_markers);
+        next.unread_seq = prev.unread_seq;
+      }
+    }
+    if (next.last_message) this.mergeIntoHistory(next.last_message);
+    this.rooms.set(room.id, next);
+    for (const m of next.members) {
+      if (typeof m.online === 'boolean') this.presence.set(m.id, m.online);
+    }
+  }
+
+  /** Messages from others in (from, to] after my read marker, counted from what we hold. */
+  countUnread(roomId, from, to, markers) {
+    const mine = markers[String(this.me?.id)] || 0;
+    let n = 0;
+    for (const msg of this.histories.get(roomId)?.bySeq.values() || []) {
+      if (msg.seq > from && msg.seq <= to && msg.seq > mine && msg.sender?.id !== this.me?.id && !msg.deleted) n += 1;
+    }
+    return n;
+  }
+
+  removeRoom(id, { quiet = false } = {}) {
     this.rooms.delete(id);
     this.histories.delete(id);
+    for (const [cid, p] of this.pending) if (p.room_id === id) this.pending.delete(cid);
     if (this.currentRoomId === id) this.setCurrent(null);
+    if (quiet) return;
     this.emit('rooms');
     this.emit('room', id);
   }
 
   setCurrent(id) {
     if (this.currentRoomId === id) return;
+    const left = this.currentRoomId;
     this.currentRoomId = id;
+    if (left !== null) this.trimHistory(left);
     this.emit('current', id);
   }
 
@@ -103,7 +154,7 @@ export class Store extends EventTarget {
   history(roomId) {
     let h = this.histories.get(roomId);
     if (!h) {
-      h = { bySeq: new Map(), hasMore: true, loaded: false };
+      h = { bySeq: new Map(), hasMore: true, loaded: false, stale: false };
       this.histories.set(roomId, h);
     }
     return h;
@@ -118,9 +169,24 @@ export class Store extends EventTarget {
     return this.histories.get(roomId)?.bySeq.get(seq);
   }
 
+  /** Highest seq held of a room (0 when none). */
+  newestSeq(roomId) {
+    let max = 0;
+    for (const seq of this.histories.get(roomId)?.bySeq.keys() || []) if (seq > max) max = seq;
+    return max;
+  }
+
+  /** Lowest seq held of a room (Infinity when none). */
+  oldestSeq(roomId) {
+    let min = Infinity;
+    for (const seq of this.histories.get(roomId)?.bySeq.keys() || []) if (seq < min) min = seq;
+    return min;
+  }
+
   /**
-   * Adds messages (deduplicated by room + seq). Returns the ones that were new.
-   * `older` marks a history page (prepended above what is shown).
+   * Adds messages of a room (a live one, a sync replay, a history page). A message already held
+   * is replaced only by a newer version of it (see isNewer), so a page fetched before an edit
+   * cannot undo the edit. Returns the messages that were new.
    */
   addMessages(roomId, list, { older = false } = {}) {
     const hist = this.history(roomId);
@@ -128,26 +194,43 @@ export class Store extends EventTarget {
     const added = [];
     for (const msg of list) {
       const known = hist.bySeq.get(msg.seq);
-      if (known && (known.edited_at === msg.edited_at && known.deleted === msg.deleted)) continue;
+      if (known) {
+        if (isNewer(msg, known)) this.replaceMessage(msg);
+        continue;
+      }
       hist.bySeq.set(msg.seq, msg);
-      if (!known) added.push(msg);
-      if (room && msg.seq >= (room.last_seq || 0)) {
+      added.push(msg);
+      if (room && msg.seq >= room.last_seq) {
         room.last_seq = msg.seq;
         room.last_message = msg;
       }
-      if (msg.client_id && this.pending.has(msg.client_id) && msg.sender?.id === this.me?.id) {
+      if (msg.client_id && msg.sender?.id === this.me?.id && this.pending.has(msg.client_id)) {
         this.pending.delete(msg.client_id);
       }
     }
-    if (added.length || list.length) {
-      this.emit('messages', { roomId, added, older });
-      if (!older) this.emit('rooms');
-    }
+    if (!added.length) return added;
+    this.emit('messages', { roomId, added, older });
+    if (!older) this.emit('rooms');
+    if (roomId !== this.currentRoomId && hist.bySeq.size > 2 * KEEP_OFF_SCREEN) this.trimHistory(roomId);
     return added;
   }
 
-  /** Applies an edit or delete (a full message) to whatever we have of it. */
+  /** Applies an edit or delete (a full message) if it is newer than what is held. */
   updateMessage(msg) {
+    const known = this.findMessage(msg.room_id, msg.seq);
+    const room = this.rooms.get(msg.room_id);
+    const isLast = room?.last_message?.seq === msg.seq;
+    if (known ? !isNewer(msg, known) : !(isLast && isNewer(msg, room.last_message))) return;
+    this.replaceMessage(msg);
+  }
+
+  /** Puts a newer version of a message in the history (if held) and in the chat-list preview. */
+  mergeIntoHistory(msg) {
+    const known = this.findMessage(msg.room_id, msg.seq);
+    if (known && isNewer(msg, known)) this.replaceMessage(msg);
+  }
+
+  replaceMessage(msg) {
     const hist = this.histories.get(msg.room_id);
     if (hist?.bySeq.has(msg.seq)) hist.bySeq.set(msg.seq, msg);
     const room = this.rooms.get(msg.room_id);
@@ -156,20 +239,59 @@ export class Store extends EventTarget {
     this.emit('rooms');
   }
 
+  /** Replaces a room's history (after `resync`, or to start over). */
+  resetHistory(roomId) {
+    this.histories.delete(roomId);
+    this.emit('history-reset', roomId);
+  }
+
+  /** Drops all but the newest messages of a room that is not on screen. */
+  trimHistory(roomId) {
+    const hist = this.histories.get(roomId);
+    if (!hist || hist.bySeq.size <= KEEP_OFF_SCREEN) return;
+    const seqs = [...hist.bySeq.keys()].sort((a, b) => a - b);
+    for (const seq of seqs.slice(0, seqs.length - KEEP_OFF_SCREEN)) hist.bySeq.delete(seq);
+    hist.hasMore = true;
+  }
+
   addPending(p) {
     this.pending.set(p.client_id, p);
-    this.emit('messages', { roomId: p.room_id, added: [], pending: true });
+    this.emit('pending', { roomId: p.room_id, pending: p });
+  }
+
+  /** Changes an unsent message (upload progress, failure) and tells the views. */
+  patchPending(clientId, changes) {
+    const p = this.pending.get(clientId);
+    if (!p) return;
+    Object.assign(p, changes);
+    this.emit('pending', { roomId: p.room_id, pending: p });
   }
 
   removePending(clientId) {
     const p = this.pending.get(clientId);
     if (!p) return;
     this.pending.delete(clientId);
-    this.emit('messages', { roomId: p.room_id, added: [], pending: true });
+    this.emit('pending-removed', { roomId: p.room_id, clientId });
   }
 
   pendingFor(roomId) {
     return [...this.pending.values()].filter((p) => p.room_id === roomId);
+  }
+
+  /** Shows an edit typed but not yet confirmed by the server (`body` null: confirmed). */
+  setPendingEdit(roomId, seq, body) {
+    const key = `${roomId}:${seq}`;
+    if (body === null) {
+      if (!this.pendingEdits.delete(key)) return;
+    } else {
+      this.pendingEdits.set(key, body);
+    }
+    const msg = this.findMessage(roomId, seq);
+    if (msg) this.emit('message-updated', { roomId, message: msg });
+  }
+
+  pendingEdit(roomId, seq) {
+    return this.pendingEdits.get(`${roomId}:${seq}`);
   }
 
   setReadMarker(roomId, userId, seq) {
@@ -178,9 +300,17 @@ export class Store extends EventTarget {
     const key = String(userId);
     if ((room.read_markers[key] || 0) >= seq) return;
     room.read_markers[key] = seq;
-    if (userId === this.me?.id && seq >= room.last_seq) room.unread = 0;
+    if (userId === this.me?.id) room.unread = this.unreadAfter(roomId, seq);
     this.emit('read', { roomId, userId, seq });
     if (userId === this.me?.id) this.emit('rooms');
+  }
+
+  /** My unread count once my read marker is at `seq`: exact when the history covers the rest. */
+  unreadAfter(roomId, seq) {
+    const room = this.rooms.get(roomId);
+    if (seq >= room.last_seq) return 0;
+    if (this.oldestSeq(roomId) <= seq + 1) return this.countUnread(roomId, seq, room.last_seq, room.read_markers);
+    return Math.min(room.unread, room.last_seq - seq);
   }
 
   myReadMarker(roomId) {
@@ -196,10 +326,21 @@ export class Store extends EventTarget {
     return Math.min(...others.map((m) => room.read_markers[String(m.id)] || 0));
   }
 
-  bumpUnread(roomId) {
+  /** Counts a message from someone else as unread, once, if it is past my read marker. */
+  countIncoming(msg) {
+    const room = this.rooms.get(msg.room_id);
+    if (!room || msg.seq <= room.unread_seq) return;
+    room.unread_seq = msg.seq;
+    if (msg.sender?.id === this.me?.id || msg.seq <= this.myReadMarker(msg.room_id)) return;
+    room.unread += 1;
+    this.emit('rooms');
+  }
+
+  /** Clears my unread count of a room (I have read up to its newest message). */
+  clearUnread(roomId) {
     const room = this.rooms.get(roomId);
-    if (!room) return;
-    room.unread = (room.unread || 0) + 1;
+    if (!room || !room.unread) return;
+    room.unread = 0;
     this.emit('rooms');
   }
 
@@ -228,24 +369,29 @@ export class Store extends EventTarget {
     this.emit('typing', roomId);
   }
 
+  /** Forgets every "typing…" (a reconnect: nobody's typing state survives it). */
+  clearAllTyping() {
+    for (const [roomId, map] of this.typing) {
+      for (const entry of map.values()) clearTimeout(entry.timer);
+      map.clear();
+      this.emit('typing', roomId);
+    }
+  }
+
   typingNames(roomId) {
     return [...(this.typing.get(roomId)?.values() || [])].map((t) => t.name);
   }
 
-  /** Last seq seen per room, for `sync`. */
+  /**
+   * The last seq held per room, for `sync`: the newest message in its history, or what the
+   * room list said when nothing of it is held (older history then comes over REST).
+   */
   syncState() {
     const out = {};
-    for (const room of this.rooms.values()) out[String(room.id)] = room.last_seq || 0;
+    for (const room of this.rooms.values()) {
+      const hist = this.histories.get(room.id);
+      out[String(room.id)] = hist?.loaded ? this.newestSeq(room.id) || room.last_seq : room.last_seq;
+    }
     return out;
   }
-}
-
-function normalizeRoom(room) {
-  return {
-    ...room,
-    members: room.members || [],
-    read_markers: { ...(room.read_markers || {}) },
-    last_seq: room.last_seq || 0,
-    unread: room.unread || 0,
-  };
 }

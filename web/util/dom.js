@@ -101,12 +101,26 @@ export function avatar(name, size = '') {
 
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
-/** An <a> for an http(s) URL, or null when the URL is not http(s). */
+/**
+ * An <a> for an http(s) URL, or null when the URL is not http(s). When the host the browser would
+ * visit differs from the one written (an internationalized look-alike such as "аpple.com" with a
+ * Cyrillic "а", or "user@host" tricks), the link shows the real, punycode host instead.
+ */
 export function safeLink(raw) {
   let url;
   try { url = new URL(raw); } catch { return null; }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-  return h('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer' }, raw);
+  const written = raw.slice(raw.indexOf('//') + 2).split(/[/?#]/)[0].toLowerCase();
+  url.username = '';
+  url.password = '';
+  const text = written === url.host ? raw : `${url.protocol}//${url.host}${url.pathname === '/' && !raw.endsWith('/') ? '' : url.pathname}${url.search}${url.hash}`;
+  const link = h('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer', dir: 'ltr' }, text);
+  if (text !== raw) {
+    link.classList.add('link-punycode');
+    link.title = raw;
+    link.dataset.testid = 'link-punycode';
+  }
+  return link;
 }
 
 /** Text with http(s) URLs turned into safe links; everything else stays text nodes. */
@@ -121,4 +135,9 @@ export function linkify(text) {
   }
   if (last < text.length) frag.append(text.slice(last));
   return frag;
+}
+
+/** Sets an element's text only when it differs, so unchanged parts cause no DOM mutation. */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
 }

@@ -1,9 +1,19 @@
-// Formatting of times, previews and room titles. Pure functions, no DOM.
+// Formatting of times, previews and room titles. Pure functions, no DOM; words and formats
+// follow the chosen language.
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const weekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
-const dateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-const shortDateFmt = new Intl.DateTimeFormat(undefined, { day: '2-digit', month: '2-digit', year: '2-digit' });
+import { language, t } from '../i18n.js';
+
+const formats = new Map();
+/** A cached Intl.DateTimeFormat for the current language. */
+function fmt(name, options) {
+  const key = `${language()}:${name}`;
+  if (!formats.has(key)) formats.set(key, new Intl.DateTimeFormat(language(), options));
+  return formats.get(key);
+}
+const timeFmt = () => fmt('time', { hour: '2-digit', minute: '2-digit' });
+const weekdayFmt = () => fmt('weekday', { weekday: 'long' });
+const dateFmt = () => fmt('date', { day: 'numeric', month: 'short', year: 'numeric' });
+const shortDateFmt = () => fmt('short', { day: '2-digit', month: '2-digit', year: '2-digit' });
 
 function startOfDay(date) {
   const d = new Date(date);
@@ -17,7 +27,7 @@ function daysAgo(date) {
 
 /** "14:05" */
 export function formatTime(iso) {
-  return iso ? timeFmt.format(new Date(iso)) : '';
+  return iso ? timeFmt().format(new Date(iso)) : '';
 }
 
 /** Chat list time: today "14:05", "Yesterday", weekday within a week, else a short date. */
@@ -25,10 +35,10 @@ export function formatListTime(iso) {
   if (!iso) return '';
   const date = new Date(iso);
   const ago = daysAgo(date);
-  if (ago <= 0) return timeFmt.format(date);
-  if (ago === 1) return 'Yesterday';
-  if (ago < 7) return weekdayFmt.format(date);
-  return shortDateFmt.format(date);
+  if (ago <= 0) return timeFmt().format(date);
+  if (ago === 1) return t('day.yesterday');
+  if (ago < 7) return weekdayFmt().format(date);
+  return shortDateFmt().format(date);
 }
 
 /** Key of the local calendar day of a timestamp. */
@@ -41,10 +51,10 @@ export function dayKey(iso) {
 export function dayLabel(iso) {
   const date = new Date(iso);
   const ago = daysAgo(date);
-  if (ago <= 0) return 'Today';
-  if (ago === 1) return 'Yesterday';
-  if (ago < 7) return weekdayFmt.format(date);
-  return dateFmt.format(date);
+  if (ago <= 0) return t('day.today');
+  if (ago === 1) return t('day.yesterday');
+  if (ago < 7) return weekdayFmt().format(date);
+  return dateFmt().format(date);
 }
 
 /** "0:07", "1:23" */
@@ -57,11 +67,11 @@ export function formatDuration(seconds) {
 /** One-line preview of a message for the chat list. */
 export function previewText(message) {
   if (!message) return '';
-  if (message.deleted) return '🚫 This message was deleted';
+  if (message.deleted) return t('message.deleted');
   const mime = message.media?.mime || '';
   const body = (message.body || '').replace(/\s+/g, ' ').trim();
-  if (mime.startsWith('image/')) return body ? `📷 ${body}` : '📷 Photo';
-  if (mime.startsWith('audio/')) return '🎤 Voice message';
+  if (mime.startsWith('image/')) return body ? t('preview.photo_caption', { text: body }) : t('preview.photo');
+  if (mime.startsWith('audio/')) return t('preview.voice');
   return body;
 }
 
@@ -74,9 +84,9 @@ export function otherMember(room, me) {
 export function roomTitle(room, me) {
   if (room.kind === 'direct') {
     const other = otherMember(room, me);
-    return other?.display_name || other?.username || 'Direct chat';
+    return other?.display_name || other?.username || t('room.direct');
   }
-  return room.name || 'Group';
+  return room.name || t('room.group');
 }
 
 /** Timestamp of last activity, for sorting. */

@@ -1,79 +1,109 @@
-// Left pane: who I am, the menu, search (rooms and people), and the chat list.
+// Left pane: who I am, the menu, search (rooms and people), and the chat list. Each chat is one
+// element keyed by room id and patched in place, so focus and scroll survive every update.
 
 import { api } from '../api.js';
-import { avatar, h, icon, iconButton } from '../util/dom.js';
+import { errorText, t } from '../i18n.js';
+import { avatar, h, icon, iconButton, setText } from '../util/dom.js';
 import { formatListTime, previewText, roomTitle } from '../util/format.js';
-import { openMenu } from './menu.js';
+import { toggleMenu } from './menu.js';
 import { openNewGroup } from './newgroup.js';
+import { renderNotifyHint } from './notifyhint.js';
 import { toast } from './toast.js';
 import { navigate } from '../util/route.js';
 
 export function renderChatList(ctx) {
   const { store, chat } = ctx;
   const meAvatar = h('span', { class: 'me-avatar' });
-  const meName = h('span', { class: 'me-name', 'data-testid': 'me-name' });
-  const menuBtn = iconButton('more', 'Menu', () => openMenu(ctx, menuBtn), { 'data-testid': 'menu-button', 'aria-haspopup': 'menu' });
+  const meName = h('span', { class: 'me-name', dir: 'auto', 'data-testid': 'me-name' });
+  const menuBtn = iconButton('more', t('menu.label'), () => toggleMenu(ctx, menuBtn), { 'data-testid': 'menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false' });
   const header = h('header', { class: 'pane-header list-header' },
     h('div', { class: 'me' }, meAvatar, meName),
     h('div', { class: 'header-actions' },
-      iconButton('group', 'New group', () => openNewGroup(ctx), { 'data-testid': 'new-group-button' }),
+      iconButton('group', t('group.new'), () => openNewGroup(ctx), { 'data-testid': 'new-group-button' }),
       menuBtn));
 
   const search = h('input', {
-    type: 'search', class: 'search-input', placeholder: 'Search or start a new chat',
-    'aria-label': 'Search chats and people', 'data-testid': 'search', autocomplete: 'off',
+    type: 'search', class: 'search-input', placeholder: t('list.search_placeholder'), dir: 'auto',
+    'aria-label': t('list.search_label'), 'aria-keyshortcuts': 'Control+K Meta+K', 'data-testid': 'search', autocomplete: 'off',
   });
   const searchBar = h('div', { class: 'search-bar' }, h('span', { class: 'search-icon' }, icon('search')), search);
-  const notifyHint = renderNotifyHint();
-  const list = h('ul', { class: 'chat-list', 'aria-label': 'Chats', 'data-testid': 'chat-list' });
-  const people = h('ul', { class: 'chat-list people', 'aria-label': 'People', 'data-testid': 'user-results' });
+  const list = h('ul', { class: 'chat-list', 'aria-label': t('list.chats'), 'data-testid': 'chat-list' });
+  const people = h('ul', { class: 'chat-list people', 'aria-label': t('list.people'), 'data-testid': 'user-results' });
   const peopleSection = h('section', { class: 'people-section', hidden: true },
-    h('h2', { class: 'section-title' }, 'People'), people);
+    h('h2', { class: 'section-title' }, t('list.people')), people);
   const empty = h('p', { class: 'list-empty', hidden: true });
 
-  const el = h('aside', { class: 'pane list-pane', 'aria-label': 'Chats' },
-    header, notifyHint, searchBar,
+  const el = h('aside', { class: 'pane list-pane', 'aria-label': t('list.chats') },
+    header, renderNotifyHint(), searchBar,
     h('div', { class: 'list-scroll' }, list, empty, peopleSection));
+
+  const items = new Map();   // room id -> { li, parts }
 
   function renderMe() {
     meAvatar.replaceChildren(avatar(store.me.display_name));
-    meName.textContent = store.me.display_name + (store.me.guest ? ' (guest)' : '');
+    setText(meName, store.me.guest ? t('list.me_guest', { name: store.me.display_name }) : store.me.display_name);
   }
 
   function render() {
     const q = search.value.trim().toLowerCase();
     const rooms = store.sortedRooms().filter((r) => !q || roomTitle(r, store.me).toLowerCase().includes(q));
-    list.replaceChildren(...rooms.map((room) => renderItem(room)));
+    const keep = new Set(rooms.map((r) => r.id));
+    for (const [id, item] of items) {
+      if (!keep.has(id)) { item.li.remove(); items.delete(id); }
+    }
+    let at = list.firstElementChild;
+    for (const room of rooms) {
+      let item = items.get(room.id);
+      if (!item) { item = createItem(room.id); items.set(room.id, item); }
+      updateItem(item, room);
+      if (item.li !== at) list.insertBefore(item.li, at);   // moves only what changed place
+      else at = at.nextElementSibling;
+    }
     empty.hidden = rooms.length > 0;
-    empty.textContent = q ? 'No chats match.' : 'No chats yet. Search for someone to start one.';
+    setText(empty, q ? t('list.no_match') : t('list.empty'));
   }
 
-  function renderItem(room) {
+  function createItem(roomId) {
+    const parts = {
+      avatar: h('span', { class: 'chat-item-avatar' }),
+      name: h('span', { class: 'chat-item-name', dir: 'auto', 'data-testid': 'chat-item-name' }),
+      time: h('span', { class: 'chat-item-time' }),
+      preview: h('span', { class: 'chat-item-preview', dir: 'auto', 'data-testid': 'chat-item-preview' }),
+      badge: h('span', { class: 'badge', 'data-testid': 'unread-badge' }),
+    };
+    const btn = h('button', {
+      type: 'button', class: 'chat-item', 'data-testid': 'chat-item', 'data-room-id': roomId,
+      onclick: () => navigate(`#/room/${roomId}`),
+    },
+    parts.avatar,
+    h('span', { class: 'chat-item-main' },
+      h('span', { class: 'chat-item-top' }, parts.name, parts.time),
+      h('span', { class: 'chat-item-bottom' }, parts.preview, parts.badge)));
+    return { li: h('li', {}, btn), btn, parts, title: null };
+  }
+
+  function updateItem(item, room) {
+    const { btn, parts } = item;
     const title = roomTitle(room, store.me);
-    const typing = store.typingNames(room.id);
+    if (item.title !== title) { item.title = title; parts.avatar.replaceChildren(avatar(title)); }
+    setText(parts.name, title);
     const last = room.last_message;
+    setText(parts.time, formatListTime(last?.created_at || room.created_at));
+    const typing = store.typingNames(room.id).length > 0;
     let preview = previewText(last);
     if (last && room.kind === 'group' && !last.deleted) {
-      const who = last.sender?.id === store.me.id ? 'You' : last.sender?.display_name;
-      if (who) preview = `${who}: ${preview}`;
+      const who = last.sender?.id === store.me.id ? t('list.you') : last.sender?.display_name;
+      if (who) preview = t('list.preview_from', { name: who, text: preview });
     }
+    setText(parts.preview, typing ? t('conv.typing') : preview);
+    parts.preview.classList.toggle('typing', typing);
+    parts.badge.hidden = !room.unread;
+    setText(parts.badge, room.unread ? String(room.unread) : '');
+    if (room.unread) parts.badge.setAttribute('aria-label', t('list.unread', { n: room.unread }));
     const active = store.currentRoomId === room.id;
-    const btn = h('button', {
-      type: 'button', class: `chat-item${active ? ' active' : ''}${room.unread ? ' has-unread' : ''}`,
-      'data-testid': 'chat-item', 'data-room-id': room.id, 'aria-current': active ? 'true' : null,
-      onclick: () => navigate(`#/room/${room.id}`),
-    },
-    avatar(title),
-    h('span', { class: 'chat-item-main' },
-      h('span', { class: 'chat-item-top' },
-        h('span', { class: 'chat-item-name', 'data-testid': 'chat-item-name' }, title),
-        h('span', { class: 'chat-item-time' }, formatListTime(last?.created_at || room.created_at))),
-      h('span', { class: 'chat-item-bottom' },
-        typing.length
-          ? h('span', { class: 'chat-item-preview typing' }, 'typing…')
-          : h('span', { class: 'chat-item-preview', 'data-testid': 'chat-item-preview' }, preview),
-        room.unread ? h('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-label': `${room.unread} unread` }, String(room.unread)) : null)));
-    return h('li', {}, btn);
+    btn.classList.toggle('active', active);
+    btn.classList.toggle('has-unread', room.unread > 0);
+    if (active) btn.setAttribute('aria-current', 'true'); else btn.removeAttribute('aria-current');
   }
 
   let searchSeq = 0;
@@ -97,11 +127,11 @@ export function renderChatList(ctx) {
         },
         avatar(u.display_name),
         h('span', { class: 'chat-item-main' },
-          h('span', { class: 'chat-item-top' }, h('span', { class: 'chat-item-name' }, u.display_name)),
-          h('span', { class: 'chat-item-bottom' }, h('span', { class: 'chat-item-preview' }, handle(u))))))));
+          h('span', { class: 'chat-item-top' }, h('span', { class: 'chat-item-name', dir: 'auto' }, u.display_name)),
+          h('span', { class: 'chat-item-bottom' }, h('span', { class: 'chat-item-preview', dir: 'auto' }, handle(u))))))));
       peopleSection.hidden = others.length === 0;
     } catch (err) {
-      if (mine === searchSeq) toast(err.message);
+      if (mine === searchSeq) toast(errorText(err));
     }
   }
 
@@ -113,7 +143,7 @@ export function renderChatList(ctx) {
       searchPeople();
       navigate(`#/room/${room.id}`);
     } catch (err) {
-      toast(err.message);
+      toast(errorText(err));
     }
   }
 
@@ -123,7 +153,12 @@ export function renderChatList(ctx) {
     searchTimer = setTimeout(searchPeople, 200);
   });
   search.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') { search.value = ''; render(); searchPeople(); }
+    if (e.key === 'Escape' && search.value) {
+      e.stopPropagation();
+      search.value = '';
+      render();
+      searchPeople();
+    }
   });
 
   store.on('rooms', render);
@@ -132,25 +167,9 @@ export function renderChatList(ctx) {
   store.on('me', renderMe);
   renderMe();
   render();
-  return el;
+  return { el, focusSearch: () => search.focus(), focusRoom: (id) => items.get(id)?.btn.focus() };
 }
 
 function handle(u) {
-  return u.guest ? 'guest' : `@${u.username}`;
-}
-
-function renderNotifyHint() {
-  const supported = 'Notification' in window;
-  const hint = h('div', { class: 'notify-hint', 'data-testid': 'notify-hint', hidden: !supported || Notification.permission !== 'default' });
-  if (!supported) return hint;
-  const enable = h('button', {
-    type: 'button', class: 'link-btn', 'data-testid': 'enable-notifications',
-    onclick: async () => {
-      try { await Notification.requestPermission(); } catch { /* ignored */ }
-      hint.hidden = true;
-    },
-  }, 'Turn on desktop notifications');
-  hint.append(h('span', { class: 'notify-text' }, 'Get notified of new messages. ', enable),
-    iconButton('close', 'Dismiss', () => { hint.hidden = true; }));
-  return hint;
+  return u.guest ? t('user.guest') : `@${u.username}`;
 }

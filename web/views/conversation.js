@@ -1,12 +1,13 @@
-// Right pane: header, the message log (day separators, infinite scroll upward, stick-to-bottom,
-// "new messages" pill, ticks) and the composer.
+// Right pane: header, the message log (infinite scroll upward, stick-to-bottom, "new messages"
+// pill, ticks) and the composer. The log is keyed DOM (messagelist.js) fed by store events.
 
-import { avatar, h, icon, iconButton } from '../util/dom.js';
-import { dayKey, dayLabel, otherMember, roomTitle } from '../util/format.js';
+import { t } from '../i18n.js';
+import { avatar, h, icon, iconButton, setText } from '../util/dom.js';
+import { otherMember, roomTitle } from '../util/format.js';
+import { backToList } from '../util/route.js';
 import { renderComposer } from './composer.js';
 import { openGroupInfo } from './groupinfo.js';
-import { renderMessage, setTick } from './message.js';
-import { backToList } from '../util/route.js';
+import { MessageList } from './messagelist.js';
 
 const BOTTOM_SLACK = 48;
 const LOAD_MORE_AT = 300;
@@ -14,25 +15,46 @@ const LOAD_MORE_AT = 300;
 export function renderConversation(ctx, roomId) {
   const { store, chat } = ctx;
   const cleanups = [];
-  const cache = new Map();  // key -> { sig, node }
 
-  const titleEl = h('h2', { class: 'conv-title', 'data-testid': 'conv-title' });
-  const subtitleEl = h('p', { class: 'conv-subtitle', 'data-testid': 'conv-subtitle' });
+  const titleEl = h('h2', { class: 'conv-title', dir: 'auto', 'data-testid': 'conv-title' });
+  const subtitleEl = h('p', { class: 'conv-subtitle', dir: 'auto', 'data-testid': 'conv-subtitle' });
   const avatarSlot = h('span', { class: 'conv-avatar' });
-  const infoBtn = h('button', { type: 'button', class: 'conv-heading', 'aria-label': 'Chat info', 'data-testid': 'conv-info', onclick: () => openGroupInfo(ctx, roomId) },
+  const infoBtn = h('button', { type: 'button', class: 'conv-heading', 'aria-label': t('conv.info'), 'data-testid': 'conv-info', onclick: () => openGroupInfo(ctx, roomId) },
     avatarSlot, h('span', { class: 'conv-heading-text' }, titleEl, subtitleEl));
   const header = h('header', { class: 'pane-header conv-header' },
-    iconButton('back', 'Back to chats', backToList, { class: 'back-btn', 'data-testid': 'back-button' }),
+    iconButton('back', t('conv.back'), backToList, { class: 'back-btn', 'data-testid': 'back-button' }),
     infoBtn);
 
-  const loader = h('div', { class: 'history-loader', 'aria-live': 'polite' });
-  const list = h('div', { class: 'message-list' });
-  const scroller = h('div', { class: 'messages', role: 'log', 'aria-label': 'Messages', tabindex: '0', 'data-testid': 'messages' }, loader, list);
+  const loader = h('div', { class: 'history-loader', role: 'status' });
+  const listEl = h('div', { class: 'message-list' });
+  const scroller = h('div', { class: 'messages', role: 'log', 'aria-live': 'off', 'aria-label': t('conv.messages'), tabindex: '0', 'data-testid': 'messages' }, loader, listEl);
   const pill = h('button', { type: 'button', class: 'new-pill', hidden: true, 'data-testid': 'new-messages-pill', onclick: () => scrollToBottom(true) },
-    'New messages ', icon('down'));
+    t('conv.new_messages'), ' ', icon('down'));
+  const dropHint = h('div', { class: 'drop-hint', hidden: true, 'data-testid': 'drop-hint' }, t('composer.drop_here'));
   const composer = renderComposer(ctx, roomId);
   const el = h('section', { class: 'conversation', 'data-testid': 'conversation', 'data-room-id': roomId },
-    header, h('div', { class: 'messages-wrap' }, scroller, pill), composer.el);
+    header, h('div', { class: 'messages-wrap' }, scroller, pill, dropHint), composer.el);
+
+  const list = new MessageList(listEl, viewOf);
+  const actions = {
+    reply: (m) => composer.reply(m),
+    edit: (m) => composer.edit(m),
+    delete: (m) => { if (confirm(t('message.confirm_delete'))) chat.remove(roomId, m.seq); },
+    retry: (m) => chat.retry(m.client_id),
+    discard: (m) => chat.discard(m.client_id),
+    quote: (seq) => revealMessage(seq),
+  };
+
+  function viewOf(msg) {
+    const room = store.rooms.get(roomId);
+    return {
+      own: msg.sender?.id === store.me.id,
+      group: room?.kind === 'group',
+      quoted: msg.reply_to ? store.findMessage(roomId, msg.reply_to) : undefined,
+      pendingEdit: msg.pending ? undefined : store.pendingEdit(roomId, msg.seq),
+      actions,
+    };
+  }
 
   const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < BOTTOM_SLACK;
 
@@ -52,19 +74,21 @@ export function renderConversation(ctx, roomId) {
     const room = store.rooms.get(roomId);
     if (!room) return;
     const title = roomTitle(room, store.me);
-    titleEl.textContent = title;
-    avatarSlot.replaceChildren(avatar(title));
+    if (titleEl.textContent !== title) avatarSlot.replaceChildren(avatar(title));
+    setText(titleEl, title);
     const typing = store.typingNames(roomId);
     subtitleEl.classList.toggle('typing', typing.length > 0);
+    let subtitle;
     if (typing.length) {
-      subtitleEl.textContent = room.kind === 'direct' ? 'typing…' : `${typing.join(', ')} ${typing.length > 1 ? 'are' : 'is'} typing…`;
+      subtitle = room.kind === 'direct' ? t('conv.typing') : t('conv.typing_names', { names: typing.join(', '), n: typing.length });
     } else if (room.kind === 'direct') {
       const other = otherMember(room, store.me);
-      subtitleEl.textContent = other && store.presence.get(other.id) ? 'online' : (other?.guest ? 'guest' : (other?.username ? `@${other.username}` : ''));
+      if (other && store.presence.get(other.id)) subtitle = t('conv.online');
+      else subtitle = other?.guest ? t('user.guest') : (other?.username ? `@${other.username}` : '');
     } else {
-      const names = room.members.map((m) => (m.id === store.me.id ? 'You' : m.display_name));
-      subtitleEl.textContent = names.join(', ');
+      subtitle = room.members.map((m) => (m.id === store.me.id ? t('list.you') : m.display_name)).join(', ');
     }
+    setText(subtitleEl, subtitle);
   }
 
   function statusOf(msg) {
@@ -72,92 +96,44 @@ export function renderConversation(ctx, roomId) {
     return msg.seq <= store.readByOthers(roomId) ? 'read' : 'sent';
   }
 
-  function renderList(mode) {
-    const room = store.rooms.get(roomId);
-    if (!room) return;
+  /** Adds or updates messages, keeping the view where the reader left it. */
+  function show(messages, { older = false, own = false } = {}) {
+    const initial = list.size === 0;
     const wasAtBottom = atBottom();
-    const anchor = mode === 'older' ? visibleAnchor() : null;
-    const items = [...store.messages(roomId), ...store.pendingFor(roomId)];
-    const nodes = [];
-    const used = new Set();
-    let prevDay = null;
-    let prev = null;
-    for (const msg of items) {
-      const day = dayKey(msg.created_at);
-      if (day !== prevDay) {
-        nodes.push(h('div', { class: 'day-sep', role: 'separator', 'data-testid': 'day-separator' }, h('span', {}, dayLabel(msg.created_at))));
-        prev = null;
-      }
-      prevDay = day;
-      const own = msg.sender?.id === store.me.id;
-      const showSender = !prev || prev.sender?.id !== msg.sender?.id;
-      const quoted = msg.reply_to ? store.findMessage(roomId, msg.reply_to) : undefined;
-      const key = msg.pending ? `c:${msg.client_id}` : `s:${msg.seq}`;
-      const sig = [msg.edited_at, msg.deleted, msg.body, showSender, !!quoted, quoted?.edited_at, quoted?.deleted, !!msg.failed].join('|');
-      let entry = cache.get(key);
-      if (!entry || entry.sig !== sig) {
-        const node = renderMessage(msg, {
-          own, showSender, group: room.kind === 'group', quoted,
-          onReply: (m) => composer.reply(m),
-          onEdit: (m) => composer.edit(m),
-          onDelete: (m) => { if (confirm('Delete this message for everyone?')) chat.remove(roomId, m.seq); },
-          onRetry: (m) => chat.retry(m.client_id),
-          onQuote: (seq) => revealMessage(seq),
-        });
-        entry = { sig, node };
-        cache.set(key, entry);
-      }
-      if (own) setTick(entry.node, statusOf(msg));
-      used.add(key);
-      nodes.push(entry.node);
-      prev = msg;
+    const anchor = older && !initial ? list.firstVisible(scroller.getBoundingClientRect().top) : null;
+    const anchorTop = anchor?.getBoundingClientRect().top;
+    for (const msg of messages) {
+      list.tick(list.upsert(msg), statusOf);
+      if (!msg.pending) list.refreshQuotes(msg.seq);
     }
-    for (const key of cache.keys()) if (!used.has(key)) cache.delete(key);
-    list.replaceChildren(...nodes);
-
     if (anchor) {
       // Keep the message that was at the top of the view exactly where it was.
-      // (Look it up again: its node may have been re-rendered, e.g. it no longer starts a run.)
-      const node = cache.get(anchor.key)?.node;
-      if (node) scroller.scrollTop += node.getBoundingClientRect().top - anchor.top;
-    } else if (mode === 'initial' || mode === 'own' || wasAtBottom) {
+      scroller.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
+    } else if (initial || own || wasAtBottom) {
       scrollToBottom();
-    } else if (mode === 'incoming') {
+    } else if (!older) {
       pill.hidden = false;
     }
   }
 
-  /** The first message visible in the scroller and its position, to restore after prepending. */
-  function visibleAnchor() {
-    const top = scroller.getBoundingClientRect().top;
-    for (const node of list.children) {
-      const rect = node.getBoundingClientRect();
-      if (rect.bottom > top && node.dataset.seq) return { key: `s:${node.dataset.seq}`, top: rect.top };
-    }
-    return null;
-  }
-
-  function updateTicks() {
-    for (const msg of store.messages(roomId)) {
-      if (msg.sender?.id !== store.me.id) continue;
-      const entry = cache.get(`s:${msg.seq}`);
-      if (entry) setTick(entry.node, statusOf(msg));
-    }
+  function rebuild() {
+    list.clear();
+    show([...store.messages(roomId), ...store.pendingFor(roomId)]);
   }
 
   function revealMessage(seq) {
-    const node = cache.get(`s:${seq}`)?.node;
+    const node = list.rowOf(seq);
     if (!node) return;
     node.scrollIntoView({ block: 'center', behavior: 'smooth' });
     node.classList.add('flash');
-    setTimeout(() => node.classList.remove('flash'), 1200);
+    node.addEventListener('animationend', () => node.classList.remove('flash'), { once: true });
   }
 
   function loadOlder() {
     const hist = store.history(roomId);
     if (!hist.loaded || !hist.hasMore || chat.isLoading(roomId)) return Promise.resolve();
-    loader.textContent = 'Loading older messages…';
-    return chat.loadOlder(roomId).finally(() => { loader.textContent = ''; });
+    setText(loader, t('conv.loading_older'));
+    return chat.loadOlder(roomId).finally(() => setText(loader, ''));
   }
 
   async function fillViewport() {
@@ -177,33 +153,57 @@ export function renderConversation(ctx, roomId) {
     if (scroller.scrollTop < LOAD_MORE_AT) loadOlder();
   }, { passive: true });
 
+  // Images dropped anywhere on the conversation go to the composer.
+  let dragDepth = 0;
+  const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
+  el.addEventListener('dragenter', (e) => { if (hasFiles(e)) { dragDepth += 1; dropHint.hidden = false; } });
+  el.addEventListener('dragleave', (e) => { if (hasFiles(e) && --dragDepth <= 0) { dragDepth = 0; dropHint.hidden = true; } });
+  el.addEventListener('dragover', (e) => { if (hasFiles(e)) e.preventDefault(); });
+  el.addEventListener('drop', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    dragDepth = 0;
+    dropHint.hidden = true;
+    const file = [...e.dataTransfer.files].find((f) => f.type.startsWith('image/'));
+    composer.attach(file || e.dataTransfer.files[0]);
+  });
+
   const onVisible = () => maybeMarkRead();
   document.addEventListener('visibilitychange', onVisible);
   cleanups.push(() => document.removeEventListener('visibilitychange', onVisible));
 
-  cleanups.push(store.on('messages', ({ roomId: id, added, older, pending }) => {
-    if (id !== roomId) return;
-    if (older) { renderList(list.childElementCount ? 'older' : 'initial'); return; }
-    const ownNew = pending || added.some((m) => m.sender?.id === store.me.id);
-    renderList(ownNew ? 'own' : (added.length ? 'incoming' : 'update'));
-    maybeMarkRead();
+  const mine = (id) => id === roomId;
+  cleanups.push(store.on('messages', ({ roomId: id, added, older }) => {
+    if (!mine(id)) return;
+    show(added, { older, own: added.some((m) => m.sender?.id === store.me.id) });
+    if (!older) maybeMarkRead();
   }));
-  cleanups.push(store.on('message-updated', ({ roomId: id }) => { if (id === roomId) renderList('update'); }));
-  cleanups.push(store.on('read', ({ roomId: id }) => { if (id === roomId) updateTicks(); }));
-  cleanups.push(store.on('room', (id) => { if (id === roomId) { renderHeader(); updateTicks(); } }));
-  cleanups.push(store.on('typing', (id) => { if (id === roomId) renderHeader(); }));
+  cleanups.push(store.on('message-updated', ({ roomId: id, message }) => {
+    if (!mine(id) || !list.rowOf(message.seq)) return;
+    list.upsert(message);
+    list.refreshQuotes(message.seq);
+  }));
+  cleanups.push(store.on('pending', ({ roomId: id, pending }) => {
+    if (!mine(id)) return;
+    const isNew = !list.entries.has(`c:${pending.client_id}`);
+    show([pending], { own: isNew });
+  }));
+  cleanups.push(store.on('pending-removed', ({ roomId: id, clientId }) => { if (mine(id)) list.remove(`c:${clientId}`); }));
+  cleanups.push(store.on('history-reset', (id) => { if (mine(id)) rebuild(); }));
+  cleanups.push(store.on('read', ({ roomId: id }) => { if (mine(id)) list.updateTicks(statusOf); }));
+  cleanups.push(store.on('room', (id) => { if (mine(id)) { renderHeader(); list.updateTicks(statusOf); } }));
+  cleanups.push(store.on('typing', (id) => { if (mine(id)) renderHeader(); }));
   cleanups.push(store.on('presence', renderHeader));
   cleanups.push(store.on('me', renderHeader));
 
   renderHeader();
+  rebuild();
   const hist = store.history(roomId);
-  if (hist.loaded) {
-    renderList('initial');
-  } else {
-    loader.textContent = 'Loading…';
+  if (!hist.loaded || hist.stale) {
+    if (!hist.loaded) setText(loader, t('conv.loading'));
     chat.loadInitial(roomId).then(() => {
-      loader.textContent = '';
-      if (!list.childElementCount) renderList('initial');
+      setText(loader, '');
+      maybeMarkRead();
       fillViewport();
     });
   }
@@ -211,8 +211,10 @@ export function renderConversation(ctx, roomId) {
   return {
     el,
     focus: () => composer.focus(),
+    composer,
     destroy() {
       composer.destroy();
+      list.clear();
       for (const fn of cleanups) fn();
     },
   };

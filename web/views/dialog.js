@@ -1,5 +1,6 @@
 // Modal dialogs built on <dialog>: focus trapping, Escape and the backdrop come for free.
 
+import { errorText, t } from '../i18n.js';
 import { h, iconButton } from '../util/dom.js';
 
 /**
@@ -7,9 +8,9 @@ import { h, iconButton } from '../util/dom.js';
  * The dialog is removed from the DOM when closed.
  */
 export function openDialog({ title, body, testid, className = '', onClose }) {
-  const heading = h('h2', { class: 'dialog-title', id: `dlg-${Math.random().toString(36).slice(2)}` }, title);
+  const heading = h('h2', { class: 'dialog-title', dir: 'auto', id: `dlg-${Math.random().toString(36).slice(2)}` }, title);
   const dialog = h('dialog', { class: `dialog ${className}`.trim(), 'aria-labelledby': heading.id, 'data-testid': testid },
-    h('header', { class: 'dialog-header' }, heading, iconButton('close', 'Close', () => close())),
+    h('header', { class: 'dialog-header' }, heading, iconButton('close', t('action.close'), () => close())),
     h('div', { class: 'dialog-body' }, body));
   const close = () => dialog.close();
   dialog.addEventListener('close', () => {
@@ -29,7 +30,7 @@ export function field({ label, name, type = 'text', value = '', autocomplete, pl
   const id = `f-${name}-${Math.random().toString(36).slice(2, 7)}`;
   const error = h('p', { class: 'field-error', id: `${id}-err`, 'data-testid': `error-${name}`, 'aria-live': 'polite' });
   const input = h('input', {
-    id, name, type, value, autocomplete, placeholder, maxlength,
+    id, name, type, value, autocomplete, placeholder, maxlength, dir: type === 'password' ? null : 'auto',
     'aria-describedby': error.id, 'data-testid': testid || `input-${name}`,
   });
   const wrap = h('div', { class: 'field' }, h('label', { for: id }, label), input, error);
@@ -49,9 +50,9 @@ export function showApiError(err, fields, general) {
   general.textContent = '';
   const target = err.field && fields[err.field];
   if (target) {
-    target.setError(err.message);
+    target.setError(errorText(err));
     target.input.focus();
   } else {
-    general.textContent = err.message;
+    general.textContent = errorText(err);
   }
 }

@@ -1,26 +1,44 @@
-// The main menu (⋮): account upgrade for guests, notifications, server admin, log out.
+// The main menu (⋮): account upgrade for guests, notifications, language, server admin, log out.
+// The button toggles it: a second click closes it instead of opening another.
 
 import { api } from '../api.js';
+import { LANGUAGES, language, saveLanguage, t } from '../i18n.js';
 import { h } from '../util/dom.js';
 import { field, openDialog, showApiError } from './dialog.js';
 import { toast } from './toast.js';
 import { navigate } from '../util/route.js';
 
-export function openMenu(ctx, anchor) {
+let open = null;   // { anchor, close } of the menu on screen
+
+/** Opens the menu under `anchor`, or closes it when it is already open there. */
+export function toggleMenu(ctx, anchor) {
+  if (open) {
+    const same = open.anchor === anchor;
+    open.close();
+    if (same) return;
+  }
+  open = openMenu(ctx, anchor);
+}
+
+function openMenu(ctx, anchor) {
   const { store } = ctx;
   const items = [];
-  if (store.me.guest) items.push(['Create account', 'menu-upgrade', () => openUpgrade(ctx)]);
+  if (store.me.guest) items.push([t('menu.create_account'), 'menu-upgrade', () => openUpgrade(ctx)]);
   if ('Notification' in window && Notification.permission === 'default') {
-    items.push(['Turn on notifications', 'menu-notifications', async () => {
+    items.push([t('menu.notifications'), 'menu-notifications', async () => {
       try { await Notification.requestPermission(); } catch { /* ignored */ }
     }]);
   }
-  if (store.me.admin) items.push(['Server admin', 'menu-admin', () => navigate('#/admin')]);
-  items.push(['Log out', 'menu-logout', () => ctx.logout()]);
+  for (const [code, name] of Object.entries(LANGUAGES)) {
+    if (code === language()) continue;
+    items.push([name, `menu-lang-${code}`, () => { saveLanguage(code); location.reload(); }, code]);
+  }
+  if (store.me.admin) items.push([t('menu.admin'), 'menu-admin', () => navigate('#/admin')]);
+  items.push([t('menu.log_out'), 'menu-logout', () => ctx.logout()]);
 
-  const menu = h('div', { class: 'menu', role: 'menu', 'data-testid': 'menu' },
-    items.map(([label, testid, action]) => h('button', {
-      type: 'button', role: 'menuitem', class: 'menu-item', 'data-testid': testid,
+  const menu = h('div', { class: 'menu', role: 'menu', 'aria-label': t('menu.label'), 'data-testid': 'menu' },
+    items.map(([label, testid, action, lang]) => h('button', {
+      type: 'button', role: 'menuitem', class: 'menu-item', 'data-testid': testid, lang,
       onclick: () => { close(); action(); },
     }, label)));
 
@@ -28,12 +46,15 @@ export function openMenu(ctx, anchor) {
     menu.remove();
     document.removeEventListener('pointerdown', outside, true);
     anchor.setAttribute('aria-expanded', 'false');
+    if (open?.anchor === anchor) open = null;
   };
-  const outside = (e) => { if (!menu.contains(e.target) && e.target !== anchor && !anchor.contains(e.target)) close(); };
+  // A press on the anchor itself is left to its click handler, which toggles.
+  const outside = (e) => { if (!menu.contains(e.target) && !anchor.contains(e.target)) close(); };
   menu.addEventListener('keydown', (e) => {
     const buttons = [...menu.querySelectorAll('button')];
     const i = buttons.indexOf(document.activeElement);
-    if (e.key === 'Escape') { close(); anchor.focus(); }
+    if (e.key === 'Escape') { e.stopPropagation(); close(); anchor.focus(); }
+    if (e.key === 'Tab') close();
     if (e.key === 'ArrowDown') { e.preventDefault(); buttons[(i + 1) % buttons.length].focus(); }
     if (e.key === 'ArrowUp') { e.preventDefault(); buttons[(i - 1 + buttons.length) % buttons.length].focus(); }
   });
@@ -41,19 +62,20 @@ export function openMenu(ctx, anchor) {
   anchor.parentElement.append(menu);
   document.addEventListener('pointerdown', outside, true);
   menu.querySelector('button')?.focus();
+  return { anchor, close };
 }
 
 /** Turns the current guest into a password account, keeping their rooms and history. */
 export function openUpgrade(ctx) {
   const { store } = ctx;
-  const username = field({ label: 'Username', name: 'username', autocomplete: 'username', maxlength: 32 });
-  const password = field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'new-password' });
+  const username = field({ label: t('enter.username'), name: 'username', autocomplete: 'username', maxlength: 32 });
+  const password = field({ label: t('enter.password'), name: 'password', type: 'password', autocomplete: 'new-password' });
   const general = h('p', { class: 'form-error', role: 'alert' });
-  const submit = h('button', { type: 'submit', class: 'btn primary wide', 'data-testid': 'upgrade-submit' }, 'Create account');
+  const submit = h('button', { type: 'submit', class: 'btn primary wide', 'data-testid': 'upgrade-submit' }, t('enter.create_account'));
   const form = h('form', { novalidate: true, 'data-testid': 'upgrade-form' },
-    h('p', { class: 'muted' }, 'Keep your chats: choose a username and password.'),
+    h('p', { class: 'muted' }, t('upgrade.lead')),
     username.wrap, password.wrap, general, submit);
-  const { close } = openDialog({ title: 'Create account', body: form, testid: 'upgrade-dialog' });
+  const { close } = openDialog({ title: t('enter.create_account'), body: form, testid: 'upgrade-dialog' });
   username.input.focus();
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -62,7 +84,7 @@ export function openUpgrade(ctx) {
       const { user } = await api.upgrade(username.input.value.trim(), password.input.value);
       store.setMe({ ...store.me, ...user });
       close();
-      toast('Account created. You are signed in as @' + user.username);
+      toast(t('upgrade.done', { username: user.username }));
     } catch (err) {
       showApiError(err, { username, password }, general);
     } finally {

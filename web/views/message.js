@@ -1,96 +1,168 @@
-// One message bubble. Pure rendering from a message object; actions are callbacks.
+// One message bubble: built once per message and patched in place when the message changes
+// (edit, delete, upload progress, failure, confirmation). Actions are callbacks.
 
 import { api } from '../api.js';
+import { t, tOr } from '../i18n.js';
 import { h, hueOf, iconButton, linkify } from '../util/dom.js';
 import { formatTime, previewText } from '../util/format.js';
 import { openViewer } from './viewer.js';
 import { voicePlayer } from './voice.js';
 
 /**
- * @param {object} msg message (or pending message)
- * @param {object} opts { own, showSender, group, quoted (message|undefined), onReply, onEdit, onDelete, onRetry, onQuote }
+ * The view of a message: { own, group, quoted (message | undefined), pendingEdit (text |
+ * undefined), actions: { reply, edit, delete, retry, discard, quote } (each gets the message) }.
  */
-export function renderMessage(msg, opts) {
-  const { own, showSender, group, quoted } = opts;
-  const pending = !!msg.pending;
+export function createMessageRow(msg, view) {
   const bubble = h('div', { class: 'bubble' });
-
-  if (showSender && !own && group) {
-    const name = h('div', { class: 'msg-sender', 'data-testid': 'message-sender' }, msg.sender?.display_name || 'Unknown');
-    name.style.setProperty('--sender-hue', String(hueOf(msg.sender?.display_name || '')));
-    bubble.append(name);
-  }
-
-  if (msg.reply_to && !msg.deleted) {
-    bubble.append(h('button', {
-      type: 'button', class: 'quote', 'data-testid': 'message-quote',
-      'aria-label': 'Show the quoted message',
-      onclick: () => opts.onQuote?.(msg.reply_to),
-    },
-    h('span', { class: 'quote-sender' }, quoted ? quoted.sender?.display_name || '' : 'Earlier message'),
-    h('span', { class: 'quote-text' }, quoted ? previewText(quoted) || ' ' : `Message #${msg.reply_to}`)));
-  }
-
-  if (msg.deleted) {
-    bubble.append(h('div', { class: 'msg-text deleted', 'data-testid': 'message-body' }, '🚫 This message was deleted'));
-  } else {
-    const mime = msg.media?.mime || '';
-    if (mime.startsWith('image/')) bubble.append(imageThumb(msg));
-    else if (mime.startsWith('audio/')) bubble.append(voicePlayer(api.mediaUrl(msg.media.id)));
-    else if (msg.media) bubble.append(h('div', { class: 'msg-text muted' }, 'Attachment'));
-    if (msg.body) bubble.append(h('div', { class: 'msg-text', 'data-testid': 'message-body' }, linkify(msg.body)));
-  }
-
-  const tick = own ? h('span', { class: 'tick', 'data-testid': 'tick' }) : null;
-  bubble.append(h('div', { class: 'msg-meta' },
-    msg.edited_at && !msg.deleted ? h('span', { class: 'edited' }, 'edited') : null,
-    h('time', { datetime: msg.created_at, title: new Date(msg.created_at).toLocaleString() }, formatTime(msg.created_at)),
-    tick));
-
   const actions = h('div', { class: 'msg-actions' });
-  if (!pending && !msg.deleted) {
-    actions.append(iconButton('reply', 'Reply', () => opts.onReply?.(msg), { 'data-testid': 'action-reply' }));
-    if (own && msg.body && !msg.media) actions.append(iconButton('edit', 'Edit', () => opts.onEdit?.(msg), { 'data-testid': 'action-edit' }));
-    if (own) actions.append(iconButton('delete', 'Delete', () => opts.onDelete?.(msg), { 'data-testid': 'action-delete' }));
-  }
-  if (pending && msg.failed) {
-    actions.append(h('button', { type: 'button', class: 'retry-btn', onclick: () => opts.onRetry?.(msg) }, 'Retry'));
-    actions.classList.add('visible');
-  }
-
-  const row = h('div', {
-    class: `msg-row ${own ? 'own' : 'other'}${showSender ? ' first' : ''}`,
-    'data-testid': 'message',
-    'data-seq': pending ? null : msg.seq,
-    'data-client-id': msg.client_id || null,
-    'data-own': own ? 'true' : 'false',
-  }, bubble, actions);
+  const row = h('div', { class: `msg-row ${view.own ? 'own' : 'other'}`, 'data-testid': 'message', 'data-own': view.own ? 'true' : 'false' }, bubble, actions);
   // Touch devices have no hover: a tap on the bubble reveals the actions.
   bubble.addEventListener('click', (e) => {
     if (e.target.closest('a, button, input, audio')) return;
     row.classList.toggle('show-actions');
   });
-  row.tick = tick;
+  row.parts = { bubble, actions, signature: null, dispose: null, progress: null, tick: null };
+  updateMessageRow(row, msg, view);
   return row;
+}
+
+/** Brings a row up to date with a (new version of a) message; unchanged rows are not touched. */
+export function updateMessageRow(row, msg, view) {
+  const parts = row.parts;
+  if (msg.pending) delete row.dataset.seq; else row.dataset.seq = String(msg.seq);
+  if (msg.client_id) row.dataset.clientId = msg.client_id;
+  setProgress(row, msg.progress);
+  const quoted = view.quoted;
+  const signature = JSON.stringify([
+    msg.seq ?? null, msg.body, msg.deleted, msg.edited_at, msg.media?.id ?? msg.media?.local ?? null,
+    !!msg.pending, msg.failed ?? null, view.pendingEdit ?? null,
+    quoted ? [quoted.seq, quoted.edited_at, quoted.deleted] : null,
+  ]);
+  if (parts.signature === signature) return;
+  parts.signature = signature;
+  // Keep keyboard focus on the same control when the bubble is rebuilt under it.
+  const focused = row.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
+  parts.dispose?.();
+  parts.dispose = null;
+  fillBubble(row, msg, view);
+  fillActions(row, msg, view);
+  setProgress(row, msg.progress);
+  if (focused) row.querySelector(`[data-testid="${focused}"]`)?.focus();
+}
+
+/** Marks the first message of a run from one sender (its bubble shows the sender's name). */
+export function setFirst(row, first) {
+  row.classList.toggle('first', first);
 }
 
 /** Sets the delivery tick of an own message: pending 🕓, failed !, sent ✓, read ✓✓. */
 export function setTick(row, status) {
-  if (!row.tick || row.dataset.status === status) return;
+  const tick = row.parts.tick;
+  if (!tick || tick.dataset.status === status) return;
+  const text = { pending: '🕓', failed: '!', sent: '✓', read: '✓✓' }[status];
+  tick.textContent = text;
+  tick.dataset.status = status;
   row.dataset.status = status;
-  const labels = { pending: ['🕓', 'Sending'], failed: ['!', 'Not sent'], sent: ['✓', 'Sent'], read: ['✓✓', 'Read'] };
-  const [text, label] = labels[status];
-  row.tick.textContent = text;
-  row.tick.setAttribute('aria-label', label);
-  row.tick.title = label;
-  row.tick.dataset.status = status;
+  const label = t(`tick.${status}`);
+  tick.setAttribute('aria-label', label);
+  tick.title = label;
 }
 
-function imageThumb(msg) {
-  const url = api.mediaUrl(msg.media.id);
-  const img = h('img', { src: url, alt: 'Photo', class: 'thumb-img', loading: 'lazy', decoding: 'async', 'data-testid': 'message-image' });
+/** Releases what a row holds (object URLs of played voice notes) before it leaves the page. */
+export function disposeMessageRow(row) {
+  row.parts.dispose?.();
+  row.parts.dispose = null;
+}
+
+function fillBubble(row, msg, view) {
+  const { bubble } = row.parts;
+  const nodes = [];
+  if (view.group && !view.own) {
+    const name = h('div', { class: 'msg-sender', dir: 'auto', 'data-testid': 'message-sender' }, msg.sender?.display_name || t('user.unknown'));
+    name.style.setProperty('--sender-hue', String(hueOf(msg.sender?.display_name || '')));
+    nodes.push(name);
+  }
+  if (msg.reply_to && !msg.deleted) nodes.push(quoteButton(msg, view));
+  if (msg.deleted) {
+    nodes.push(h('div', { class: 'msg-text deleted', 'data-testid': 'message-body' }, t('message.deleted')));
+  } else {
+    nodes.push(...mediaNodes(row, msg));
+    const body = view.pendingEdit ?? msg.body;
+    if (body) nodes.push(h('div', { class: 'msg-text', dir: 'auto', 'data-testid': 'message-body' }, linkify(body)));
+  }
+  if (msg.failed) nodes.push(h('div', { class: 'msg-failed', 'data-testid': 'message-failed' }, t('send.failed', { reason: tOr(`send.reason.${msg.failed}`, 'send.reason.unknown') })));
+  const tick = view.own ? h('span', { class: 'tick', 'data-testid': 'tick' }) : null;
+  const edited = (msg.edited_at || view.pendingEdit !== undefined) && !msg.deleted;
+  nodes.push(h('div', { class: 'msg-meta' },
+    edited ? h('span', { class: 'edited' }, t('message.edited')) : null,
+    h('time', { datetime: msg.created_at, title: new Date(msg.created_at).toLocaleString() }, formatTime(msg.created_at)),
+    tick));
+  bubble.replaceChildren(...nodes);
+  const previous = row.parts.tick?.dataset.status;
+  row.parts.tick = tick;
+  if (tick && previous) setTick(row, previous);
+}
+
+function quoteButton(msg, view) {
+  const { quoted } = view;
   return h('button', {
-    type: 'button', class: 'thumb', 'aria-label': 'Open photo', 'data-testid': 'open-image',
-    onclick: () => openViewer(url, msg.body || 'Photo'),
+    type: 'button', class: 'quote', 'data-testid': 'message-quote',
+    'aria-label': t('message.show_quoted'),
+    onclick: () => view.actions.quote?.(msg.reply_to),
+  },
+  h('span', { class: 'quote-sender', dir: 'auto' }, quoted ? quoted.sender?.display_name || '' : t('message.earlier')),
+  h('span', { class: 'quote-text', dir: 'auto' }, quoted ? previewText(quoted) || ' ' : t('message.number', { n: msg.reply_to })));
+}
+
+function mediaNodes(row, msg) {
+  const mime = msg.media?.mime || '';
+  const url = msg.media?.local || (msg.media?.id ? api.mediaUrl(msg.media.id) : null);
+  if (mime.startsWith('image/') && url) return [imageThumb(url, msg.body)];
+  if (mime.startsWith('audio/') && msg.media?.id && !msg.pending) {
+    const player = voicePlayer(api.mediaUrl(msg.media.id));
+    row.parts.dispose = player.dispose;
+    return [player.el];
+  }
+  if (mime.startsWith('audio/')) return [h('div', { class: 'msg-text muted' }, t('preview.voice'))];
+  if (msg.media) return [h('div', { class: 'msg-text muted' }, t('message.attachment'))];
+  return [];
+}
+
+function imageThumb(url, caption) {
+  const img = h('img', { src: url, alt: t('message.photo'), class: 'thumb-img', loading: 'lazy', decoding: 'async', 'data-testid': 'message-image' });
+  return h('button', {
+    type: 'button', class: 'thumb', 'aria-label': t('message.open_photo'), 'data-testid': 'open-image',
+    onclick: () => openViewer(url, caption || t('message.photo')),
   }, img);
+}
+
+function fillActions(row, msg, view) {
+  const { actions } = row.parts;
+  const { actions: on } = view;
+  const nodes = [];
+  if (msg.pending && msg.failed) {
+    nodes.push(h('button', { type: 'button', class: 'retry-btn', 'data-testid': 'action-retry', onclick: () => on.retry?.(msg) }, t('action.retry')));
+    nodes.push(h('button', { type: 'button', class: 'retry-btn', 'data-testid': 'action-discard', onclick: () => on.discard?.(msg) }, t('action.discard')));
+  } else if (!msg.pending && !msg.deleted) {
+    nodes.push(iconButton('reply', t('message.reply'), () => on.reply?.(msg), { 'data-testid': 'action-reply' }));
+    if (view.own && msg.body && !msg.media) nodes.push(iconButton('edit', t('message.edit'), () => on.edit?.(msg), { 'data-testid': 'action-edit' }));
+    if (view.own) nodes.push(iconButton('delete', t('message.delete'), () => on.delete?.(msg), { 'data-testid': 'action-delete' }));
+  }
+  actions.classList.toggle('visible', !!(msg.pending && msg.failed));
+  actions.replaceChildren(...nodes);
+}
+
+/** Shows upload progress (0…1) in the bubble, or removes the bar (null). */
+function setProgress(row, progress) {
+  const parts = row.parts;
+  if (progress == null) {
+    parts.progress?.remove();
+    parts.progress = null;
+    return;
+  }
+  if (!parts.progress || !parts.progress.isConnected) {
+    parts.progress = h('progress', { class: 'upload-progress', max: '1', 'aria-label': t('message.uploading'), 'data-testid': 'upload-progress' });
+    parts.bubble.prepend(parts.progress);
+  }
+  parts.progress.value = progress;
 }

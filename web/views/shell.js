@@ -1,25 +1,28 @@
 // The signed-in layout: connection banner, chat list, and the conversation (or admin) pane.
 // The URL hash is the route: #/room/<id>, #/admin, or #/ (just the list).
 
+import { t } from '../i18n.js';
 import { h, icon } from '../util/dom.js';
 import { renderAdmin } from './admin.js';
+import { renderBanner } from './banner.js';
 import { renderChatList } from './chatlist.js';
 import { renderConversation } from './conversation.js';
+import { installShortcuts } from './keyboard.js';
 import { backToList } from '../util/route.js';
 
 export function renderShell(root, ctx) {
   const { store } = ctx;
-  const banner = h('div', { class: 'conn-banner', role: 'status', 'aria-live': 'polite', 'data-testid': 'connection-banner', hidden: true });
-  const convPane = h('main', { class: 'pane conv-pane', 'aria-label': 'Conversation' });
-  const app = h('div', { class: 'app', 'data-testid': 'app' }, renderChatList(ctx), convPane);
-  root.replaceChildren(banner, app);
+  const convPane = h('main', { class: 'pane conv-pane', 'aria-label': t('conv.pane') });
+  const chatList = renderChatList(ctx);
+  const app = h('div', { class: 'app', 'data-testid': 'app' }, chatList.el, convPane);
+  root.replaceChildren(renderBanner(ctx), app);
 
   let view = null;        // { key, destroy? }
   const placeholder = () => h('div', { class: 'conv-empty', 'data-testid': 'conv-empty' },
     h('span', { class: 'conv-empty-icon' }, icon('chat')),
-    h('h2', {}, 'Chat'),
-    h('p', {}, 'Pick a chat on the left, or search for someone to start a new one.'),
-    h('p', { class: 'muted small' }, icon('lock'), ' Messages are stored on your own server.'));
+    h('h2', {}, t('app.name')),
+    h('p', {}, t('conv.empty_hint')),
+    h('p', { class: 'muted small' }, icon('lock'), ' ', t('conv.empty_note')));
 
   function mount(key, make) {
     if (view?.key === key) return;
@@ -27,6 +30,8 @@ export function renderShell(root, ctx) {
     const made = make();
     view = { key, ...made };
     convPane.replaceChildren(made.el);
+    // Ready to type at once; on touch screens that would pop up the keyboard uninvited.
+    if (!matchMedia('(pointer: coarse)').matches) view.focus?.();
   }
 
   function route() {
@@ -45,7 +50,7 @@ export function renderShell(root, ctx) {
       app.classList.add('has-room');
       return;
     }
-    if (roomId && !store.rooms.size) return;   // rooms not loaded yet: wait for them
+    if (roomId && !store.roomsLoaded) return;   // rooms not loaded yet: wait for them
     store.setCurrent(null);
     mount('empty', () => ({ el: placeholder() }));
     app.classList.remove('has-room');
@@ -62,17 +67,14 @@ export function renderShell(root, ctx) {
       if (location.hash.startsWith('#/room/')) backToList();
     }
   });
-  store.on('connection', (status) => {
-    banner.hidden = status !== 'reconnecting';
-    banner.textContent = status === 'reconnecting' ? 'Reconnecting…' : '';
-    document.body.classList.toggle('offline', status === 'reconnecting');
-    document.body.dataset.connection = status;   // for tests and styling
-  });
   const updateTitle = () => {
     const n = store.unreadTotal();
-    document.title = n ? `(${n}) Chat` : 'Chat';
+    document.title = n ? t('app.title_unread', { n }) : t('app.name');
   };
   store.on('rooms', updateTitle);
   updateTitle();
   route();
+  const shell = { chatList, currentView: () => view };
+  installShortcuts(ctx, shell);
+  return shell;
 }

@@ -34,7 +34,7 @@ test('two users chat live in a direct room and see read ticks', async () => {
   await sent.locator('[data-testid="tick"][data-status="read"]').waitFor();
   assert.equal(await sent.getByTestId('tick').textContent(), '✓✓');
   await bob.waitForFunction(() => !document.title.startsWith('('));
-  assert.equal(await item.getByTestId('unread-badge').count(), 0);
+  assert.equal(await item.getByTestId('unread-badge').isVisible(), false);
 
   // And back: Bob answers, Alice (who has the room open) sees it live, and Bob's tick turns read.
   await sendText(bob, 'Sure! 12:30 at the usual place.');

@@ -79,17 +79,22 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
 
   const voice = ben.getByTestId('voice').last();
   await voice.waitFor();
-  // WebM from MediaRecorder has no duration in its header; the client makes it finite.
+  await ben.getByTestId('chat-item-preview').filter({ hasText: '🎤 Voice message' }).waitFor();
+  // Voice notes are fetched only when played: nothing of it was downloaded yet.
+  const mediaRequests = [];
+  ben.on('request', (req) => { if (/\/api\/v1\/media\/\d+$/.test(req.url())) mediaRequests.push(req.url()); });
   const handle = await voice.getByTestId('voice-audio').elementHandle();
+  assert.equal(await handle.evaluate((audio) => audio.currentSrc), '', 'no audio source before play');
+
+  // Play: the bytes are fetched, the control switches to pause and time advances.
+  await voice.getByTestId('voice-play').click();
+  // WebM from MediaRecorder has no duration in its header; the client makes it finite.
   await ben.waitForFunction((audio) => Number.isFinite(audio.duration) && audio.duration > 0, handle, { timeout: 15000 });
   const duration = await handle.evaluate((audio) => audio.duration);
   assert.ok(duration > 0.5 && duration < 30, `duration ${duration}`);
-  await ben.getByTestId('chat-item-preview').filter({ hasText: '🎤 Voice message' }).waitFor();
-
-  // Play: the control switches to pause and time advances.
-  await voice.getByTestId('voice-play').click();
   await ben.waitForFunction((audio) => audio.currentTime > 0.2, handle, { timeout: 15000 });
   await voice.locator('[aria-label="Pause voice message"]').waitFor();
+  assert.equal(mediaRequests.length, 1, `fetched once, on play: ${mediaRequests}`);
   mkdirSync(join(repoRoot, 'tests/browser/artifacts'), { recursive: true });
   await ben.screenshot({ path: join(repoRoot, 'tests/browser/artifacts/media.png') });
 

@@ -29,7 +29,7 @@ test('infinite scroll, new-messages pill, reply, edit and delete', async () => {
   const shown = () => page.getByTestId('message').count();
   assert.ok(await shown() < TOTAL, 'only the latest page is loaded at first');
   // Opened at the bottom and marked read.
-  await item.getByTestId('unread-badge').waitFor({ state: 'detached' });
+  await item.getByTestId('unread-badge').waitFor({ state: 'hidden' });
 
   // Scroll to the top until the first message is there; each page keeps the view anchored.
   while (await message(page, /^history 1$/).count() === 0) {
