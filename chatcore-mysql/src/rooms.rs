@@ -219,14 +219,49 @@ pub(crate) async fn delete_member(
     ex: impl MySqlExecutor<'_>,
     room: RoomId,
     user: UserId,
-) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM members WHERE room_id = ? AND user_id = ?")
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM members WHERE room_id = ? AND user_id = ?")
         .bind(room.0)
         .bind(user.0)
         .execute(ex)
         .await
         .map_err(backend)?;
-    Ok(done.rows_affected() > 0)
+    Ok(())
+}
+
+/// How many members the room has, and how many of them are admins.
+pub(crate) async fn head_count(
+    ex: impl MySqlExecutor<'_>,
+    room: RoomId,
+) -> StoreResult<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT COUNT(*), COUNT(CASE WHEN role = 'admin' THEN 1 END) FROM members WHERE room_id = ?",
+    )
+    .bind(room.0)
+    .fetch_one(ex)
+    .await
+    .map_err(backend)
+}
+
+/// Makes the oldest full member (not a guest, not disabled) admin and returns them, if any.
+/// The caller holds the room's lock.
+pub(crate) async fn promote_heir(
+    conn: &mut MySqlConnection,
+    room: RoomId,
+) -> StoreResult<Option<UserId>> {
+    let heir: Option<i64> = sqlx::query_scalar(
+        "SELECT m.user_id FROM members m JOIN users u ON u.id = m.user_id \
+         WHERE m.room_id = ? AND u.is_guest = FALSE AND u.disabled = FALSE ORDER BY m.id LIMIT 1",
+    )
+    .bind(room.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let Some(heir) = heir.map(UserId) else {
+        return Ok(None);
+    };
+    set_role(conn, room, heir, Role::Admin).await?;
+    Ok(Some(heir))
 }
 
 /// Whether the role was set (`false`: no such membership).

@@ -12,6 +12,14 @@ fn hash_from(bytes: Vec<u8>) -> Result<[u8; 32], sqlx::Error> {
         .map_err(|_| sqlx::Error::Decode("token_hash is not 32 bytes".into()))
 }
 
+/// A row's `token_hash` and `user_id`.
+fn key_from_row(row: &MySqlRow) -> Result<([u8; 32], UserId), sqlx::Error> {
+    Ok((
+        hash_from(row.try_get("token_hash")?)?,
+        UserId(row.try_get("user_id")?),
+    ))
+}
+
 fn from_row(row: &MySqlRow) -> Result<Session, sqlx::Error> {
     Ok(Session {
         token_hash: hash_from(row.try_get("token_hash")?)?,
@@ -103,4 +111,36 @@ pub(crate) async fn delete_of_user(
         .map(hash_from)
         .collect::<Result<_, _>>()
         .map_err(backend)
+}
+
+/// Deletes up to `limit` sessions idle since before `idle_before` or created before
+/// `created_before`, returning their hashes and users; the caller holds the transaction (the
+/// rows are locked and read first, then deleted by key).
+pub(crate) async fn delete_expired(
+    conn: &mut MySqlConnection,
+    idle_before: Timestamp,
+    created_before: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<([u8; 32], UserId)>> {
+    let doomed: Vec<([u8; 32], UserId)> = sqlx::query(
+        "SELECT token_hash, user_id FROM sessions WHERE last_seen_at < ? OR created_at < ? LIMIT ? FOR UPDATE",
+    )
+    .bind(idle_before.0)
+    .bind(created_before.0)
+    .bind(limit)
+    .try_map(|row: MySqlRow| key_from_row(&row))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    if doomed.is_empty() {
+        return Ok(doomed);
+    }
+    let mut delete = sqlx::QueryBuilder::new("DELETE FROM sessions WHERE token_hash IN (");
+    let mut hashes = delete.separated(", ");
+    for (hash, _) in &doomed {
+        hashes.push_bind(&hash[..]);
+    }
+    delete.push(")");
+    delete.build().execute(conn).await.map_err(backend)?;
+    Ok(doomed)
 }

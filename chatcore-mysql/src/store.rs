@@ -6,8 +6,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chatcore::{
     AppendResult, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage, NewRoom,
-    NewUser, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult, Timestamp, User,
-    UserId,
+    NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult, Timestamp,
+    User, UserId,
 };
 use sqlx::MySqlPool;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
@@ -118,14 +118,26 @@ impl Store for MySqlStore {
         users::set_password_hash(&self.pool, id, hash).await
     }
 
-    async fn upgrade_guest(&self, id: UserId, username: &str, hash: &str) -> StoreResult<User> {
+    async fn upgrade_guest(
+        &self,
+        id: UserId,
+        username: &str,
+        hash: &str,
+    ) -> StoreResult<(User, Vec<[u8; 32]>)> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        users::make_full_account(&mut *tx, id, username, hash).await?;
+        if !users::upgrade_guest(&mut *tx, id, username, hash).await? {
+            return Err(if users::exists(&mut *tx, id).await? {
+                StoreError::NotAGuest
+            } else {
+                StoreError::Missing("user")
+            });
+        }
         let upgraded = users::by_id(&mut *tx, id)
             .await?
             .ok_or(StoreError::Missing("user"))?;
+        let ended = sessions::delete_of_user(&mut tx, id, None).await?;
         tx.commit().await.map_err(backend)?;
-        Ok(upgraded)
+        Ok((upgraded, ended))
     }
 
     async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
@@ -178,6 +190,18 @@ impl Store for MySqlStore {
         Ok(deleted)
     }
 
+    async fn delete_expired_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<([u8; 32], UserId)>> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let deleted = sessions::delete_expired(&mut tx, idle_before, created_before, limit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(deleted)
+    }
+
     async fn create_room(&self, room: NewRoom) -> StoreResult<Room> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let room = rooms::insert(&mut tx, room).await?;
@@ -215,26 +239,64 @@ impl Store for MySqlStore {
         user: UserId,
         role: Role,
         at: Timestamp,
+        max_members: usize,
     ) -> StoreResult<()> {
         // Name the missing row the way chatcore does: the user first, then the room.
         if !users::exists(&self.pool, user).await? {
             return Err(StoreError::Missing("user"));
         }
-        if !rooms::exists(&self.pool, room).await? {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Membership changes lock the room's row first, so the count below stays true until
+        // this transaction commits, whichever node adds the next member.
+        if rooms::lock_last_seq(&mut tx, room).await?.is_none() {
             return Err(StoreError::Missing("room"));
         }
-        rooms::insert_member(&self.pool, room, user, role, at).await
+        if rooms::member(&mut *tx, room, user).await?.is_some() {
+            return Err(StoreError::Duplicate("member"));
+        }
+        let (members, _) = rooms::head_count(&mut *tx, room).await?;
+        if usize::try_from(members).map_or(true, |n| n >= max_members) {
+            return Err(StoreError::RoomFull);
+        }
+        rooms::insert_member(&mut *tx, room, user, role, at).await?;
+        tx.commit().await.map_err(backend)
     }
 
-    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
-        rooms::delete_member(&self.pool, room, user).await
+    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Removed>> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if rooms::lock_last_seq(&mut tx, room).await?.is_none() {
+            return Ok(None);
+        }
+        let Some(removed) = rooms::member(&mut *tx, room, user).await? else {
+            return Ok(None);
+        };
+        rooms::delete_member(&mut *tx, room, user).await?;
+        let promoted =
+            if removed.role == Role::Admin && rooms::head_count(&mut *tx, room).await?.1 == 0 {
+                rooms::promote_heir(&mut tx, room).await?
+            } else {
+                None
+            };
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(Removed { promoted }))
     }
 
     async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()> {
-        if rooms::set_role(&self.pool, room, user, role).await? {
-            return Ok(());
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if rooms::lock_last_seq(&mut tx, room).await?.is_none() {
+            return Err(StoreError::Missing("room"));
         }
-        Err(self.missing_room_or(room, "member").await)
+        let current = rooms::member(&mut *tx, room, user)
+            .await?
+            .ok_or(StoreError::Missing("member"))?;
+        if current.role == Role::Admin
+            && role != Role::Admin
+            && rooms::head_count(&mut *tx, room).await?.1 == 1
+        {
+            return Err(StoreError::LastAdmin);
+        }
+        rooms::set_role(&mut *tx, room, user, role).await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq> {

@@ -208,25 +208,24 @@ pub(crate) async fn set_password_hash(
     )
 }
 
-/// Gives a guest a username and password; the caller reads the user back in the same
-/// transaction.
-pub(crate) async fn make_full_account(
+/// Gives a guest a username and password; `false` when the user is absent or not a guest. The
+/// row lock the update takes makes a concurrent upgrade wait and then find no guest.
+pub(crate) async fn upgrade_guest(
     ex: impl MySqlExecutor<'_>,
     id: UserId,
     username: &str,
     hash: &str,
-) -> StoreResult<()> {
-    one_user(
-        sqlx::query(
-            "UPDATE users SET username = ?, password_hash = ?, is_guest = FALSE WHERE id = ?",
-        )
-        .bind(username)
-        .bind(hash)
-        .bind(id.0)
-        .execute(ex)
-        .await
-        .map_err(conflict("username", "user"))?,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET username = ?, password_hash = ?, is_guest = FALSE WHERE id = ? AND is_guest = TRUE",
     )
+    .bind(username)
+    .bind(hash)
+    .bind(id.0)
+    .execute(ex)
+    .await
+    .map_err(conflict("username", "user"))?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub(crate) async fn set_disabled(

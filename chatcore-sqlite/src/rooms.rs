@@ -53,16 +53,18 @@ fn room_from_row(row: &SqliteRow) -> Result<Room, sqlx::Error> {
     })
 }
 
+fn role_from_text(text: &str) -> Result<Role, sqlx::Error> {
+    match text {
+        "admin" => Ok(Role::Admin),
+        "member" => Ok(Role::Member),
+        other => Err(sqlx::Error::Decode(
+            format!("unknown role {other:?}").into(),
+        )),
+    }
+}
+
 fn member_from_row(row: &SqliteRow) -> Result<Member, sqlx::Error> {
-    let role = match row.try_get::<&str, _>("role")? {
-        "admin" => Role::Admin,
-        "member" => Role::Member,
-        other => {
-            return Err(sqlx::Error::Decode(
-                format!("unknown role {other:?}").into(),
-            ));
-        }
-    };
+    let role = role_from_text(row.try_get("role")?)?;
     Ok(Member {
         room_id: RoomId(row.try_get("room_id")?),
         user_id: UserId(row.try_get("user_id")?),
@@ -215,18 +217,55 @@ pub(crate) async fn insert_member(
     Ok(())
 }
 
+/// Deletes the membership and returns the role it had (`None`: no such membership).
 pub(crate) async fn delete_member(
     ex: impl SqliteExecutor<'_>,
     room: RoomId,
     user: UserId,
-) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM members WHERE room_id = ? AND user_id = ?")
-        .bind(room.0)
-        .bind(user.0)
-        .execute(ex)
-        .await
-        .map_err(backend)?;
-    Ok(done.rows_affected() > 0)
+) -> StoreResult<Option<Role>> {
+    let role: Option<String> =
+        sqlx::query_scalar("DELETE FROM members WHERE room_id = ? AND user_id = ? RETURNING role")
+            .bind(room.0)
+            .bind(user.0)
+            .fetch_optional(ex)
+            .await
+            .map_err(backend)?;
+    role.as_deref()
+        .map(role_from_text)
+        .transpose()
+        .map_err(backend)
+}
+
+/// How many members the room has, and how many of them are admins.
+pub(crate) async fn head_count(
+    ex: impl SqliteExecutor<'_>,
+    room: RoomId,
+) -> StoreResult<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT COUNT(*), COUNT(CASE WHEN role = 'admin' THEN 1 END) FROM members WHERE room_id = ?",
+    )
+    .bind(room.0)
+    .fetch_one(ex)
+    .await
+    .map_err(backend)
+}
+
+/// Makes the oldest full member (not a guest, not disabled) admin and returns them, if any.
+pub(crate) async fn promote_heir(
+    ex: impl SqliteExecutor<'_>,
+    room: RoomId,
+) -> StoreResult<Option<UserId>> {
+    let heir: Option<i64> = sqlx::query_scalar(
+        "UPDATE members SET role = 'admin' WHERE id = (\
+             SELECT m.id FROM members m JOIN users u ON u.id = m.user_id \
+             WHERE m.room_id = ? AND u.is_guest = 0 AND u.disabled = 0 ORDER BY m.id LIMIT 1) \
+         RETURNING user_id",
+    )
+    .bind(room.0)
+    .fetch_optional(ex)
+    .await
+    .map_err(backend)?;
+    Ok(heir.map(UserId))
 }
 
 /// Whether the role was set (`false`: no such membership).

@@ -6,13 +6,20 @@ use sqlx::{Row, SqliteExecutor};
 
 use crate::error::{backend, conflict};
 
-fn from_row(row: &SqliteRow) -> Result<Session, sqlx::Error> {
+/// A row's `token_hash` and `user_id`.
+fn from_row_key(row: &SqliteRow) -> Result<([u8; 32], UserId), sqlx::Error> {
     let hash: Vec<u8> = row.try_get("token_hash")?;
+    let hash = hash
+        .try_into()
+        .map_err(|_| sqlx::Error::Decode("token_hash is not 32 bytes".into()))?;
+    Ok((hash, UserId(row.try_get("user_id")?)))
+}
+
+fn from_row(row: &SqliteRow) -> Result<Session, sqlx::Error> {
+    let (token_hash, user_id) = from_row_key(row)?;
     Ok(Session {
-        token_hash: hash
-            .try_into()
-            .map_err(|_| sqlx::Error::Decode("token_hash is not 32 bytes".into()))?,
-        user_id: UserId(row.try_get("user_id")?),
+        token_hash,
+        user_id,
         created_at: Timestamp(row.try_get("created_at")?),
         last_seen_at: Timestamp(row.try_get("last_seen_at")?),
     })
@@ -89,4 +96,26 @@ pub(crate) async fn delete_of_user(
         .into_iter()
         .filter_map(|h| h.try_into().ok())
         .collect())
+}
+
+/// Deletes up to `limit` sessions idle since before `idle_before` or created before
+/// `created_before`, returning their hashes and users.
+pub(crate) async fn delete_expired(
+    ex: impl SqliteExecutor<'_>,
+    idle_before: Timestamp,
+    created_before: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<([u8; 32], UserId)>> {
+    sqlx::query(
+        "DELETE FROM sessions WHERE token_hash IN (\
+             SELECT token_hash FROM sessions WHERE last_seen_at < ? OR created_at < ? LIMIT ?) \
+         RETURNING token_hash, user_id",
+    )
+    .bind(idle_before.0)
+    .bind(created_before.0)
+    .bind(limit)
+    .try_map(|row: SqliteRow| from_row_key(&row))
+    .fetch_all(ex)
+    .await
+    .map_err(backend)
 }

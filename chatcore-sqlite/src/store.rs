@@ -7,8 +7,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chatcore::{
     AppendResult, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage, NewRoom,
-    NewUser, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult, Timestamp, User,
-    UserId,
+    NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult, Timestamp,
+    User, UserId,
 };
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -89,6 +89,15 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.appender.close().await;
         self.pool.close().await;
+    }
+
+    /// A write transaction: `BEGIN IMMEDIATE` takes SQLite's write lock up front, so what it
+    /// reads cannot change before it commits.
+    async fn write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)
     }
 
     async fn missing_room_or(&self, room: RoomId, otherwise: &'static str) -> StoreError {
@@ -179,8 +188,23 @@ impl Store for SqliteStore {
         users::set_password_hash(&self.pool, id, hash).await
     }
 
-    async fn upgrade_guest(&self, id: UserId, username: &str, hash: &str) -> StoreResult<User> {
-        users::upgrade_guest(&self.pool, id, username, hash).await
+    async fn upgrade_guest(
+        &self,
+        id: UserId,
+        username: &str,
+        hash: &str,
+    ) -> StoreResult<(User, Vec<[u8; 32]>)> {
+        let mut tx = self.write().await?;
+        let Some(user) = users::upgrade_guest(&mut *tx, id, username, hash).await? else {
+            return Err(if users::exists(&mut *tx, id).await? {
+                StoreError::NotAGuest
+            } else {
+                StoreError::Missing("user")
+            });
+        };
+        let ended = sessions::delete_of_user(&mut *tx, id, None).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok((user, ended))
     }
 
     async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
@@ -233,6 +257,15 @@ impl Store for SqliteStore {
         sessions::delete_of_user(&self.pool, user, keep).await
     }
 
+    async fn delete_expired_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<([u8; 32], UserId)>> {
+        sessions::delete_expired(&self.pool, idle_before, created_before, limit).await
+    }
+
     async fn create_room(&self, room: NewRoom) -> StoreResult<Room> {
         let mut tx = self
             .pool
@@ -274,26 +307,55 @@ impl Store for SqliteStore {
         user: UserId,
         role: Role,
         at: Timestamp,
+        max_members: usize,
     ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
         // Name the missing row the way chatcore does: the user first, then the room.
-        if !users::exists(&self.pool, user).await? {
+        if !users::exists(&mut *tx, user).await? {
             return Err(StoreError::Missing("user"));
         }
-        if !rooms::exists(&self.pool, room).await? {
+        if !rooms::exists(&mut *tx, room).await? {
             return Err(StoreError::Missing("room"));
         }
-        rooms::insert_member(&self.pool, room, user, role, at).await
+        if rooms::member(&mut *tx, room, user).await?.is_some() {
+            return Err(StoreError::Duplicate("member"));
+        }
+        let (members, _) = rooms::head_count(&mut *tx, room).await?;
+        if usize::try_from(members).map_or(true, |n| n >= max_members) {
+            return Err(StoreError::RoomFull);
+        }
+        rooms::insert_member(&mut *tx, room, user, role, at).await?;
+        tx.commit().await.map_err(backend)
     }
 
-    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
-        rooms::delete_member(&self.pool, room, user).await
+    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Removed>> {
+        let mut tx = self.write().await?;
+        let Some(role) = rooms::delete_member(&mut *tx, room, user).await? else {
+            return Ok(None);
+        };
+        let promoted = if role == Role::Admin && rooms::head_count(&mut *tx, room).await?.1 == 0 {
+            rooms::promote_heir(&mut *tx, room).await?
+        } else {
+            None
+        };
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(Removed { promoted }))
     }
 
     async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()> {
-        if rooms::set_role(&self.pool, room, user, role).await? {
-            return Ok(());
+        let mut tx = self.write().await?;
+        let Some(current) = rooms::member(&mut *tx, room, user).await? else {
+            drop(tx);
+            return Err(self.missing_room_or(room, "member").await);
+        };
+        if current.role == Role::Admin
+            && role != Role::Admin
+            && rooms::head_count(&mut *tx, room).await?.1 == 1
+        {
+            return Err(StoreError::LastAdmin);
         }
-        Err(self.missing_room_or(room, "member").await)
+        rooms::set_role(&mut *tx, room, user, role).await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq> {

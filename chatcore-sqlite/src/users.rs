@@ -200,14 +200,15 @@ pub(crate) async fn set_password_hash(
     )
 }
 
+/// Gives a guest a username and password; `None` when the user is absent or not a guest.
 pub(crate) async fn upgrade_guest(
     ex: impl SqliteExecutor<'_>,
     id: UserId,
     username: &str,
     hash: &str,
-) -> StoreResult<User> {
+) -> StoreResult<Option<User>> {
     sqlx::query(concat!(
-        "UPDATE users SET username = ?, password_hash = ?, is_guest = 0 WHERE id = ? RETURNING ",
+        "UPDATE users SET username = ?, password_hash = ?, is_guest = 0 WHERE id = ? AND is_guest = 1 RETURNING ",
         user_columns!()
     ))
     .bind(username)
@@ -216,8 +217,7 @@ pub(crate) async fn upgrade_guest(
     .try_map(|row: SqliteRow| from_row(&row))
     .fetch_optional(ex)
     .await
-    .map_err(conflict("username", "user"))?
-    .ok_or(StoreError::Missing("user"))
+    .map_err(conflict("username", "user"))
 }
 
 pub(crate) async fn set_disabled(

@@ -104,6 +104,15 @@ pub enum StoreError {
     /// The row the operation needs does not exist.
     #[error("{0} does not exist")]
     Missing(&'static str),
+    /// The room already has as many members as the caller allows; nothing was written.
+    #[error("the room is full")]
+    RoomFull,
+    /// The change would leave the room without an admin; nothing was written.
+    #[error("a room needs at least one admin")]
+    LastAdmin,
+    /// The user is not a guest (any more), so there is nothing to upgrade; nothing was written.
+    #[error("the user is not a guest")]
+    NotAGuest,
     /// The backend itself failed (connection lost, disk full, …).
     #[error("storage backend error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

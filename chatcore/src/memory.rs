@@ -166,6 +166,20 @@ impl State {
         Ok((self.to_message(msg.room_id, &stored), true))
     }
 
+    /// Deletes the sessions matching `doomed` and returns their hashes.
+    fn delete_sessions_where(&mut self, doomed: impl Fn(&Session) -> bool) -> Vec<[u8; 32]> {
+        let hashes: Vec<[u8; 32]> = self
+            .sessions
+            .values()
+            .filter(|s| doomed(s))
+            .map(|s| s.token_hash)
+            .collect();
+        for h in &hashes {
+            self.sessions.remove(h);
+        }
+        hashes
+    }
+
     fn stored_message_mut(&mut self, room: RoomId, seq: Seq) -> StoreResult<&mut StoredMessage> {
         let row = self.room_mut(room)?;
         usize::try_from(seq - 1)
@@ -291,9 +305,16 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn upgrade_guest(&self, id: UserId, username: &str, hash: &str) -> StoreResult<User> {
+    async fn upgrade_guest(
+        &self,
+        id: UserId,
+        username: &str,
+        hash: &str,
+    ) -> StoreResult<(User, Vec<[u8; 32]>)> {
         let mut st = self.lock();
-        st.user_mut(id)?;
+        if !st.user_mut(id)?.user.is_guest {
+            return Err(StoreError::NotAGuest);
+        }
         if st.username_taken(username) {
             return Err(StoreError::Duplicate("username"));
         }
@@ -301,7 +322,8 @@ impl Store for MemoryStore {
         row.user.username = Some(username.to_owned());
         row.user.is_guest = false;
         row.password_hash = Some(hash.to_owned());
-        Ok(row.user.clone())
+        let user = row.user.clone();
+        Ok((user, st.delete_sessions_where(|s| s.user_id == id)))
     }
 
     async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
@@ -334,7 +356,7 @@ impl Store for MemoryStore {
                 r.user.id
             })
             .collect();
-        st.sessions.retain(|_, s| !expired.contains(&s.user_id));
+        st.delete_sessions_where(|s| expired.contains(&s.user_id));
         Ok(expired)
     }
 
@@ -367,15 +389,27 @@ impl Store for MemoryStore {
         user: UserId,
         keep: Option<&[u8; 32]>,
     ) -> StoreResult<Vec<[u8; 32]>> {
+        Ok(self
+            .lock()
+            .delete_sessions_where(|s| s.user_id == user && Some(&s.token_hash) != keep))
+    }
+
+    async fn delete_expired_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<([u8; 32], UserId)>> {
         let mut st = self.lock();
-        let doomed: Vec<[u8; 32]> = st
+        let doomed: Vec<([u8; 32], UserId)> = st
             .sessions
             .values()
-            .filter(|s| s.user_id == user && Some(&s.token_hash) != keep)
-            .map(|s| s.token_hash)
+            .filter(|s| s.last_seen_at < idle_before || s.created_at < created_before)
+            .take(limit as usize)
+            .map(|s| (s.token_hash, s.user_id))
             .collect();
-        for h in &doomed {
-            st.sessions.remove(h);
+        for (hash, _) in &doomed {
+            st.sessions.remove(hash);
         }
         Ok(doomed)
     }
@@ -472,6 +506,7 @@ impl Store for MemoryStore {
         user: UserId,
         role: Role,
         at: Timestamp,
+        max_members: usize,
     ) -> StoreResult<()> {
         let mut st = self.lock();
         if !st.users.contains_key(&user) {
@@ -480,6 +515,9 @@ impl Store for MemoryStore {
         let row = st.room_mut(room)?;
         if row.members.iter().any(|m| m.user_id == user) {
             return Err(StoreError::Duplicate("member"));
+        }
+        if row.members.len() >= max_members {
+            return Err(StoreError::RoomFull);
         }
         row.members.push(Member {
             room_id: room,
@@ -491,18 +529,47 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
-        let mut st = self.lock();
-        let Some(row) = st.rooms.get_mut(&room) else {
-            return Ok(false);
+    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Removed>> {
+        let mut guard = self.lock();
+        let State { users, rooms, .. } = &mut *guard;
+        let Some(row) = rooms.get_mut(&room) else {
+            return Ok(None);
         };
-        let before = row.members.len();
-        row.members.retain(|m| m.user_id != user);
-        Ok(row.members.len() != before)
+        let Some(at) = row.members.iter().position(|m| m.user_id == user) else {
+            return Ok(None);
+        };
+        let removed = row.members.remove(at);
+        let last_admin_left =
+            removed.role == Role::Admin && !row.members.iter().any(|m| m.role == Role::Admin);
+        let promoted = if last_admin_left {
+            let full = |m: &&mut Member| {
+                users
+                    .get(&m.user_id)
+                    .is_some_and(|u| !u.user.is_guest && !u.user.disabled)
+            };
+            row.members.iter_mut().find(full).map(|heir| {
+                heir.role = Role::Admin;
+                heir.user_id
+            })
+        } else {
+            None
+        };
+        Ok(Some(Removed { promoted }))
     }
 
     async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()> {
-        self.lock().member_mut(room, user)?.role = role;
+        let mut st = self.lock();
+        let row = st.room_mut(room)?;
+        let admins = row.members.iter().filter(|m| m.role == Role::Admin).count();
+        let member = row
+            .members
+            .iter_mut()
+            .find(|m| m.user_id == user)
+            .ok_or(StoreError::Missing("member"))?;
+        if member.role == Role::Admin && role != Role::Admin && admins == 1 {
+            return Err(StoreError::LastAdmin);
+        }
+        member.role = role;
         Ok(())
     }
 

@@ -209,6 +209,13 @@ pub struct Member {
     pub last_read_seq: Seq,
 }
 
+/// What [`Store::remove_member`](crate::Store::remove_member) did when the user was a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Removed {
+    /// The member who became admin because the removed one was the room's last admin.
+    pub promoted: Option<UserId>,
+}
+
 /// Who sent a message, as shown next to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Sender {

@@ -40,9 +40,20 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>>;
     /// Replaces the password hash. `Missing("user")` if there is no such user.
     async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()>;
-    /// Turns a guest into a full account with a username and password, keeping everything else.
-    /// `Duplicate("username")` when taken, `Missing("user")` when absent.
-    async fn upgrade_guest(&self, id: UserId, username: &str, hash: &str) -> StoreResult<User>;
+    /// Turns a guest into a full account with a username and password, keeping everything else,
+    /// and in the same transaction deletes every session of the user. Returns the upgraded user
+    /// and the token hashes of the sessions it ended (the caller closes their connections and
+    /// issues a fresh session).
+    ///
+    /// Only a guest is upgraded: `NotAGuest` when the user is not (or no longer) one, so of two
+    /// concurrent upgrades of the same guest exactly one wins. `Duplicate("username")` when the
+    /// username is taken, `Missing("user")` when absent. A refusal changes nothing.
+    async fn upgrade_guest(
+        &self,
+        id: UserId,
+        username: &str,
+        hash: &str,
+    ) -> StoreResult<(User, Vec<[u8; 32]>)>;
     /// Enables or disables a user. `Missing("user")` if absent.
     async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
     /// Grants or revokes the server admin role. `Missing("user")` if absent.
@@ -69,6 +80,16 @@ pub trait Store: Send + Sync + 'static {
         user: UserId,
         keep: Option<&[u8; 32]>,
     ) -> StoreResult<Vec<[u8; 32]>>;
+    /// Deletes sessions idle since before `idle_before` (`last_seen_at < idle_before`) or
+    /// created before `created_before` (`created_at < created_before`), at most `limit` per
+    /// call, and returns the deleted sessions' token hashes with their users. Call it again
+    /// until it returns fewer than `limit` to sweep them all.
+    async fn delete_expired_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<([u8; 32], UserId)>>;
 
     // ---- rooms and members ----
 
@@ -87,17 +108,29 @@ pub trait Store: Send + Sync + 'static {
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>>;
     /// One membership.
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>>;
-    /// Adds a member. `Duplicate("member")` if already one, `Missing("room")`/`Missing("user")`.
+    /// Adds a member, unless the room already has `max_members` members: then `RoomFull` and
+    /// nothing is written. The count and the insert are one atomic step, so concurrent adds never
+    /// take a room past `max_members`. `Missing("user")`, then `Missing("room")` when absent,
+    /// `Duplicate("member")` if already one (checked before the cap).
     async fn add_member(
         &self,
         room: RoomId,
         user: UserId,
         role: Role,
         at: Timestamp,
+        max_members: usize,
     ) -> StoreResult<()>;
-    /// Removes a member; `false` if they were not one.
-    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<bool>;
-    /// Changes a member's role. `Missing("member")` if not a member.
+    /// Removes a member; `None` if they were not one (or the room is absent).
+    ///
+    /// When the removed member was the room's last admin, the oldest remaining full member (by
+    /// join order; not a guest, not disabled) becomes admin in the same transaction, and
+    /// [`Removed::promoted`] names them. If no full member remains, the room is left without an
+    /// admin. Concurrent removals are serialized per room, so two admins leaving at once still
+    /// leave an admin behind when a full member remains.
+    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Removed>>;
+    /// Changes a member's role. Refuses with `LastAdmin`, writing nothing, to demote the room's
+    /// only admin; the check and the change are one atomic step, so two admins demoting each
+    /// other at once leave one admin. `Missing("room")` or `Missing("member")` when absent.
     async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()>;
     /// Raises a member's read marker to `seq` (never lowers it) and returns the marker now
     /// stored. `Missing("member")` if not a member.

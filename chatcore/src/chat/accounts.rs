@@ -108,7 +108,8 @@ impl Chat {
         self.start_session(user).await
     }
 
-    /// Turns the acting guest into a full account, keeping their rooms and history.
+    /// Turns the acting guest into a full account, keeping their rooms and history. The
+    /// guest's other sessions end and their connections close.
     pub async fn upgrade_guest(
         &self,
         actor: &Actor,
@@ -117,21 +118,33 @@ impl Chat {
     ) -> Result<User> {
         let current = self.enabled_user(actor.id()).await?;
         if !current.is_guest {
-            return Err(Error::Conflict {
-                field: "username",
-                reason: "this account is not a guest",
-            });
+            return Err(not_a_guest());
         }
         let username = sanitize::username(username)?;
         check_policy(password)?;
         let hash = self.inner.hasher.hash(password).await?;
-        self.store()
+        let own = match actor.session_hash() {
+            Some(hash) => self.store().session(hash).await?,
+            None => None,
+        };
+        let (user, ended) = self
+            .store()
             .upgrade_guest(actor.id(), &username, &hash)
             .await
             .map_err(|e| match e {
                 StoreError::Duplicate(_) => username_taken(),
+                StoreError::NotAGuest => not_a_guest(),
                 other => other.into(),
-            })
+            })?;
+        // The store ended every session of the guest. Until the upgrade hands out a fresh
+        // session of its own, the caller keeps the one it upgraded with.
+        if let Some(own) = own {
+            self.store().create_session(own).await?;
+        }
+        for session in ended.iter().filter(|&h| Some(h) != actor.session_hash()) {
+            self.hub().close_session(session);
+        }
+        Ok(user)
     }
 
     /// The chat user for a host application's already-authenticated user, created on first use.
@@ -329,6 +342,13 @@ fn username_taken() -> Error {
     Error::Conflict {
         field: "username",
         reason: "this username is taken",
+    }
+}
+
+fn not_a_guest() -> Error {
+    Error::Conflict {
+        field: "username",
+        reason: "this account is not a guest",
     }
 }
 

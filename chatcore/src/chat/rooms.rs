@@ -143,17 +143,16 @@ impl Chat {
         if target.is_guest && role == Role::Admin {
             return Err(Error::Forbidden("guests cannot be admins"));
         }
-        if self.store().members(room).await?.len() >= self.config().max_group_members {
-            return Err(Error::invalid("user_id", "the group is full"));
-        }
+        let max = self.config().max_group_members;
         self.store()
-            .add_member(room, user, role, self.now())
+            .add_member(room, user, role, self.now(), max)
             .await
             .map_err(|e| match e {
                 StoreError::Duplicate(_) => Error::Conflict {
                     field: "user_id",
                     reason: "already a member",
                 },
+                StoreError::RoomFull => Error::invalid("user_id", "the group is full"),
                 other => other.into(),
             })?;
         self.hub().join(user, room);
@@ -171,9 +170,11 @@ impl Chat {
         } else if self.kind_of(room).await? == RoomKind::Direct {
             return Err(Error::Forbidden("you cannot leave a direct chat"));
         }
-        if !self.store().remove_member(room, user).await? {
-            return Err(Error::NotFound("member"));
-        }
+        let removed = self
+            .store()
+            .remove_member(room, user)
+            .await?
+            .ok_or(Error::NotFound("member"))?;
         let change = if leaving {
             RoomChange::Left
         } else {
@@ -182,7 +183,10 @@ impl Chat {
         // Announce before unrouting, so the removed user's connections learn why it stops.
         self.announce(room, change, user);
         self.hub().leave(user, room);
-        self.ensure_an_admin(room).await
+        if let Some(heir) = removed.promoted {
+            self.announce(room, RoomChange::Role, heir);
+        }
+        Ok(())
     }
 
     /// Changes a member's role (admins only). Guests cannot be made admins, and the last admin
@@ -196,22 +200,23 @@ impl Chat {
     ) -> Result<()> {
         let me = self.membership(actor, room).await?;
         self.require_group_admin(&me).await?;
-        let members = self.store().members(room).await?;
-        let target = members
-            .iter()
-            .find(|m| m.user_id == user)
-            .ok_or(Error::NotFound("member"))?;
+        if self.store().member(room, user).await?.is_none() {
+            return Err(Error::NotFound("member"));
+        }
         if role == Role::Admin && self.enabled_user(user).await?.is_guest {
             return Err(Error::Forbidden("guests cannot be admins"));
         }
-        let admins = members.iter().filter(|m| m.role == Role::Admin).count();
-        if target.role == Role::Admin && role == Role::Member && admins == 1 {
-            return Err(Error::Conflict {
-                field: "role",
-                reason: "a group needs at least one admin",
-            });
-        }
-        self.store().set_role(room, user, role).await?;
+        self.store()
+            .set_role(room, user, role)
+            .await
+            .map_err(|e| match e {
+                StoreError::LastAdmin => Error::Conflict {
+                    field: "role",
+                    reason: "a group needs at least one admin",
+                },
+                StoreError::Missing(_) => Error::NotFound("member"),
+                other => other.into(),
+            })?;
         self.announce(room, RoomChange::Role, user);
         Ok(())
     }
@@ -246,27 +251,6 @@ impl Chat {
         }
         if me.role != Role::Admin {
             return Err(Error::Forbidden("only group admins can do this"));
-        }
-        Ok(())
-    }
-
-    /// After someone left: if no admin remains, promote the oldest full (non-guest) member.
-    async fn ensure_an_admin(&self, room: RoomId) -> Result<()> {
-        let members = self.store().members(room).await?;
-        if members.iter().any(|m| m.role == Role::Admin) {
-            return Ok(());
-        }
-        for m in members {
-            if !self
-                .store()
-                .user(m.user_id)
-                .await?
-                .is_some_and(|u| u.is_guest || u.disabled)
-            {
-                self.store().set_role(room, m.user_id, Role::Admin).await?;
-                self.announce(room, RoomChange::Role, m.user_id);
-                break;
-            }
         }
         Ok(())
     }

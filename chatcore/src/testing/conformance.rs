@@ -183,6 +183,14 @@ pub async fn password_and_admin_flags(store: S) {
 pub async fn guest_upgrade(store: S) {
     user(&store, "taken").await;
     let guest = store.create_user(new_user(None, "Guest 7")).await.unwrap();
+    let other = user(&store, "other").await;
+    for (hash, owner) in [
+        ([1; 32], guest.id),
+        ([2; 32], guest.id),
+        ([3; 32], other.id),
+    ] {
+        store.create_session(session(hash, owner)).await.unwrap();
+    }
     let err = store
         .upgrade_guest(guest.id, "taken", "$h")
         .await
@@ -192,8 +200,9 @@ pub async fn guest_upgrade(store: S) {
         store.user(guest.id).await.unwrap().unwrap().is_guest,
         "a failed upgrade changes nothing"
     );
+    assert!(store.session(&[1; 32]).await.unwrap().is_some());
 
-    let upgraded = store
+    let (upgraded, ended) = store
         .upgrade_guest(guest.id, "newname", "$h")
         .await
         .unwrap();
@@ -211,6 +220,64 @@ pub async fn guest_upgrade(store: S) {
             .as_deref(),
         Some("$h")
     );
+    assert_eq!(
+        ended.into_iter().collect::<HashSet<_>>(),
+        HashSet::from([[1; 32], [2; 32]]),
+        "every session of the guest ended"
+    );
+    assert_eq!(store.session(&[1; 32]).await.unwrap(), None);
+    assert!(
+        store.session(&[3; 32]).await.unwrap().is_some(),
+        "other users' sessions stay"
+    );
+
+    let err = store
+        .upgrade_guest(guest.id, "second", "$other")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotAGuest), "{err:?}");
+    let err = store
+        .upgrade_guest(other.id, "renamed", "$other")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotAGuest), "{err:?}");
+    let (now, hash) = store.user_by_username("newname").await.unwrap().unwrap();
+    assert_eq!(
+        (now.id, hash.as_deref()),
+        (guest.id, Some("$h")),
+        "unchanged"
+    );
+    assert_eq!(store.user_by_username("second").await.unwrap(), None);
+}
+
+/// Two upgrades of the same guest at once: exactly one wins, the other is `NotAGuest`.
+pub async fn concurrent_guest_upgrades_have_one_winner(store: S) {
+    for round in 0..5 {
+        let guest = store.create_user(new_user(None, "Guest")).await.unwrap();
+        let attempts: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|side| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    store
+                        .upgrade_guest(guest.id, &format!("{side}{round}"), "$h")
+                        .await
+                })
+            })
+            .collect();
+        let mut won = Vec::new();
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                Ok((user, _)) => won.push(user.username.unwrap()),
+                Err(StoreError::NotAGuest) => {}
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one upgrade wins: {won:?}");
+        let now = store.user(guest.id).await.unwrap().unwrap();
+        assert_eq!(now.username, won.pop());
+        assert!(!now.is_guest);
+    }
 }
 
 pub async fn guest_expiry(store: S) {
@@ -305,6 +372,73 @@ pub async fn sessions(store: S) {
     );
 }
 
+/// Sessions idle too long or older than their lifetime are swept, `limit` at a time.
+pub async fn expired_sessions_are_swept(store: S) {
+    let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
+    let at = |secs| T0.plus(std::time::Duration::from_secs(secs));
+    // (hash, user, created, last seen)
+    let rows = [
+        (1, a.id, 0, 10),   // idle: last seen before 50
+        (2, a.id, 0, 100),  // fresh
+        (3, b.id, 0, 20),   // idle
+        (4, b.id, 0, 30),   // idle
+        (5, a.id, 0, 200),  // fresh
+        (6, b.id, 200, 49), // idle (a clock jump: seen before created)
+    ];
+    for (h, u, created, seen) in rows {
+        store
+            .create_session(Session {
+                token_hash: [h; 32],
+                user_id: u,
+                created_at: at(created),
+                last_seen_at: at(seen),
+            })
+            .await
+            .unwrap();
+    }
+    let mut swept = HashSet::new();
+    loop {
+        let batch = store
+            .delete_expired_sessions(at(50), at(0), 3)
+            .await
+            .unwrap();
+        assert!(batch.len() <= 3, "at most limit per call");
+        let done = batch.len() < 3;
+        swept.extend(batch);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        swept,
+        HashSet::from([
+            ([1; 32], a.id),
+            ([3; 32], b.id),
+            ([4; 32], b.id),
+            ([6; 32], b.id)
+        ])
+    );
+    assert!(store.session(&[2; 32]).await.unwrap().is_some());
+    assert_eq!(store.session(&[3; 32]).await.unwrap(), None);
+
+    // Too old, however recently used.
+    let old = store
+        .delete_expired_sessions(at(0), at(100), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        old.into_iter().collect::<HashSet<_>>(),
+        HashSet::from([([2; 32], a.id), ([5; 32], a.id)])
+    );
+    assert!(
+        store
+            .delete_expired_sessions(at(1000), at(1000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub async fn rooms_and_members(store: S) {
     let (a, b, c) = (
         user(&store, "alice").await,
@@ -327,11 +461,11 @@ pub async fn rooms_and_members(store: S) {
     );
     let later = T0.plus(std::time::Duration::from_secs(5));
     store
-        .add_member(room.id, c.id, Role::Member, later)
+        .add_member(room.id, c.id, Role::Member, later, 3)
         .await
         .unwrap();
     let err = store
-        .add_member(room.id, c.id, Role::Member, later)
+        .add_member(room.id, c.id, Role::Member, later, 3)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
@@ -368,8 +502,12 @@ pub async fn rooms_and_members(store: S) {
     assert_eq!(of_c[0].0.id, room.id);
     assert_eq!(of_c[0].1.user_id, c.id);
 
-    assert!(store.remove_member(room.id, c.id).await.unwrap());
-    assert!(!store.remove_member(room.id, c.id).await.unwrap());
+    assert_eq!(
+        store.remove_member(room.id, c.id).await.unwrap(),
+        Some(Removed { promoted: None }),
+        "another admin remains"
+    );
+    assert_eq!(store.remove_member(room.id, c.id).await.unwrap(), None);
     assert_eq!(store.member(room.id, c.id).await.unwrap(), None);
     assert!(store.rooms_of_user(c.id).await.unwrap().is_empty());
     assert!(matches!(
@@ -378,10 +516,204 @@ pub async fn rooms_and_members(store: S) {
     ));
     assert!(matches!(
         store
-            .add_member(RoomId(999_999), c.id, Role::Member, T0)
+            .add_member(RoomId(999_999), c.id, Role::Member, T0, 10)
             .await,
         Err(StoreError::Missing(_))
     ));
+}
+
+/// `add_member` refuses past the cap, atomically, also with 20 adds at once.
+pub async fn member_cap(store: S) {
+    let admin = user(&store, "admin").await;
+    let room = group(&store, &[admin.id]).await;
+    let mut users = Vec::new();
+    for i in 0..20 {
+        users.push(user(&store, &format!("u{i}")).await.id);
+    }
+    let adds: Vec<_> = users
+        .iter()
+        .map(|&u| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.add_member(room.id, u, Role::Member, T0, 10).await })
+        })
+        .collect();
+    let (mut added, mut full) = (0, 0);
+    for add in adds {
+        match add.await.unwrap() {
+            Ok(()) => added += 1,
+            Err(StoreError::RoomFull) => full += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((added, full), (9, 11));
+    let members = store.members(room.id).await.unwrap();
+    assert_eq!(members.len(), 10, "exactly the cap");
+    let outsider = users
+        .iter()
+        .find(|u| !members.iter().any(|m| m.user_id == **u))
+        .copied()
+        .unwrap();
+    assert!(matches!(
+        store
+            .add_member(room.id, outsider, Role::Member, T0, 10)
+            .await,
+        Err(StoreError::RoomFull)
+    ));
+    assert!(matches!(
+        store
+            .add_member(room.id, members[1].user_id, Role::Member, T0, 10)
+            .await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(store.member(room.id, outsider).await.unwrap(), None);
+    store
+        .add_member(room.id, outsider, Role::Member, T0, 11)
+        .await
+        .unwrap();
+}
+
+/// The only admin cannot be demoted, and two admins demoting each other at once leave one.
+pub async fn last_admin_stays(store: S) {
+    let (a, b, c) = (
+        user(&store, "alice").await,
+        user(&store, "bob").await,
+        user(&store, "carol").await,
+    );
+    let room = group(&store, &[a.id, b.id, c.id]).await;
+    assert!(matches!(
+        store.set_role(room.id, a.id, Role::Member).await,
+        Err(StoreError::LastAdmin)
+    ));
+    assert_eq!(
+        store.member(room.id, a.id).await.unwrap().unwrap().role,
+        Role::Admin
+    );
+    store.set_role(room.id, a.id, Role::Admin).await.unwrap();
+    store.set_role(room.id, b.id, Role::Member).await.unwrap();
+    for _ in 0..10 {
+        store.set_role(room.id, b.id, Role::Admin).await.unwrap();
+        let demotions: Vec<_> = [b.id, a.id]
+            .into_iter()
+            .map(|target| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.set_role(room.id, target, Role::Member).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for d in demotions {
+            match d.await.unwrap() {
+                Ok(()) => {}
+                Err(StoreError::LastAdmin) => refused += 1,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        let admins: Vec<UserId> = store
+            .members(room.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.role == Role::Admin)
+            .map(|m| m.user_id)
+            .collect();
+        assert_eq!((admins.len(), refused), (1, 1), "one admin remains");
+        store.set_role(room.id, a.id, Role::Admin).await.unwrap();
+    }
+}
+
+/// Removing the last admin promotes the oldest full member in the same step; guests and
+/// disabled users are passed over; two admins leaving at once still leave an admin.
+pub async fn removing_the_last_admin_promotes_an_heir(store: S) {
+    let admin = user(&store, "admin").await;
+    let guest = store.create_user(new_user(None, "Guest")).await.unwrap();
+    let off = user(&store, "off").await;
+    let (first, second) = (user(&store, "first").await, user(&store, "second").await);
+    store.set_disabled(off.id, true).await.unwrap();
+    let room = group(&store, &[admin.id, guest.id, off.id, first.id, second.id]).await;
+
+    assert_eq!(
+        store.remove_member(room.id, second.id).await.unwrap(),
+        Some(Removed { promoted: None }),
+        "a member leaving changes no role"
+    );
+    store
+        .add_member(room.id, second.id, Role::Member, T0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.remove_member(room.id, admin.id).await.unwrap(),
+        Some(Removed {
+            promoted: Some(first.id)
+        })
+    );
+    let roles: Vec<(UserId, Role)> = store
+        .members(room.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.user_id, m.role))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (guest.id, Role::Member),
+            (off.id, Role::Member),
+            (first.id, Role::Admin),
+            (second.id, Role::Member)
+        ]
+    );
+
+    store
+        .set_role(room.id, second.id, Role::Admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.remove_member(room.id, first.id).await.unwrap(),
+        Some(Removed { promoted: None }),
+        "another admin remains"
+    );
+    assert_eq!(
+        store.remove_member(room.id, second.id).await.unwrap(),
+        Some(Removed { promoted: None }),
+        "nobody to promote: only a guest and a disabled user remain"
+    );
+    assert!(
+        store
+            .members(room.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.role == Role::Member)
+    );
+
+    for round in 0..5 {
+        let mut ids = Vec::new();
+        for name in ["x", "y", "z"] {
+            ids.push(user(&store, &format!("{name}{round}")).await.id);
+        }
+        let room = group(&store, &ids).await;
+        store.set_role(room.id, ids[1], Role::Admin).await.unwrap();
+        let removals: Vec<_> = ids[..2]
+            .iter()
+            .map(|&u| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.remove_member(room.id, u).await })
+            })
+            .collect();
+        let mut promoted = Vec::new();
+        for r in removals {
+            promoted.extend(r.await.unwrap().unwrap().unwrap().promoted);
+        }
+        assert_eq!(
+            promoted,
+            [ids[2]],
+            "the remaining full member was promoted once"
+        );
+        let left = store.members(room.id).await.unwrap();
+        assert_eq!(
+            left.iter().map(|m| (m.user_id, m.role)).collect::<Vec<_>>(),
+            [(ids[2], Role::Admin)]
+        );
+    }
 }
 
 pub async fn direct_rooms_are_unique(store: S) {
@@ -534,7 +866,7 @@ pub async fn append_requires_membership(store: S) {
         .map(|r| r.as_ref().unwrap().0.seq)
         .collect();
     assert_eq!(ok, [1, 2], "the refused message took no seq");
-    assert!(store.remove_member(room.id, b.id).await.unwrap());
+    assert!(store.remove_member(room.id, b.id).await.unwrap().is_some());
     assert!(matches!(
         store.append_message(msg(room.id, b.id, "1", "two")).await,
         Err(StoreError::Missing("member"))
