@@ -1,6 +1,6 @@
 //! How sqlx errors become [`StoreError`]s.
 
-use chatcore::StoreError;
+use chatcore::{Entity, StoreError, Unique};
 use sqlx::error::ErrorKind;
 
 /// Any failure that is not a broken rule: a lost connection, a timeout, a deadlock, …
@@ -10,12 +10,18 @@ pub(crate) fn backend(err: sqlx::Error) -> StoreError {
 
 /// Maps a failed write: a unique violation means `dup` is taken, a foreign-key violation means
 /// `missing` does not exist, anything else is a backend failure.
-pub(crate) fn conflict(
-    dup: &'static str,
-    missing: &'static str,
-) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn conflict(dup: Unique, missing: Entity) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |err| match kind(&err) {
         Some(ErrorKind::UniqueViolation) => StoreError::Duplicate(dup),
+        Some(ErrorKind::ForeignKeyViolation) => StoreError::Missing(missing),
+        _ => backend(err),
+    }
+}
+
+/// Maps a failed write that has no uniqueness rule of its own: a foreign-key violation means
+/// `missing` does not exist, anything else is a backend failure.
+pub(crate) fn missing_ref(missing: Entity) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |err| match kind(&err) {
         Some(ErrorKind::ForeignKeyViolation) => StoreError::Missing(missing),
         _ => backend(err),
     }

@@ -1,10 +1,10 @@
 //! SQL for the `media` table (metadata only; the bytes live in a `MediaStore`).
 
-use chatcore::{Media, MediaId, NewMedia, RoomId, StoreResult, Timestamp, UserId};
+use chatcore::{Entity, Media, MediaId, NewMedia, RoomId, StoreResult, Timestamp, UserId};
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlExecutor, Row};
 
-use crate::error::{backend, conflict};
+use crate::error::{backend, missing_ref};
 use crate::users::inserted_id;
 
 fn from_row(row: &MySqlRow) -> Result<Media, sqlx::Error> {
@@ -33,7 +33,7 @@ pub(crate) async fn insert(ex: impl MySqlExecutor<'_>, new: NewMedia) -> StoreRe
     .bind(new.created_at.0)
     .execute(ex)
     .await
-    .map_err(conflict("media", "user"))?;
+    .map_err(missing_ref(Entity::User))?;
     Ok(Media {
         id: MediaId(inserted_id(&done)?),
         room_id: new.room_id,

@@ -2,13 +2,13 @@
 //! edits and unread counts.
 
 use chatcore::{
-    AppendResult, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
+    AppendResult, Entity, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
     StoreError, StoreResult, Timestamp, UserId,
 };
 use sqlx::mysql::MySqlRow;
 use sqlx::{Connection, MySqlConnection, MySqlExecutor, MySqlPool, Row};
 
-use crate::error::{backend, conflict, is_unique_violation, utf8};
+use crate::error::{backend, is_unique_violation, missing_ref, utf8};
 use crate::rooms;
 
 /// A message joined with its sender's current display name and its media, as the store
@@ -99,12 +99,12 @@ async fn append_one(conn: &mut MySqlConnection, msg: &NewMessage) -> AppendResul
     // room is in flight anywhere, so the client_id check sees every committed send.
     let last = rooms::lock_last_seq(&mut *conn, msg.room_id)
         .await?
-        .ok_or(StoreError::Missing("room"))?;
+        .ok_or(StoreError::Missing(Entity::Room))?;
     if rooms::member(&mut *conn, msg.room_id, msg.sender_id)
         .await?
         .is_none()
     {
-        return Err(StoreError::Missing("member"));
+        return Err(StoreError::Missing(Entity::Member));
     }
     if let Some(first) = by_client_id(&mut *conn, msg).await? {
         return Ok((first, false));
@@ -118,11 +118,11 @@ async fn append_one(conn: &mut MySqlConnection, msg: &NewMessage) -> AppendResul
             return Ok((first, false));
         }
         // The sender is a member, so a missing reference can only be the media.
-        return Err(conflict("message", "media")(err));
+        return Err(missing_ref(Entity::Media)(err));
     }
     rooms::set_last_seq(conn, msg.room_id, seq).await?;
     let stored = at_seq(conn, msg.room_id, seq).await?;
-    Ok((stored.ok_or(StoreError::Missing("message"))?, true))
+    Ok((stored.ok_or(StoreError::Missing(Entity::Message))?, true))
 }
 
 async fn by_client_id(

@@ -1,7 +1,8 @@
 //! SQL for the `rooms` and `members` tables.
 
 use chatcore::{
-    Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, StoreError, StoreResult, Timestamp, UserId,
+    Entity, Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, StoreError, StoreResult, Timestamp,
+    Unique, UserId,
 };
 use sqlx::mysql::MySqlRow;
 use sqlx::{MySqlConnection, MySqlExecutor, Row};
@@ -83,7 +84,7 @@ pub(crate) async fn insert(conn: &mut MySqlConnection, new: NewRoom) -> StoreRes
             .bind(new.created_at.0)
             .execute(&mut *conn)
             .await
-            .map_err(conflict("direct_room", "room"))?;
+            .map_err(conflict(Unique::DirectRoom, Entity::Room))?;
     let room = RoomId(inserted_id(&done)?);
     for &(user, role) in &new.members {
         insert_member(&mut *conn, room, user, role, new.created_at).await?;
@@ -142,7 +143,7 @@ pub(crate) async fn rename(ex: impl MySqlExecutor<'_>, id: RoomId, name: &str) -
         .await
         .map_err(backend)?;
     if done.rows_affected() == 0 {
-        Err(StoreError::Missing("room"))
+        Err(StoreError::Missing(Entity::Room))
     } else {
         Ok(())
     }
@@ -211,7 +212,7 @@ pub(crate) async fn insert_member(
         .bind(at.0)
         .execute(ex)
         .await
-        .map_err(conflict("member", "user"))?;
+        .map_err(conflict(Unique::Member, Entity::User))?;
     Ok(())
 }
 

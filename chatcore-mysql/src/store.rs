@@ -5,9 +5,9 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use chatcore::{
-    AppendResult, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage, NewRoom,
-    NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult, Timestamp,
-    User, UserId,
+    AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage,
+    NewRoom, NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult,
+    Timestamp, Unique, User, UserId,
 };
 use sqlx::MySqlPool;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
@@ -72,9 +72,9 @@ impl MySqlStore {
         self.pool.close().await;
     }
 
-    async fn missing_room_or(&self, room: RoomId, otherwise: &'static str) -> StoreError {
+    async fn missing_room_or(&self, room: RoomId, otherwise: Entity) -> StoreError {
         match rooms::exists(&self.pool, room).await {
-            Ok(false) => StoreError::Missing("room"),
+            Ok(false) => StoreError::Missing(Entity::Room),
             Ok(true) => StoreError::Missing(otherwise),
             Err(err) => err,
         }
@@ -129,12 +129,12 @@ impl Store for MySqlStore {
             return Err(if users::exists(&mut *tx, id).await? {
                 StoreError::NotAGuest
             } else {
-                StoreError::Missing("user")
+                StoreError::Missing(Entity::User)
             });
         }
         let upgraded = users::by_id(&mut *tx, id)
             .await?
-            .ok_or(StoreError::Missing("user"))?;
+            .ok_or(StoreError::Missing(Entity::User))?;
         let ended = sessions::delete_of_user(&mut tx, id, None).await?;
         tx.commit().await.map_err(backend)?;
         Ok((upgraded, ended))
@@ -243,16 +243,16 @@ impl Store for MySqlStore {
     ) -> StoreResult<()> {
         // Name the missing row the way chatcore does: the user first, then the room.
         if !users::exists(&self.pool, user).await? {
-            return Err(StoreError::Missing("user"));
+            return Err(StoreError::Missing(Entity::User));
         }
         let mut tx = self.pool.begin().await.map_err(backend)?;
         // Membership changes lock the room's row first, so the count below stays true until
         // this transaction commits, whichever node adds the next member.
         if rooms::lock_last_seq(&mut tx, room).await?.is_none() {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         if rooms::member(&mut *tx, room, user).await?.is_some() {
-            return Err(StoreError::Duplicate("member"));
+            return Err(StoreError::Duplicate(Unique::Member));
         }
         let (members, _) = rooms::head_count(&mut *tx, room).await?;
         if usize::try_from(members).map_or(true, |n| n >= max_members) {
@@ -284,11 +284,11 @@ impl Store for MySqlStore {
     async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         if rooms::lock_last_seq(&mut tx, room).await?.is_none() {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         let current = rooms::member(&mut *tx, room, user)
             .await?
-            .ok_or(StoreError::Missing("member"))?;
+            .ok_or(StoreError::Missing(Entity::Member))?;
         if current.role == Role::Admin
             && role != Role::Admin
             && rooms::head_count(&mut *tx, room).await?.1 == 1
@@ -306,7 +306,7 @@ impl Store for MySqlStore {
         tx.commit().await.map_err(backend)?;
         match member {
             Some(member) => Ok(member.last_read_seq),
-            None => Err(self.missing_room_or(room, "member").await),
+            None => Err(self.missing_room_or(room, Entity::Member).await),
         }
     }
 
@@ -331,7 +331,7 @@ impl Store for MySqlStore {
         let mut page =
             messages::before(&self.pool, room, before.unwrap_or(Seq::MAX), limit).await?;
         if page.is_empty() && !rooms::exists(&self.pool, room).await? {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         page.reverse();
         Ok(page)
@@ -345,7 +345,7 @@ impl Store for MySqlStore {
     ) -> StoreResult<Vec<Message>> {
         let page = messages::after(&self.pool, room, after, limit).await?;
         if page.is_empty() && !rooms::exists(&self.pool, room).await? {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         Ok(page)
     }
@@ -360,11 +360,11 @@ impl Store for MySqlStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         if !messages::edit(&mut *tx, room, seq, body, at).await? {
             drop(tx);
-            return Err(self.missing_room_or(room, "message").await);
+            return Err(self.missing_room_or(room, Entity::Message).await);
         }
         let edited = messages::at_seq(&mut *tx, room, seq)
             .await?
-            .ok_or(StoreError::Missing("message"))?;
+            .ok_or(StoreError::Missing(Entity::Message))?;
         tx.commit().await.map_err(backend)?;
         Ok(edited)
     }
@@ -373,11 +373,11 @@ impl Store for MySqlStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         if !messages::tombstone(&mut *tx, room, seq, at).await? {
             drop(tx);
-            return Err(self.missing_room_or(room, "message").await);
+            return Err(self.missing_room_or(room, Entity::Message).await);
         }
         let deleted = messages::at_seq(&mut *tx, room, seq)
             .await?
-            .ok_or(StoreError::Missing("message"))?;
+            .ok_or(StoreError::Missing(Entity::Message))?;
         tx.commit().await.map_err(backend)?;
         Ok(deleted)
     }
@@ -388,7 +388,7 @@ impl Store for MySqlStore {
 
     async fn create_media(&self, media: NewMedia) -> StoreResult<Media> {
         if !rooms::exists(&self.pool, media.room_id).await? {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         media::insert(&self.pool, media).await
     }

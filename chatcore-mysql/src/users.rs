@@ -1,6 +1,6 @@
 //! SQL for the `users` table.
 
-use chatcore::{NewUser, StoreError, StoreResult, Timestamp, User, UserId};
+use chatcore::{Entity, NewUser, StoreError, StoreResult, Timestamp, Unique, User, UserId};
 use sqlx::mysql::{MySqlQueryResult, MySqlRow};
 use sqlx::{MySqlConnection, MySqlExecutor, Row};
 
@@ -64,9 +64,9 @@ pub(crate) async fn insert(ex: impl MySqlExecutor<'_>, new: NewUser) -> StoreRes
     .await
     .map_err(|e| match e.as_database_error() {
         Some(db) if db.is_unique_violation() && db.message().contains("external_id") => {
-            StoreError::Duplicate("external_id")
+            StoreError::Duplicate(Unique::ExternalId)
         }
-        _ => conflict("username", "user")(e),
+        _ => conflict(Unique::Username, Entity::User)(e),
     })?;
     Ok(User {
         id: UserId(inserted_id(&done)?),
@@ -183,11 +183,11 @@ pub(crate) async fn list(
     .map_err(backend)
 }
 
-/// `Missing("user")` unless the user's row was matched (the driver reports found rows, not
+/// `Missing(Entity::User)` unless the user's row was matched (the driver reports found rows, not
 /// changed ones, so setting a flag to its current value still counts).
 fn one_user(result: MySqlQueryResult) -> StoreResult<()> {
     if result.rows_affected() == 0 {
-        Err(StoreError::Missing("user"))
+        Err(StoreError::Missing(Entity::User))
     } else {
         Ok(())
     }
@@ -224,7 +224,7 @@ pub(crate) async fn upgrade_guest(
     .bind(id.0)
     .execute(ex)
     .await
-    .map_err(conflict("username", "user"))?;
+    .map_err(conflict(Unique::Username, Entity::User))?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use chatcore::{
-    AppendResult, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
+    AppendResult, Entity, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
     StoreError, StoreResult, UserId,
 };
 use sqlx::{Connection, SqliteConnection, SqlitePool};
@@ -146,11 +146,11 @@ fn from_hex(hex: &str) -> StoreResult<String> {
 /// exist.
 fn refusal(msg: &NewMessage, check: &Check) -> Option<StoreError> {
     if check.last_seq.is_none() {
-        Some(StoreError::Missing("room"))
+        Some(StoreError::Missing(Entity::Room))
     } else if !check.is_member {
-        Some(StoreError::Missing("member"))
+        Some(StoreError::Missing(Entity::Member))
     } else if msg.media_id.is_some() && check.media.is_none() {
-        Some(StoreError::Missing("media"))
+        Some(StoreError::Missing(Entity::Media))
     } else {
         None
     }
@@ -289,7 +289,9 @@ async fn append_one_by_one(
         match append_planned(&mut savepoint, std::slice::from_ref(msg)).await? {
             Some(mut one) => {
                 savepoint.commit().await.map_err(backend)?;
-                results.push(one.pop().unwrap_or(Err(StoreError::Missing("message"))));
+                results.push(one.pop().unwrap_or(Err(StoreError::broken(
+                    "an append of one message answered nothing",
+                ))));
             }
             None => {
                 savepoint.rollback().await.map_err(backend)?;
@@ -297,7 +299,7 @@ async fn append_one_by_one(
                 results.push(
                     first
                         .map(|m| (m, false))
-                        .ok_or(StoreError::Missing("message")),
+                        .ok_or(StoreError::broken("a repeated client_id names no message")),
                 );
             }
         }

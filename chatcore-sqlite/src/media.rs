@@ -1,10 +1,10 @@
 //! SQL for the `media` table (metadata only; the bytes live in a `MediaStore`).
 
-use chatcore::{Media, MediaId, NewMedia, RoomId, StoreResult, Timestamp, UserId};
+use chatcore::{Entity, Media, MediaId, NewMedia, RoomId, StoreResult, Timestamp, UserId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteExecutor};
 
-use crate::error::{backend, conflict};
+use crate::error::{backend, missing_ref};
 
 fn from_row(row: &SqliteRow) -> Result<Media, sqlx::Error> {
     let size: i64 = row.try_get("size")?;
@@ -35,7 +35,7 @@ pub(crate) async fn insert(ex: impl SqliteExecutor<'_>, new: NewMedia) -> StoreR
     .bind(new.created_at.0)
     .fetch_one(ex)
     .await
-    .map_err(conflict("media", "user"))?;
+    .map_err(missing_ref(Entity::User))?;
     Ok(Media {
         id: MediaId(id),
         room_id: new.room_id,

@@ -1,7 +1,8 @@
 //! SQL for the `rooms` and `members` tables.
 
 use chatcore::{
-    Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, StoreError, StoreResult, Timestamp, UserId,
+    Entity, Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, StoreError, StoreResult, Timestamp,
+    Unique, UserId,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqliteExecutor};
@@ -85,7 +86,7 @@ pub(crate) async fn insert(conn: &mut SqliteConnection, new: NewRoom) -> StoreRe
     .bind(new.created_at.0)
     .fetch_one(&mut *conn)
     .await
-    .map_err(conflict("direct_room", "room"))?;
+    .map_err(conflict(Unique::DirectRoom, Entity::Room))?;
     let room = RoomId(id);
     for &(user, role) in &new.members {
         insert_member(&mut *conn, room, user, role, new.created_at).await?;
@@ -144,7 +145,7 @@ pub(crate) async fn rename(ex: impl SqliteExecutor<'_>, id: RoomId, name: &str) 
         .await
         .map_err(backend)?;
     if done.rows_affected() == 0 {
-        Err(StoreError::Missing("room"))
+        Err(StoreError::Missing(Entity::Room))
     } else {
         Ok(())
     }
@@ -213,7 +214,7 @@ pub(crate) async fn insert_member(
         .bind(at.0)
         .execute(ex)
         .await
-        .map_err(conflict("member", "user"))?;
+        .map_err(conflict(Unique::Member, Entity::User))?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! SQL for the `sessions` table. Only SHA-256 hashes of tokens are ever stored.
 
-use chatcore::{Session, StoreResult, Timestamp, UserId};
+use chatcore::{Entity, Session, StoreResult, Timestamp, Unique, UserId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteExecutor};
 
@@ -35,7 +35,7 @@ pub(crate) async fn insert(ex: impl SqliteExecutor<'_>, s: &Session) -> StoreRes
     .bind(s.last_seen_at.0)
     .execute(ex)
     .await
-    .map_err(conflict("session", "user"))?;
+    .map_err(conflict(Unique::Session, Entity::User))?;
     Ok(())
 }
 

@@ -6,9 +6,9 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use chatcore::{
-    AppendResult, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage, NewRoom,
-    NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult, Timestamp,
-    User, UserId,
+    AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage,
+    NewRoom, NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult,
+    Timestamp, Unique, User, UserId,
 };
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -100,9 +100,9 @@ impl SqliteStore {
             .map_err(backend)
     }
 
-    async fn missing_room_or(&self, room: RoomId, otherwise: &'static str) -> StoreError {
+    async fn missing_room_or(&self, room: RoomId, otherwise: Entity) -> StoreError {
         match rooms::exists(&self.pool, room).await {
-            Ok(false) => StoreError::Missing("room"),
+            Ok(false) => StoreError::Missing(Entity::Room),
             Ok(true) => StoreError::Missing(otherwise),
             Err(err) => err,
         }
@@ -199,7 +199,7 @@ impl Store for SqliteStore {
             return Err(if users::exists(&mut *tx, id).await? {
                 StoreError::NotAGuest
             } else {
-                StoreError::Missing("user")
+                StoreError::Missing(Entity::User)
             });
         };
         let ended = sessions::delete_of_user(&mut *tx, id, None).await?;
@@ -312,13 +312,13 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         // Name the missing row the way chatcore does: the user first, then the room.
         if !users::exists(&mut *tx, user).await? {
-            return Err(StoreError::Missing("user"));
+            return Err(StoreError::Missing(Entity::User));
         }
         if !rooms::exists(&mut *tx, room).await? {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         if rooms::member(&mut *tx, room, user).await?.is_some() {
-            return Err(StoreError::Duplicate("member"));
+            return Err(StoreError::Duplicate(Unique::Member));
         }
         let (members, _) = rooms::head_count(&mut *tx, room).await?;
         if usize::try_from(members).map_or(true, |n| n >= max_members) {
@@ -346,7 +346,7 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         let Some(current) = rooms::member(&mut *tx, room, user).await? else {
             drop(tx);
-            return Err(self.missing_room_or(room, "member").await);
+            return Err(self.missing_room_or(room, Entity::Member).await);
         };
         if current.role == Role::Admin
             && role != Role::Admin
@@ -361,7 +361,7 @@ impl Store for SqliteStore {
     async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq> {
         match rooms::mark_read(&self.pool, room, user, seq).await? {
             Some(marker) => Ok(marker),
-            None => Err(self.missing_room_or(room, "member").await),
+            None => Err(self.missing_room_or(room, Entity::Member).await),
         }
     }
 
@@ -386,7 +386,7 @@ impl Store for SqliteStore {
         let mut page =
             messages::before(&self.pool, room, before.unwrap_or(Seq::MAX), limit).await?;
         if page.is_empty() && !rooms::exists(&self.pool, room).await? {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         page.reverse();
         Ok(page)
@@ -400,7 +400,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<Message>> {
         let page = messages::after(&self.pool, room, after, limit).await?;
         if page.is_empty() && !rooms::exists(&self.pool, room).await? {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         Ok(page)
     }
@@ -419,11 +419,11 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         if !messages::edit(&mut *tx, room, seq, body, at).await? {
             drop(tx);
-            return Err(self.missing_room_or(room, "message").await);
+            return Err(self.missing_room_or(room, Entity::Message).await);
         }
         let edited = messages::at_seq(&mut *tx, room, seq)
             .await?
-            .ok_or(StoreError::Missing("message"))?;
+            .ok_or(StoreError::Missing(Entity::Message))?;
         tx.commit().await.map_err(backend)?;
         Ok(edited)
     }
@@ -436,11 +436,11 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         if !messages::tombstone(&mut *tx, room, seq, at).await? {
             drop(tx);
-            return Err(self.missing_room_or(room, "message").await);
+            return Err(self.missing_room_or(room, Entity::Message).await);
         }
         let deleted = messages::at_seq(&mut *tx, room, seq)
             .await?
-            .ok_or(StoreError::Missing("message"))?;
+            .ok_or(StoreError::Missing(Entity::Message))?;
         tx.commit().await.map_err(backend)?;
         Ok(deleted)
     }
@@ -451,7 +451,7 @@ impl Store for SqliteStore {
 
     async fn create_media(&self, media: NewMedia) -> StoreResult<Media> {
         if !rooms::exists(&self.pool, media.room_id).await? {
-            return Err(StoreError::Missing("room"));
+            return Err(StoreError::Missing(Entity::Room));
         }
         media::insert(&self.pool, media).await
     }

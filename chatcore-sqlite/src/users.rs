@@ -1,6 +1,6 @@
 //! SQL for the `users` table.
 
-use chatcore::{NewUser, StoreError, StoreResult, Timestamp, User, UserId};
+use chatcore::{Entity, NewUser, StoreError, StoreResult, Timestamp, Unique, User, UserId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqliteExecutor};
 
@@ -63,9 +63,9 @@ pub(crate) async fn insert(ex: impl SqliteExecutor<'_>, new: NewUser) -> StoreRe
     .await
     .map_err(|e| match e.as_database_error() {
         Some(db) if db.is_unique_violation() && db.message().contains("external_id") => {
-            StoreError::Duplicate("external_id")
+            StoreError::Duplicate(Unique::ExternalId)
         }
-        _ => conflict("username", "user")(e),
+        _ => conflict(Unique::Username, Entity::User)(e),
     })?;
     Ok(User {
         id: UserId(id),
@@ -176,10 +176,10 @@ pub(crate) async fn list(
     .map_err(backend)
 }
 
-/// `Missing("user")` unless exactly the user's row was changed.
+/// `Missing(Entity::User)` unless exactly the user's row was changed.
 fn one_user(result: sqlx::sqlite::SqliteQueryResult) -> StoreResult<()> {
     if result.rows_affected() == 0 {
-        Err(StoreError::Missing("user"))
+        Err(StoreError::Missing(Entity::User))
     } else {
         Ok(())
     }
@@ -217,7 +217,7 @@ pub(crate) async fn upgrade_guest(
     .try_map(|row: SqliteRow| from_row(&row))
     .fetch_optional(ex)
     .await
-    .map_err(conflict("username", "user"))
+    .map_err(conflict(Unique::Username, Entity::User))
 }
 
 pub(crate) async fn set_disabled(

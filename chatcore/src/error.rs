@@ -94,34 +94,116 @@ impl Error {
     }
 }
 
-/// A failure reported by a [`Store`](crate::Store) implementation.
+/// A failure reported by a [`Store`](crate::Store) or [`MediaStore`](crate::MediaStore).
+///
+/// Match on the variants and their [`Entity`] or [`Unique`], never on the message text. Every
+/// refusal leaves the store unchanged.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// A uniqueness rule was violated (e.g. the username or direct room already exists).
-    #[error("unique constraint violated: {0}")]
-    Duplicate(&'static str),
+    /// A uniqueness rule was violated (e.g. the username or the direct room already exists).
+    #[error("{0} is already taken")]
+    Duplicate(Unique),
     /// The row the operation needs does not exist.
     #[error("{0} does not exist")]
-    Missing(&'static str),
-    /// The room already has as many members as the caller allows; nothing was written.
+    Missing(Entity),
+    /// The room already has as many members as the caller allows.
     #[error("the room is full")]
     RoomFull,
-    /// The change would leave the room without an admin; nothing was written.
+    /// The change would leave the room without an admin.
     #[error("a room needs at least one admin")]
     LastAdmin,
-    /// The user is not a guest (any more), so there is nothing to upgrade; nothing was written.
+    /// The user is not a guest (any more), so there is nothing to upgrade.
     #[error("the user is not a guest")]
     NotAGuest,
-    /// The backend itself failed (connection lost, disk full, …).
+    /// The backend itself failed (connection lost, disk full, …); the source says how.
     #[error("storage backend error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The kind of row a [`StoreError::Missing`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Entity {
+    /// A user account.
+    User,
+    /// A login session.
+    Session,
+    /// A room.
+    Room,
+    /// A user's membership in a room.
+    Member,
+    /// A message at a seq.
+    Message,
+    /// Uploaded media (metadata or bytes).
+    Media,
+}
+
+/// The uniqueness rule a [`StoreError::Duplicate`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Unique {
+    /// Usernames are unique (case-insensitively; stores receive them lowercase).
+    Username,
+    /// A host application's id names one user.
+    ExternalId,
+    /// A session token hash is stored once.
+    Session,
+    /// One direct room per pair of users.
+    DirectRoom,
+    /// A user is a member of a room once.
+    Member,
+}
+
+impl Entity {
+    /// The entity's name in messages and logs, e.g. `"room"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::User => "user",
+            Entity::Session => "session",
+            Entity::Room => "room",
+            Entity::Member => "member",
+            Entity::Message => "message",
+            Entity::Media => "media",
+        }
+    }
+}
+
+impl Unique {
+    /// What is unique, in messages and logs, e.g. `"username"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unique::Username => "username",
+            Unique::ExternalId => "external id",
+            Unique::Session => "session",
+            Unique::DirectRoom => "direct room",
+            Unique::Member => "membership",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for Unique {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl StoreError {
     /// Wraps any backend error.
     pub fn backend(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         StoreError::Backend(Box::new(err))
+    }
+
+    /// A backend that broke its own contract (e.g. answered a batch with too few results): a
+    /// bug, reported as a backend failure so the caller may retry.
+    pub fn broken(what: &'static str) -> Self {
+        StoreError::backend(std::io::Error::other(what))
     }
 }
 

@@ -103,13 +103,15 @@ where
             let mut results = Vec::with_capacity(msgs.len());
             for msg in msgs {
                 let one = transaction(std::slice::from_ref(msg)).await;
-                results.push(
-                    one.and_then(|mut r| r.pop().unwrap_or(Err(StoreError::Missing("message")))),
-                );
+                results.push(one.and_then(|mut r| r.pop().unwrap_or(Err(no_answer()))));
             }
             results
         }
     }
+}
+
+fn no_answer() -> StoreError {
+    StoreError::broken("a batch append answered fewer messages than it was given")
 }
 
 fn writer_gone() -> StoreError {
@@ -119,6 +121,7 @@ fn writer_gone() -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Entity;
     use crate::model::*;
     use std::sync::{Arc, Mutex};
 
@@ -207,7 +210,7 @@ mod tests {
                 .push(batch.len());
             let poisoned = batch.iter().any(|m| m.client_id == "bad");
             let out: StoreResult<Vec<AppendResult>> = if poisoned {
-                Err(StoreError::Missing("room"))
+                Err(StoreError::Missing(Entity::Room))
             } else {
                 Ok(batch
                     .iter()
@@ -222,7 +225,7 @@ mod tests {
             .map(|r| r.as_ref().ok().map(|(m, _)| m.client_id.clone()))
             .collect();
         assert_eq!(kept, [Some("good".into()), None, Some("also-good".into())]);
-        assert!(matches!(results[1], Err(StoreError::Missing("room"))));
+        assert!(matches!(results[1], Err(StoreError::Missing(Entity::Room))));
         let calls = calls.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert_eq!(calls, [3, 1, 1, 1], "the batch, then each message alone");
     }

@@ -45,7 +45,7 @@ pub use chat::{
     Actor, Chat, ChatConfig, Clock, HistoryPage, ManualClock, MemberView, PublicUser, RoomView,
     SendMessage, SystemClock,
 };
-pub use error::{Error, Result, StoreError};
+pub use error::{Entity, Error, Result, StoreError, Unique};
 pub use group_commit::{AppendResult, GroupCommit, append_or_retry_each};
 pub use hub::{CloseReason, Event, EventKind, Hub, RoomChange, Subscription};
 pub use media::{FsMediaStore, MemoryMediaStore};

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::error::StoreError;
+use crate::error::{Entity, StoreError, Unique};
 use crate::model::*;
 use crate::store::{Store, StoreResult};
 
@@ -77,11 +77,15 @@ impl State {
     }
 
     fn user_mut(&mut self, id: UserId) -> StoreResult<&mut UserRow> {
-        self.users.get_mut(&id).ok_or(StoreError::Missing("user"))
+        self.users
+            .get_mut(&id)
+            .ok_or(StoreError::Missing(Entity::User))
     }
 
     fn room_mut(&mut self, id: RoomId) -> StoreResult<&mut RoomRow> {
-        self.rooms.get_mut(&id).ok_or(StoreError::Missing("room"))
+        self.rooms
+            .get_mut(&id)
+            .ok_or(StoreError::Missing(Entity::Room))
     }
 
     fn username_taken(&self, username: &str) -> bool {
@@ -118,7 +122,10 @@ impl State {
     }
 
     fn message_range(&self, room: RoomId, lo: Seq, hi: Seq) -> StoreResult<Vec<Message>> {
-        let row = self.rooms.get(&room).ok_or(StoreError::Missing("room"))?;
+        let row = self
+            .rooms
+            .get(&room)
+            .ok_or(StoreError::Missing(Entity::Room))?;
         // Seqs are 1-based and gapless, so seq n lives at index n - 1.
         let lo = lo.max(1) as usize;
         let hi = (hi.max(0) as usize).min(row.messages.len());
@@ -136,10 +143,10 @@ impl State {
         let key = (msg.sender_id, msg.client_id.clone());
         let row = self.room_mut(msg.room_id)?;
         if !row.members.iter().any(|m| m.user_id == msg.sender_id) {
-            return Err(StoreError::Missing("member"));
+            return Err(StoreError::Missing(Entity::Member));
         }
         if !media_known {
-            return Err(StoreError::Missing("media"));
+            return Err(StoreError::Missing(Entity::Media));
         }
         if let Some(&seq) = row.client_ids.get(&key) {
             let first = row.messages[(seq - 1) as usize].clone();
@@ -185,7 +192,7 @@ impl State {
         usize::try_from(seq - 1)
             .ok()
             .and_then(|i| row.messages.get_mut(i))
-            .ok_or(StoreError::Missing("message"))
+            .ok_or(StoreError::Missing(Entity::Message))
     }
 
     fn member_mut(&mut self, room: RoomId, user: UserId) -> StoreResult<&mut Member> {
@@ -193,7 +200,7 @@ impl State {
             .members
             .iter_mut()
             .find(|m| m.user_id == user)
-            .ok_or(StoreError::Missing("member"))
+            .ok_or(StoreError::Missing(Entity::Member))
     }
 }
 
@@ -214,7 +221,7 @@ impl Store for MemoryStore {
             .as_deref()
             .is_some_and(|u| st.username_taken(u))
         {
-            return Err(StoreError::Duplicate("username"));
+            return Err(StoreError::Duplicate(Unique::Username));
         }
         if new.external_id.is_some()
             && st
@@ -222,7 +229,7 @@ impl Store for MemoryStore {
                 .values()
                 .any(|u| u.user.external_id == new.external_id)
         {
-            return Err(StoreError::Duplicate("external_id"));
+            return Err(StoreError::Duplicate(Unique::ExternalId));
         }
         let user = User {
             id: UserId(st.next_id()),
@@ -316,7 +323,7 @@ impl Store for MemoryStore {
             return Err(StoreError::NotAGuest);
         }
         if st.username_taken(username) {
-            return Err(StoreError::Duplicate("username"));
+            return Err(StoreError::Duplicate(Unique::Username));
         }
         let row = st.user_mut(id)?;
         row.user.username = Some(username.to_owned());
@@ -363,8 +370,9 @@ impl Store for MemoryStore {
     async fn create_session(&self, session: Session) -> StoreResult<()> {
         let mut st = self.lock();
         if st.sessions.contains_key(&session.token_hash) {
-            return Err(StoreError::Duplicate("session"));
+            return Err(StoreError::Duplicate(Unique::Session));
         }
+        st.user_mut(session.user_id)?;
         st.sessions.insert(session.token_hash, session);
         Ok(())
     }
@@ -417,10 +425,10 @@ impl Store for MemoryStore {
     async fn create_room(&self, new: NewRoom) -> StoreResult<Room> {
         let mut st = self.lock();
         if new.direct_key.is_some() && st.rooms.values().any(|r| r.direct_key == new.direct_key) {
-            return Err(StoreError::Duplicate("direct_room"));
+            return Err(StoreError::Duplicate(Unique::DirectRoom));
         }
         if new.members.iter().any(|(u, _)| !st.users.contains_key(u)) {
-            return Err(StoreError::Missing("user"));
+            return Err(StoreError::Missing(Entity::User));
         }
         let room = Room {
             id: RoomId(st.next_id()),
@@ -510,11 +518,11 @@ impl Store for MemoryStore {
     ) -> StoreResult<()> {
         let mut st = self.lock();
         if !st.users.contains_key(&user) {
-            return Err(StoreError::Missing("user"));
+            return Err(StoreError::Missing(Entity::User));
         }
         let row = st.room_mut(room)?;
         if row.members.iter().any(|m| m.user_id == user) {
-            return Err(StoreError::Duplicate("member"));
+            return Err(StoreError::Duplicate(Unique::Member));
         }
         if row.members.len() >= max_members {
             return Err(StoreError::RoomFull);
@@ -565,7 +573,7 @@ impl Store for MemoryStore {
             .members
             .iter_mut()
             .find(|m| m.user_id == user)
-            .ok_or(StoreError::Missing("member"))?;
+            .ok_or(StoreError::Missing(Entity::Member))?;
         if member.role == Role::Admin && role != Role::Admin && admins == 1 {
             return Err(StoreError::LastAdmin);
         }
@@ -659,6 +667,7 @@ impl Store for MemoryStore {
     async fn create_media(&self, new: NewMedia) -> StoreResult<Media> {
         let mut st = self.lock();
         st.room_mut(new.room_id)?;
+        st.user_mut(new.uploader_id)?;
         let media = Media {
             id: MediaId(st.next_id()),
             room_id: new.room_id,

@@ -17,11 +17,18 @@ pub type StoreResult<T> = Result<T, StoreError>;
 ///
 /// Implementations must be safe to share across tasks (`Arc<dyn Store>`) and every method must
 /// be atomic: a failure leaves nothing half-written.
+///
+/// Refusals are [`StoreError`]s that name what was refused, and the methods below name them
+/// short: `Missing(Room)` is `StoreError::Missing(Entity::Room)` ([`Entity`]),
+/// `Duplicate(Username)` is `StoreError::Duplicate(Unique::Username)` ([`Unique`]).
+///
+/// [`Entity`]: crate::Entity
+/// [`Unique`]: crate::Unique
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // ---- users ----
 
-    /// Creates a user. `Duplicate("username")` or `Duplicate("external_id")` when taken
+    /// Creates a user. `Duplicate(Username)` or `Duplicate(ExternalId)` when taken
     /// (usernames compare case-insensitively; callers pass them lowercase).
     async fn create_user(&self, user: NewUser) -> StoreResult<User>;
     /// The user with this id.
@@ -38,7 +45,7 @@ pub trait Store: Send + Sync + 'static {
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>;
     /// All users with id greater than `after`, ordered by id, at most `limit`.
     async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>>;
-    /// Replaces the password hash. `Missing("user")` if there is no such user.
+    /// Replaces the password hash. `Missing(User)` if there is no such user.
     async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()>;
     /// Turns a guest into a full account with a username and password, keeping everything else,
     /// and in the same transaction deletes every session of the user. Returns the upgraded user
@@ -46,17 +53,17 @@ pub trait Store: Send + Sync + 'static {
     /// issues a fresh session).
     ///
     /// Only a guest is upgraded: `NotAGuest` when the user is not (or no longer) one, so of two
-    /// concurrent upgrades of the same guest exactly one wins. `Duplicate("username")` when the
-    /// username is taken, `Missing("user")` when absent. A refusal changes nothing.
+    /// concurrent upgrades of the same guest exactly one wins. `Duplicate(Username)` when the
+    /// username is taken, `Missing(User)` when absent. A refusal changes nothing.
     async fn upgrade_guest(
         &self,
         id: UserId,
         username: &str,
         hash: &str,
     ) -> StoreResult<(User, Vec<[u8; 32]>)>;
-    /// Enables or disables a user. `Missing("user")` if absent.
+    /// Enables or disables a user. `Missing(User)` if absent.
     async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
-    /// Grants or revokes the server admin role. `Missing("user")` if absent.
+    /// Grants or revokes the server admin role. `Missing(User)` if absent.
     async fn set_server_admin(&self, id: UserId, admin: bool) -> StoreResult<()>;
     /// Records activity (guest expiry counts from the last one).
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()>;
@@ -66,7 +73,7 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- sessions ----
 
-    /// Stores a new session. `Duplicate("session")` if the hash exists.
+    /// Stores a new session. `Duplicate(Session)` if the hash exists.
     async fn create_session(&self, session: Session) -> StoreResult<()>;
     /// The session with this token hash.
     async fn session(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Session>>;
@@ -93,14 +100,14 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- rooms and members ----
 
-    /// Creates a room with its members in one transaction. `Duplicate("direct_room")` if a
+    /// Creates a room with its members in one transaction. `Duplicate(DirectRoom)` if a
     /// direct room with the same `direct_key` exists.
     async fn create_room(&self, room: NewRoom) -> StoreResult<Room>;
     /// The room with this id.
     async fn room(&self, id: RoomId) -> StoreResult<Option<Room>>;
     /// The direct room with this key.
     async fn direct_room(&self, direct_key: &str) -> StoreResult<Option<Room>>;
-    /// Renames a room. `Missing("room")` if absent.
+    /// Renames a room. `Missing(Room)` if absent.
     async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()>;
     /// The rooms a user is a member of, with their membership.
     async fn rooms_of_user(&self, user: UserId) -> StoreResult<Vec<(Room, Member)>>;
@@ -110,8 +117,8 @@ pub trait Store: Send + Sync + 'static {
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>>;
     /// Adds a member, unless the room already has `max_members` members: then `RoomFull` and
     /// nothing is written. The count and the insert are one atomic step, so concurrent adds never
-    /// take a room past `max_members`. `Missing("user")`, then `Missing("room")` when absent,
-    /// `Duplicate("member")` if already one (checked before the cap).
+    /// take a room past `max_members`. `Missing(User)`, then `Missing(Room)` when absent,
+    /// `Duplicate(Member)` if already one (checked before the cap).
     async fn add_member(
         &self,
         room: RoomId,
@@ -130,10 +137,10 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Removed>>;
     /// Changes a member's role. Refuses with `LastAdmin`, writing nothing, to demote the room's
     /// only admin; the check and the change are one atomic step, so two admins demoting each
-    /// other at once leave one admin. `Missing("room")` or `Missing("member")` when absent.
+    /// other at once leave one admin. `Missing(Room)` or `Missing(Member)` when absent.
     async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()>;
     /// Raises a member's read marker to `seq` (never lowers it) and returns the marker now
-    /// stored. `Missing("member")` if not a member.
+    /// stored. `Missing(Member)` if not a member.
     async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq>;
 
     // ---- messages ----
@@ -141,11 +148,11 @@ pub trait Store: Send + Sync + 'static {
     /// Appends a message with the room's next seq, atomically, and returns it with `true`.
     ///
     /// The sender must be a member of the room when the append commits: otherwise
-    /// `Missing("member")` and nothing is stored. The check is part of the append's
+    /// `Missing(Member)` and nothing is stored. The check is part of the append's
     /// transaction, so a member removed at the same moment cannot slip a message in after
     /// the removal. If (room, sender, client_id) already exists, returns that first message
     /// with `false` and stores nothing, also when two identical sends race.
-    /// `Missing("room")` if the room is absent, `Missing("media")` if `media_id` names no
+    /// `Missing(Room)` if the room is absent, `Missing(Media)` if `media_id` names no
     /// stored media.
     async fn append_message(&self, msg: NewMessage) -> StoreResult<(Message, bool)>;
     /// Appends many messages; the result for each is what [`Store::append_message`] would
@@ -174,7 +181,7 @@ pub trait Store: Send + Sync + 'static {
         after: Seq,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
-    /// Replaces the body of a message and sets `edited_at`. `Missing("message")` if absent.
+    /// Replaces the body of a message and sets `edited_at`. `Missing(Message)` if absent.
     async fn edit_message(
         &self,
         room: RoomId,
@@ -182,7 +189,7 @@ pub trait Store: Send + Sync + 'static {
         body: &str,
         at: Timestamp,
     ) -> StoreResult<Message>;
-    /// Turns a message into a tombstone (empty body, no media, `deleted`). `Missing("message")`.
+    /// Turns a message into a tombstone (empty body, no media, `deleted`). `Missing(Message)`.
     async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message>;
     /// How many messages after `after_seq` were sent by someone other than `user` and not deleted.
     async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64>;

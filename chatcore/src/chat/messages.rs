@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::{Actor, Chat};
-use crate::error::{Error, Result, StoreError};
+use crate::error::{Entity, Error, Result, StoreError};
 use crate::group_commit::GroupCommit;
 use crate::hub::{Event, EventKind};
 use crate::model::{MediaId, Message, NewMessage, RoomId, Sender, Seq};
@@ -89,7 +89,7 @@ impl Chat {
         };
         match self.appends().append(new).await {
             Ok((message, _created)) => Ok(message),
-            Err(StoreError::Missing("room" | "member")) => Err(Error::NotFound("room")),
+            Err(StoreError::Missing(Entity::Room | Entity::Member)) => Err(Error::NotFound("room")),
             Err(err) => Err(err.into()),
         }
     }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
-use crate::error::StoreError;
+use crate::error::{Entity, StoreError};
 use crate::store::{MediaStore, StoreResult};
 
 /// A [`MediaStore`] in a directory: `<dir>/ab/abcdef…` per file.
@@ -31,7 +31,7 @@ impl FsMediaStore {
 
     fn path_of(&self, key: &str) -> StoreResult<PathBuf> {
         if !super::is_content_key(key) {
-            return Err(StoreError::Missing("media"));
+            return Err(StoreError::Missing(Entity::Media));
         }
         Ok(self.dir.join(&key[..2]).join(key))
     }

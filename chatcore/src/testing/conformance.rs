@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::error::StoreError;
+use crate::error::{Entity, StoreError, Unique};
 use crate::model::*;
 use crate::store::Store;
 
@@ -96,7 +96,10 @@ pub async fn usernames_are_unique(store: S) {
         .create_user(new_user(Some("alice"), "Other"))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Duplicate(Unique::Username)),
+        "{err:?}"
+    );
     // Password-less users without a username never collide.
     store.create_user(new_user(None, "G")).await.unwrap();
     store.create_user(new_user(None, "G")).await.unwrap();
@@ -118,7 +121,10 @@ pub async fn external_ids_are_unique(store: S) {
         "exact match"
     );
     let err = store.create_user(host).await.unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Duplicate(Unique::ExternalId)),
+        "{err:?}"
+    );
 }
 
 pub async fn user_search_and_listing(store: S) {
@@ -195,7 +201,10 @@ pub async fn guest_upgrade(store: S) {
         .upgrade_guest(guest.id, "taken", "$h")
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Duplicate(Unique::Username)),
+        "{err:?}"
+    );
     assert!(
         store.user(guest.id).await.unwrap().unwrap().is_guest,
         "a failed upgrade changes nothing"
@@ -337,7 +346,10 @@ pub async fn sessions(store: S) {
         .create_session(session([1; 32], bob.id))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Duplicate(Unique::Session)),
+        "{err:?}"
+    );
     assert_eq!(
         store.session(&[1; 32]).await.unwrap(),
         Some(session([1; 32], alice.id))
@@ -468,7 +480,10 @@ pub async fn rooms_and_members(store: S) {
         .add_member(room.id, c.id, Role::Member, later, 3)
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Duplicate(Unique::Member)),
+        "{err:?}"
+    );
     let carol = store.member(room.id, c.id).await.unwrap().unwrap();
     assert_eq!(
         (carol.role, carol.joined_at, carol.last_read_seq),
@@ -512,13 +527,13 @@ pub async fn rooms_and_members(store: S) {
     assert!(store.rooms_of_user(c.id).await.unwrap().is_empty());
     assert!(matches!(
         store.set_role(room.id, c.id, Role::Member).await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::Member))
     ));
     assert!(matches!(
         store
             .add_member(RoomId(999_999), c.id, Role::Member, T0, 10)
             .await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::Room))
     ));
 }
 
@@ -563,7 +578,7 @@ pub async fn member_cap(store: S) {
         store
             .add_member(room.id, members[1].user_id, Role::Member, T0, 10)
             .await,
-        Err(StoreError::Duplicate(_))
+        Err(StoreError::Duplicate(Unique::Member))
     ));
     assert_eq!(store.member(room.id, outsider).await.unwrap(), None);
     store
@@ -730,7 +745,10 @@ pub async fn direct_rooms_are_unique(store: S) {
     assert_eq!(room.kind, RoomKind::Direct);
     assert_eq!(room.name, None);
     let err = store.create_room(new).await.unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Duplicate(Unique::DirectRoom)),
+        "{err:?}"
+    );
     assert_eq!(store.direct_room(&key).await.unwrap(), Some(room));
     assert_eq!(store.direct_room("1:2:3").await.unwrap(), None);
     assert_eq!(
@@ -770,7 +788,7 @@ pub async fn read_markers(store: S) {
     let outsider = user(&store, "carol").await;
     assert!(matches!(
         store.mark_read(room.id, outsider.id, 1).await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::Member))
     ));
 }
 
@@ -811,7 +829,7 @@ pub async fn append_assigns_gapless_seqs(store: S) {
         store
             .append_message(msg(RoomId(999_999), a.id, "c", "x"))
             .await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::Room))
     ));
 }
 
@@ -851,7 +869,7 @@ pub async fn append_requires_membership(store: S) {
         store
             .append_message(msg(room.id, outsider.id, "x", "hi"))
             .await,
-        Err(StoreError::Missing("member"))
+        Err(StoreError::Missing(Entity::Member))
     ));
     let results = store
         .append_messages(vec![
@@ -860,7 +878,10 @@ pub async fn append_requires_membership(store: S) {
             msg(room.id, b.id, "1", "two"),
         ])
         .await;
-    assert!(matches!(results[1], Err(StoreError::Missing("member"))));
+    assert!(matches!(
+        results[1],
+        Err(StoreError::Missing(Entity::Member))
+    ));
     let ok: Vec<Seq> = [&results[0], &results[2]]
         .into_iter()
         .map(|r| r.as_ref().unwrap().0.seq)
@@ -869,17 +890,17 @@ pub async fn append_requires_membership(store: S) {
     assert!(store.remove_member(room.id, b.id).await.unwrap().is_some());
     assert!(matches!(
         store.append_message(msg(room.id, b.id, "1", "two")).await,
-        Err(StoreError::Missing("member"))
+        Err(StoreError::Missing(Entity::Member))
     ));
     assert!(matches!(
         store.append_message(msg(room.id, b.id, "2", "three")).await,
-        Err(StoreError::Missing("member"))
+        Err(StoreError::Missing(Entity::Member))
     ));
     let mut with_media = msg(room.id, a.id, "m", "caption");
     with_media.media_id = Some(MediaId(999_999));
     assert!(matches!(
         store.append_message(with_media).await,
-        Err(StoreError::Missing("media"))
+        Err(StoreError::Missing(Entity::Media))
     ));
     assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, 2);
     let bodies: Vec<String> = store
@@ -986,7 +1007,7 @@ pub async fn batch_append(store: S) {
         .collect();
     assert_eq!(ok, vec![(1, true), (2, true), (1, false), (3, true)]);
     assert!(
-        matches!(results[3], Err(StoreError::Missing(_))),
+        matches!(results[3], Err(StoreError::Missing(Entity::Room))),
         "one bad message fails alone"
     );
     let bodies: Vec<String> = store
@@ -1116,11 +1137,11 @@ pub async fn edit_and_delete(store: S) {
     assert_eq!(next.seq, 2, "a tombstone keeps its seq");
     assert!(matches!(
         store.edit_message(room.id, 9, "x", t2).await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::Message))
     ));
     assert!(matches!(
         store.delete_message(room.id, 9, t2).await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::Message))
     ));
 }
 
@@ -1260,23 +1281,96 @@ pub async fn missing_rows(store: S) {
     assert!(store.members(RoomId(999_999)).await.unwrap().is_empty());
     assert!(matches!(
         store.set_disabled(nobody, true).await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::User))
     ));
     assert!(matches!(
         store.set_server_admin(nobody, true).await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::User))
     ));
     assert!(matches!(
         store.set_password_hash(nobody, "$h").await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::User))
     ));
     assert!(matches!(
         store.upgrade_guest(nobody, "someone", "$h").await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::User))
     ));
     assert!(matches!(
         store.rename_room(RoomId(999_999), "x").await,
-        Err(StoreError::Missing(_))
+        Err(StoreError::Missing(Entity::Room))
+    ));
+    assert!(matches!(
+        store.create_session(session([9; 32], nobody)).await,
+        Err(StoreError::Missing(Entity::User))
+    ));
+
+    let alice = user(&store, "alice").await;
+    let room = group(&store, &[alice.id]).await;
+    let mut with_nobody = NewRoom {
+        kind: RoomKind::Group,
+        name: Some("g".into()),
+        direct_key: None,
+        members: vec![(alice.id, Role::Admin), (nobody, Role::Member)],
+        created_at: T0,
+    };
+    assert!(matches!(
+        store.create_room(with_nobody.clone()).await,
+        Err(StoreError::Missing(Entity::User))
+    ));
+    with_nobody.members.pop();
+    assert_eq!(
+        store.rooms_of_user(alice.id).await.unwrap().len(),
+        1,
+        "the refused room was not created"
+    );
+    assert!(matches!(
+        store
+            .add_member(room.id, nobody, Role::Member, T0, 10)
+            .await,
+        Err(StoreError::Missing(Entity::User))
+    ));
+    assert!(matches!(
+        store
+            .add_member(RoomId(999_999), alice.id, Role::Member, T0, 10)
+            .await,
+        Err(StoreError::Missing(Entity::Room))
+    ));
+    assert!(matches!(
+        store
+            .set_role(RoomId(999_999), alice.id, Role::Member)
+            .await,
+        Err(StoreError::Missing(Entity::Room))
+    ));
+    assert!(matches!(
+        store.mark_read(RoomId(999_999), alice.id, 1).await,
+        Err(StoreError::Missing(Entity::Room))
+    ));
+    assert_eq!(
+        store
+            .remove_member(RoomId(999_999), alice.id)
+            .await
+            .unwrap(),
+        None
+    );
+    let media = |room_id, uploader_id| NewMedia {
+        room_id,
+        uploader_id,
+        mime: "image/png".into(),
+        size: 1,
+        sha256: "00".repeat(32),
+        created_at: T0,
+    };
+    assert!(matches!(
+        store.create_media(media(RoomId(999_999), alice.id)).await,
+        Err(StoreError::Missing(Entity::Room))
+    ));
+    assert!(matches!(
+        store.create_media(media(room.id, nobody)).await,
+        Err(StoreError::Missing(Entity::User))
+    ));
+    assert!(matches!(
+        store.messages_after(RoomId(999_999), 0, 10).await,
+        Err(StoreError::Missing(Entity::Room))
     ));
     store.ping().await.unwrap();
 }
