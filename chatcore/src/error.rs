@@ -40,6 +40,13 @@ pub enum Error {
         /// How long the caller should wait before trying again.
         retry_after: Duration,
     },
+    /// The server is at capacity for this kind of work (e.g. every password-hashing slot is
+    /// taken and the queue is full); retry after the given delay. Nothing was done.
+    #[error("the server is busy, retry in {} s", retry_after.as_secs().max(1))]
+    Busy {
+        /// How long the caller should wait before trying again.
+        retry_after: Duration,
+    },
     /// The payload is larger than the configured limit.
     #[error("{what} is larger than {limit} bytes")]
     TooLarge {
@@ -71,6 +78,7 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::Conflict { .. } => "conflict",
             Error::RateLimited { .. } => "rate_limited",
+            Error::Busy { .. } => "busy",
             Error::TooLarge { .. } => "too_large",
             Error::UnsupportedMedia => "unsupported_media",
             Error::Storage(_) => "storage",
@@ -82,6 +90,14 @@ impl Error {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Error::Invalid { field, .. } | Error::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// How long to wait before retrying, for `RateLimited` and `Busy`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after } | Error::Busy { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

@@ -2,8 +2,9 @@
 //!
 //! Every piece of user text passes through here before it is stored: control and bidi-override
 //! characters are removed, the text is NFC-normalized and trimmed, and length limits (counted in
-//! Unicode scalar values after cleaning) are enforced. Nothing is HTML-escaped: escaping belongs
-//! to whoever renders the text.
+//! Unicode scalar values after cleaning) are enforced. Names (display names, room names) also
+//! lose every character that renders as nothing, so two names that look the same are the same.
+//! Nothing is HTML-escaped: escaping belongs to whoever renders the text.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -25,6 +26,34 @@ fn is_stripped(c: char) -> bool {
         '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
         _ => false,
     }
+}
+
+/// True for characters that render as nothing (or as blank space that is not whitespace):
+/// zero-width spaces and joiners, directional marks, the word joiner and invisible operators,
+/// the byte-order mark, the soft hyphen, the Arabic letter mark, fillers and other
+/// default-ignorable format characters. In a name they only serve to make two different names
+/// look identical, so names never keep them (an emoji sequence joined with U+200D falls apart
+/// into its parts, which is the price). Message bodies keep them: there they shape scripts and
+/// emoji.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{61c}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{206a}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{1d173}'..='\u{1d17a}'
+    )
 }
 
 /// Strips forbidden characters, normalizes to NFC and trims surrounding whitespace.
@@ -81,9 +110,15 @@ pub fn username(text: &str) -> Result<String> {
     Ok(lower)
 }
 
+/// Cleans a name someone could be mistaken by: [`clean`], then no invisible characters.
+pub fn name(text: &str) -> String {
+    let visible: String = text.chars().filter(|&c| !is_invisible(c)).collect();
+    clean(&visible)
+}
+
 fn one_line(field: &'static str, text: &str, max: usize) -> Result<String> {
     // Newlines and tabs inside a name become spaces, then runs of whitespace collapse to one.
-    let cleaned = clean(text);
+    let cleaned = name(text);
     let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
     bounded(field, collapsed, 1, max)
 }
@@ -160,6 +195,24 @@ mod tests {
             Some("display_name")
         );
         assert!(display_name(" \u{202e} ").is_err());
+    }
+
+    #[test]
+    fn names_lose_invisible_characters() {
+        let spoof = "\u{200b}Al\u{200c}i\u{200d}c\u{200e}e\u{200f}\u{2060}\u{feff}\u{61c}\u{ad}";
+        assert_eq!(display_name(spoof).unwrap(), "Alice");
+        assert_eq!(room_name("Team\u{2063}s").unwrap(), "Teams");
+        assert!(
+            display_name("\u{3164}\u{200b}\u{115f}").is_err(),
+            "a name of fillers is empty"
+        );
+        assert_eq!(name(" Bob\u{200b} "), "Bob");
+        assert_eq!(name("\u{200b} Bob"), "Bob");
+        assert_eq!(
+            message_body("a\u{200d}b").unwrap(),
+            "a\u{200d}b",
+            "message bodies keep joiners"
+        );
     }
 
     #[test]

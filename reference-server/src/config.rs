@@ -138,6 +138,25 @@ pub struct Config {
     )]
     pub login_failures_per_ip: u32,
 
+    /// Password hashes (argon2id, 19 MiB each) computed at once; 0 means one per CPU.
+    #[arg(
+        long,
+        env = "CHAT_MAX_CONCURRENT_HASHES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub max_concurrent_hashes: usize,
+
+    /// Logins, registrations and upgrades that may wait for a hashing turn; more get 503 `busy`
+    /// with `Retry-After` at once.
+    #[arg(
+        long,
+        env = "CHAT_MAX_QUEUED_HASHES",
+        default_value_t = 64,
+        global = true
+    )]
+    pub max_queued_hashes: usize,
+
     /// Take the client IP (for rate limits and logs) from the last `X-Forwarded-For` entry.
     /// Only set this behind a reverse proxy that sets that header.
     #[arg(long, env = "CHAT_TRUST_FORWARDED_FOR", global = true)]

@@ -7,9 +7,13 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use chatcore::Timestamp;
-use chatcore::throttle::FailureThrottle;
+use chatcore::throttle::{Attempt, FailureThrottle};
 
 /// At most `max` events per client address (IPv6: per /64) within `window`.
+///
+/// An event is reserved before the work it guards ([`Limiter::acquire`]), so parallel requests
+/// from one address share the budget; the caller gives it back ([`Limiter::release`]) when the
+/// event turned out not to count.
 #[derive(Debug)]
 pub struct Limiter {
     throttle: FailureThrottle<IpAddr>,
@@ -23,21 +27,14 @@ impl Limiter {
         }
     }
 
-    /// `Err(retry_after)` when `ip` already used up its events in the window.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.throttle.check(&key(ip), Timestamp::now())
+    /// Reserves one event for `ip`; `Err(retry_after)` when its events in the window are used up.
+    pub fn acquire(&self, ip: IpAddr) -> Result<Attempt, Duration> {
+        self.throttle.acquire(key(ip), Timestamp::now())
     }
 
-    /// Records one event for `ip`.
-    pub fn record(&self, ip: IpAddr) {
-        self.throttle.record_failure(key(ip), Timestamp::now());
-    }
-
-    /// Checks and records in one step (for events that count whether or not they succeed).
-    pub fn acquire(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.check(ip)?;
-        self.record(ip);
-        Ok(())
+    /// Gives back an event that did not count.
+    pub fn release(&self, ip: IpAddr, attempt: Attempt) {
+        self.throttle.release(&key(ip), attempt);
     }
 }
 
@@ -62,18 +59,23 @@ mod tests {
         // The window itself is FailureThrottle's (tested in chatcore with a manual clock).
         let limiter = Limiter::new(2, Duration::from_secs(60));
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!(limiter.acquire(ip).is_ok());
+        let first = limiter.acquire(ip).unwrap();
         assert!(limiter.acquire(ip).is_ok());
         let wait = limiter.acquire(ip).unwrap_err();
         assert!(
             wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
             "{wait:?}"
         );
-        assert!(limiter.check("10.0.0.2".parse().unwrap()).is_ok());
+        limiter.release(ip, first);
+        assert!(
+            limiter.acquire(ip).is_ok(),
+            "a released event is free again"
+        );
+        assert!(limiter.acquire("10.0.0.2".parse().unwrap()).is_ok());
         let same_64: IpAddr = "2001:db8::1".parse().unwrap();
-        limiter.record(same_64);
-        limiter.record("2001:db8::ffff".parse().unwrap());
-        assert!(limiter.check(same_64).is_err(), "one /64 is one client");
+        let _ = limiter.acquire(same_64).unwrap();
+        let _ = limiter.acquire("2001:db8::ffff".parse().unwrap()).unwrap();
+        assert!(limiter.acquire(same_64).is_err(), "one /64 is one client");
     }
 
     #[test]

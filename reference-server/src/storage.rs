@@ -106,6 +106,10 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     let mut chat = ChatConfig::default();
     chat.guests_can_create_groups = config.guests_can_create_groups;
     chat.max_upload_bytes = config.max_upload;
+    if config.max_concurrent_hashes > 0 {
+        chat.max_concurrent_hashes = config.max_concurrent_hashes;
+    }
+    chat.max_queued_hashes = config.max_queued_hashes;
     chat
 }
 

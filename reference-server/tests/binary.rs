@@ -150,6 +150,8 @@ fn help_lists_every_flag_and_subcommand() {
         "--ws-rate-per-sec",
         "--ws-rate-burst",
         "--shutdown-grace",
+        "--max-concurrent-hashes",
+        "--max-queued-hashes",
         "migrate",
         "admin",
         "serve",

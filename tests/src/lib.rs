@@ -35,6 +35,26 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 pub const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
+/// One `#[tokio::test]` per scenario and backend: `sqlite::name` and `mariadb::name`. Each
+/// scenario is an `async fn name(backend: Backend)` in the calling file.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(chat_tests::Backend::Sqlite).await;
+            })*
+        }
+        mod mariadb {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(chat_tests::Backend::MySql).await;
+            })*
+        }
+    };
+}
+
 /// Which store a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -112,12 +132,21 @@ impl Server {
     /// A server on `backend`; `None` (with the reason printed) when the MariaDB test server is
     /// unreachable outside CI.
     pub async fn on(backend: Backend) -> Option<Server> {
+        Self::on_with(backend, |_| {}).await
+    }
+
+    /// Like [`Server::on`], with settings adjusted by `tune` first.
+    pub async fn on_with(backend: Backend, tune: impl FnOnce(&mut Config)) -> Option<Server> {
         match backend {
-            Backend::Sqlite => Some(Self::start().await),
+            Backend::Sqlite => Some(Self::start_with(tune).await),
             Backend::MySql => {
                 let db = Arc::new(TestDb::create().await?);
                 let url = db.url();
-                let mut server = Self::start_with(|c| c.database = Some(url)).await;
+                let mut server = Self::start_with(|c| {
+                    c.database = Some(url);
+                    tune(c);
+                })
+                .await;
                 server.database = Some(db);
                 Some(server)
             }

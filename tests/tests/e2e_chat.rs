@@ -5,23 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
 
-/// One `#[tokio::test]` per scenario and backend: `sqlite::name` and `mariadb::name`.
-macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(chat_tests::Backend::Sqlite).await;
-            })*
-        }
-        mod mariadb {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(chat_tests::Backend::MySql).await;
-            })*
-        }
-    };
-}
+use chat_tests::on_every_backend;
 
 on_every_backend!(
     direct_chat_over_websocket_and_rest,

@@ -50,6 +50,7 @@ export function renderConversation(ctx, roomId) {
     return {
       own: msg.sender?.id === store.me.id,
       group: room?.kind === 'group',
+      senderGuest: !!room?.members?.find((m) => m.id === msg.sender?.id)?.guest,
       quoted: msg.reply_to ? store.findMessage(roomId, msg.reply_to) : undefined,
       pendingEdit: msg.pending ? undefined : store.pendingEdit(roomId, msg.seq),
       actions,

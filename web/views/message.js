@@ -9,7 +9,7 @@ import { openViewer } from './viewer.js';
 import { voicePlayer } from './voice.js';
 
 /**
- * The view of a message: { own, group, quoted (message | undefined), pendingEdit (text |
+ * The view of a message: { own, group, senderGuest, quoted (message | undefined), pendingEdit (text |
  * undefined), actions: { reply, edit, delete, retry, discard, quote } (each gets the message) }.
  */
 export function createMessageRow(msg, view) {
@@ -35,7 +35,7 @@ export function updateMessageRow(row, msg, view) {
   const quoted = view.quoted;
   const signature = JSON.stringify([
     msg.seq ?? null, msg.body, msg.deleted, msg.edited_at, msg.media?.id ?? msg.media?.local ?? null,
-    !!msg.pending, msg.failed ?? null, view.pendingEdit ?? null,
+    !!msg.pending, msg.failed ?? null, view.pendingEdit ?? null, !!view.senderGuest,
     quoted ? [quoted.seq, quoted.edited_at, quoted.deleted] : null,
   ]);
   if (parts.signature === signature) return;
@@ -80,7 +80,10 @@ function fillBubble(row, msg, view) {
   if (view.group && !view.own) {
     const name = h('div', { class: 'msg-sender', dir: 'auto', 'data-testid': 'message-sender' }, msg.sender?.display_name || t('user.unknown'));
     name.style.setProperty('--sender-hue', String(hueOf(msg.sender?.display_name || '')));
-    nodes.push(name);
+    // Display names are not unique: say when the sender is a guest, so a guest cannot pass
+    // for the registered user whose name they took.
+    const guest = view.senderGuest ? h('span', { class: 'msg-guest', 'data-testid': 'message-sender-guest' }, t('user.guest')) : null;
+    nodes.push(guest ? h('div', { class: 'msg-sender-line' }, name, guest) : name);
   }
   if (msg.reply_to && !msg.deleted) nodes.push(quoteButton(msg, view));
   if (msg.deleted) {

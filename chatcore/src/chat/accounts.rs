@@ -48,19 +48,25 @@ impl Chat {
     /// Logs in with username and password; a new session token every time.
     ///
     /// A wrong password and an unknown user give the same `Unauthenticated` error and cost the
-    /// same argon2 verification. After `login_failures_per_username` failures within
-    /// `login_failure_window`, the username is refused with `RateLimited` without checking.
+    /// same argon2 verification (a name that cannot be a username is refused without one).
+    /// Each attempt is counted against the username *before* the password is checked, and
+    /// counts as a failure until it succeeds: after `login_failures_per_username` attempts
+    /// within `login_failure_window` (also when they arrive all at once), the username is
+    /// refused with `RateLimited` without checking. A success forgets the failures; an attempt
+    /// the server could not finish (`Busy`, storage) does not count.
     pub async fn login(&self, username: &str, password: &str) -> Result<(Actor, SessionToken)> {
-        let key = username.to_ascii_lowercase();
+        // Only a valid username becomes a throttle key: at most 32 bytes, whatever was sent.
+        let username =
+            sanitize::username(username).map_err(|_| Error::Unauthenticated(BAD_CREDENTIALS))?;
         let throttle = &self.inner.login_failures;
-        throttle
-            .check(&key, self.now())
+        let attempt = throttle
+            .acquire(username.clone(), self.now())
             .map_err(|retry_after| Error::RateLimited { retry_after })?;
-        let result = self.check_credentials(username, password).await;
+        let result = self.check_credentials(&username, password).await;
         match &result {
-            Err(Error::Unauthenticated(_)) => throttle.record_failure(key, self.now()),
-            Ok(_) => throttle.reset(&key),
-            Err(_) => {}
+            Ok(_) => throttle.reset(&username),
+            Err(Error::Unauthenticated(_)) => {}
+            Err(_) => throttle.release(&username, attempt),
         }
         result
     }
@@ -70,11 +76,7 @@ impl Chat {
         username: &str,
         password: &str,
     ) -> Result<(Actor, SessionToken)> {
-        let found = match sanitize::username(username) {
-            Ok(name) => self.store().user_by_username(&name).await?,
-            Err(_) => None,
-        };
-        let (user, hash) = match found {
+        let (user, hash) = match self.store().user_by_username(username).await? {
             Some((user, hash)) => (Some(user), hash),
             None => (None, None),
         };
@@ -297,7 +299,7 @@ impl Chat {
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<User>> {
-        let prefix = sanitize::clean(prefix);
+        let prefix = sanitize::name(prefix);
         if prefix.chars().count() > 64 {
             return Err(Error::invalid(
                 "q",

@@ -50,6 +50,9 @@ pub struct ChatConfig {
     pub password_cost: HashCost,
     /// Password hashes computed at once; more wait (default: the number of CPUs).
     pub max_concurrent_hashes: usize,
+    /// Password hashes that may wait for a turn; one more is refused at once with
+    /// [`Error::Busy`](crate::Error::Busy) (default 64).
+    pub max_queued_hashes: usize,
     /// Failed logins allowed per username within `login_failure_window` (default 5).
     pub login_failures_per_username: usize,
     /// The window failed logins are counted in (default 15 minutes).
@@ -68,6 +71,7 @@ impl Default for ChatConfig {
             subscriber_queue: 1024,
             password_cost: HashCost::default(),
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_queued_hashes: 64,
             login_failures_per_username: 5,
             login_failure_window: Duration::from_secs(15 * 60),
         }
@@ -175,7 +179,11 @@ impl Chat {
         config: ChatConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
-        let hasher = PasswordHasher::new(config.password_cost, config.max_concurrent_hashes)?;
+        let hasher = PasswordHasher::new(
+            config.password_cost,
+            config.max_concurrent_hashes,
+            config.max_queued_hashes,
+        )?;
         let hub = Hub::new(config.subscriber_queue);
         let login_failures = FailureThrottle::new(
             config.login_failures_per_username,
@@ -222,6 +230,11 @@ impl Chat {
     /// The policy this chat runs with.
     pub fn config(&self) -> &ChatConfig {
         &self.inner.config
+    }
+
+    /// How busy password hashing is right now (metrics, tests).
+    pub fn password_hashing(&self) -> crate::password::HashingLoad {
+        self.inner.hasher.load()
     }
 
     /// Succeeds when the store answers (health checks).

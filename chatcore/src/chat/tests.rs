@@ -173,6 +173,41 @@ async fn repeated_login_failures_are_rate_limited_per_username() {
     assert!(w.chat.login("alice", PASSWORD).await.is_ok());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_logins_are_counted_before_the_password_is_checked() {
+    let w = world();
+    w.user("alice").await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let chat = w.chat.clone();
+        attempts.spawn(async move { chat.login("alice", "wrong password").await });
+    }
+    let results = attempts.join_all().await;
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::RateLimited { .. })))
+        .count();
+    assert_eq!(refused, 35, "five checked, the rest refused before hashing");
+}
+
+#[tokio::test]
+async fn only_valid_usernames_become_throttle_keys() {
+    let w = world();
+    for i in 0..20 {
+        let name = format!("{}{i}", "x".repeat(64 * 1024));
+        assert_eq!(
+            code(w.chat.login(&name, "wrong password").await),
+            "unauthenticated"
+        );
+    }
+    assert_eq!(w.chat.inner.login_failures.keys(), 0);
+    assert_eq!(
+        w.chat.password_hashing().asked,
+        0,
+        "no hash for an impossible name"
+    );
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn password_hashing_runs_off_the_async_runtime() {
     // On a single-threaded runtime, a task can only make progress while another awaits. If

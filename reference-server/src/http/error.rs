@@ -162,17 +162,15 @@ impl From<chatcore::Error> for ApiError {
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             E::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            E::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            E::Storage(_) | E::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if status.is_server_error() {
+        // A busy refusal is load shedding, not a failure: logging each would flood the log.
+        if status.is_server_error() && !matches!(err, E::Busy { .. }) {
             // The source chain (database errors) goes to the log only.
             tracing::error!(error = %err, source = ?std::error::Error::source(&err), "request failed");
         }
-        let retry_after = match &err {
-            E::RateLimited { retry_after } => Some(*retry_after),
-            _ => None,
-        };
+        let retry_after = err.retry_after();
         let message = match &err {
             E::Invalid { reason, .. } => reason.clone(),
             _ if status == StatusCode::INTERNAL_SERVER_ERROR => "internal error".to_owned(),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::http::{self, ApiError, HandlerResult, Request, body, cookies};
+use crate::ratelimit::Limiter;
 
 #[derive(Deserialize)]
 struct Credentials {
@@ -37,49 +38,56 @@ struct UserOnly<'a> {
 
 /// `POST /api/v1/auth/register` → 201 `{user, token}` and the session cookie.
 pub async fn register(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
-    app.limits()
-        .register
-        .check(ip)
-        .map_err(ApiError::rate_limited)?;
     let body: Credentials = body::json(req).await?;
-    let (actor, token) = app
-        .chat()
-        .register(&body.username, &body.password, body.display_name.as_deref())
-        .await?;
-    app.limits().register.record(ip);
+    let (actor, token) = counted(&app.limits().register, ip, |r| r.is_ok(), async {
+        app.chat()
+            .register(&body.username, &body.password, body.display_name.as_deref())
+            .await
+    })
+    .await?;
     tracing::info!(user = %actor.id(), %ip, "registered");
     Ok(session(app, StatusCode::CREATED, &actor, &token))
 }
 
 /// `POST /api/v1/auth/login` → 200 `{user, token}` and the session cookie.
 pub async fn login(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
-    app.limits()
-        .login_failures
-        .check(ip)
-        .map_err(ApiError::rate_limited)?;
     let body: Credentials = body::json(req).await?;
-    match app.chat().login(&body.username, &body.password).await {
-        Ok((actor, token)) => Ok(session(app, StatusCode::OK, &actor, &token)),
-        Err(e @ chatcore::Error::Unauthenticated(_)) => {
-            app.limits().login_failures.record(ip);
-            tracing::info!(%ip, "login failed");
-            Err(e.into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    let failed = |r: &chatcore::Result<_>| matches!(r, Err(chatcore::Error::Unauthenticated(_)));
+    let login = app.chat().login(&body.username, &body.password);
+    let (actor, token) = counted(&app.limits().login_failures, ip, failed, login)
+        .await
+        .inspect_err(|e| {
+            if e.status() == StatusCode::UNAUTHORIZED {
+                tracing::info!(%ip, "login failed");
+            }
+        })?;
+    Ok(session(app, StatusCode::OK, &actor, &token))
 }
 
 /// `POST /api/v1/auth/guest` → 201 `{user, token}` (a guest) and the session cookie.
 pub async fn guest(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
-    app.limits()
-        .guest
-        .check(ip)
-        .map_err(ApiError::rate_limited)?;
     let body: GuestBody = body::json_or_default(req).await?;
-    let (actor, token) = app.chat().guest(body.display_name.as_deref()).await?;
-    app.limits().guest.record(ip);
+    let guest = app.chat().guest(body.display_name.as_deref());
+    let (actor, token) = counted(&app.limits().guest, ip, |r| r.is_ok(), guest).await?;
     tracing::info!(user = %actor.id(), %ip, "guest entered");
     Ok(session(app, StatusCode::CREATED, &actor, &token))
+}
+
+/// Runs `work` with one event of `limiter` reserved for `ip` first, so parallel requests share
+/// the budget: 429 when it is used up, and the event is given back unless `counts` says the
+/// result counts. A request abandoned half way keeps its event.
+async fn counted<T>(
+    limiter: &Limiter,
+    ip: IpAddr,
+    counts: impl FnOnce(&chatcore::Result<T>) -> bool,
+    work: impl Future<Output = chatcore::Result<T>>,
+) -> Result<T, ApiError> {
+    let attempt = limiter.acquire(ip).map_err(ApiError::rate_limited)?;
+    let result = work.await;
+    if !counts(&result) {
+        limiter.release(ip, attempt);
+    }
+    Ok(result?)
 }
 
 /// `POST /api/v1/auth/upgrade` → 200 `{user}`: the acting guest becomes a full account.

@@ -35,6 +35,9 @@ test('a guest is added to a group, chats, upgrades and still sees the history', 
   assert.equal(await message(guest, 'Welcome Gus!').getByTestId('message-sender').textContent(), 'Uma Thurman');
   await sendText(guest, 'Thanks, happy to be here');
   await message(uma, 'happy to be here').getByTestId('message-sender').filter({ hasText: 'Gus Guest' }).waitFor();
+  // Display names are not unique: a guest's messages in a group are marked as a guest's.
+  await message(uma, 'happy to be here').getByTestId('message-sender-guest').waitFor();
+  assert.equal(await message(guest, 'Welcome Gus!').getByTestId('message-sender-guest').count(), 0);
 
   // Group info shows members with roles; the admin renames the group and the guest sees it live.
   await uma.getByTestId('conv-info').click();

@@ -1,0 +1,275 @@
+//! Attacks on the running server, each the way an attacker would run it: many requests at
+//! once, clients that hang up mid-request, operations racing each other, floods. Scenarios
+//! that touch storage run on SQLite and on MariaDB.
+
+#![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chat_tests::{Backend, PASSWORD, Reply, Server, on_every_backend};
+use futures::future::join_all;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+on_every_backend!(
+    parallel_attempts_share_one_budget,
+    invisible_characters_never_reach_a_name
+);
+
+/// How many replies had each (status, code).
+fn tally(replies: &[Reply]) -> BTreeMap<(u16, String), usize> {
+    let mut counts = BTreeMap::new();
+    for reply in replies {
+        *counts.entry((reply.status, reply.code())).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn count(replies: &[Reply], status: u16) -> usize {
+    replies.iter().filter(|r| r.status == status).count()
+}
+
+/// Every 429 says when to come back.
+fn assert_retry_after(replies: &[Reply]) {
+    for reply in replies.iter().filter(|r| r.status == 429) {
+        assert_eq!(reply.code(), "rate_limited");
+        let secs: u64 = reply
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
+        assert!(secs >= 1);
+    }
+}
+
+/// Issue #11, item 1: limits are reserved before the work, so sixty requests in flight at once
+/// get no more than the limit allows: per username, per address, for registrations and guests.
+async fn parallel_attempts_share_one_budget(backend: Backend) {
+    let Some(server) = Server::on_with(backend, |c| {
+        c.login_failures_per_ip = 8;
+        c.registrations_per_hour = 4;
+        c.guests_per_hour = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    server.register("alice").await;
+
+    // Sixty wrong passwords for one username at once: five are checked, the rest refused.
+    let logins = join_all((0..60).map(|_| server.login("alice", "wrong password!"))).await;
+    assert_eq!(count(&logins, 401), 5, "{:?}", tally(&logins));
+    assert_eq!(count(&logins, 429), 55, "{:?}", tally(&logins));
+    assert_retry_after(&logins);
+    assert_eq!(
+        server.login("alice", PASSWORD).await.status,
+        429,
+        "the right password waits too"
+    );
+
+    // Sixty wrong logins for different names from one address: the address has 8 in total,
+    // five of which were spent above.
+    let names: Vec<String> = (0..60).map(|i| format!("nobody{i}")).collect();
+    let spray = join_all(names.iter().map(|n| server.login(n, "wrong password!"))).await;
+    assert_eq!(count(&spray, 401), 3, "{:?}", tally(&spray));
+    assert_eq!(count(&spray, 429), 57, "{:?}", tally(&spray));
+    assert_retry_after(&spray);
+
+    // Registrations and guests per address, all at once (alice used one registration).
+    let names: Vec<String> = (0..30).map(|i| format!("user{i}")).collect();
+    let registrations = join_all(names.iter().map(|n| {
+        server.post(
+            None,
+            "/api/v1/auth/register",
+            json!({"username": n, "password": PASSWORD}),
+        )
+    }))
+    .await;
+    assert_eq!(count(&registrations, 201), 3, "{:?}", tally(&registrations));
+    assert_eq!(count(&registrations, 429), 27);
+    assert_retry_after(&registrations);
+    let guests =
+        join_all((0..30).map(|_| server.post(None, "/api/v1/auth/guest", json!({})))).await;
+    assert_eq!(count(&guests, 201), 3, "{:?}", tally(&guests));
+    assert_eq!(count(&guests, 429), 27);
+    assert_retry_after(&guests);
+
+    // What was refused left nothing behind: only the accepted accounts exist.
+    let ops = server.chat.external_user("ops", "Ops").await.unwrap();
+    let users = server.chat.search_users(&ops, "user", 50).await.unwrap();
+    assert_eq!(users.len(), 3);
+    server.stop().await;
+}
+
+/// Issue #11, item 1 again: a refused registration (a taken name) gives its place back.
+#[tokio::test]
+async fn a_refused_registration_does_not_use_up_the_address() {
+    let server = Server::start_with(|c| c.registrations_per_hour = 2).await;
+    server.register("alice").await;
+    for _ in 0..5 {
+        let taken = server
+            .post(
+                None,
+                "/api/v1/auth/register",
+                json!({"username": "alice", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!((taken.status, taken.code().as_str()), (409, "conflict"));
+    }
+    server.register("bob").await;
+    server.stop().await;
+}
+
+/// A login request written completely, for clients that hang up before the answer.
+fn raw_login(username: &str) -> String {
+    let body = json!({"username": username, "password": "wrong password!"}).to_string();
+    format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Issue #11, item 2: "send, then reset". Each client sends a login and resets the connection
+/// while its password is being hashed. The server must not start a new hash for the next one
+/// while the abandoned one still runs: never more than `--max-concurrent-hashes` at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_reset_mid_login_cannot_multiply_hashing() {
+    let server = Server::start_with(|c| c.max_concurrent_hashes = 1).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let chat = server.chat.clone();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = tokio::spawn(async move {
+        let mut peak = 0;
+        loop {
+            peak = peak.max(chat.password_hashing().running);
+            tokio::select! {
+                _ = &mut stopped => return peak,
+                () = tokio::time::sleep(Duration::from_millis(1)) => {}
+            }
+        }
+    });
+    for i in 0..8 {
+        let asked = server.chat.password_hashing().asked;
+        let mut tcp = TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(raw_login(&format!("someone{i}")).as_bytes())
+            .await
+            .unwrap();
+        // Hang up as soon as the server asked for this login's hash.
+        wait_until("the hash to be asked for", || {
+            server.chat.password_hashing().asked > asked
+        })
+        .await;
+        tcp.set_zero_linger().unwrap();
+        drop(tcp);
+    }
+    wait_until("the hashes to finish", || {
+        let load = server.chat.password_hashing();
+        load.running == 0 && load.waiting == 0
+    })
+    .await;
+    stop.send(()).unwrap();
+    assert_eq!(watcher.await.unwrap(), 1, "one hash at a time, always");
+    // The server still answers logins.
+    assert_eq!(server.login("someone", "wrong password!").await.status, 401);
+    server.stop().await;
+}
+
+/// Issue #11, item 2: a full hashing line answers at once with 503 `busy` and `Retry-After`
+/// instead of queueing without bound.
+#[tokio::test]
+async fn a_full_hashing_line_answers_503_busy_at_once() {
+    let server = Server::start_with(|c| {
+        c.max_concurrent_hashes = 1;
+        c.max_queued_hashes = 0;
+    })
+    .await;
+    let names: Vec<String> = (0..30).map(|i| format!("someone{i}")).collect();
+    let replies = join_all(names.iter().map(|n| server.login(n, "wrong password!"))).await;
+    for reply in &replies {
+        match reply.status {
+            401 => assert_eq!(reply.code(), "unauthenticated"),
+            503 => {
+                assert_eq!(reply.code(), "busy");
+                assert_eq!(reply.header("retry-after"), Some("1"));
+            }
+            other => panic!("unexpected {other}: {:?}", tally(&replies)),
+        }
+    }
+    assert!(count(&replies, 503) > 0, "{:?}", tally(&replies));
+    server.stop().await;
+}
+
+/// Issue #11, item 10: the login throttle is keyed by valid usernames only, so 64 KiB of
+/// garbage as a username costs nothing and fills no table.
+#[tokio::test]
+async fn an_oversized_username_is_refused_without_a_hash() {
+    let server = Server::start().await;
+    let huge = "x".repeat(60 * 1024);
+    let replies = join_all((0..10).map(|_| server.login(&huge, "wrong password!"))).await;
+    for reply in &replies {
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (401, "unauthenticated")
+        );
+    }
+    server.stop().await;
+}
+
+/// Issue #11, item 12: a guest cannot take a registered user's name with invisible characters,
+/// and room members say who is a guest.
+async fn invisible_characters_never_reach_a_name(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let spoof = "\u{200b}Al\u{200d}ice\u{2060}\u{feff}\u{61c}";
+    let reply = server
+        .post(None, "/api/v1/auth/guest", json!({"display_name": spoof}))
+        .await;
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.json()["user"]["display_name"], "Alice");
+    let fake = chat_tests::TestUser {
+        id: reply.json()["user"]["id"].as_i64().unwrap(),
+        username: None,
+        token: reply.json()["token"].as_str().unwrap().to_owned(),
+    };
+    let room = server.group(&alice, "Te\u{200b}am", &[&fake]).await;
+    let seen = server.room(&fake, room).await;
+    assert_eq!(seen["name"], "Team");
+    let members = seen["members"].as_array().unwrap();
+    let guest_flags: Vec<(&str, bool)> = members
+        .iter()
+        .map(|m| {
+            (
+                m["display_name"].as_str().unwrap(),
+                m["guest"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(guest_flags, [("Alice", false), ("Alice", true)]);
+    let only_invisible = server
+        .post(
+            None,
+            "/api/v1/auth/guest",
+            json!({"display_name": "\u{200b}\u{3164}"}),
+        )
+        .await;
+    assert_eq!(
+        (only_invisible.status, only_invisible.code().as_str()),
+        (400, "invalid")
+    );
+    server.stop().await;
+}
+
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let wait = async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    tokio::time::timeout(chat_tests::PATIENCE, wait)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+}
