@@ -63,7 +63,10 @@ pub async fn json_or_default<T: DeserializeOwned + Default>(req: Request) -> Res
     parse(&parts.headers, &bytes)
 }
 
-fn parse<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, ApiError> {
+/// A complete body parsed as JSON: 415 `unsupported_media` unless `Content-Type` is
+/// `application/json` (any case, any parameters), 400 `bad_json` when the bytes are not the
+/// JSON `T` expects. Public so the parser can be property-tested on its own.
+pub fn parse<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, ApiError> {
     if !is_json(headers) {
         return Err(ApiError::unsupported_content_type(
             "Content-Type: application/json",

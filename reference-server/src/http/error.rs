@@ -131,6 +131,11 @@ impl ApiError {
         self.status
     }
 
+    /// The stable machine-readable code, e.g. `"bad_json"`.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     /// The JSON error response.
     pub fn into_response(self) -> Response {
         let envelope = Envelope {
