@@ -62,6 +62,8 @@ pub struct Limits {
     pub guest: Limiter,
     /// Failed logins per IP per 15 minutes.
     pub login_failures: Limiter,
+    /// CSP violation reports, per IP and server-wide.
+    pub csp_reports: crate::routes::csp::ReportLimits,
 }
 
 /// A request's authenticated user and how they proved it.
@@ -105,6 +107,7 @@ impl Limits {
                 config.login_failures_per_ip,
                 Duration::from_secs(15 * 60),
             ),
+            csp_reports: Default::default(),
         }
     }
 }

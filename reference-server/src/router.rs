@@ -9,7 +9,7 @@ use hyper::Method;
 use crate::app::App;
 use crate::http::cookies::{self, Credential};
 use crate::http::{ApiError, HandlerResult, Request, Response, headers};
-use crate::routes::{admin, auth, health, media, messages, rooms, users, web, ws};
+use crate::routes::{admin, auth, csp, health, media, messages, rooms, users, web, ws};
 
 /// The two ends of the TCP connection a request came over.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +30,8 @@ pub async fn handle(app: App, conn: Conn, req: Request) -> Response {
         .unwrap_or_else(ApiError::into_response);
     let status = res.status().as_u16();
     tracing::debug!(%method, %path, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
-    headers::secure(res)
+    // `secure_cookie` is set exactly when the public URL is https: then HSTS too.
+    headers::secure(res, app.settings().secure_cookie)
 }
 
 async fn dispatch(app: &App, conn: Conn, req: Request) -> HandlerResult {
@@ -112,6 +113,8 @@ async fn api(
         }
 
         (M::GET, ["api", "v1", "ws"]) => ws::upgrade(app, req, conn.local).await,
+
+        (M::POST, ["api", "v1", "csp-report"]) => csp::report(app, req, ip).await,
 
         _ => Err(ApiError::not_found()),
     }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod csp;
 pub mod health;
 pub mod media;
 pub mod messages;
