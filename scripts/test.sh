@@ -18,8 +18,8 @@ step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # Known vulnerabilities in dependencies, against the offline RustSec database when it is here
-# (the advisory repository itself is not reachable from the build machines). cargo-audit is
-# installed from crates.io when missing, like the other tools this script needs.
+# (the advisory repository itself is not reachable from the build machines). cargo-audit and
+# cargo-deny are installed from crates.io when missing, like the other tools this script needs.
 advisories="${CHAT_ADVISORY_DB:-../shared/advisory-db}"
 if [ -d "$advisories" ]; then
   if ! cargo audit --version >/dev/null 2>&1; then
@@ -28,8 +28,15 @@ if [ -d "$advisories" ]; then
   fi
   step "dependency audit"
   cargo audit --db "$advisories" --no-fetch
+  if ! cargo deny --version >/dev/null 2>&1; then
+    step "installing cargo-deny"
+    cargo install --locked cargo-deny
+  fi
+  step "dependency policy (cargo deny: advisories, licenses, duplicate versions, sources)"
+  bash scripts/deny-db.sh "$advisories"
+  cargo deny --offline --locked check
 else
-  step "dependency audit skipped (no advisory database at $advisories)"
+  step "dependency audit and policy skipped (no advisory database at $advisories)"
 fi
 
 step "build"
