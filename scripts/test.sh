@@ -39,6 +39,18 @@ else
   step "dependency audit and policy skipped (no advisory database at $advisories)"
 fi
 
+# The Python tools of the security checks, in a virtualenv under target/ so the machine's Python
+# stays as it was: kosoku drives the Autobahn cases in the WebSocket conformance test, sqlmap
+# the injection scan (scripts/scan.sh).
+pyenv="target/pyenv"
+if ! cmp -s scripts/security-tools.txt "$pyenv/security-tools.txt"; then
+  step "installing the Python security tools into $pyenv"
+  python3 -m venv "$pyenv"
+  "$pyenv/bin/pip" install --quiet --disable-pip-version-check -r scripts/security-tools.txt
+  cp scripts/security-tools.txt "$pyenv/security-tools.txt"
+fi
+export CHAT_KOSOKU="$PWD/$pyenv/bin/kosoku" CHAT_SQLMAP="$PWD/$pyenv/bin/sqlmap"
+
 step "build"
 cargo build --workspace --all-targets --locked
 

@@ -1,4 +1,5 @@
-//! HTTP plumbing shared by every route: bodies with limits, errors, cookies, origins, headers.
+//! HTTP plumbing shared by every route: bodies with limits, errors, cookies, origins, headers,
+//! the WebSocket handshake.
 
 pub mod body;
 pub mod cookies;
@@ -6,6 +7,7 @@ pub mod error;
 pub mod headers;
 pub mod origin;
 pub mod query;
+pub mod websocket;
 
 use bytes::Bytes;
 use http_body_util::Full;
