@@ -31,6 +31,7 @@ export class Chat {
     this.connectedBefore = false;
     this.started = false;
     this.onSessionEnded = () => {};
+    this.renewal = Promise.resolve();   // a request replacing the session (guest upgrade)
   }
 
   async start() {
@@ -47,7 +48,7 @@ export class Chat {
     socket.on('stopped', (reason) => store.setConnection('stopped', reason));
     socket.on('hello', (frame) => this.onHello(frame));
     socket.on('frame', (frame) => this.onFrame(frame));
-    socket.on('ended', () => this.onSessionEnded());
+    socket.on('ended', () => this.onEnded());
     socket.on('disconnected', () => this.checkSession());
     await this.loadRooms();
   }
@@ -82,6 +83,28 @@ export class Chat {
   async forgetLocalData() {
     clearDrafts(this.store.me.id);
     await this.sender?.outbox.clear();
+  }
+
+  /**
+   * 4001: the socket's session ended. Usually that is the end (logout, expiry, account
+   * disabled), but upgrading a guest also ends the guest's session and sets a new cookie: wait
+   * for such a renewal and ask the API before giving up.
+   */
+  async onEnded() {
+    await this.renewal;
+    try {
+      const me = await api.me();
+      this.store.setMe({ ...this.store.me, ...me });
+      this.socket.restart();
+    } catch {
+      this.onSessionEnded();
+    }
+  }
+
+  /** Marks `request` as replacing the session (so its 4001 is not a logout); returns it. */
+  renewSession(request) {
+    this.renewal = request.catch(() => {});
+    return request;
   }
 
   /**

@@ -7,6 +7,7 @@
 
 mod delivery;
 mod requests;
+mod session;
 mod writer;
 
 use std::future::Future;
@@ -153,6 +154,10 @@ pub(crate) struct Conn {
     strikes: TokenBucket,
     bad_frames: u32,
     last_seen: Instant,
+    /// When the session expires unless it is used meanwhile (`None`: no session).
+    expiry: Option<Instant>,
+    /// When the session was last checked (and so counted as used).
+    revalidated: Instant,
 }
 
 impl Conn {
@@ -166,6 +171,7 @@ impl Conn {
     ) -> Self {
         let frames = TokenBucket::new(config.rate_per_sec, config.rate_burst);
         let strikes = TokenBucket::new(1.0, config.rate_strikes);
+        let expiry = session::deadline(&chat, &actor);
         Conn {
             chat,
             actor,
@@ -177,6 +183,8 @@ impl Conn {
             strikes,
             bad_frames: 0,
             last_seen: Instant::now(),
+            expiry,
+            revalidated: Instant::now(),
         }
     }
 
@@ -213,6 +221,9 @@ impl Conn {
         let every = self.config.ping_interval;
         let mut ticks = tokio::time::interval_at(Instant::now() + every, every);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // One timer for the session's deadline, moved whenever revalidation moves the deadline.
+        let never = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
+        let mut expiry = std::pin::pin!(tokio::time::sleep_until(self.expiry.unwrap_or(never)));
         loop {
             let step = tokio::select! {
                 biased;
@@ -223,7 +234,13 @@ impl Conn {
                 },
                 frame = stream.next() => self.on_frame(frame).await,
                 _ = ticks.tick() => self.on_tick().await,
+                () = &mut expiry, if self.expiry.is_some() => self.on_session_deadline().await,
             };
+            if let Some(at) = self.expiry
+                && expiry.deadline() != at
+            {
+                expiry.as_mut().reset(at);
+            }
             // Whatever the step produced goes to the writer together.
             if let Err(stop) = step.and(self.out.flush(&self.sub).await) {
                 return stop;

@@ -191,6 +191,24 @@ async fn logout_closes_the_sessions_sockets_with_4001() {
 }
 
 #[tokio::test]
+async fn a_socket_closes_with_4001_when_its_session_expires() {
+    let mut config = chat_config();
+    config.session_idle_timeout = std::time::Duration::from_millis(700);
+    let mut server = Server::with(config, WsConfig::default()).await;
+    let (alice, at) = server.user("Alice").await;
+    let mut client = server.client(&at).await;
+    let closed = wait_for(&mut client, "the close", |e| match e {
+        ClientEvent::Closed {
+            code, reconnecting, ..
+        } => Some((code, reconnecting)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(closed, (Some(4001), false));
+    assert_eq!(server.closed_for(alice.id()).await.code, Some(4001));
+}
+
+#[tokio::test]
 async fn flooding_gets_rate_limited_then_closed_with_4002() {
     let server = Server::start().await;
     let (alice, at) = server.user("Alice").await;

@@ -162,6 +162,43 @@ pub struct Config {
     #[arg(long, env = "CHAT_TRUST_FORWARDED_FOR", global = true)]
     pub trust_forwarded_for: bool,
 
+    /// Seconds a session may go unused before it stops working.
+    #[arg(
+        long,
+        env = "CHAT_SESSION_IDLE_TIMEOUT",
+        default_value_t = 14 * 24 * 3600,
+        global = true
+    )]
+    pub session_idle_timeout: u64,
+
+    /// Seconds after login a session stops working, used or not.
+    #[arg(
+        long,
+        env = "CHAT_SESSION_LIFETIME",
+        default_value_t = 90 * 24 * 3600,
+        global = true
+    )]
+    pub session_lifetime: u64,
+
+    /// Seconds between sweeps that delete expired sessions (and close sockets still open on
+    /// them; a socket also closes by itself when its session expires).
+    #[arg(
+        long,
+        env = "CHAT_SESSION_EXPIRY_INTERVAL",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub session_expiry_interval: u64,
+
+    /// Most members a group may have.
+    #[arg(
+        long,
+        env = "CHAT_MAX_GROUP_MEMBERS",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_group_members: usize,
+
     /// Seconds between runs of the inactive-guest expiry.
     #[arg(
         long,

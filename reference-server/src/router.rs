@@ -67,7 +67,7 @@ async fn api(
         (M::POST, ["api", "v1", "auth", "register"]) => auth::register(app, req, ip).await,
         (M::POST, ["api", "v1", "auth", "login"]) => auth::login(app, req, ip).await,
         (M::POST, ["api", "v1", "auth", "guest"]) => auth::guest(app, req, ip).await,
-        (M::POST, ["api", "v1", "auth", "upgrade"]) => auth::upgrade(app, req).await,
+        (M::POST, ["api", "v1", "auth", "upgrade"]) => auth::upgrade(app, req, ip).await,
         (M::POST, ["api", "v1", "auth", "logout"]) => auth::logout(app, req).await,
 
         (M::GET, ["api", "v1", "me"]) => users::me(app, req).await,

@@ -30,7 +30,7 @@ pub async fn run(
     let connections = TaskTracker::new();
     let stopping = CancellationToken::new();
     let housekeeping = CancellationToken::new();
-    tokio::spawn(expire_guests(app.clone(), housekeeping.clone()));
+    spawn_housekeeping(&app, &housekeeping);
     tokio::pin!(shutdown);
     // At most this many HTTP connections at once; past it the server stops accepting until one
     // closes (the kernel's backlog queues the rest) instead of running out of memory or fds.
@@ -123,17 +123,53 @@ async fn serve_connection<I, S>(
     }
 }
 
-/// Periodically disables guests inactive for longer than the chat's guest TTL.
-async fn expire_guests(app: App, stop: CancellationToken) {
-    let mut every = tokio::time::interval(app.settings().guest_expiry_interval);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// Starts the periodic jobs the chat needs its host to run: expiring inactive guests and
+/// deleting expired sessions. They stop when `stop` is cancelled.
+fn spawn_housekeeping(app: &App, stop: &CancellationToken) {
+    let settings = app.settings();
+    let chat = app.chat().clone();
+    tokio::spawn(every(
+        settings.guest_expiry_interval,
+        stop.clone(),
+        move || {
+            let chat = chat.clone();
+            async move {
+                match chat.expire_inactive_guests().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(expired = n, "expired inactive guests"),
+                    Err(e) => tracing::warn!(error = %e, "guest expiry failed"),
+                }
+            }
+        },
+    ));
+    let chat = app.chat().clone();
+    tokio::spawn(every(
+        settings.session_expiry_interval,
+        stop.clone(),
+        move || {
+            let chat = chat.clone();
+            async move {
+                match chat.expire_sessions().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(ended = n, "deleted expired sessions"),
+                    Err(e) => tracing::warn!(error = %e, "session expiry failed"),
+                }
+            }
+        },
+    ));
+}
+
+/// Runs `job` now and then every `interval` (a run that overruns delays the next) until `stop`.
+async fn every<F: Future<Output = ()>>(
+    interval: Duration,
+    stop: CancellationToken,
+    mut job: impl FnMut() -> F,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = every.tick() => match app.chat().expire_inactive_guests().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "expired inactive guests"),
-                Err(e) => tracing::warn!(error = %e, "guest expiry failed"),
-            },
+            _ = ticks.tick() => job().await,
             () = stop.cancelled() => return,
         }
     }

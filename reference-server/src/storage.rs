@@ -1,6 +1,7 @@
 //! Opening the chat's storage from `--database` and `--data-dir`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chatcore::{Chat, ChatConfig, FsMediaStore, MediaStore, MemoryMediaStore, MemoryStore, Store};
@@ -110,6 +111,9 @@ pub fn chat_config(config: &Config) -> ChatConfig {
         chat.max_concurrent_hashes = config.max_concurrent_hashes;
     }
     chat.max_queued_hashes = config.max_queued_hashes;
+    chat.session_idle_timeout = Duration::from_secs(config.session_idle_timeout.max(1));
+    chat.session_lifetime = Duration::from_secs(config.session_lifetime.max(1));
+    chat.max_group_members = config.max_group_members.max(2);
     chat
 }
 

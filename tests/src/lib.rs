@@ -223,6 +223,14 @@ impl Server {
         }
     }
 
+    /// A second handle on the server's database, to look at rows no API shows (close it with
+    /// `backend.close()`).
+    pub async fn open_store(&self) -> reference_server::storage::Storage {
+        reference_server::storage::open(&self.config)
+            .await
+            .expect("open the store")
+    }
+
     /// The WebSocket URL.
     pub fn ws_url(&self) -> String {
         format!("{}/api/v1/ws", self.base.replacen("http://", "ws://", 1))
@@ -397,6 +405,37 @@ impl Drop for Server {
             stop.send(()).ok();
         }
     }
+}
+
+/// Waits (at most [`PATIENCE`]) until `done` holds, checking every few milliseconds.
+pub async fn wait_until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut done: impl FnMut() -> F,
+) {
+    let wait = async {
+        while !done().await {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(PATIENCE, wait)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+}
+
+/// Waits (at most [`PATIENCE`]) for the client to be closed and returns the close code.
+pub async fn closed_with(client: &mut Client) -> Option<u16> {
+    let wait = async {
+        loop {
+            match client.next_event().await {
+                Some(ClientEvent::Closed { code, .. }) => return code,
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    };
+    tokio::time::timeout(PATIENCE, wait)
+        .await
+        .expect("timed out waiting for the close")
 }
 
 /// Waits (at most [`PATIENCE`]) for a frame `pick` accepts, skipping others.

@@ -319,15 +319,18 @@ async fn guest_joins_then_upgrades_keeping_rooms(backend: Backend) {
     assert_eq!(up.status, 200, "{}", String::from_utf8_lossy(&up.body));
     assert_eq!(up.json()["user"]["guest"], false);
     assert_eq!(up.json()["user"]["username"], "visitor");
-
-    let login = server.login("visitor", PASSWORD).await;
-    assert_eq!(login.status, 200);
-    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let token = up.json()["token"].as_str().unwrap().to_owned();
+    assert!(
+        up.header("set-cookie")
+            .is_some_and(|c| c.contains(&format!("chat_session={token}"))),
+        "the new session comes as a cookie too"
+    );
     let upgraded = chat_tests::TestUser {
         id: guest.id,
         username: Some("visitor".into()),
         token,
     };
+    assert_eq!(server.login("visitor", PASSWORD).await.status, 200);
     let rooms = server.get(Some(&upgraded), "/api/v1/rooms").await.json();
     assert_eq!(rooms["rooms"][0]["id"], room);
     assert_eq!(

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chat_tests::{Backend, PASSWORD, Reply, Server, on_every_backend};
+use chat_tests::{
+    Backend, PASSWORD, Reply, Server, TestUser, closed_with, on_every_backend, wait_until,
+};
 use futures::future::join_all;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -15,7 +17,13 @@ use tokio::net::TcpStream;
 
 on_every_backend!(
     parallel_attempts_share_one_budget,
-    invisible_characters_never_reach_a_name
+    invisible_characters_never_reach_a_name,
+    an_upgrade_ends_every_guest_session,
+    of_concurrent_upgrades_exactly_one_wins,
+    an_open_socket_closes_when_its_session_expires,
+    concurrent_adds_never_pass_the_group_cap,
+    admins_demoting_each_other_leave_an_admin,
+    admins_leaving_at_once_leave_an_admin
 );
 
 /// How many replies had each (status, code).
@@ -157,15 +165,17 @@ async fn clients_that_reset_mid_login_cannot_multiply_hashing() {
             .await
             .unwrap();
         // Hang up as soon as the server asked for this login's hash.
-        wait_until("the hash to be asked for", || {
-            server.chat.password_hashing().asked > asked
+        let chat = &server.chat;
+        wait_until("the hash to be asked for", || async move {
+            chat.password_hashing().asked > asked
         })
         .await;
         tcp.set_zero_linger().unwrap();
         drop(tcp);
     }
-    wait_until("the hashes to finish", || {
-        let load = server.chat.password_hashing();
+    let chat = &server.chat;
+    wait_until("the hashes to finish", || async move {
+        let load = chat.password_hashing();
         load.running == 0 && load.waiting == 0
     })
     .await;
@@ -230,7 +240,7 @@ async fn invisible_characters_never_reach_a_name(backend: Backend) {
         .await;
     assert_eq!(reply.status, 201);
     assert_eq!(reply.json()["user"]["display_name"], "Alice");
-    let fake = chat_tests::TestUser {
+    let fake = TestUser {
         id: reply.json()["user"]["id"].as_i64().unwrap(),
         username: None,
         token: reply.json()["token"].as_str().unwrap().to_owned(),
@@ -263,13 +273,234 @@ async fn invisible_characters_never_reach_a_name(backend: Backend) {
     server.stop().await;
 }
 
-async fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let wait = async {
-        while !done() {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+/// Issue #11, item 3: after an upgrade, no token handed out to the guest works any more (no
+/// session fixation); the upgraded account gets a new session and cookie, and the guest's open
+/// socket is closed with 4001.
+async fn an_upgrade_ends_every_guest_session(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
     };
-    tokio::time::timeout(chat_tests::PATIENCE, wait)
+    let visitor = server.guest("Visitor").await;
+    let mut socket = server.connect(&visitor).await;
+    let up = server
+        .post(
+            Some(&visitor),
+            "/api/v1/auth/upgrade",
+            json!({"username": "visitor", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(up.status, 200, "{}", String::from_utf8_lossy(&up.body));
+    let token = up.json()["token"].as_str().unwrap().to_owned();
+    assert_ne!(token, visitor.token);
+    assert!(up.header("set-cookie").unwrap().contains(&token));
+    assert_eq!(closed_with(&mut socket).await, Some(4001));
+    let old = server.get(Some(&visitor), "/api/v1/me").await;
+    assert_eq!((old.status, old.code().as_str()), (401, "unauthenticated"));
+    let upgraded = TestUser { token, ..visitor };
+    let me = server.get(Some(&upgraded), "/api/v1/me").await.json();
+    assert_eq!(
+        (me["username"].as_str(), me["guest"].as_bool()),
+        (Some("visitor"), Some(false))
+    );
+    // The new session is a full account's: upgrading again is refused.
+    let again = server
+        .post(
+            Some(&upgraded),
+            "/api/v1/auth/upgrade",
+            json!({"username": "other", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!((again.status, again.code().as_str()), (409, "conflict"));
+    server.stop().await;
+}
+
+/// Issue #11, item 3: ten upgrades of one guest at once, each to another name: one wins, the
+/// others are refused and leave nothing behind.
+async fn of_concurrent_upgrades_exactly_one_wins(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let visitor = server.guest("Visitor").await;
+    let names: Vec<String> = (0..10).map(|i| format!("name{i}")).collect();
+    let replies = join_all(names.iter().map(|n| {
+        server.post(
+            Some(&visitor),
+            "/api/v1/auth/upgrade",
+            json!({"username": n, "password": PASSWORD}),
+        )
+    }))
+    .await;
+    assert_eq!(count(&replies, 200), 1, "{:?}", tally(&replies));
+    for lost in replies.iter().filter(|r| r.status != 200) {
+        // Refused as "not a guest any more", or because its session already ended.
+        assert!(
+            [(409, "conflict"), (401, "unauthenticated")]
+                .contains(&(lost.status, lost.code().as_str())),
+            "{:?}",
+            tally(&replies)
+        );
+    }
+    let winner = replies.iter().find(|r| r.status == 200).unwrap().json();
+    let won = winner["user"]["username"].as_str().unwrap();
+    for name in &names {
+        let status = server.login(name, PASSWORD).await.status;
+        assert_eq!(status, if name == won { 200 } else { 401 }, "{name}");
+    }
+    server.stop().await;
+}
+
+/// Issue #11, item 8: a socket whose session expires is closed with 4001 at that moment, and
+/// expired sessions nobody presents again are deleted from the table.
+async fn an_open_socket_closes_when_its_session_expires(backend: Backend) {
+    let Some(server) = Server::on_with(backend, |c| {
+        c.session_idle_timeout = 2;
+        c.session_expiry_interval = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let unused = server.login("alice", PASSWORD).await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let storage = server.open_store().await;
+    let unused_hash = chatcore::SessionToken::from_presented(&unused).hash();
+    assert!(storage.store.session(&unused_hash).await.unwrap().is_some());
+
+    let mut socket = server.connect(&alice).await;
+    assert_eq!(closed_with(&mut socket).await, Some(4001));
+    let store = &storage.store;
+    wait_until("the unused session to be pruned", || async move {
+        store.session(&unused_hash).await.unwrap().is_none()
+    })
+    .await;
+    assert_eq!(server.get(Some(&alice), "/api/v1/me").await.status, 401);
+    storage.backend.close().await;
+    server.stop().await;
+}
+
+/// Issue #11, item 5: twenty adds to a group at once never take it past its cap.
+async fn concurrent_adds_never_pass_the_group_cap(backend: Backend) {
+    let Some(server) = Server::on_with(backend, |c| c.max_group_members = 5).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.group(&alice, "Small", &[&bob]).await;
+    let mut others = Vec::new();
+    for i in 0..20 {
+        others.push(server.guest(&format!("Guest {i}")).await);
+    }
+    let path = format!("/api/v1/rooms/{room}/members");
+    let replies = join_all(
+        others
+            .iter()
+            .map(|u| server.post(Some(&alice), &path, json!({"user_id": u.id}))),
+    )
+    .await;
+    assert_eq!(count(&replies, 204), 3, "{:?}", tally(&replies));
+    for full in replies.iter().filter(|r| r.status != 204) {
+        assert_eq!((full.status, full.code().as_str()), (400, "invalid"));
+    }
+    let members = server.room(&alice, room).await["members"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(members, 5);
+    server.stop().await;
+}
+
+/// The admins of a room, by user id.
+async fn admins(server: &Server, viewer: &TestUser, room: i64) -> Vec<i64> {
+    let view = server.room(viewer, room).await;
+    view["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "admin")
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn set_role(server: &Server, by: &TestUser, room: i64, user: &TestUser, role: &str) -> Reply {
+    server
+        .patch(
+            Some(by),
+            &format!("/api/v1/rooms/{room}/members/{}", user.id),
+            json!({"role": role}),
+        )
         .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+}
+
+/// Issue #11, item 5: two admins demoting each other at the same moment never leave the group
+/// without an admin.
+async fn admins_demoting_each_other_leave_an_admin(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.group(&alice, "Duel", &[&bob]).await;
+    for round in 0..5 {
+        // Both are admins again at the start of every round.
+        let current = admins(&server, &alice, room).await;
+        if !current.contains(&bob.id) {
+            assert_eq!(
+                set_role(&server, &alice, room, &bob, "admin").await.status,
+                204
+            );
+        }
+        if !current.contains(&alice.id) {
+            assert_eq!(
+                set_role(&server, &bob, room, &alice, "admin").await.status,
+                204
+            );
+        }
+        let (a, b) = tokio::join!(
+            set_role(&server, &alice, room, &bob, "member"),
+            set_role(&server, &bob, room, &alice, "member"),
+        );
+        // One demotion wins; the other is refused as the last admin's (409), or because its
+        // author was no longer an admin when it was checked (403).
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert!(
+            statuses == [204, 403] || statuses == [204, 409],
+            "round {round}: {statuses:?}"
+        );
+        assert_eq!(
+            admins(&server, &alice, room).await.len(),
+            1,
+            "round {round}"
+        );
+    }
+    server.stop().await;
+}
+
+/// Issue #11, item 5: when both admins leave at once, the remaining full member becomes admin.
+async fn admins_leaving_at_once_leave_an_admin(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let room = server.group(&alice, "Exodus", &[&bob, &carol]).await;
+    assert_eq!(
+        set_role(&server, &alice, room, &bob, "admin").await.status,
+        204
+    );
+    let (alice_leaves, bob_leaves) = (
+        format!("/api/v1/rooms/{room}/members/{}", alice.id),
+        format!("/api/v1/rooms/{room}/members/{}", bob.id),
+    );
+    let (a, b) = tokio::join!(
+        server.delete(Some(&alice), &alice_leaves),
+        server.delete(Some(&bob), &bob_leaves),
+    );
+    assert_eq!((a.status, b.status), (204, 204));
+    assert_eq!(admins(&server, &carol, room).await, [carol.id]);
+    server.stop().await;
 }

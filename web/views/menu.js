@@ -67,7 +67,7 @@ function openMenu(ctx, anchor) {
 
 /** Turns the current guest into a password account, keeping their rooms and history. */
 export function openUpgrade(ctx) {
-  const { store } = ctx;
+  const { store, chat } = ctx;
   const username = field({ label: t('enter.username'), name: 'username', autocomplete: 'username', maxlength: 32 });
   const password = field({ label: t('enter.password'), name: 'password', type: 'password', autocomplete: 'new-password' });
   const general = h('p', { class: 'form-error', role: 'alert' });
@@ -81,7 +81,8 @@ export function openUpgrade(ctx) {
     e.preventDefault();
     submit.disabled = true;
     try {
-      const { user } = await api.upgrade(username.input.value.trim(), password.input.value);
+      // The upgrade ends the guest's session (its socket closes with 4001) and sets a new one.
+      const { user } = await chat.renewSession(api.upgrade(username.input.value.trim(), password.input.value));
       store.setMe({ ...store.me, ...user });
       close();
       toast(t('upgrade.done', { username: user.username }));

@@ -62,7 +62,7 @@ impl Conn {
     /// `sync`: re-checks the session, then per room sends what the client missed after its
     /// `last_seen`, oldest first (or `resync` when too much), then `synced`.
     pub(super) async fn on_sync(&mut self, rooms: BTreeMap<RoomId, Seq>) -> Result<(), Stop> {
-        self.recheck_session().await?;
+        self.revalidate().await?;
         let mut synced = BTreeMap::new();
         for (room, last_seen) in rooms {
             let head = match self.chat.history(&self.actor, room, None, 1).await {
@@ -122,23 +122,6 @@ impl Conn {
     async fn deliver_stored(&mut self, message: &Message) -> Result<(), Stop> {
         self.send(&Outgoing::Message { message }).await
     }
-
-    /// A resumed connection must still have a live session and an enabled user.
-    async fn recheck_session(&mut self) -> Result<(), Stop> {
-        if let Some(reason) = self.sub.close_reason() {
-            return Err(Stop::hub(reason));
-        }
-        match self.chat.revalidate(&self.actor).await {
-            Ok(actor) => {
-                self.actor = actor;
-                Ok(())
-            }
-            Err(Error::Unauthenticated(_)) => {
-                Err(Stop::Close(close::SESSION_ENDED, "session ended"))
-            }
-            Err(err) => Err(storage_failed(&err)),
-        }
-    }
 }
 
 /// chatcore answers `not_found` to non-members so they learn nothing; `forbidden` is treated
@@ -148,7 +131,7 @@ fn not_member(err: &Error) -> bool {
 }
 
 /// The delivery promise cannot be kept without the store: close, the client resumes later.
-fn storage_failed(err: &Error) -> Stop {
+pub(super) fn storage_failed(err: &Error) -> Stop {
     tracing::warn!(%err, "store failed during delivery");
     Stop::Close(close::INTERNAL, "storage unavailable; reconnect and sync")
 }

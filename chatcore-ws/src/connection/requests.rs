@@ -30,7 +30,12 @@ impl Conn {
             };
             return self.send(&error).await;
         }
-        self.dispatch(frame).await
+        let active = !matches!(frame, ClientFrame::Ping);
+        self.dispatch(frame).await?;
+        if active {
+            self.on_activity().await?;
+        }
+        Ok(())
     }
 
     async fn dispatch(&mut self, frame: ClientFrame<'_>) -> Result<(), Stop> {

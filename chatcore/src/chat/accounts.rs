@@ -1,16 +1,11 @@
-//! Accounts and sessions: registration, login, guests, host-app identities, passwords.
-
-use std::time::Duration;
+//! Accounts: registration, login, guests, host-app identities, passwords.
 
 use super::{Actor, Chat};
 use crate::error::{Error, Result, StoreError};
-use crate::model::{NewUser, Session, User, UserId};
+use crate::model::{NewUser, User, UserId};
 use crate::password::check_policy;
 use crate::sanitize;
 use crate::token::SessionToken;
-
-/// Sessions are touched at most this often, so authenticating is not a write per request.
-const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 
 const BAD_CREDENTIALS: &str = "wrong username or password";
 
@@ -110,25 +105,30 @@ impl Chat {
         self.start_session(user).await
     }
 
-    /// Turns the acting guest into a full account, keeping their rooms and history. The
-    /// guest's other sessions end and their connections close.
+    /// Turns the acting guest into a full account, keeping their rooms and history, and logs
+    /// it in afresh: every session the guest had ends (their connections close with
+    /// `SessionEnded`) and a new session is returned, so a token that was handed out while the
+    /// account was an anonymous guest never speaks for the full account.
+    ///
+    /// The cheap checks (still a guest, valid username and password, name free) come before
+    /// the password is hashed. Of two upgrades racing for the same guest exactly one wins; the
+    /// other gets `Conflict` and changes nothing.
     pub async fn upgrade_guest(
         &self,
         actor: &Actor,
         username: &str,
         password: &str,
-    ) -> Result<User> {
+    ) -> Result<(Actor, SessionToken)> {
         let current = self.enabled_user(actor.id()).await?;
         if !current.is_guest {
             return Err(not_a_guest());
         }
         let username = sanitize::username(username)?;
         check_policy(password)?;
+        if self.store().user_by_username(&username).await?.is_some() {
+            return Err(username_taken());
+        }
         let hash = self.inner.hasher.hash(password).await?;
-        let own = match actor.session_hash() {
-            Some(hash) => self.store().session(hash).await?,
-            None => None,
-        };
         let (user, ended) = self
             .store()
             .upgrade_guest(actor.id(), &username, &hash)
@@ -138,15 +138,10 @@ impl Chat {
                 StoreError::NotAGuest => not_a_guest(),
                 other => other.into(),
             })?;
-        // The store ended every session of the guest. Until the upgrade hands out a fresh
-        // session of its own, the caller keeps the one it upgraded with.
-        if let Some(own) = own {
-            self.store().create_session(own).await?;
+        for session in &ended {
+            self.hub().close_user_session(user.id, session);
         }
-        for session in ended.iter().filter(|&h| Some(h) != actor.session_hash()) {
-            self.hub().close_session(session);
-        }
-        Ok(user)
+        self.start_session(user).await
     }
 
     /// The chat user for a host application's already-authenticated user, created on first use.
@@ -191,64 +186,6 @@ impl Chat {
             user,
             session: None,
         })
-    }
-
-    /// The actor behind a session token. Expired (idle or absolute), revoked, unknown tokens and
-    /// disabled users are all `Unauthenticated`.
-    pub async fn authenticate(&self, token: &SessionToken) -> Result<Actor> {
-        self.session_actor(token.hash()).await
-    }
-
-    /// Checks that an actor obtained earlier is still valid (its session not revoked or expired,
-    /// the user not disabled) and returns a fresh copy. Long-lived connections call this when
-    /// they resume. `Unauthenticated` when it is no longer valid.
-    pub async fn revalidate(&self, actor: &Actor) -> Result<Actor> {
-        match actor.session {
-            Some(hash) => self.session_actor(hash).await,
-            None => match self.store().user(actor.id()).await? {
-                Some(user) if !user.disabled => Ok(Actor {
-                    user,
-                    session: None,
-                }),
-                _ => Err(Error::Unauthenticated("this account is no longer active")),
-            },
-        }
-    }
-
-    async fn session_actor(&self, hash: [u8; 32]) -> Result<Actor> {
-        let session = self
-            .store()
-            .session(&hash)
-            .await?
-            .ok_or(Error::Unauthenticated("not logged in"))?;
-        let now = self.now();
-        let cfg = &self.inner.config;
-        let expired = now >= session.created_at.plus(cfg.session_lifetime)
-            || now >= session.last_seen_at.plus(cfg.session_idle_timeout);
-        if expired {
-            self.store().delete_session(&hash).await?;
-            return Err(Error::Unauthenticated("session expired"));
-        }
-        let user = match self.store().user(session.user_id).await? {
-            Some(user) if !user.disabled => user,
-            _ => return Err(Error::Unauthenticated("not logged in")),
-        };
-        if now >= session.last_seen_at.plus(TOUCH_INTERVAL) {
-            self.store().touch_session(&hash, now).await?;
-            self.store().touch_user(user.id, now).await?;
-        }
-        Ok(Actor {
-            user,
-            session: Some(hash),
-        })
-    }
-
-    /// Ends a session: the token stops working and its live connections close.
-    pub async fn logout(&self, token: &SessionToken) -> Result<()> {
-        let hash = token.hash();
-        self.store().delete_session(&hash).await?;
-        self.hub().close_session(&hash);
-        Ok(())
     }
 
     /// Changes the actor's password after checking the current one. With
@@ -317,26 +254,6 @@ impl Chat {
             StoreError::Duplicate(_) => username_taken(),
             other => other.into(),
         })
-    }
-
-    async fn start_session(&self, user: User) -> Result<(Actor, SessionToken)> {
-        let token = SessionToken::generate();
-        let now = self.now();
-        let session = Session {
-            token_hash: token.hash(),
-            user_id: user.id,
-            created_at: now,
-            last_seen_at: now,
-        };
-        self.store().create_session(session).await?;
-        self.store().touch_user(user.id, now).await?;
-        Ok((
-            Actor {
-                user,
-                session: Some(token.hash()),
-            },
-            token,
-        ))
     }
 }
 

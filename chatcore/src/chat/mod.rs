@@ -10,6 +10,7 @@ mod media;
 mod messages;
 mod rooms;
 pub use rooms::direct_key;
+mod sessions;
 mod views;
 
 pub use messages::{HistoryPage, SendMessage};
@@ -122,7 +123,15 @@ impl Clock for ManualClock {
 #[derive(Debug, Clone)]
 pub struct Actor {
     user: User,
-    session: Option<[u8; 32]>,
+    session: Option<ActorSession>,
+}
+
+/// The session an actor authenticated with, as of that moment.
+#[derive(Debug, Clone)]
+struct ActorSession {
+    hash: [u8; 32],
+    /// When it stops working unless it is used first.
+    expires_at: Timestamp,
 }
 
 impl Actor {
@@ -138,7 +147,7 @@ impl Actor {
 
     /// The hash of the session this actor authenticated with, if any.
     pub fn session_hash(&self) -> Option<&[u8; 32]> {
-        self.session.as_ref()
+        self.session.as_ref().map(|s| &s.hash)
     }
 }
 

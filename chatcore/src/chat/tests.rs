@@ -485,10 +485,11 @@ async fn guests_may_create_groups_when_configured_but_stay_members() {
 }
 
 #[tokio::test]
-async fn upgraded_guests_keep_their_rooms_and_history() {
+async fn upgraded_guests_keep_their_rooms_and_history_under_a_new_session() {
     let w = world();
     let alice = w.user("alice").await;
     let (guest, token) = w.chat.guest(Some("Visitor")).await.unwrap();
+    let (mut live, _) = w.chat.connect(&guest).await.unwrap();
     let dm = w.chat.open_direct(&alice, guest.id()).await.unwrap();
     w.send(&alice, dm.id, "welcome").await.unwrap();
     assert_eq!(
@@ -499,18 +500,28 @@ async fn upgraded_guests_keep_their_rooms_and_history() {
         code(w.chat.upgrade_guest(&guest, "visitor", "12345678").await),
         "invalid"
     );
+    assert_eq!(
+        w.chat.password_hashing().asked,
+        1,
+        "only alice's; refusals before hashing"
+    );
 
-    let user = w
+    let (actor, new_token) = w
         .chat
         .upgrade_guest(&guest, "visitor", PASSWORD)
         .await
         .unwrap();
+    let user = actor.user();
     assert!(!user.is_guest);
     assert_eq!(
         (user.id, user.display_name.as_str()),
         (guest.id(), "Visitor")
     );
-    let actor = w.chat.authenticate(&token).await.unwrap();
+    // No token handed out to the guest speaks for the full account.
+    assert_eq!(code(w.chat.authenticate(&token).await), "unauthenticated");
+    assert_eq!(code(w.chat.revalidate(&guest).await), "unauthenticated");
+    assert_eq!(live.recv().await.unwrap_err(), CloseReason::SessionEnded);
+    let actor = w.chat.authenticate(&new_token).await.unwrap();
     assert_eq!(
         w.chat
             .history(&actor, dm.id, None, 50)
@@ -527,6 +538,73 @@ async fn upgraded_guests_keep_their_rooms_and_history() {
     assert_eq!(
         code(w.chat.upgrade_guest(&actor, "again", PASSWORD).await),
         "conflict"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_racing_upgrades_exactly_one_wins() {
+    let w = world();
+    let (guest, _) = w.chat.guest(None).await.unwrap();
+    let mut upgrades = tokio::task::JoinSet::new();
+    for name in ["first", "second", "third"] {
+        let (chat, guest) = (w.chat.clone(), guest.clone());
+        upgrades.spawn(async move { chat.upgrade_guest(&guest, name, PASSWORD).await });
+    }
+    let results = upgrades.join_all().await;
+    let won: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(won.len(), 1, "{results:?}");
+    for lost in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(lost.code(), "conflict");
+    }
+    let name = won[0].0.user().username.clone().unwrap();
+    for other in ["first", "second", "third"].iter().filter(|&&n| n != name) {
+        assert_eq!(code(w.chat.login(other, PASSWORD).await), "unauthenticated");
+    }
+}
+
+#[tokio::test]
+async fn expired_sessions_are_deleted_and_their_connections_closed() {
+    let w = world_with(ChatConfig {
+        session_idle_timeout: Duration::from_secs(3600),
+        session_lifetime: Duration::from_secs(10 * 3600),
+        ..ChatConfig::default()
+    });
+    let (idle, idle_token) = w.chat.guest(None).await.unwrap();
+    let (mut idle_feed, _) = w.chat.connect(&idle).await.unwrap();
+    let (_, busy_token) = w.chat.guest(None).await.unwrap();
+    assert_eq!(
+        w.chat.session_time_left(&idle),
+        Some(Duration::from_secs(3600))
+    );
+    assert_eq!(w.chat.expire_sessions().await.unwrap(), 0);
+    // The busy session is used every half hour; the idle one never again.
+    for _ in 0..3 {
+        w.clock.advance(Duration::from_secs(1800));
+        let fresh = w.chat.authenticate(&busy_token).await.unwrap();
+        assert_eq!(
+            w.chat.session_time_left(&fresh),
+            Some(Duration::from_secs(3600)),
+            "use extends the idle deadline"
+        );
+    }
+    assert_eq!(w.chat.expire_sessions().await.unwrap(), 1);
+    assert_eq!(
+        idle_feed.recv().await.unwrap_err(),
+        CloseReason::SessionEnded
+    );
+    let idle_hash = SessionToken::from_presented(idle_token.as_str()).hash();
+    assert_eq!(w.store.session(&idle_hash).await.unwrap(), None, "pruned");
+    assert!(w.chat.authenticate(&busy_token).await.is_ok());
+    // However busy, a session ends at its absolute lifetime (ten hours).
+    for _ in 0..25 {
+        w.clock.advance(Duration::from_secs(1800));
+        if w.chat.authenticate(&busy_token).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(
+        code(w.chat.authenticate(&busy_token).await),
+        "unauthenticated"
     );
 }
 

@@ -389,6 +389,21 @@ impl Hub {
         self.close_all(&subs, CloseReason::SessionEnded);
     }
 
+    /// Closes the live connections of `user` on `session` (it expired or was replaced); cheaper
+    /// than [`Hub::close_session`] when the user is known.
+    pub fn close_user_session(&self, user: UserId, session: &[u8; 32]) {
+        let subs: Vec<Arc<Subscriber>> = self
+            .read()
+            .users
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter(|s| s.session.as_ref() == Some(session))
+            .cloned()
+            .collect();
+        self.close_all(&subs, CloseReason::SessionEnded);
+    }
+
     /// Closes every live connection of `user` (disabled, or all sessions ended).
     pub fn close_user(&self, user: UserId) {
         let subs = self.read().users.get(&user).cloned().unwrap_or_default();

@@ -31,11 +31,6 @@ struct Session<'a> {
     token: &'a str,
 }
 
-#[derive(Serialize)]
-struct UserOnly<'a> {
-    user: &'a User,
-}
-
 /// `POST /api/v1/auth/register` → 201 `{user, token}` and the session cookie.
 pub async fn register(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
     let body: Credentials = body::json(req).await?;
@@ -90,15 +85,17 @@ async fn counted<T>(
     Ok(result?)
 }
 
-/// `POST /api/v1/auth/upgrade` → 200 `{user}`: the acting guest becomes a full account.
-pub async fn upgrade(app: &App, req: Request) -> HandlerResult {
+/// `POST /api/v1/auth/upgrade` → 200 `{user, token}` and a new session cookie: the acting
+/// guest becomes a full account, every guest session ends. Counts as a registration of `ip`.
+pub async fn upgrade(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let body: Credentials = body::json(req).await?;
-    let user = app
+    let upgrade = app
         .chat()
-        .upgrade_guest(&me.actor, &body.username, &body.password)
-        .await?;
-    Ok(http::ok(&UserOnly { user: &user }))
+        .upgrade_guest(&me.actor, &body.username, &body.password);
+    let (actor, token) = counted(&app.limits().register, ip, |r| r.is_ok(), upgrade).await?;
+    tracing::info!(user = %actor.id(), %ip, "guest upgraded");
+    Ok(session(app, StatusCode::OK, &actor, &token))
 }
 
 /// `POST /api/v1/auth/logout` → 204; the token stops working and the cookie is cleared.

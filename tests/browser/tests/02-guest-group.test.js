@@ -64,13 +64,17 @@ test('a guest is added to a group, chats, upgrades and still sees the history', 
   await form.getByTestId('upgrade-submit').click();
   await form.waitFor({ state: 'detached' });
   await guest.getByTestId('me-name').filter({ hasText: /^Gus Guest$/ }).waitFor();
+  // The upgrade replaced the guest's session: the page carries on with the new one, live.
+  await waitOnline(guest);
+  await sendText(guest, 'Now with an account');
+  await message(uma, 'Now with an account').waitFor();
 
   // Reload: still signed in (cookie session), history intact.
   await guest.reload();
   await waitOnline(guest);
   await openChat(guest, 'Book club 2026');
-  await message(guest, 'happy to be here').waitFor();
-  assert.deepEqual(await bodies(guest), ['Welcome Gus! This month: Dune.', 'Thanks, happy to be here']);
+  await message(guest, 'Now with an account').waitFor();
+  assert.deepEqual(await bodies(guest), ['Welcome Gus! This month: Dune.', 'Thanks, happy to be here', 'Now with an account']);
 
   // Log out, log back in with the new credentials: same history.
   await guest.getByTestId('menu-button').click();
@@ -78,8 +82,8 @@ test('a guest is added to a group, chats, upgrades and still sees the history', 
   await guest.getByTestId('enter').waitFor();
   await login(guest, 'gus', 'gus-secret-passphrase');
   await openChat(guest, 'Book club 2026');
-  await message(guest, 'happy to be here').waitFor();
-  assert.deepEqual(await bodies(guest), ['Welcome Gus! This month: Dune.', 'Thanks, happy to be here']);
+  await message(guest, 'Now with an account').waitFor();
+  assert.deepEqual(await bodies(guest), ['Welcome Gus! This month: Dune.', 'Thanks, happy to be here', 'Now with an account']);
 
   await assertClean(uma, assert);
   await assertClean(guest, assert);
