@@ -7,6 +7,8 @@ import { isNewer } from './util/messages.js';
 const TYPING_MS = 5000;
 /** Messages kept of a room that is not on screen; older ones are paged in again when needed. */
 export const KEEP_OFF_SCREEN = 100;
+/** Edits and deletes kept for messages not held yet (oldest forgotten first). */
+const MAX_LATER_VERSIONS = 500;
 
 /**
  * Events (detail):
@@ -27,6 +29,7 @@ export class Store extends EventTarget {
     this.histories = new Map();   // room id -> { bySeq: Map<seq, message>, hasMore, loaded, stale }
     this.pending = new Map();     // client_id -> local message not yet acked
     this.pendingEdits = new Map();   // "room:seq" -> body typed but not yet confirmed
+    this.laterVersions = new Map();  // "room:seq" -> an edit or delete of a message not held yet
     this.presence = new Map();    // user id -> online
     this.typing = new Map();      // room id -> Map<user id, { name, timer }>
     this.currentRoomId = null;
@@ -192,7 +195,8 @@ export class Store extends EventTarget {
     const hist = this.history(roomId);
     const room = this.rooms.get(roomId);
     const added = [];
-    for (const msg of list) {
+    for (const arrived of list) {
+      const msg = this.newestVersion(arrived);
       const known = hist.bySeq.get(msg.seq);
       if (known) {
         if (isNewer(msg, known)) this.replaceMessage(msg);
@@ -200,7 +204,7 @@ export class Store extends EventTarget {
       }
       hist.bySeq.set(msg.seq, msg);
       added.push(msg);
-      if (room && msg.seq >= room.last_seq) {
+      if (room && isLatest(room, msg)) {
         room.last_seq = msg.seq;
         room.last_message = msg;
       }
@@ -215,13 +219,35 @@ export class Store extends EventTarget {
     return added;
   }
 
-  /** Applies an edit or delete (a full message) if it is newer than what is held. */
+  /**
+   * Applies an edit or delete (a full message) if it is newer than what is held. Of a message
+   * not held yet (its history page may be on the way) it is kept until the message arrives.
+   */
   updateMessage(msg) {
     const known = this.findMessage(msg.room_id, msg.seq);
+    if (!known) this.keepLaterVersion(msg);
     const room = this.rooms.get(msg.room_id);
     const isLast = room?.last_message?.seq === msg.seq;
     if (known ? !isNewer(msg, known) : !(isLast && isNewer(msg, room.last_message))) return;
     this.replaceMessage(msg);
+  }
+
+  keepLaterVersion(msg) {
+    const key = `${msg.room_id}:${msg.seq}`;
+    const kept = this.laterVersions.get(key);
+    if (kept && !isNewer(msg, kept)) return;
+    this.laterVersions.delete(key);
+    this.laterVersions.set(key, msg);
+    if (this.laterVersions.size > MAX_LATER_VERSIONS) this.laterVersions.delete(this.laterVersions.keys().next().value);
+  }
+
+  /** The newest version known of an arriving message (it may have been edited meanwhile). */
+  newestVersion(msg) {
+    const key = `${msg.room_id}:${msg.seq}`;
+    const kept = this.laterVersions.get(key);
+    if (!kept) return msg;
+    this.laterVersions.delete(key);
+    return isNewer(kept, msg) ? kept : msg;
   }
 
   /** Puts a newer version of a message in the history (if held) and in the chat-list preview. */
@@ -394,4 +420,10 @@ export class Store extends EventTarget {
     }
     return out;
   }
+}
+
+/** Whether a message newly held should become the room's newest (its chat-list preview). */
+function isLatest(room, msg) {
+  if (msg.seq !== room.last_seq) return msg.seq > room.last_seq;
+  return room.last_message?.seq !== msg.seq || isNewer(msg, room.last_message);
 }

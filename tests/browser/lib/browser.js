@@ -16,13 +16,14 @@ export function launch() {
 }
 
 /**
- * Starts a fresh server (own data dir) and one browser before the file's tests, and stops both
- * after them. The returned object's `server` and `browser` are set once `before` has run.
+ * Starts a fresh server (own data dir, extra flags `args`) and one browser before the file's
+ * tests, and stops both after them. The returned object's `server` and `browser` are set once
+ * `before` has run.
  */
-export function useServerAndBrowser() {
+export function useServerAndBrowser({ args = [] } = {}) {
   const env = { server: null, browser: null };
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer({ args });
     env.browser = await launch();
   });
   after(async () => {
@@ -39,8 +40,9 @@ const ALWAYS_ALLOWED = [
 ];
 
 /**
- * A fresh context (own cookies) and page, with problem recording.
- * @param {object} opts { viewport, allow: [{ text: RegExp, url?: RegExp }], isMobile, acceptConfirm }
+ * A fresh context (own cookies and storage) and page, with problem recording.
+ * @param {object} opts { viewport, allow: [{ text: RegExp, url?: RegExp }], isMobile,
+ *   acceptConfirm, colorScheme ('light' | 'dark'), locale, cookiesFrom (a page whose session to share) }
  */
 export async function openPage(browser, server, opts = {}) {
   const context = await browser.newContext({
@@ -49,7 +51,10 @@ export async function openPage(browser, server, opts = {}) {
     hasTouch: !!opts.isMobile,
     deviceScaleFactor: opts.deviceScaleFactor || 1,
     permissions: ['microphone'],
+    colorScheme: opts.colorScheme || 'light',
+    locale: opts.locale || 'en-US',
   });
+  if (opts.cookiesFrom) await context.addCookies(await opts.cookiesFrom.context().cookies());
   const page = await context.newPage();
   const problems = [];
   const allow = [...ALWAYS_ALLOWED, ...(opts.allow || [])];
@@ -90,3 +95,9 @@ export async function assertClean(page, assert) {
   try { csp = await page.evaluate(() => window.__cspViolations || []); } catch { /* page closed */ }
   assert.deepEqual([...page.problems, ...csp.map((c) => `CSP violation: ${c}`)], [], 'page reported problems');
 }
+
+/** Console errors of a page that loses its server or network on purpose. */
+export const OFFLINE_NOISE = [
+  { text: /WebSocket connection to .* failed/ },
+  { text: /ERR_CONNECTION_REFUSED|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_RESET|Failed to load resource/ },
+];

@@ -20,23 +20,26 @@ function command(args) {
 const LISTEN_RE = /listening on (http:\/\/127\.0\.0\.1:(\d+))/;
 
 /**
- * Starts a server and resolves once it printed its address.
- * @returns {Promise<{url, port, dataDir, stop, restart, output}>}
+ * Starts a server and resolves once it printed its address. `args` are extra command-line
+ * flags (e.g. ['--max-upload', '100000']), kept across restarts.
+ * @returns {Promise<{url, port, dataDir, stop, kill, restart, output}>}
  */
-export async function startServer({ dataDir, port = 0 } = {}) {
+export async function startServer({ dataDir, port = 0, args = [] } = {}) {
   dataDir ??= mkdtempSync(join(tmpdir(), 'chat-e2e-'));
   const ownsDir = !process.env.KEEP_DATA;
-  let handle = await spawnServer(dataDir, port);
+  let handle = await spawnServer(dataDir, port, args);
   const server = {
     get url() { return handle.url; },
     get port() { return handle.port; },
     dataDir,
     output: () => handle.output(),
     async stop() { await handle.stop(); },
+    /** Kills the process without letting it shut down (SIGKILL). */
+    async kill() { await handle.stop('SIGKILL'); },
     /** Stops (if running) and starts again on the same port and data dir. */
     async restart() {
       await handle.stop();
-      handle = await retry(() => spawnServer(dataDir, handle.port));
+      handle = await retry(() => spawnServer(dataDir, handle.port, args));
     },
     /** Runs an operator command on the same data dir, e.g. ['admin', 'promote', 'alice']. */
     async cli(args) {
@@ -66,8 +69,8 @@ async function retry(fn, attempts = 10) {
   }
 }
 
-function spawnServer(dataDir, port) {
-  const [cmd, args] = command(['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', join(repoRoot, 'web')]);
+function spawnServer(dataDir, port, extra) {
+  const [cmd, args] = command(['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', join(repoRoot, 'web'), ...extra]);
   const child = spawn(cmd, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { RUST_LOG: 'info', ...process.env },
@@ -89,9 +92,9 @@ function spawnServer(dataDir, port) {
         child.stdout.on('data', (c) => { output += c; });
         resolveStart({
           url: m[1], port: Number(m[2]), child, output: () => output,
-          async stop() {
+          async stop(signal = 'SIGTERM') {
             if (exited) return;
-            child.kill('SIGTERM');
+            child.kill(signal);
             const t = setTimeout(() => child.kill('SIGKILL'), 5000);
             await exitPromise;
             clearTimeout(t);
