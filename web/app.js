@@ -56,7 +56,7 @@ function start(user) {
     location.hash = '';
     location.reload();
   };
-  renderShell(root, ctx);
+  ctx.shell = renderShell(root, ctx);
   chat.start().catch((err) => toast(err.message));
 }
 

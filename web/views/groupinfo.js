@@ -52,6 +52,7 @@ export function openGroupInfo(ctx, roomId) {
         await chat.leave(roomId);
         close();
         backToList();
+        ctx.shell?.chatList.focusSearch();   // keyboard users land somewhere useful
       } catch (err) {
         toast(errorText(err));
       }

@@ -95,9 +95,11 @@ function fillBubble(row, msg, view) {
   }
   if (msg.failed) nodes.push(h('div', { class: 'msg-failed', 'data-testid': 'message-failed' }, t('send.failed', { reason: tOr(`send.reason.${msg.failed}`, 'send.reason.unknown') })));
   const tick = view.own ? h('span', { class: 'tick', 'data-testid': 'tick' }) : null;
-  const edited = (msg.edited_at || view.pendingEdit !== undefined) && !msg.deleted;
+  const editPending = view.pendingEdit !== undefined && !msg.deleted;
+  if (editPending) row.dataset.editPending = 'true'; else delete row.dataset.editPending;
+  const edited = (msg.edited_at || editPending) && !msg.deleted;
   nodes.push(h('div', { class: 'msg-meta' },
-    edited ? h('span', { class: 'edited' }, t('message.edited')) : null,
+    edited ? h('span', { class: 'edited', title: editPending ? t('tick.pending') : null }, t('message.edited'), editPending ? ' 🕓' : '') : null,
     h('time', { datetime: msg.created_at, title: new Date(msg.created_at).toLocaleString() }, formatTime(msg.created_at)),
     tick));
   bubble.replaceChildren(...nodes);

@@ -6,31 +6,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
+import { makePng } from '../lib/media.js';
 import { repoRoot } from '../lib/server.js';
 import { openChat, register, sendText, startDirect } from '../lib/ui.js';
 
 const env = useServerAndBrowser();
-
-/** A real PNG drawn by the browser's canvas. */
-async function makePng(page) {
-  const dataUrl = await page.evaluate(() => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 320;
-    canvas.height = 240;
-    const g = canvas.getContext('2d');
-    const grad = g.createLinearGradient(0, 0, 320, 240);
-    grad.addColorStop(0, '#00a884');
-    grad.addColorStop(1, '#53bdeb');
-    g.fillStyle = grad;
-    g.fillRect(0, 0, 320, 240);
-    g.fillStyle = '#fff';
-    g.beginPath();
-    g.arc(160, 120, 60, 0, Math.PI * 2);
-    g.fill();
-    return canvas.toDataURL('image/png');
-  });
-  return Buffer.from(dataUrl.split(',')[1], 'base64');
-}
 
 const imageLoaded = (locator) => locator.evaluate((img) => new Promise((resolve) => {
   const check = () => (img.complete && img.naturalWidth > 0 ? resolve(img.naturalWidth) : null);
