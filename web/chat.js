@@ -216,9 +216,10 @@ export class Chat {
     const hist = store.history(msg.room_id);
     const newest = store.newestSeq(msg.room_id);
     if (hist.loaded && newest && msg.seq > newest + 1) this.fillGap(msg.room_id, newest, msg.seq);
+    // Counted before it is shown: showing it may mark it read at once.
+    if (!store.findMessage(msg.room_id, msg.seq)) store.countIncoming(msg);
     const added = store.addMessages(msg.room_id, [msg]);
     if (!added.length) return;
-    store.countIncoming(msg);
     if (msg.client_id && msg.sender?.id === store.me?.id) this.sender.confirmed(msg.client_id);
     if (msg.sender?.id !== store.me?.id) {
       store.clearTyping(msg.room_id, msg.sender.id);
@@ -363,7 +364,9 @@ export class Chat {
     const room = store.rooms.get(roomId);
     if (!room) return;
     const seq = room.last_seq;
-    if (!seq || seq <= store.myReadMarker(roomId)) {
+    // Nothing from others to read (the newest messages are my own): no frame to spend.
+    const fromOthers = room.unread > 0 || (room.last_message && room.last_message.sender?.id !== store.me.id);
+    if (!seq || seq <= store.myReadMarker(roomId) || !fromOthers) {
       store.clearUnread(roomId);
       return;
     }

@@ -120,7 +120,7 @@ export class Sender {
   }
 
   fail(clientId, code) {
-    this.store.patchPending(clientId, { failed: code || 'unknown', dispatched: false, progress: null });
+    this.store.patchPending(clientId, { failed: code || 'unknown', failedAt: Date.now(), dispatched: false, progress: null });
     const pending = this.store.pending.get(clientId);
     if (pending) this.onFailed(pending);
   }

@@ -101,6 +101,8 @@ export class Store extends EventTarget {
         && !isNewer(next.last_message, prev.last_message)) {
         next.last_message = prev.last_message;
       }
+      const me = String(this.me?.id);
+      const theirs = next.read_markers[me] || 0;
       for (const [user, seq] of Object.entries(prev.read_markers)) {
         next.read_markers[user] = Math.max(seq, next.read_markers[user] || 0);
       }
@@ -108,6 +110,9 @@ export class Store extends EventTarget {
         next.unread += this.countUnread(room.id, next.unread_seq, prev.unread_seq, next.read_markers);
         next.unread_seq = prev.unread_seq;
       }
+      // I read further than the snapshot knew (my `read` crossed it): count from my marker.
+      const mine = next.read_markers[me] || 0;
+      if (mine > theirs) next.unread = mine >= next.last_seq ? 0 : Math.min(next.unread, next.last_seq - mine);
     }
     if (next.last_message) this.mergeIntoHistory(next.last_message);
     this.rooms.set(room.id, next);

@@ -141,3 +141,16 @@ export function linkify(text) {
 export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
+
+/**
+ * Lets a text field take the direction of what is typed in it (dir="auto"), and the page's
+ * direction while it is empty, so an empty field's placeholder and padding follow the page.
+ */
+export function followTextDirection(field) {
+  const update = () => {
+    if (field.value) field.dir = 'auto'; else field.removeAttribute('dir');
+  };
+  field.addEventListener('input', update);
+  update();
+  return update;
+}

@@ -3,7 +3,7 @@
 
 import { api } from '../api.js';
 import { errorText, t } from '../i18n.js';
-import { avatar, h, icon, iconButton, setText } from '../util/dom.js';
+import { avatar, followTextDirection, h, icon, iconButton, setText } from '../util/dom.js';
 import { formatListTime, previewText, roomTitle } from '../util/format.js';
 import { toggleMenu } from './menu.js';
 import { openNewGroup } from './newgroup.js';
@@ -23,9 +23,10 @@ export function renderChatList(ctx) {
       menuBtn));
 
   const search = h('input', {
-    type: 'search', class: 'search-input', placeholder: t('list.search_placeholder'), dir: 'auto',
+    type: 'search', class: 'search-input', placeholder: t('list.search_placeholder'),
     'aria-label': t('list.search_label'), 'aria-keyshortcuts': 'Control+K Meta+K', 'data-testid': 'search', autocomplete: 'off',
   });
+  const updateSearchDirection = followTextDirection(search);
   const searchBar = h('div', { class: 'search-bar' }, h('span', { class: 'search-icon' }, icon('search')), search);
   const list = h('ul', { class: 'chat-list', 'aria-label': t('list.chats'), 'data-testid': 'chat-list' });
   const people = h('ul', { class: 'chat-list people', 'aria-label': t('list.people'), 'data-testid': 'user-results' });
@@ -139,6 +140,7 @@ export function renderChatList(ctx) {
     try {
       const room = await chat.openDirect(user.id);
       search.value = '';
+      updateSearchDirection();
       render();
       searchPeople();
       navigate(`#/room/${room.id}`);
@@ -156,6 +158,7 @@ export function renderChatList(ctx) {
     if (e.key === 'Escape' && search.value) {
       e.stopPropagation();
       search.value = '';
+      updateSearchDirection();
       render();
       searchPeople();
     }

@@ -8,7 +8,7 @@
 
 import { loadDraft, saveDraft } from '../drafts.js';
 import { t } from '../i18n.js';
-import { h, iconButton } from '../util/dom.js';
+import { followTextDirection, h, iconButton } from '../util/dom.js';
 import { formatDuration, mimeEssence, previewText } from '../util/format.js';
 import { lastEditable } from '../util/messages.js';
 import { toast } from './toast.js';
@@ -31,7 +31,7 @@ export function renderComposer(ctx, roomId) {
   const fileInput = h('input', { type: 'file', accept: IMAGE_TYPES, class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', 'data-testid': 'file-input' });
   const attachBtn = iconButton('attach', t('composer.attach'), () => fileInput.click(), { 'data-testid': 'attach-button' });
   const input = h('textarea', {
-    class: 'composer-input', rows: '1', dir: 'auto', placeholder: t('composer.placeholder'),
+    class: 'composer-input', rows: '1', placeholder: t('composer.placeholder'),
     'aria-label': t('composer.label'), 'data-testid': 'composer-input', maxlength: '4000',
   });
   const sendBtn = iconButton('send', t('composer.send'), () => submit(), { class: 'send-btn', 'data-testid': 'send-button' });
@@ -41,6 +41,7 @@ export function renderComposer(ctx, roomId) {
     getText: () => input.value,
     setText: (text) => { input.value = text; changed(); },
   };
+  const updateDirection = followTextDirection(input);
   const tools = (ctx.composerTools || []).map((make) => make(handle));
   const row = h('div', { class: 'composer-row' }, attachBtn, input, ...tools, sendBtn, micBtn);
 
@@ -69,6 +70,7 @@ export function renderComposer(ctx, roomId) {
   }
 
   function changed() {
+    updateDirection();
     autosize();
     refreshButtons();
     saveNow();

@@ -19,7 +19,7 @@ export function renderConversation(ctx, roomId) {
   const titleEl = h('h2', { class: 'conv-title', dir: 'auto', 'data-testid': 'conv-title' });
   const subtitleEl = h('p', { class: 'conv-subtitle', dir: 'auto', 'data-testid': 'conv-subtitle' });
   const avatarSlot = h('span', { class: 'conv-avatar' });
-  const infoBtn = h('button', { type: 'button', class: 'conv-heading', 'aria-label': t('conv.info'), 'data-testid': 'conv-info', onclick: () => openGroupInfo(ctx, roomId) },
+  const infoBtn = h('button', { type: 'button', class: 'conv-heading', title: t('conv.info'), 'data-testid': 'conv-info', onclick: () => openGroupInfo(ctx, roomId) },
     avatarSlot, h('span', { class: 'conv-heading-text' }, titleEl, subtitleEl));
   const header = h('header', { class: 'pane-header conv-header' },
     iconButton('back', t('conv.back'), backToList, { class: 'back-btn', 'data-testid': 'back-button' }),
@@ -211,6 +211,11 @@ export function renderConversation(ctx, roomId) {
 
   return {
     el,
+    /** On the page now: what is held shows from its newest message. */
+    attached() {
+      scrollToBottom();
+      if (store.history(roomId).loaded) fillViewport();
+    },
     focus: () => composer.focus(),
     composer,
     destroy() {

@@ -1,7 +1,7 @@
 // Modal dialogs built on <dialog>: focus trapping, Escape and the backdrop come for free.
 
 import { errorText, t } from '../i18n.js';
-import { h, iconButton } from '../util/dom.js';
+import { followTextDirection, h, iconButton } from '../util/dom.js';
 
 /**
  * Opens a modal with a title and body. Returns { dialog, close }.
@@ -30,9 +30,10 @@ export function field({ label, name, type = 'text', value = '', autocomplete, pl
   const id = `f-${name}-${Math.random().toString(36).slice(2, 7)}`;
   const error = h('p', { class: 'field-error', id: `${id}-err`, 'data-testid': `error-${name}`, 'aria-live': 'polite' });
   const input = h('input', {
-    id, name, type, value, autocomplete, placeholder, maxlength, dir: type === 'password' ? null : 'auto',
+    id, name, type, value, autocomplete, placeholder, maxlength,
     'aria-describedby': error.id, 'data-testid': testid || `input-${name}`,
   });
+  if (type !== 'password') followTextDirection(input);
   const wrap = h('div', { class: 'field' }, h('label', { for: id }, label), input, error);
   return {
     wrap, input,

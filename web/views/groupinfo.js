@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import { errorText, t } from '../i18n.js';
-import { avatar, h, setText } from '../util/dom.js';
+import { avatar, followTextDirection, h, setText } from '../util/dom.js';
 import { roomTitle } from '../util/format.js';
 import { backToList } from '../util/route.js';
 import { openDialog } from './dialog.js';
@@ -28,7 +28,8 @@ export function openGroupInfo(ctx, roomId) {
 
   const heroAvatar = h('span', {});
   const heroName = h('h3', { dir: 'auto', 'data-testid': 'info-name' });
-  const nameInput = h('input', { type: 'text', dir: 'auto', maxlength: '80', 'aria-label': t('group.name'), 'data-testid': 'rename-input' });
+  const nameInput = h('input', { type: 'text', maxlength: '80', 'aria-label': t('group.name'), 'data-testid': 'rename-input' });
+  const updateNameDirection = followTextDirection(nameInput);
   const renameForm = h('form', {
     class: 'inline-form', hidden: true, onsubmit: (e) => {
       e.preventDefault();
@@ -75,7 +76,7 @@ export function openGroupInfo(ctx, roomId) {
     const title = roomTitle(room, store.me);
     if (title !== shownTitle) {
       // The name field follows the name until the admin starts changing it.
-      if (document.activeElement !== nameInput && nameInput.value === (shownTitle ?? '')) nameInput.value = room.name || '';
+      if (document.activeElement !== nameInput && nameInput.value === (shownTitle ?? '')) { nameInput.value = room.name || ''; updateNameDirection(); }
       shownTitle = title;
       heroAvatar.replaceChildren(avatar(title, 'large'));
       setText(heroName, title);

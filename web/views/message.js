@@ -8,6 +8,9 @@ import { formatTime, previewText } from '../util/format.js';
 import { openViewer } from './viewer.js';
 import { voicePlayer } from './voice.js';
 
+/** How long Retry waits after a send was refused as too fast. */
+const RATE_LIMIT_PAUSE_MS = 1000;
+
 /**
  * The view of a message: { own, group, senderGuest, quoted (message | undefined), pendingEdit (text |
  * undefined), actions: { reply, edit, delete, retry, discard, quote } (each gets the message) }.
@@ -146,7 +149,14 @@ function fillActions(row, msg, view) {
   const { actions: on } = view;
   const nodes = [];
   if (msg.pending && msg.failed) {
-    nodes.push(h('button', { type: 'button', class: 'retry-btn', 'data-testid': 'action-retry', onclick: () => on.retry?.(msg) }, t('action.retry')));
+    const retry = h('button', { type: 'button', class: 'retry-btn', 'data-testid': 'action-retry', onclick: () => on.retry?.(msg) }, t('action.retry'));
+    // Refused for sending too fast: retrying at once would only be refused again.
+    const wait = msg.failed === 'rate_limited' ? RATE_LIMIT_PAUSE_MS - (Date.now() - (msg.failedAt || 0)) : 0;
+    if (wait > 0) {
+      retry.disabled = true;
+      setTimeout(() => { retry.disabled = false; }, wait);
+    }
+    nodes.push(retry);
     nodes.push(h('button', { type: 'button', class: 'retry-btn', 'data-testid': 'action-discard', onclick: () => on.discard?.(msg) }, t('action.discard')));
   } else if (!msg.pending && !msg.deleted) {
     nodes.push(iconButton('reply', t('message.reply'), () => on.reply?.(msg), { 'data-testid': 'action-reply' }));

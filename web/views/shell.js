@@ -30,6 +30,7 @@ export function renderShell(root, ctx) {
     const made = make();
     view = { key, ...made };
     convPane.replaceChildren(made.el);
+    view.attached?.();
     // Ready to type at once; on touch screens that would pop up the keyboard uninvited.
     if (!matchMedia('(pointer: coarse)').matches) view.focus?.();
   }

@@ -2,11 +2,12 @@
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { avatar, h } from '../util/dom.js';
+import { avatar, followTextDirection, h } from '../util/dom.js';
 
 export function userPicker({ exclude = () => new Set(), onPick, multi = false, label = t('picker.label') }) {
-  const input = h('input', { type: 'search', class: 'search-input boxed', dir: 'auto', placeholder: t('picker.placeholder'), 'aria-label': label, 'data-testid': 'picker-search', autocomplete: 'off' });
+  const input = h('input', { type: 'search', class: 'search-input boxed', placeholder: t('picker.placeholder'), 'aria-label': label, 'data-testid': 'picker-search', autocomplete: 'off' });
   const results = h('ul', { class: 'picker-results', 'aria-label': t('picker.results'), 'data-testid': 'picker-results' });
+  followTextDirection(input);
   const chosen = new Map();
   const chips = h('div', { class: 'chips', 'aria-live': 'polite' });
   let seq = 0;

@@ -42,7 +42,8 @@ const ALWAYS_ALLOWED = [
 /**
  * A fresh context (own cookies and storage) and page, with problem recording.
  * @param {object} opts { viewport, allow: [{ text: RegExp, url?: RegExp }], isMobile,
- *   acceptConfirm, colorScheme ('light' | 'dark'), locale, cookiesFrom (a page whose session to share) }
+ *   acceptConfirm, colorScheme ('light' | 'dark'), locale, cookiesFrom (a page whose session to share),
+ *   permissions (granted ones; default microphone; every other one then reads as denied) }
  */
 export async function openPage(browser, server, opts = {}) {
   const context = await browser.newContext({
@@ -50,7 +51,8 @@ export async function openPage(browser, server, opts = {}) {
     isMobile: !!opts.isMobile,
     hasTouch: !!opts.isMobile,
     deviceScaleFactor: opts.deviceScaleFactor || 1,
-    permissions: ['microphone'],
+    // Granting any permission makes every other one read as denied; [] grants none.
+    ...((opts.permissions || ['microphone']).length ? { permissions: opts.permissions || ['microphone'] } : {}),
     colorScheme: opts.colorScheme || 'light',
     locale: opts.locale || 'en-US',
   });

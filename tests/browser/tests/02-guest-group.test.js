@@ -45,9 +45,13 @@ test('a guest is added to a group, chats, upgrades and still sees the history', 
   await info.getByTestId('member').filter({ hasText: 'Gus Guest' }).waitFor();
   assert.equal(await info.getByTestId('member').count(), 2);
   assert.match(await info.getByTestId('member').filter({ hasText: 'Uma Thurman' }).textContent(), /Admin/);
+  // A search for people to add, typed before the rename, survives the dialog's refresh.
+  await info.getByTestId('picker-search').fill('nobody-here');
   await info.getByTestId('rename-input').fill('Book club 2026');
   await info.getByTestId('rename-submit').click();
   await guest.getByTestId('conv-title').filter({ hasText: 'Book club 2026' }).waitFor();
+  await info.getByTestId('info-name').filter({ hasText: 'Book club 2026' }).waitFor();
+  assert.equal(await info.getByTestId('picker-search').inputValue(), 'nobody-here');
   await uma.keyboard.press('Escape');
   await info.waitFor({ state: 'detached' });
 

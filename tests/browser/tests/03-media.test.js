@@ -20,6 +20,17 @@ const imageLoaded = (locator) => locator.evaluate((img) => new Promise((resolve)
 test('image thumbnails, full-size viewer and a voice message that plays', async () => {
   const ann = await openPage(env.browser, env.server);
   const ben = await openPage(env.browser, env.server);
+  // Track object URLs (previews, played voice notes): each must be revoked when no longer shown.
+  for (const page of [ann, ben]) {
+    await page.addInitScript(() => {
+      const live = new Set();
+      window.liveObjectUrls = live;
+      const create = URL.createObjectURL;
+      const revoke = URL.revokeObjectURL;
+      URL.createObjectURL = (object) => { const url = create(object); live.add(url); return url; };
+      URL.revokeObjectURL = (url) => { live.delete(url); revoke(url); };
+    });
+  }
   await register(ann, 'ann', 'Ann Photo');
   await register(ben, 'ben', 'Ben Listener');
   await startDirect(ann, 'ben');
@@ -77,6 +88,14 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
   assert.equal(mediaRequests.length, 1, `fetched once, on play: ${mediaRequests}`);
   mkdirSync(join(repoRoot, 'tests/browser/artifacts'), { recursive: true });
   await ben.screenshot({ path: join(repoRoot, 'tests/browser/artifacts/media.png') });
+
+  // Leaving the chat releases every object URL (the image preview once sent, the voice note).
+  assert.ok(await ben.evaluate(() => window.liveObjectUrls.size) > 0, 'the played voice note is a blob');
+  for (const page of [ann, ben]) {
+    await page.keyboard.press('Escape');
+    await page.getByTestId('conversation').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => window.liveObjectUrls.size), 0);
+  }
 
   await assertClean(ann, assert);
   await assertClean(ben, assert);

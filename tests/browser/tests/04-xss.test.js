@@ -53,6 +53,16 @@ test('XSS payloads in names and messages render as text', async () => {
   assert.equal(await links.getAttribute('rel'), 'noopener noreferrer');
   assert.equal(await links.getAttribute('target'), '_blank');
 
+  // Look-alike hosts: the link shows the host the browser would really visit.
+  await mallory.getByTestId('composer-input').fill('login at https://аpple.com/account or https://apple.com@evil.example/x');
+  await mallory.getByTestId('composer-input').press('Enter');
+  const spoof = message(victim, 'login at');
+  await spoof.waitFor();
+  assert.deepEqual(await spoof.locator('a').evaluateAll((as) => as.map((a) => [a.textContent, a.href])), [
+    ['https://xn--pple-43d.com/account', 'https://xn--pple-43d.com/account'],
+    ['https://evil.example/x', 'https://evil.example/x'],
+  ]);
+
   // A group with a hostile name, where sender names are shown above messages.
   await mallory.getByTestId('new-group-button').click();
   const dialog = mallory.getByTestId('new-group-dialog');

@@ -1,5 +1,6 @@
 // Phone layout (390×844): one pane at a time with a working back button. Also saves screenshots
-// of the desktop and phone views (tests/browser/artifacts/, and docs/screenshot.png).
+// of the desktop (1280×800) and phone views in light and dark (tests/browser/artifacts/; the
+// README's docs/screenshot.png with UPDATE_SCREENSHOT=1).
 
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -48,10 +49,12 @@ test('desktop shows two panes; a phone shows one at a time with a back button', 
   const cb = await box(conv);
   assert.ok(lb.width >= 300 && cb.width > lb.width, `two panes: ${JSON.stringify({ lb, cb })}`);
   assert.equal(await desk.getByTestId('back-button').isVisible(), false);
-  await desk.screenshot({ path: join(ARTIFACTS, 'desktop.png') });
-  // The published screenshot comes from the real server only.
+  await desk.screenshot({ path: join(ARTIFACTS, 'desktop-1280x800-light.png') });
   // The README's screenshot is refreshed on request only, so test runs leave the tree clean.
-  if (process.env.UPDATE_SCREENSHOT) copyFileSync(join(ARTIFACTS, 'desktop.png'), join(repoRoot, 'docs/screenshot.png'));
+  if (process.env.UPDATE_SCREENSHOT) copyFileSync(join(ARTIFACTS, 'desktop-1280x800-light.png'), join(repoRoot, 'docs/screenshot.png'));
+  await desk.emulateMedia({ colorScheme: 'dark' });
+  await desk.screenshot({ path: join(ARTIFACTS, 'desktop-1280x800-dark.png') });
+  await desk.emulateMedia({ colorScheme: 'light' });
 
   // Phone: same account in a phone-sized, touch context.
   const phone = await openPage(env.browser, env.server, { viewport: { width: 390, height: 844 }, isMobile: true, deviceScaleFactor: 2 });
@@ -61,7 +64,7 @@ test('desktop shows two panes; a phone shows one at a time with a back button', 
   const plist = phone.locator('.list-pane');
   assert.deepEqual(await box(plist), { x: 0, y: 0, width: 390, height: 844 });
   assert.equal(await phone.locator('.conv-pane').isVisible(), false);
-  await phone.screenshot({ path: join(ARTIFACTS, 'phone-list.png') });
+  await phone.screenshot({ path: join(ARTIFACTS, 'phone-390x844-list-light.png') });
 
   await phone.getByTestId('chat-item').filter({ hasText: 'Sam Rivera' }).click();
   await message(phone, 'photos from Friday').waitFor();
@@ -76,7 +79,10 @@ test('desktop shows two panes; a phone shows one at a time with a back button', 
   await phone.getByTestId('composer-input').fill('On my way');
   await phone.getByTestId('send-button').click();
   await message(phone, 'On my way').waitFor();
-  await phone.screenshot({ path: join(ARTIFACTS, 'phone-conversation.png') });
+  await phone.screenshot({ path: join(ARTIFACTS, 'phone-390x844-light.png') });
+  await phone.emulateMedia({ colorScheme: 'dark' });
+  await phone.screenshot({ path: join(ARTIFACTS, 'phone-390x844-dark.png') });
+  await phone.emulateMedia({ colorScheme: 'light' });
 
   await phone.getByTestId('back-button').click();
   await plist.waitFor();

@@ -97,5 +97,17 @@ test('infinite scroll, new-messages pill, reply, edit and delete', async () => {
   assert.equal(tomb.deleted, true);
   assert.equal(tomb.body, '');
 
+  // A chat that is not on screen keeps only its newest 100 messages; scrolling pages them in again.
+  const rows = page.getByTestId('message');
+  assert.ok(await rows.count() > 130);
+  const cleo = await apiUser(env.server, 'cleo', undefined, 'Cleo');
+  await cleo.call('POST', '/rooms/direct', { user_id: alice.user.id });
+  await openChat(page, 'Cleo');
+  await openChat(page, 'Bob');
+  await message(page, 'answering that').waitFor();
+  assert.equal(await rows.count(), 100);
+  await scroller.evaluate((el) => { el.scrollTop = 0; });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="message"]').length > 100);
+
   await assertClean(page, assert);
 });

@@ -10,7 +10,7 @@ import { apiUser } from '../lib/server.js';
 import { message, register, startDirect } from '../lib/ui.js';
 
 // Small limits, so that "too large" and "rate limited" are quick to reach.
-const env = useServerAndBrowser({ args: ['--max-upload', '200000', '--ws-rate-per-sec', '2', '--ws-rate-burst', '5'] });
+const env = useServerAndBrowser({ args: ['--max-upload', '200000', '--ws-rate-per-sec', '10', '--ws-rate-burst', '3'] });
 
 function signal() {
   let fire;
@@ -70,7 +70,7 @@ test('paste, drop, progress at once, and one message for a double Enter', async 
   await failed.waitFor({ state: 'detached' });
 
   // Rate limited: a burst of sends, some refused with the reason; Retry sends each once.
-  const burst = Array.from({ length: 8 }, (_, i) => `burst ${i + 1}`);
+  const burst = Array.from({ length: 6 }, (_, i) => `burst ${i + 1}`);
   for (const text of burst) {
     await input.fill(text);
     await input.press('Enter');
@@ -78,7 +78,7 @@ test('paste, drop, progress at once, and one message for a double Enter', async 
   await failed.first().getByTestId('message-failed').filter({ hasText: 'too many messages' }).waitFor();
   for (let round = 0; round < 20 && await failed.count(); round += 1) {
     const row = await failed.first().elementHandle();
-    await (await row.$('[data-testid="action-retry"]')).click();
+    await failed.first().getByTestId('action-retry').click();   // waits until it is enabled
     // Wait until this retry was answered: sent, or refused again.
     await page.waitForFunction((el) => el.dataset.status !== 'pending', row);
   }
