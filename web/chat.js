@@ -365,8 +365,7 @@ export class Chat {
     if (!room) return;
     const seq = room.last_seq;
     // Nothing from others to read (the newest messages are my own): no frame to spend.
-    const fromOthers = room.unread > 0 || (room.last_message && room.last_message.sender?.id !== store.me.id);
-    if (!seq || seq <= store.myReadMarker(roomId) || !fromOthers) {
+    if (!seq || seq <= store.myReadMarker(roomId) || !store.hasUnreadFromOthers(roomId)) {
       store.clearUnread(roomId);
       return;
     }

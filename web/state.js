@@ -112,7 +112,7 @@ export class Store extends EventTarget {
       }
       // I read further than the snapshot knew (my `read` crossed it): count from my marker.
       const mine = next.read_markers[me] || 0;
-      if (mine > theirs) next.unread = mine >= next.last_seq ? 0 : Math.min(next.unread, next.last_seq - mine);
+      if (mine > theirs) next.unread = this.unreadSince(room.id, mine, next.last_seq, next.read_markers, next.unread);
     }
     if (next.last_message) this.mergeIntoHistory(next.last_message);
     this.rooms.set(room.id, next);
@@ -336,12 +336,20 @@ export class Store extends EventTarget {
     if (userId === this.me?.id) this.emit('rooms');
   }
 
-  /** My unread count once my read marker is at `seq`: exact when the history covers the rest. */
+  /** My unread count once my read marker is at `seq`. */
   unreadAfter(roomId, seq) {
     const room = this.rooms.get(roomId);
-    if (seq >= room.last_seq) return 0;
-    if (this.oldestSeq(roomId) <= seq + 1) return this.countUnread(roomId, seq, room.last_seq, room.read_markers);
-    return Math.min(room.unread, room.last_seq - seq);
+    return this.unreadSince(roomId, seq, room.last_seq, room.read_markers, room.unread);
+  }
+
+  /**
+   * Messages from others after my marker `mine` up to `last`: counted when the history holds
+   * all of them, else estimated (at most `known`, at most the number of messages in between).
+   */
+  unreadSince(roomId, mine, last, markers, known) {
+    if (mine >= last) return 0;
+    if (this.oldestSeq(roomId) <= mine + 1 && this.newestSeq(roomId) >= last) return this.countUnread(roomId, mine, last, markers);
+    return Math.min(known, last - mine);
   }
 
   myReadMarker(roomId) {
@@ -357,14 +365,30 @@ export class Store extends EventTarget {
     return Math.min(...others.map((m) => room.read_markers[String(m.id)] || 0));
   }
 
-  /** Counts a message from someone else as unread, once, if it is past my read marker. */
+  /**
+   * Counts a message from someone else as unread, once, if it is past my read marker. (Others'
+   * messages arrive in seq order; only my own, acked, may come early, so they are not counted.)
+   */
   countIncoming(msg) {
     const room = this.rooms.get(msg.room_id);
-    if (!room || msg.seq <= room.unread_seq) return;
+    if (!room || msg.sender?.id === this.me?.id || msg.seq <= room.unread_seq) return;
     room.unread_seq = msg.seq;
-    if (msg.sender?.id === this.me?.id || msg.seq <= this.myReadMarker(msg.room_id)) return;
+    if (msg.seq <= this.myReadMarker(msg.room_id)) return;
     room.unread += 1;
     this.emit('rooms');
+  }
+
+  /** Whether a message from someone else lies past my read marker (so a `read` is worth sending). */
+  hasUnreadFromOthers(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room) return false;
+    if (room.unread > 0) return true;
+    const hist = this.histories.get(roomId);
+    for (let seq = room.last_seq; seq > this.myReadMarker(roomId); seq -= 1) {
+      const msg = seq === room.last_message?.seq ? room.last_message : hist?.bySeq.get(seq);
+      if (!msg || msg.sender?.id !== this.me?.id) return true;   // unknown counts as someone else's
+    }
+    return false;
   }
 
   /** Clears my unread count of a room (I have read up to its newest message). */

@@ -147,6 +147,7 @@ test('drafts and reply targets survive switching chats and a reload', async () =
   await openChat(page, 'Dave');
   await input.press('Enter');
   await message(page, 'an answer in progress').getByTestId('message-quote').filter({ hasText: 'question from dave' }).waitFor();
+  await message(page, 'an answer in progress').locator('[data-testid="tick"][data-status="sent"]').waitFor();
   const { messages } = await dave.call('GET', `/rooms/${withDave.id}/messages`);
   assert.equal(messages.find((m) => m.body === 'an answer in progress').reply_to, 1);
   await page.reload();
