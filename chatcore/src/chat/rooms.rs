@@ -223,17 +223,23 @@ impl Chat {
 
     /// Registers a live connection for the actor and starts delivery of all their rooms.
     /// Returns the subscription and each room's newest seq (for the client's `hello`).
+    ///
+    /// Membership and delivery agree even while they change: a room joined during the connect
+    /// is delivered, and a room the user is removed from during the connect is neither
+    /// delivered nor listed.
     pub async fn connect(&self, actor: &Actor) -> Result<(Subscription, Vec<(RoomId, Seq)>)> {
         let subscription = self
             .hub()
             .subscribe(actor.id(), actor.session_hash().copied());
         let rooms = self.store().rooms_of_user(actor.id()).await?;
         let ids: Vec<RoomId> = rooms.iter().map(|(r, _)| r.id).collect();
-        self.hub().attach(&subscription, &ids);
-        Ok((
-            subscription,
-            rooms.into_iter().map(|(r, _)| (r.id, r.last_seq)).collect(),
-        ))
+        let left = self.hub().attach(&subscription, &ids);
+        let listed = rooms
+            .into_iter()
+            .filter(|(r, _)| !left.contains(&r.id))
+            .map(|(r, _)| (r.id, r.last_seq))
+            .collect();
+        Ok((subscription, listed))
     }
 
     async fn kind_of(&self, room: RoomId) -> Result<RoomKind> {

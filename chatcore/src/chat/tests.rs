@@ -630,6 +630,66 @@ async fn inactive_guests_expire() {
 
 // ---- rooms ----
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_removed_while_connecting_never_receives_the_room() {
+    let store = Arc::new(crate::testing::GatedStore::new(
+        Arc::new(MemoryStore::new()),
+    ));
+    let chat = Chat::new(
+        store.clone(),
+        Arc::new(MemoryMediaStore::new()),
+        ChatConfig::default(),
+    )
+    .unwrap();
+    let (alice, _) = chat.register("alice", PASSWORD, None).await.unwrap();
+    let (bob, _) = chat.register("bob", PASSWORD, None).await.unwrap();
+    let (carol, _) = chat.register("carol", PASSWORD, None).await.unwrap();
+    let room = chat
+        .create_group(&alice, "Team", &[bob.id(), carol.id()])
+        .await
+        .unwrap()
+        .id;
+
+    // Bob's connect reads his rooms, and is held right there.
+    let mut held = store.hold_next_rooms_of_user();
+    let connecting = tokio::spawn({
+        let (chat, bob) = (chat.clone(), bob.clone());
+        async move { chat.connect(&bob).await }
+    });
+    held.arrived().await;
+    chat.remove_member(&alice, room, bob.id()).await.unwrap();
+    held.release();
+    let (mut feed, rooms) = connecting.await.unwrap().unwrap();
+    assert!(rooms.is_empty(), "the room is not listed: {rooms:?}");
+
+    let msg = SendMessage {
+        room_id: room,
+        body: "bob is gone".into(),
+        ..Default::default()
+    };
+    chat.send(&alice, msg).await.unwrap();
+    // Carol connects after the send; once her feed shows it, bob's would have too.
+    let (mut witness, _) = chat.connect(&carol).await.unwrap();
+    let probe = SendMessage {
+        room_id: room,
+        body: "probe".into(),
+        ..Default::default()
+    };
+    chat.send(&alice, probe).await.unwrap();
+    loop {
+        let event = witness.recv().await.unwrap();
+        if matches!(event.kind(), EventKind::Message(m) if m.body == "probe") {
+            break;
+        }
+    }
+    while let Some(event) = feed.try_recv() {
+        assert!(
+            !matches!(event.kind(), EventKind::Message(_) | EventKind::Room { .. }),
+            "bob received {event:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn direct_rooms_are_one_per_pair_from_either_side() {
     let w = world();

@@ -58,6 +58,9 @@ struct Routes {
     rooms: HashMap<RoomId, Vec<Arc<Subscriber>>>,
     users: HashMap<UserId, Vec<Arc<Subscriber>>>,
     joined: HashMap<u64, HashSet<RoomId>>,
+    /// Subscriptions registered but not attached yet, with the rooms their user left in the
+    /// meantime: the room list [`Hub::attach`] gets was read before, so it may still name them.
+    unattached: HashMap<u64, HashSet<RoomId>>,
 }
 
 struct Subscriber {
@@ -197,6 +200,7 @@ impl Hub {
         let first = {
             let mut routes = self.write();
             routes.joined.insert(sub.id, HashSet::new());
+            routes.unattached.insert(sub.id, HashSet::new());
             let subs = routes.users.entry(user).or_default();
             subs.push(Arc::clone(&sub));
             subs.len() == 1
@@ -209,25 +213,39 @@ impl Hub {
         }
     }
 
-    /// Starts delivering `rooms` to a new subscription and, if it is the user's first live
-    /// connection, tells the members of those rooms that the user is online.
-    pub fn attach(&self, subscription: &Subscription, rooms: &[RoomId]) {
-        {
+    /// Starts delivering `rooms` (the user's rooms, read after [`Hub::subscribe`]) to a new
+    /// subscription and, if it is the user's first live connection, tells the members of those
+    /// rooms that the user is online. The user may have left some of `rooms` between the read
+    /// and now ([`Hub::leave`]): those are left out, so a member removed while connecting never
+    /// receives the room. Returns the rooms left out (usually none).
+    pub fn attach(&self, subscription: &Subscription, rooms: &[RoomId]) -> HashSet<RoomId> {
+        let (attached, left) = {
             let mut routes = self.write();
-            for &room in rooms {
+            let left = routes
+                .unattached
+                .remove(&subscription.sub.id)
+                .unwrap_or_default();
+            let attached: Vec<RoomId> = rooms
+                .iter()
+                .copied()
+                .filter(|room| !left.contains(room))
+                .collect();
+            for &room in &attached {
                 Self::add_route(&mut routes, &subscription.sub, room);
             }
-        }
+            (attached, left)
+        };
         if subscription.first {
             let user_id = subscription.sub.user_id;
             self.publish_to_rooms(
-                rooms,
+                &attached,
                 Event::new(EventKind::Presence {
                     user_id,
                     online: true,
                 }),
             );
         }
+        left
     }
 
     /// Starts delivering `room` to every live connection of `user` (they joined it).
@@ -235,6 +253,9 @@ impl Hub {
         let mut routes = self.write();
         let subs = routes.users.get(&user).cloned().unwrap_or_default();
         for sub in &subs {
+            if let Some(left) = routes.unattached.get_mut(&sub.id) {
+                left.remove(&room);
+            }
             Self::add_route(&mut routes, sub, room);
         }
     }
@@ -259,6 +280,9 @@ impl Hub {
         for id in ids {
             if let Some(joined) = routes.joined.get_mut(&id) {
                 joined.remove(&room);
+            }
+            if let Some(left) = routes.unattached.get_mut(&id) {
+                left.insert(room);
             }
         }
         if let Some(subs) = routes.rooms.get_mut(&room) {
@@ -436,6 +460,7 @@ impl Hub {
     fn unsubscribe(&self, sub: &Arc<Subscriber>) {
         let (rooms, last) = {
             let mut routes = self.write();
+            routes.unattached.remove(&sub.id);
             let rooms: Vec<RoomId> = routes
                 .joined
                 .remove(&sub.id)

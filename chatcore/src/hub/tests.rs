@@ -260,3 +260,24 @@ async fn a_burst_that_does_not_fit_closes_the_subscriber_as_lagged() {
     hub.publish_messages((1..=5).map(|seq| message_in(ROOM, seq)));
     assert_eq!(small.recv().await.unwrap_err(), CloseReason::Lagged);
 }
+
+#[test]
+fn a_room_left_between_subscribe_and_attach_is_not_attached() {
+    let hub = Hub::new(16);
+    let other = RoomId(2);
+    let mut sub = hub.subscribe(UserId(1), None);
+    // The user's rooms were read (ROOM and `other`); then they were removed from ROOM, and
+    // removed from and added back to `other`, before the connection attached.
+    hub.leave(UserId(1), ROOM);
+    hub.leave(UserId(1), other);
+    hub.join(UserId(1), other);
+    let left = hub.attach(&sub, &[ROOM, other]);
+    assert_eq!(left, HashSet::from([ROOM]));
+    skip_presence(&mut sub);
+    hub.publish(ROOM, read_event(1));
+    hub.publish(other, read_event(2));
+    let got: Vec<Seq> = std::iter::from_fn(|| sub.try_recv())
+        .map(|e| seq_of(&e))
+        .collect();
+    assert_eq!(got, [2], "only the room still joined is delivered");
+}

@@ -1,4 +1,5 @@
-//! Test support for backend crates: the storage conformance suite.
+//! Test support: the storage conformance suite for backend crates, and a store wrapper that
+//! holds a call at a gate for tests of races.
 //!
 //! Every [`Store`](crate::Store) implementation runs the same suite with one macro call:
 //!
@@ -15,6 +16,9 @@
 //! calling crate needs `tokio` with the `macros` and `rt-multi-thread` features.
 
 pub mod conformance;
+mod gated;
+
+pub use gated::{GatedStore, Held};
 
 use std::sync::Arc;
 
