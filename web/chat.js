@@ -284,23 +284,17 @@ export class Chat {
     const hist = store.history(roomId);
     if (hist.loaded && !hist.stale) return Promise.resolve();
     if (this.loading.has(roomId)) return this.loading.get(roomId);
-    const job = (async () => {
+    return this.historyJob(roomId, async () => {
       const wasLoaded = hist.loaded;
       const newest = store.newestSeq(roomId);
-      try {
-        const { messages, has_more } = await api.messages(roomId, { limit: PAGE });
-        if (store.history(roomId) !== hist) return;   // reset meanwhile
-        if (!wasLoaded) hist.hasMore = has_more;
-        hist.loaded = true;
-        hist.stale = false;
-        store.addMessages(roomId, messages, { older: !wasLoaded });
-        if (wasLoaded && messages.length && messages[0].seq > newest + 1) await this.fillGap(roomId, newest, messages[0].seq);
-      } catch (err) {
-        toast(errorText(err));
-      }
-    })().finally(() => this.loading.delete(roomId));
-    this.loading.set(roomId, job);
-    return job;
+      const { messages, has_more } = await api.messages(roomId, { limit: PAGE });
+      if (store.history(roomId) !== hist) return;   // reset meanwhile
+      if (!wasLoaded) hist.hasMore = has_more;
+      hist.loaded = true;
+      hist.stale = false;
+      store.addMessages(roomId, messages, { older: !wasLoaded });
+      if (wasLoaded && messages.length && messages[0].seq > newest + 1) await this.fillGap(roomId, newest, messages[0].seq);
+    });
   }
 
   loadOlder(roomId) {
@@ -312,16 +306,17 @@ export class Chat {
       hist.hasMore = false;
       return Promise.resolve();
     }
-    const job = (async () => {
-      try {
-        const { messages, has_more } = await api.messages(roomId, { before: oldest, limit: PAGE });
-        if (store.history(roomId) !== hist) return;
-        hist.hasMore = has_more && messages.length > 0;
-        store.addMessages(roomId, messages, { older: true });
-      } catch (err) {
-        toast(errorText(err));
-      }
-    })().finally(() => this.loading.delete(roomId));
+    return this.historyJob(roomId, async () => {
+      const { messages, has_more } = await api.messages(roomId, { before: oldest, limit: PAGE });
+      if (store.history(roomId) !== hist) return;   // reset meanwhile
+      hist.hasMore = has_more && messages.length > 0;
+      store.addMessages(roomId, messages, { older: true });
+    });
+  }
+
+  /** Runs a room's history request, one at a time per room; a failure is shown, not thrown. */
+  historyJob(roomId, work) {
+    const job = work().catch((err) => toast(errorText(err))).finally(() => this.loading.delete(roomId));
     this.loading.set(roomId, job);
     return job;
   }

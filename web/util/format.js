@@ -14,6 +14,7 @@ const timeFmt = () => fmt('time', { hour: '2-digit', minute: '2-digit' });
 const weekdayFmt = () => fmt('weekday', { weekday: 'long' });
 const dateFmt = () => fmt('date', { day: 'numeric', month: 'short', year: 'numeric' });
 const shortDateFmt = () => fmt('short', { day: '2-digit', month: '2-digit', year: '2-digit' });
+const fullFmt = () => fmt('full', { dateStyle: 'medium', timeStyle: 'short' });
 
 function startOfDay(date) {
   const d = new Date(date);
@@ -28,6 +29,11 @@ function daysAgo(date) {
 /** "14:05" */
 export function formatTime(iso) {
   return iso ? timeFmt().format(new Date(iso)) : '';
+}
+
+/** Date and time in full, for a tooltip. */
+export function formatFull(iso) {
+  return iso ? fullFmt().format(new Date(iso)) : '';
 }
 
 /** Chat list time: today "14:05", "Yesterday", weekday within a week, else a short date. */

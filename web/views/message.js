@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { t, tOr } from '../i18n.js';
 import { h, hueOf, iconButton, linkify } from '../util/dom.js';
-import { formatTime, previewText } from '../util/format.js';
+import { formatFull, formatTime, previewText } from '../util/format.js';
 import { openViewer } from './viewer.js';
 import { voicePlayer } from './voice.js';
 
@@ -103,7 +103,7 @@ function fillBubble(row, msg, view) {
   const edited = (msg.edited_at || editPending) && !msg.deleted;
   nodes.push(h('div', { class: 'msg-meta' },
     edited ? h('span', { class: 'edited', title: editPending ? t('tick.pending') : null }, t('message.edited'), editPending ? ' 🕓' : '') : null,
-    h('time', { datetime: msg.created_at, title: new Date(msg.created_at).toLocaleString() }, formatTime(msg.created_at)),
+    h('time', { datetime: msg.created_at, title: formatFull(msg.created_at) }, formatTime(msg.created_at)),
     tick));
   bubble.replaceChildren(...nodes);
   const previous = row.parts.tick?.dataset.status;
