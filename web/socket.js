@@ -30,6 +30,7 @@ export class ChatSocket extends EventTarget {
     this.retryTimer = null;
     this.heartbeat = null;
     this.lastFrameAt = 0;
+    this.pausedUntil = 0;        // after 4002 (rate limited): no reconnect before this time
     this.onOnline = () => this.reconnectNow();
   }
 
@@ -117,13 +118,14 @@ export class ChatSocket extends EventTarget {
     this.emit('disconnected', event);
     let delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.6 + Math.random() * 0.4);
     if (event.code === 4002) delay = RATE_LIMITED_PAUSE_MS * (1 + Math.random() * 0.5);
+    this.pausedUntil = event.code === 4002 ? Date.now() + delay : 0;
     this.attempt += 1;
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
-  /** Reconnects at once (the network came back, or the user asked). */
+  /** Reconnects at once (the network came back), unless the server asked for a pause. */
   reconnectNow() {
-    if (this.ready) return;
+    if (this.ready || Date.now() < this.pausedUntil) return;
     this.attempt = 0;
     this.connect();
   }

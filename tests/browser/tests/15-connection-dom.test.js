@@ -1,5 +1,6 @@
 // The live channel and the page: a failed first room list offers a retry; the client never opens
-// a second socket and stops (saying why) when the server refuses one connection too many; a new
+// a second socket, stops (saying why) when the server refuses one connection too many, and
+// pauses after being closed for sending too fast; a new
 // message costs one new row and leaves everything else (focus, selection, other rows) alone;
 // the menu toggles; the notification hint goes once notifications are allowed.
 
@@ -99,6 +100,10 @@ test('a new message or an edit touches its own row only; focus and selection sta
 
   await bob.call('POST', `/rooms/${room.id}/messages`, { body: 'new one', client_id: 'n1' });
   await message(page, 'new one').waitFor();
+  // Screen readers hear it, politely.
+  const announcer = page.getByTestId('announcer');
+  await announcer.filter({ hasText: 'Bob: new one' }).waitFor({ state: 'attached' });
+  assert.equal(await announcer.getAttribute('aria-live'), 'polite');
   const changes = await page.evaluate(() => window.changes);
   assert.deepEqual(changes.filter((c) => c.type === 'childList' && c.target === 'message-list'), [
     { type: 'childList', target: 'message-list', added: 1, removed: 0 },
@@ -141,4 +146,24 @@ test('a new message or an edit touches its own row only; focus and selection sta
 
   await assertClean(page, assert);
   await assertClean(bobPage, assert);
+});
+
+test('closed for sending too fast (4002): no reconnect before the pause, not even when online', async () => {
+  await apiUser(env.server, 'dora', undefined, 'Dora');
+  const page = await openPage(env.browser, env.server);
+  let pageSide = null;
+  await page.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
+    pageSide = ws;
+    ws.connectToServer();
+  });
+  let sockets = 0;
+  page.on('websocket', () => { sockets += 1; });
+  await login(page, 'dora');
+  assert.equal(sockets, 1);
+  await pageSide.close({ code: 4002, reason: 'rate limited' });
+  await page.getByTestId('connection-banner').filter({ hasText: 'Reconnecting…' }).waitFor();
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+  assert.equal(sockets, 1, 'no new socket during the pause');
+  await assertClean(page, assert);
 });
