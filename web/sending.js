@@ -21,6 +21,7 @@ export class Sender {
     this.records = new Map();   // client_id -> outbox record of an unsent message
     this.edits = new Map();     // "room:seq" -> outbox record of an unconfirmed edit
     this.pumping = false;
+    this.pumpAgain = false;     // pump() was called while it ran
     this.localUrls = new Map(); // client_id -> object URL of a pending image (revoked when done)
   }
 
@@ -52,22 +53,35 @@ export class Sender {
     this.pump();
   }
 
-  /** Sends the next messages in order; one waiting for its upload holds back those after it. */
+  /**
+   * Sends the next messages in order; one waiting for its upload holds back those after it.
+   * Messages added while an upload runs are picked up when it is done.
+   */
   async pump() {
-    if (this.pumping) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
     this.pumping = true;
     try {
-      for (const record of [...this.records.values()]) {
-        const pending = this.store.pending.get(record.client_id);
-        if (!pending || pending.failed || pending.dispatched) continue;
-        if (record.blob && !record.media && !(await this.upload(record))) {
-          if (this.store.pending.get(record.client_id)?.failed) continue;   // refused: the rest go on
-          break;   // offline: wait, keeping the order
-        }
-        this.dispatch(record);
-      }
+      do {
+        this.pumpAgain = false;
+        await this.pumpOnce();
+      } while (this.pumpAgain);
     } finally {
       this.pumping = false;
+    }
+  }
+
+  async pumpOnce() {
+    for (const record of [...this.records.values()]) {
+      const pending = this.store.pending.get(record.client_id);
+      if (!pending || pending.failed || pending.dispatched) continue;
+      if (record.blob && !record.media && !(await this.upload(record))) {
+        if (this.store.pending.get(record.client_id)?.failed) continue;   // refused: the rest go on
+        return;   // offline: wait, keeping the order
+      }
+      this.dispatch(record);
     }
   }
 

@@ -45,7 +45,12 @@ test('paste, drop, progress at once, and one message for a double Enter', async 
   await pending.waitFor();
   await pending.getByTestId('message-image').waitFor();
   assert.equal(await page.getByTestId('attach-preview').isVisible(), false, 'the composer is empty again');
+  // Text sent during the upload waits for it: messages go out in the order they were sent.
+  await input.fill('after the picture');
+  await input.press('Enter');
+  await message(page, 'after the picture').locator('[data-testid="tick"][data-status="pending"]').waitFor();
   release.fire();
+  await message(page, 'after the picture').locator('[data-testid="tick"][data-status="sent"]').waitFor();
   await message(page, 'pasted').locator('[data-testid="tick"][data-status="sent"]').waitFor();
   assert.equal(await pending.count(), 0, 'no progress bar once sent');
 
@@ -56,9 +61,11 @@ test('paste, drop, progress at once, and one message for a double Enter', async 
   await page.getByTestId('send-button').click();
   await message(page, 'dropped').locator('[data-testid="tick"][data-status="sent"]').waitFor();
 
-  const media = (await stored(bob, roomId)).filter((m) => m.media);
-  assert.deepEqual(media.map((m) => [m.body, m.media.mime]), [['pasted', 'image/png'], ['dropped', 'image/png']]);
-  assert.equal(await page.getByTestId('message').count(), 2);
+  const all = await stored(bob, roomId);
+  assert.deepEqual(all.map((m) => [m.body, m.media?.mime ?? null]), [
+    ['pasted', 'image/png'], ['after the picture', null], ['dropped', 'image/png'],
+  ]);
+  assert.equal(await page.getByTestId('message').count(), 3);
 
   // Too large: the bubble says why; discarding removes it.
   await pasteImage(input, await makePng(page, { width: 400, height: 300, noisy: true }), 'huge.png');
@@ -71,10 +78,14 @@ test('paste, drop, progress at once, and one message for a double Enter', async 
 
   // Rate limited: a burst of sends, some refused with the reason; Retry sends each once.
   const burst = Array.from({ length: 6 }, (_, i) => `burst ${i + 1}`);
-  for (const text of burst) {
-    await input.fill(text);
-    await input.press('Enter');
-  }
+  // Typed and sent in one go (as fast as a paste-and-Enter macro), whatever the machine's speed.
+  await input.evaluate((el, texts) => {
+    for (const text of texts) {
+      el.value = text;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      el.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    }
+  }, burst);
   await failed.first().getByTestId('message-failed').filter({ hasText: 'too many messages' }).waitFor();
   for (let round = 0; round < 20 && await failed.count(); round += 1) {
     const row = await failed.first().elementHandle();
