@@ -16,7 +16,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Rows of a chat: users, sessions, rooms, members, messages, read markers and media metadata.
 ///
 /// Implementations must be safe to share across tasks (`Arc<dyn Store>`) and every method must
-/// be atomic: a failure leaves nothing half-written.
+/// be atomic: a failure leaves nothing half-written. Text round-trips byte for byte; callers
+/// never pass a NUL character (chatcore's sanitizer removes control characters, and some
+/// databases cannot store it).
 ///
 /// Refusals are [`StoreError`]s that name what was refused, and the methods below name them
 /// short: `Missing(Room)` is `StoreError::Missing(Entity::Room)` ([`Entity`]),

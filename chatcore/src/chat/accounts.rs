@@ -155,6 +155,12 @@ impl Chat {
                 "external id must be 1–255 bytes",
             ));
         }
+        if external_id.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "external_id",
+                "external id must not contain control characters",
+            ));
+        }
         let user = match self.store().user_by_external_id(external_id).await? {
             Some(user) => user,
             None => {
