@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting, lints, Rust tests (unit, conformance on
-# in-memory/SQLite/MariaDB, WebSocket over real sockets, end-to-end server tests), the examples,
-# and the browser tests in Debian's Chromium. Installs what it needs (cargo-audit if missing,
+# in-memory/SQLite/MariaDB/PostgreSQL, WebSocket over real sockets, end-to-end server tests),
+# the examples, and the browser tests in Debian's Chromium. Installs what it needs (cargo-audit if missing,
 # npm packages, chromium). With CI=true, a test that cannot reach its service fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CHATCORE_TEST_MYSQL_URL="${CHATCORE_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
+export CHATCORE_TEST_POSTGRES_URL="${CHATCORE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -1,111 +1,52 @@
-//! Test databases for this crate's tests and for anyone testing against MariaDB/MySQL (feature
-//! `testing`): each test gets its own uniquely named database on the server named by
-//! `CHATCORE_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306`), dropped when its guard is
-//! dropped. Without a server the tests are skipped with a printed reason, except under
-//! `CI=true`, where they fail.
-
-#![allow(clippy::expect_used)] // test support: a broken test database setup should panic loudly
+//! Test databases on the MariaDB/MySQL server named by `CHATCORE_TEST_MYSQL_URL` (default
+//! `mysql://root@127.0.0.1:3306`), for this crate's tests and for anyone testing against
+//! MariaDB/MySQL (feature `testing`). See `chatcore_sql::testing` for the rules.
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+use chatcore_sql::testing::{SetupError, TestServer, server_url};
+use sqlx::mysql::MySqlConnectOptions;
 
-/// The server under test, as given by the environment.
-pub fn server_options() -> MySqlConnectOptions {
-    let url = std::env::var("CHATCORE_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned());
-    MySqlConnectOptions::from_str(&url).expect("CHATCORE_TEST_MYSQL_URL is a mysql:// URL")
-}
+/// The MariaDB/MySQL test server.
+#[derive(Debug)]
+pub struct MySqlServer;
 
 /// A database that exists for one test; dropping the guard drops the database.
-#[derive(Debug)]
-pub struct TestDb {
-    name: String,
+pub type TestDb = chatcore_sql::testing::TestDb<MySqlServer>;
+
+/// The server under test, as given by the environment.
+#[allow(clippy::expect_used)] // test support: a bad test server URL should panic loudly
+pub fn server_options() -> MySqlConnectOptions {
+    MySqlConnectOptions::from_str(&server_url::<MySqlServer>())
+        .expect("CHATCORE_TEST_MYSQL_URL is a mysql:// URL")
 }
 
-impl TestDb {
-    /// Creates a fresh empty database, or returns `None` (after saying why) when no server
-    /// answers outside CI. Panics when no server answers and `CI=true`.
-    pub async fn create() -> Option<TestDb> {
-        let mut admin = match admin_connection().await {
-            Ok(conn) => conn,
-            Err(reason) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("CI=true but the MySQL test server is unreachable: {reason}")
-            }
-            Err(reason) => {
-                eprintln!(
-                    "skipping MySQL test: server unreachable ({reason}); set CHATCORE_TEST_MYSQL_URL"
-                );
-                return None;
-            }
-        };
-        let name = unique_name();
-        sqlx::query(AssertSqlSafe(format!(
-            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-        )))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-        admin.close().await.expect("close admin connection");
-        Some(TestDb { name })
-    }
+impl TestServer for MySqlServer {
+    type DB = sqlx::MySql;
+    const URL_VAR: &'static str = "CHATCORE_TEST_MYSQL_URL";
+    const DEFAULT_URL: &'static str = "mysql://root@127.0.0.1:3306";
+    const NAME: &'static str = "MySQL";
 
-    /// The URL of this database, reached through `port` (the server's own port, or a proxy's).
-    pub fn url_via(&self, port: u16) -> String {
-        server_options()
-            .port(port)
-            .database(&self.name)
-            .to_url_lossy()
-            .to_string()
-    }
-
-    /// The URL of this database.
-    pub fn url(&self) -> String {
-        self.url_via(server_options().get_port())
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread with a
-        // small runtime of its own.
-        let name = std::mem::take(&mut self.name);
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async move {
-                let mut admin = admin_connection().await?;
-                sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
-                    .execute(&mut admin)
-                    .await?;
-                admin.close().await?;
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => eprintln!("could not drop test database: {err}"),
-            Err(_) => eprintln!("could not drop test database: dropping thread panicked"),
+    fn options(
+        server_url: &str,
+        database: Option<&str>,
+        port: Option<u16>,
+    ) -> Result<MySqlConnectOptions, SetupError> {
+        let mut options = MySqlConnectOptions::from_str(server_url)?;
+        if let Some(database) = database {
+            options = options.database(database);
         }
+        Ok(match port {
+            Some(port) => options.port(port),
+            None => options,
+        })
     }
-}
 
-async fn admin_connection() -> Result<MySqlConnection, Box<dyn std::error::Error + Send + Sync>> {
-    let options = server_options();
-    let connect = MySqlConnection::connect_with(&options);
-    Ok(tokio::time::timeout(Duration::from_secs(5), connect).await??)
-}
+    fn create_sql(name: &str) -> String {
+        format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+    }
 
-fn unique_name() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let noise = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!("chatcore_test_{}_{n}_{noise:x}", std::process::id())
+    fn drop_sql(name: &str) -> String {
+        format!("DROP DATABASE IF EXISTS `{name}`")
+    }
 }

@@ -17,8 +17,10 @@ use chatcore::{
 };
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 
-use crate::error::backend;
-use crate::messages;
+use chatcore_sql::backend;
+use chatcore_sql::queries::messages;
+
+use crate::Sqlite;
 
 /// Appends `msgs` in one transaction and answers for each, in order. If the transaction fails,
 /// each message is retried in a transaction of its own, so one bad apple never fails the others.
@@ -295,7 +297,7 @@ async fn append_one_by_one(
             }
             None => {
                 savepoint.rollback().await.map_err(backend)?;
-                let first = messages::by_client_id(&mut *tx, msg).await?;
+                let first = messages::by_client_id::<Sqlite>(&mut *tx, msg).await?;
                 results.push(
                     first
                         .map(|m| (m, false))

@@ -1,42 +1,34 @@
-//! [`SqliteStore`]: opening the database and the [`Store`] implementation, which hands each
-//! call to the SQL module of its table.
+//! [`Sqlite`]: how SQLite differs from the shared SQL, and how the store opens its file.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
 
-use async_trait::async_trait;
-use chatcore::{
-    AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage,
-    NewRoom, NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult,
-    Timestamp, Unique, User, UserId,
-};
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use chatcore::{AppendResult, NewMessage, StoreError, StoreResult};
+use chatcore_sql::{Dialect, InMemory, NewIds, SqlStore, backend};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult};
+use sqlx::{Pool, SqlitePool, Transaction};
 
-use crate::error::backend;
+use crate::append;
 use crate::options::SqliteOptions;
-use crate::{append, media, messages, rooms, sessions, users};
 
-/// A [`Store`] in one SQLite database file (or in memory), the embedded default.
-///
-/// Cloning is shallow: clones share the connection pool and the group-commit writer.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    /// The appends' own connection (the pool itself for an in-memory database).
-    appender: SqlitePool,
-    appends: GroupCommit,
-}
+/// The SQLite dialect of `chatcore-sql`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
 
-impl SqliteStore {
+impl Dialect for Sqlite {
+    type DB = sqlx::Sqlite;
+    type Options = SqliteOptions;
+
+    const NEW_IDS: NewIds = NewIds::Returning;
+
     /// Opens the database at `path_or_url`, creating it (and its parent directories) if
-    /// needed, and brings its schema up to date. Accepts a plain path (`./data/chat.db`) or an
-    /// sqlx URL (`sqlite://data/chat.db`, `sqlite::memory:`). Must be called inside a tokio
-    /// runtime, which will run the group-commit writer.
-    pub async fn open(
+    /// needed. Accepts a plain path (`./data/chat.db`) or an sqlx URL (`sqlite://data/chat.db`,
+    /// `sqlite::memory:`).
+    async fn connect(
         path_or_url: &str,
         options: SqliteOptions,
-    ) -> Result<SqliteStore, StoreError> {
+    ) -> Result<SqlStore<Self>, StoreError> {
         let in_memory = is_in_memory(path_or_url);
         let connect = connect_options(path_or_url, &options)?;
         if !in_memory {
@@ -67,46 +59,41 @@ impl SqliteStore {
                 .await
                 .map_err(backend)?
         };
-        let writer = appender.clone();
-        let appends = GroupCommit::spawn(options.max_batch, move |msgs| {
-            let pool = writer.clone();
-            async move { append::append_batch(&pool, msgs).await }
-        });
-        Ok(SqliteStore {
-            pool,
-            appender,
-            appends,
-        })
+        Ok(SqlStore::from_pools(pool, appender, options.max_batch))
     }
 
-    /// A fresh private in-memory database, for tests and experiments.
-    pub async fn in_memory() -> Result<SqliteStore, StoreError> {
-        SqliteStore::open("sqlite::memory:", SqliteOptions::default()).await
-    }
-
-    /// Closes every connection after the ones in use are returned; later calls fail with
-    /// `StoreError::Backend`.
-    pub async fn close(&self) {
-        self.appender.close().await;
-        self.pool.close().await;
-    }
-
-    /// A write transaction: `BEGIN IMMEDIATE` takes SQLite's write lock up front, so what it
-    /// reads cannot change before it commits.
-    async fn write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)
-    }
-
-    async fn missing_room_or(&self, room: RoomId, otherwise: Entity) -> StoreError {
-        match rooms::exists(&self.pool, room).await {
-            Ok(false) => StoreError::Missing(Entity::Room),
-            Ok(true) => StoreError::Missing(otherwise),
-            Err(err) => err,
+    /// SQLite spells `GREATEST` as `max`, and has no `FOR UPDATE`: a write transaction began
+    /// with `BEGIN IMMEDIATE` already holds the database's only write lock.
+    fn render(sql: Cow<'static, str>) -> Cow<'static, str> {
+        if !sql.contains("GREATEST(") && !sql.contains(" FOR UPDATE") {
+            return sql;
         }
+        Cow::Owned(sql.replace("GREATEST(", "max(").replace(" FOR UPDATE", ""))
     }
+
+    /// `BEGIN IMMEDIATE` takes SQLite's write lock up front, so what the transaction reads
+    /// cannot change before it commits.
+    async fn begin_write(
+        pool: &Pool<sqlx::Sqlite>,
+    ) -> Result<Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    fn last_insert_id(done: &SqliteQueryResult) -> Option<i64> {
+        Some(done.last_insert_rowid())
+    }
+
+    async fn append_batch(pool: &SqlitePool, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
+        append::append_batch(pool, msgs).await
+    }
+}
+
+impl InMemory for Sqlite {
+    const IN_MEMORY_URL: &'static str = "sqlite::memory:";
 }
 
 /// A pool of exactly one connection that is never closed for idleness or age.
@@ -148,323 +135,5 @@ async fn create_parent_dir(file: &Path) -> StoreResult<()> {
             .await
             .map_err(StoreError::backend),
         _ => Ok(()),
-    }
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
-        users::insert(&self.pool, user).await
-    }
-
-    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        users::by_id(&self.pool, id).await
-    }
-
-    async fn user_by_username(
-        &self,
-        username: &str,
-    ) -> StoreResult<Option<(User, Option<String>)>> {
-        users::by_username(&self.pool, &username.to_lowercase()).await
-    }
-
-    async fn user_by_external_id(&self, external_id: &str) -> StoreResult<Option<User>> {
-        users::by_external_id(&self.pool, external_id).await
-    }
-
-    async fn password_hash(&self, id: UserId) -> StoreResult<Option<String>> {
-        users::password_hash(&self.pool, id).await
-    }
-
-    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
-        users::search(&self.pool, prefix, limit).await
-    }
-
-    async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>> {
-        users::list(&self.pool, after, limit).await
-    }
-
-    async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()> {
-        users::set_password_hash(&self.pool, id, hash).await
-    }
-
-    async fn upgrade_guest(
-        &self,
-        id: UserId,
-        username: &str,
-        hash: &str,
-    ) -> StoreResult<(User, Vec<[u8; 32]>)> {
-        let mut tx = self.write().await?;
-        let Some(user) = users::upgrade_guest(&mut *tx, id, username, hash).await? else {
-            return Err(if users::exists(&mut *tx, id).await? {
-                StoreError::NotAGuest
-            } else {
-                StoreError::Missing(Entity::User)
-            });
-        };
-        let ended = sessions::delete_of_user(&mut *tx, id, None).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok((user, ended))
-    }
-
-    async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
-        users::set_disabled(&self.pool, id, disabled).await
-    }
-
-    async fn set_server_admin(&self, id: UserId, admin: bool) -> StoreResult<()> {
-        users::set_server_admin(&self.pool, id, admin).await
-    }
-
-    async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
-        users::touch(&self.pool, id, at).await
-    }
-
-    async fn expire_guests(&self, inactive_since: Timestamp) -> StoreResult<Vec<UserId>> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        let expired = users::disable_inactive_guests(&mut tx, inactive_since).await?;
-        for &user in &expired {
-            sessions::delete_of_user(&mut *tx, user, None).await?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(expired)
-    }
-
-    async fn create_session(&self, session: Session) -> StoreResult<()> {
-        sessions::insert(&self.pool, &session).await
-    }
-
-    async fn session(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Session>> {
-        sessions::get(&self.pool, token_hash).await
-    }
-
-    async fn touch_session(&self, token_hash: &[u8; 32], at: Timestamp) -> StoreResult<()> {
-        sessions::touch(&self.pool, token_hash, at).await
-    }
-
-    async fn delete_session(&self, token_hash: &[u8; 32]) -> StoreResult<bool> {
-        sessions::delete(&self.pool, token_hash).await
-    }
-
-    async fn delete_user_sessions(
-        &self,
-        user: UserId,
-        keep: Option<&[u8; 32]>,
-    ) -> StoreResult<Vec<[u8; 32]>> {
-        sessions::delete_of_user(&self.pool, user, keep).await
-    }
-
-    async fn delete_expired_sessions(
-        &self,
-        idle_before: Timestamp,
-        created_before: Timestamp,
-        limit: u32,
-    ) -> StoreResult<Vec<([u8; 32], UserId)>> {
-        sessions::delete_expired(&self.pool, idle_before, created_before, limit).await
-    }
-
-    async fn create_room(&self, room: NewRoom) -> StoreResult<Room> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        let room = rooms::insert(&mut tx, room).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(room)
-    }
-
-    async fn room(&self, id: RoomId) -> StoreResult<Option<Room>> {
-        rooms::by_id(&self.pool, id).await
-    }
-
-    async fn direct_room(&self, direct_key: &str) -> StoreResult<Option<Room>> {
-        rooms::by_direct_key(&self.pool, direct_key).await
-    }
-
-    async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()> {
-        rooms::rename(&self.pool, id, name).await
-    }
-
-    async fn rooms_of_user(&self, user: UserId) -> StoreResult<Vec<(Room, Member)>> {
-        rooms::of_user(&self.pool, user).await
-    }
-
-    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
-        rooms::members(&self.pool, room).await
-    }
-
-    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
-        rooms::member(&self.pool, room, user).await
-    }
-
-    async fn add_member(
-        &self,
-        room: RoomId,
-        user: UserId,
-        role: Role,
-        at: Timestamp,
-        max_members: usize,
-    ) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        // Name the missing row the way chatcore does: the user first, then the room.
-        if !users::exists(&mut *tx, user).await? {
-            return Err(StoreError::Missing(Entity::User));
-        }
-        if !rooms::exists(&mut *tx, room).await? {
-            return Err(StoreError::Missing(Entity::Room));
-        }
-        if rooms::member(&mut *tx, room, user).await?.is_some() {
-            return Err(StoreError::Duplicate(Unique::Member));
-        }
-        let (members, _) = rooms::head_count(&mut *tx, room).await?;
-        if usize::try_from(members).map_or(true, |n| n >= max_members) {
-            return Err(StoreError::RoomFull);
-        }
-        rooms::insert_member(&mut *tx, room, user, role, at).await?;
-        tx.commit().await.map_err(backend)
-    }
-
-    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Removed>> {
-        let mut tx = self.write().await?;
-        let Some(role) = rooms::delete_member(&mut *tx, room, user).await? else {
-            return Ok(None);
-        };
-        let promoted = if role == Role::Admin && rooms::head_count(&mut *tx, room).await?.1 == 0 {
-            rooms::promote_heir(&mut *tx, room).await?
-        } else {
-            None
-        };
-        tx.commit().await.map_err(backend)?;
-        Ok(Some(Removed { promoted }))
-    }
-
-    async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        let Some(current) = rooms::member(&mut *tx, room, user).await? else {
-            drop(tx);
-            return Err(self.missing_room_or(room, Entity::Member).await);
-        };
-        if current.role == Role::Admin
-            && role != Role::Admin
-            && rooms::head_count(&mut *tx, room).await?.1 == 1
-        {
-            return Err(StoreError::LastAdmin);
-        }
-        rooms::set_role(&mut *tx, room, user, role).await?;
-        tx.commit().await.map_err(backend)
-    }
-
-    async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq> {
-        match rooms::mark_read(&self.pool, room, user, seq).await? {
-            Some(marker) => Ok(marker),
-            None => Err(self.missing_room_or(room, Entity::Member).await),
-        }
-    }
-
-    async fn append_message(&self, msg: NewMessage) -> AppendResult {
-        self.appends.append(msg).await
-    }
-
-    async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
-        append::append_batch(&self.appender, msgs).await
-    }
-
-    async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {
-        messages::at_seq(&self.pool, room, seq).await
-    }
-
-    async fn messages_before(
-        &self,
-        room: RoomId,
-        before: Option<Seq>,
-        limit: u32,
-    ) -> StoreResult<Vec<Message>> {
-        let mut page =
-            messages::before(&self.pool, room, before.unwrap_or(Seq::MAX), limit).await?;
-        if page.is_empty() && !rooms::exists(&self.pool, room).await? {
-            return Err(StoreError::Missing(Entity::Room));
-        }
-        page.reverse();
-        Ok(page)
-    }
-
-    async fn messages_after(
-        &self,
-        room: RoomId,
-        after: Seq,
-        limit: u32,
-    ) -> StoreResult<Vec<Message>> {
-        let page = messages::after(&self.pool, room, after, limit).await?;
-        if page.is_empty() && !rooms::exists(&self.pool, room).await? {
-            return Err(StoreError::Missing(Entity::Room));
-        }
-        Ok(page)
-    }
-
-    async fn edit_message(
-        &self,
-        room: RoomId,
-        seq: Seq,
-        body: &str,
-        at: Timestamp,
-    ) -> StoreResult<Message> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        if !messages::edit(&mut *tx, room, seq, body, at).await? {
-            drop(tx);
-            return Err(self.missing_room_or(room, Entity::Message).await);
-        }
-        let edited = messages::at_seq(&mut *tx, room, seq)
-            .await?
-            .ok_or(StoreError::Missing(Entity::Message))?;
-        tx.commit().await.map_err(backend)?;
-        Ok(edited)
-    }
-
-    async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        if !messages::tombstone(&mut *tx, room, seq, at).await? {
-            drop(tx);
-            return Err(self.missing_room_or(room, Entity::Message).await);
-        }
-        let deleted = messages::at_seq(&mut *tx, room, seq)
-            .await?
-            .ok_or(StoreError::Missing(Entity::Message))?;
-        tx.commit().await.map_err(backend)?;
-        Ok(deleted)
-    }
-
-    async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64> {
-        messages::count_unread(&self.pool, room, user, after_seq).await
-    }
-
-    async fn create_media(&self, media: NewMedia) -> StoreResult<Media> {
-        if !rooms::exists(&self.pool, media.room_id).await? {
-            return Err(StoreError::Missing(Entity::Room));
-        }
-        media::insert(&self.pool, media).await
-    }
-
-    async fn media(&self, id: MediaId) -> StoreResult<Option<Media>> {
-        media::by_id(&self.pool, id).await
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
     }
 }

@@ -1,7 +1,9 @@
 //! # chatcore-sqlite
 //!
 //! SQLite storage for [`chatcore`], the embedded default: one file, nothing to install (SQLite
-//! is compiled in), schema migrations applied on open.
+//! is compiled in), schema migrations applied on open. The queries are `chatcore-sql`'s, shared
+//! with the MySQL and PostgreSQL stores; this crate holds the connection options, the
+//! migrations, the [`Sqlite`] dialect and SQLite's own batch append plan.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), chatcore::StoreError> {
@@ -35,14 +37,14 @@
 //!   and every query is parameterized.
 
 mod append;
-mod error;
-mod media;
-mod messages;
+mod dialect;
 mod options;
-mod rooms;
-mod sessions;
-mod store;
-mod users;
 
+pub use dialect::Sqlite;
 pub use options::{Durability, SqliteOptions};
-pub use store::SqliteStore;
+
+/// A [`chatcore::Store`] in one SQLite database file (or in memory), the embedded default:
+/// `SqliteStore::open(path, options)`, `SqliteStore::in_memory()`.
+///
+/// Cloning is shallow: clones share the connection pools and the group-commit writer.
+pub type SqliteStore = chatcore_sql::SqlStore<Sqlite>;

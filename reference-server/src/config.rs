@@ -70,7 +70,8 @@ pub struct Config {
     #[arg(long, env = "CHAT_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
 
-    /// Database URL: `sqlite://PATH`, `mysql://USER:PASS@HOST/DB`, or `memory:` (nothing kept).
+    /// Database URL: `sqlite://PATH`, `mysql://USER:PASS@HOST/DB`,
+    /// `postgres://USER:PASS@HOST/DB`, or `memory:` (nothing kept).
     /// Default: `sqlite://<data-dir>/chat.db`.
     #[arg(long, env = "CHAT_DATABASE", hide_env_values = true, global = true)]
     pub database: Option<String>,

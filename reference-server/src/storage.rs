@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chatcore::{Chat, ChatConfig, FsMediaStore, MediaStore, MemoryMediaStore, MemoryStore, Store};
 use chatcore_mysql::{MySqlOptions, MySqlStore};
+use chatcore_postgres::{PostgresOptions, PostgresStore};
 use chatcore_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::config::Config;
@@ -29,6 +30,8 @@ pub enum Backend {
     Sqlite(SqliteStore),
     /// MySQL or MariaDB.
     MySql(MySqlStore),
+    /// PostgreSQL.
+    Postgres(PostgresStore),
 }
 
 impl Backend {
@@ -39,6 +42,7 @@ impl Backend {
             Backend::Memory => {}
             Backend::Sqlite(store) => store.close().await,
             Backend::MySql(store) => store.close().await,
+            Backend::Postgres(store) => store.close().await,
         }
     }
 }
@@ -75,15 +79,22 @@ pub async fn open(config: &Config) -> anyhow::Result<Storage> {
             )
         })?;
     let media: Arc<dyn MediaStore> = Arc::new(media);
+    let (store, backend) = open_store(&url).await?;
+    Ok(Storage {
+        store,
+        media,
+        backend,
+    })
+}
+
+/// Opens (creating and migrating if needed) the SQL store `url` names: `sqlite:…`,
+/// `mysql:…`/`mariadb:…` or `postgres:…`/`postgresql:…`.
+pub async fn open_store(url: &str) -> anyhow::Result<(Arc<dyn Store>, Backend)> {
     if url.starts_with("sqlite:") {
-        let sqlite = SqliteStore::open(&url, SqliteOptions::default())
+        let sqlite = SqliteStore::open(url, SqliteOptions::default())
             .await
             .context("cannot open the SQLite database")?;
-        Ok(Storage {
-            store: Arc::new(sqlite.clone()),
-            media,
-            backend: Backend::Sqlite(sqlite),
-        })
+        Ok((Arc::new(sqlite.clone()), Backend::Sqlite(sqlite)))
     } else if let Some(rest) = url
         .strip_prefix("mysql:")
         .or_else(|| url.strip_prefix("mariadb:"))
@@ -92,13 +103,16 @@ pub async fn open(config: &Config) -> anyhow::Result<Storage> {
         let mysql = MySqlStore::connect(&url, MySqlOptions::default())
             .await
             .context("cannot open the MySQL/MariaDB database")?;
-        Ok(Storage {
-            store: Arc::new(mysql.clone()),
-            media,
-            backend: Backend::MySql(mysql),
-        })
+        Ok((Arc::new(mysql.clone()), Backend::MySql(mysql)))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let postgres = PostgresStore::connect(url, PostgresOptions::default())
+            .await
+            .context("cannot open the PostgreSQL database")?;
+        Ok((Arc::new(postgres.clone()), Backend::Postgres(postgres)))
     } else {
-        bail!("unsupported --database URL (expected sqlite://…, mysql://… or memory:)");
+        bail!(
+            "unsupported --database URL (expected sqlite://…, mysql://…, postgres://… or memory:)"
+        );
     }
 }
 

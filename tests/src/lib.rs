@@ -11,7 +11,7 @@
 //! # }
 //! ```
 
-use chatcore_mysql::testing::TestDb;
+use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,8 +35,8 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 pub const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-/// One `#[tokio::test]` per scenario and backend: `sqlite::name` and `mariadb::name`. Each
-/// scenario is an `async fn name(backend: Backend)` in the calling file.
+/// One `#[tokio::test]` per scenario and backend: `sqlite::name`, `mariadb::name` and
+/// `postgres::name`. Each scenario is an `async fn name(backend: Backend)` in the calling file.
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -52,6 +52,12 @@ macro_rules! on_every_backend {
                 super::$name(chat_tests::Backend::MySql).await;
             })*
         }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(chat_tests::Backend::Postgres).await;
+            })*
+        }
     };
 }
 
@@ -60,8 +66,10 @@ macro_rules! on_every_backend {
 pub enum Backend {
     /// SQLite in the temporary data directory (the default).
     Sqlite,
-    /// A fresh database on the MariaDB/MySQL test server (see [`mysql`]).
+    /// A fresh database on the MariaDB/MySQL test server (`CHATCORE_TEST_MYSQL_URL`).
     MySql,
+    /// A fresh database on the PostgreSQL test server (`CHATCORE_TEST_POSTGRES_URL`).
+    Postgres,
 }
 
 /// A running server, its data directory and an HTTP client for it.
@@ -74,7 +82,8 @@ pub struct Server {
     pub chat: chatcore::Chat,
     http: reqwest::Client,
     data_dir: Arc<TempDir>,
-    database: Option<Arc<TestDb>>,
+    /// The test database's guard (dropping the last one drops the database).
+    database: Option<Arc<dyn Any + Send + Sync>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -129,28 +138,32 @@ impl Server {
         Self::start_with(|_| {}).await
     }
 
-    /// A server on `backend`; `None` (with the reason printed) when the MariaDB test server is
-    /// unreachable outside CI.
+    /// A server on `backend`; `None` (with the reason printed) when the backend's test server
+    /// is unreachable outside CI.
     pub async fn on(backend: Backend) -> Option<Server> {
         Self::on_with(backend, |_| {}).await
     }
 
     /// Like [`Server::on`], with settings adjusted by `tune` first.
     pub async fn on_with(backend: Backend, tune: impl FnOnce(&mut Config)) -> Option<Server> {
-        match backend {
-            Backend::Sqlite => Some(Self::start_with(tune).await),
+        let (url, guard): (String, Arc<dyn Any + Send + Sync>) = match backend {
+            Backend::Sqlite => return Some(Self::start_with(tune).await),
             Backend::MySql => {
-                let db = Arc::new(TestDb::create().await?);
-                let url = db.url();
-                let mut server = Self::start_with(|c| {
-                    c.database = Some(url);
-                    tune(c);
-                })
-                .await;
-                server.database = Some(db);
-                Some(server)
+                let db = chatcore_mysql::testing::TestDb::create().await?;
+                (db.url(), Arc::new(db))
             }
-        }
+            Backend::Postgres => {
+                let db = chatcore_postgres::testing::TestDb::create().await?;
+                (db.url(), Arc::new(db))
+            }
+        };
+        let mut server = Self::start_with(|c| {
+            c.database = Some(url);
+            tune(c);
+        })
+        .await;
+        server.database = Some(guard);
+        Some(server)
     }
 
     /// Like [`Server::start`], with settings adjusted by `tune` first.

@@ -1,7 +1,7 @@
 //! The happy paths a user walks through, over real HTTP and WebSocket: direct chats, groups,
 //! live delivery, history, unread counts, read markers, media, guests, and a restart.
-//! Each scenario runs on SQLite and on MariaDB (skipped with a reason when no server answers,
-//! outside CI).
+//! Each scenario runs on SQLite, MariaDB and PostgreSQL (the server databases skipped with a
+//! reason when no server answers, outside CI).
 
 #![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
 

@@ -1,0 +1,86 @@
+//! The seam between the shared SQL and one database: what really differs, and nothing else.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use chatcore::{AppendResult, NewMessage};
+use sqlx::{Database, Pool, Transaction};
+
+use crate::db::{Row, SqlDb};
+use crate::store::SqlStore;
+
+/// How a database hands back the id of a row it just inserted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewIds {
+    /// `INSERT … RETURNING id` (SQLite, PostgreSQL).
+    Returning,
+    /// `LAST_INSERT_ID()` of the statement (MySQL, MariaDB).
+    LastInsertId,
+}
+
+/// One database's differences from the shared SQL. Implemented by each backend crate on a unit
+/// type (`chatcore_sqlite::Sqlite`, …); everything else is written once in this crate.
+///
+/// The shared SQL is written with `?` placeholders, `GREATEST(a, b)` and `SELECT … FOR UPDATE`
+/// row locks; [`Dialect::render`] adapts that text where the database spells it differently.
+pub trait Dialect: Send + Sync + Sized + 'static {
+    /// The sqlx database.
+    type DB: SqlDb;
+
+    /// How [`SqlStore::connect`] connects (pool size, timeouts, durability, …).
+    type Options: Default + Send;
+
+    /// Connects with `options` (creating the database where it can), brings the schema up to
+    /// date, and builds the store with [`SqlStore::from_pools`].
+    fn connect(
+        url: &str,
+        options: Self::Options,
+    ) -> impl Future<Output = Result<SqlStore<Self>, chatcore::StoreError>> + Send;
+
+    /// How new ids come back.
+    const NEW_IDS: NewIds;
+
+    /// The database's spelling of `sql`, e.g. `$1, $2` placeholders on PostgreSQL, `max()`
+    /// for `GREATEST()` and no `FOR UPDATE` on SQLite (whose write transactions already hold
+    /// the only write lock). Text that needs no change comes back borrowed.
+    fn render(sql: Cow<'static, str>) -> Cow<'static, str>;
+
+    /// Begins a transaction that will write, taking whatever lock the database needs up front
+    /// (SQLite: `BEGIN IMMEDIATE`).
+    fn begin_write(
+        pool: &Pool<Self::DB>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::DB>, sqlx::Error>> + Send;
+
+    /// The rows an `UPDATE` or `DELETE` matched.
+    fn rows_affected(done: &<Self::DB as Database>::QueryResult) -> u64;
+
+    /// The id an `INSERT` produced, for [`NewIds::LastInsertId`] databases.
+    fn last_insert_id(done: &<Self::DB as Database>::QueryResult) -> Option<i64>;
+
+    /// Reads a text column. MySQL overrides it: byte-exact ids live in `VARBINARY` columns,
+    /// which its driver hands over as bytes.
+    fn text(row: &Row<Self>, column: &str) -> Result<String, sqlx::Error> {
+        Self::DB::get_string(row, column)
+    }
+
+    /// Reads a nullable text column (see [`Dialect::text`]).
+    fn opt_text(row: &Row<Self>, column: &str) -> Result<Option<String>, sqlx::Error> {
+        Self::DB::get_opt_string(row, column)
+    }
+
+    /// Appends a batch in one transaction, answering for each message in order (the
+    /// contract of `Store::append_messages`). The default is the shared plan in
+    /// [`crate::append`]; SQLite brings its own.
+    fn append_batch(
+        pool: &Pool<Self::DB>,
+        msgs: Vec<NewMessage>,
+    ) -> impl Future<Output = Vec<AppendResult>> + Send {
+        crate::append::append_batch::<Self>(pool, msgs)
+    }
+}
+
+/// A database that can also live in memory only (SQLite), for [`SqlStore::in_memory`].
+pub trait InMemory: Dialect {
+    /// The URL of a fresh private in-memory database.
+    const IN_MEMORY_URL: &'static str;
+}

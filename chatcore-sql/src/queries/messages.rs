@@ -1,0 +1,184 @@
+//! The `messages` table: single messages, history pages, edits and unread counts (appends are in
+//! [`crate::append`]).
+
+use chatcore::{
+    MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp,
+    UserId,
+};
+
+use crate::db::Cols;
+use crate::dialect::Dialect;
+use crate::sql::{Conn, Sql};
+
+/// A message joined with its sender's current display name and its media, as the store returns
+/// it; queries append their `WHERE`.
+macro_rules! select_message {
+    () => {
+        "SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, m.body, m.media_id, md.mime, \
+         md.size, m.reply_to, m.client_id, m.created_at, m.edited_at, m.deleted \
+         FROM messages m JOIN users u ON u.id = m.sender_id LEFT JOIN media md ON md.id = m.media_id"
+    };
+}
+
+pub(crate) use select_message;
+
+/// Reads a row of `select_message!`.
+pub fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Message, sqlx::Error> {
+    let media_id: Option<i64> = row.get("media_id")?;
+    let mime: Option<String> = row.get("mime")?;
+    let size: Option<i64> = row.get("size")?;
+    let media = match (media_id, mime, size) {
+        (Some(id), Some(mime), Some(size)) => Some(MediaRef {
+            id: MediaId(id),
+            mime,
+            size: u64::try_from(size).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        }),
+        _ => None,
+    };
+    Ok(Message {
+        id: MessageId(row.get("id")?),
+        room_id: RoomId(row.get("room_id")?),
+        seq: row.get("seq")?,
+        sender: Sender {
+            id: UserId(row.get("sender_id")?),
+            display_name: row.get("display_name")?,
+        },
+        body: row.get("body")?,
+        media,
+        reply_to: row.get("reply_to")?,
+        client_id: row.get("client_id")?,
+        created_at: Timestamp(row.get("created_at")?),
+        edited_at: row.get::<Option<i64>>("edited_at")?.map(Timestamp),
+        deleted: row.get("deleted")?,
+    })
+}
+
+// ---- reads ----
+
+/// The message `msg`'s sender stored under `msg.client_id` in its room, if any.
+pub async fn by_client_id<D: Dialect>(
+    conn: &mut Conn<D>,
+    msg: &NewMessage,
+) -> StoreResult<Option<Message>> {
+    Sql::<D>::new(concat!(
+        select_message!(),
+        " WHERE m.client_id = ? AND m.sender_id = ? AND m.room_id = ?"
+    ))
+    .bind(msg.client_id.as_str())
+    .bind(msg.sender_id.0)
+    .bind(msg.room_id.0)
+    .fetch_optional(conn, from_row)
+    .await
+}
+
+/// The message at `seq` in `room`.
+pub async fn at_seq<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    seq: Seq,
+) -> StoreResult<Option<Message>> {
+    Sql::<D>::new(concat!(
+        select_message!(),
+        " WHERE m.room_id = ? AND m.seq = ?"
+    ))
+    .bind(room.0)
+    .bind(seq)
+    .fetch_optional(conn, from_row)
+    .await
+}
+
+/// Up to `limit` messages with seq < `before`, newest first (the caller reverses the page).
+pub async fn before<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    before: Seq,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    Sql::<D>::new(concat!(
+        select_message!(),
+        " WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+    ))
+    .bind(room.0)
+    .bind(before)
+    .bind(i64::from(limit))
+    .fetch_all(conn, from_row)
+    .await
+}
+
+/// Up to `limit` messages with seq > `after`, oldest first.
+pub async fn after<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    after: Seq,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    Sql::<D>::new(concat!(
+        select_message!(),
+        " WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
+    ))
+    .bind(room.0)
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(conn, from_row)
+    .await
+}
+
+/// Messages after `after` sent by someone other than `user` and not deleted.
+pub async fn count_unread<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    user: UserId,
+    after: Seq,
+) -> StoreResult<u64> {
+    let n: i64 = Sql::<D>::new(
+        "SELECT COUNT(*) AS n FROM messages \
+         WHERE room_id = ? AND seq > ? AND sender_id <> ? AND deleted = FALSE",
+    )
+    .bind(room.0)
+    .bind(after)
+    .bind(user.0)
+    .fetch_one(conn, |row| row.get("n"))
+    .await?;
+    Ok(n.unsigned_abs())
+}
+
+// ---- changes ----
+
+/// Replaces a message's body; whether there was a message at that seq.
+pub async fn edit<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    seq: Seq,
+    body: &str,
+    at: Timestamp,
+) -> StoreResult<bool> {
+    Ok(
+        Sql::<D>::new("UPDATE messages SET body = ?, edited_at = ? WHERE room_id = ? AND seq = ?")
+            .bind(body)
+            .bind(at.0)
+            .bind(room.0)
+            .bind(seq)
+            .execute(conn)
+            .await?
+            > 0,
+    )
+}
+
+/// Turns the message into a tombstone; whether there was one.
+pub async fn tombstone<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    seq: Seq,
+    at: Timestamp,
+) -> StoreResult<bool> {
+    Ok(Sql::<D>::new(
+        "UPDATE messages SET body = '', media_id = NULL, deleted = TRUE, edited_at = ? \
+         WHERE room_id = ? AND seq = ?",
+    )
+    .bind(at.0)
+    .bind(room.0)
+    .bind(seq)
+    .execute(conn)
+    .await?
+        > 0)
+}

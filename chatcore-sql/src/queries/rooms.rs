@@ -1,0 +1,305 @@
+//! The `rooms` and `members` tables.
+
+use chatcore::{
+    Entity, Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, StoreError, StoreResult, Timestamp,
+    Unique, UserId,
+};
+
+use crate::db::Cols;
+use crate::dialect::Dialect;
+use crate::sql::{Conn, Sql};
+
+macro_rules! room_columns {
+    () => {
+        "r.id, r.kind, r.name, r.last_seq, r.created_at"
+    };
+}
+
+macro_rules! member_columns {
+    () => {
+        "m.room_id, m.user_id, m.role, m.joined_at, m.last_read_seq"
+    };
+}
+
+fn kind_text(kind: RoomKind) -> &'static str {
+    match kind {
+        RoomKind::Direct => "direct",
+        RoomKind::Group => "group",
+    }
+}
+
+fn role_text(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Member => "member",
+    }
+}
+
+fn room_from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Room, sqlx::Error> {
+    let kind = match row.get::<String>("kind")?.as_str() {
+        "direct" => RoomKind::Direct,
+        "group" => RoomKind::Group,
+        other => {
+            return Err(sqlx::Error::Decode(
+                format!("unknown room kind {other:?}").into(),
+            ));
+        }
+    };
+    Ok(Room {
+        id: RoomId(row.get("id")?),
+        kind,
+        name: row.get("name")?,
+        last_seq: row.get("last_seq")?,
+        created_at: Timestamp(row.get("created_at")?),
+    })
+}
+
+fn member_from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Member, sqlx::Error> {
+    let role = match row.get::<String>("role")?.as_str() {
+        "admin" => Role::Admin,
+        "member" => Role::Member,
+        other => {
+            return Err(sqlx::Error::Decode(
+                format!("unknown role {other:?}").into(),
+            ));
+        }
+    };
+    Ok(Member {
+        room_id: RoomId(row.get("room_id")?),
+        user_id: UserId(row.get("user_id")?),
+        role,
+        joined_at: Timestamp(row.get("joined_at")?),
+        last_read_seq: row.get("last_read_seq")?,
+    })
+}
+
+/// Inserts the room and its members; the caller holds the transaction.
+pub async fn insert<D: Dialect>(conn: &mut Conn<D>, new: NewRoom) -> StoreResult<Room> {
+    let id =
+        Sql::<D>::new("INSERT INTO rooms (kind, name, direct_key, created_at) VALUES (?, ?, ?, ?)")
+            .bind(kind_text(new.kind))
+            .bind(new.name.as_deref())
+            .bind(new.direct_key.as_deref())
+            .bind(new.created_at.0)
+            .unique(Unique::DirectRoom)
+            .insert(conn)
+            .await?;
+    let room = RoomId(id);
+    for &(user, role) in &new.members {
+        insert_member::<D>(conn, room, user, role, new.created_at).await?;
+    }
+    Ok(Room {
+        id: room,
+        kind: new.kind,
+        name: new.name,
+        last_seq: 0,
+        created_at: new.created_at,
+    })
+}
+
+/// The room with this id.
+pub async fn by_id<D: Dialect>(conn: &mut Conn<D>, id: RoomId) -> StoreResult<Option<Room>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        room_columns!(),
+        " FROM rooms r WHERE r.id = ?"
+    ))
+    .bind(id.0)
+    .fetch_optional(conn, room_from_row)
+    .await
+}
+
+/// The direct room with this key.
+pub async fn by_direct_key<D: Dialect>(conn: &mut Conn<D>, key: &str) -> StoreResult<Option<Room>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        room_columns!(),
+        " FROM rooms r WHERE r.direct_key = ?"
+    ))
+    .bind(key)
+    .fetch_optional(conn, room_from_row)
+    .await
+}
+
+/// Whether the room exists.
+pub async fn exists<D: Dialect>(conn: &mut Conn<D>, id: RoomId) -> StoreResult<bool> {
+    Ok(Sql::<D>::new("SELECT 1 AS one FROM rooms WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(conn, |_| Ok(()))
+        .await?
+        .is_some())
+}
+
+/// Locks the room's row until the caller's transaction ends and returns its counter (`None` if
+/// the room is absent). Appends and membership changes take this lock first, which serializes
+/// them per room across connections and server nodes.
+pub async fn lock<D: Dialect>(conn: &mut Conn<D>, room: RoomId) -> StoreResult<Option<Seq>> {
+    Sql::<D>::new("SELECT last_seq FROM rooms WHERE id = ? FOR UPDATE")
+        .bind(room.0)
+        .fetch_optional(conn, |row| row.get("last_seq"))
+        .await
+}
+
+/// Renames the room.
+pub async fn rename<D: Dialect>(conn: &mut Conn<D>, id: RoomId, name: &str) -> StoreResult<()> {
+    let matched = Sql::<D>::new("UPDATE rooms SET name = ? WHERE id = ?")
+        .bind(name)
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    if matched == 0 {
+        return Err(StoreError::Missing(Entity::Room));
+    }
+    Ok(())
+}
+
+/// The rooms of a user with their membership, by room id.
+pub async fn of_user<D: Dialect>(
+    conn: &mut Conn<D>,
+    user: UserId,
+) -> StoreResult<Vec<(Room, Member)>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        room_columns!(),
+        ", ",
+        member_columns!(),
+        " FROM members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? ORDER BY r.id"
+    ))
+    .bind(user.0)
+    .fetch_all(conn, |row| Ok((room_from_row(row)?, member_from_row(row)?)))
+    .await
+}
+
+/// Every member of a room, in join order.
+pub async fn members<D: Dialect>(conn: &mut Conn<D>, room: RoomId) -> StoreResult<Vec<Member>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        member_columns!(),
+        " FROM members m WHERE m.room_id = ? ORDER BY m.id"
+    ))
+    .bind(room.0)
+    .fetch_all(conn, member_from_row)
+    .await
+}
+
+/// One membership.
+pub async fn member<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    user: UserId,
+) -> StoreResult<Option<Member>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        member_columns!(),
+        " FROM members m WHERE m.room_id = ? AND m.user_id = ?"
+    ))
+    .bind(room.0)
+    .bind(user.0)
+    .fetch_optional(conn, member_from_row)
+    .await
+}
+
+/// Adds a membership.
+pub async fn insert_member<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    user: UserId,
+    role: Role,
+    at: Timestamp,
+) -> StoreResult<()> {
+    Sql::<D>::new("INSERT INTO members (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)")
+        .bind(room.0)
+        .bind(user.0)
+        .bind(role_text(role))
+        .bind(at.0)
+        .unique(Unique::Member)
+        .references(Entity::User)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a membership.
+pub async fn delete_member<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    user: UserId,
+) -> StoreResult<()> {
+    Sql::<D>::new("DELETE FROM members WHERE room_id = ? AND user_id = ?")
+        .bind(room.0)
+        .bind(user.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How many members the room has, and how many of them are admins.
+pub async fn head_count<D: Dialect>(conn: &mut Conn<D>, room: RoomId) -> StoreResult<(i64, i64)> {
+    Sql::<D>::new(
+        "SELECT COUNT(*) AS members, COUNT(CASE WHEN role = 'admin' THEN 1 END) AS admins \
+         FROM members WHERE room_id = ?",
+    )
+    .bind(room.0)
+    .fetch_one(conn, |row| Ok((row.get("members")?, row.get("admins")?)))
+    .await
+}
+
+/// Sets a member's role; whether there was such a membership.
+pub async fn set_role<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    user: UserId,
+    role: Role,
+) -> StoreResult<bool> {
+    Ok(
+        Sql::<D>::new("UPDATE members SET role = ? WHERE room_id = ? AND user_id = ?")
+            .bind(role_text(role))
+            .bind(room.0)
+            .bind(user.0)
+            .execute(conn)
+            .await?
+            > 0,
+    )
+}
+
+/// Makes the oldest full member (not a guest, not disabled) admin and returns them, if any.
+/// The caller holds the room's lock.
+pub async fn promote_heir<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+) -> StoreResult<Option<UserId>> {
+    let heir = Sql::<D>::new(
+        "SELECT m.user_id FROM members m JOIN users u ON u.id = m.user_id \
+         WHERE m.room_id = ? AND u.is_guest = FALSE AND u.disabled = FALSE \
+         ORDER BY m.id LIMIT 1",
+    )
+    .bind(room.0)
+    .fetch_optional(conn, |row| Ok(UserId(row.get("user_id")?)))
+    .await?;
+    if let Some(heir) = heir {
+        set_role::<D>(conn, room, heir, Role::Admin).await?;
+    }
+    Ok(heir)
+}
+
+/// Raises the member's read marker to `seq` (never lowers it) and returns the marker now
+/// stored, or `None` when there is no such membership.
+pub async fn mark_read<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    user: UserId,
+    seq: Seq,
+) -> StoreResult<Option<Seq>> {
+    Sql::<D>::new(
+        "UPDATE members SET last_read_seq = GREATEST(last_read_seq, ?) \
+         WHERE room_id = ? AND user_id = ?",
+    )
+    .bind(seq)
+    .bind(room.0)
+    .bind(user.0)
+    .execute(conn)
+    .await?;
+    Ok(member::<D>(conn, room, user)
+        .await?
+        .map(|m| m.last_read_seq))
+}

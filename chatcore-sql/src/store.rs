@@ -1,0 +1,440 @@
+//! [`SqlStore`]: the [`Store`] implementation every SQL backend shares. Each method takes a
+//! connection or a transaction and hands the statements to [`crate::queries`].
+
+use async_trait::async_trait;
+use chatcore::{
+    AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage,
+    NewRoom, NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult,
+    Timestamp, User, UserId,
+};
+use sqlx::pool::PoolConnection;
+use sqlx::{Pool, Transaction};
+
+use crate::dialect::{Dialect, InMemory};
+use crate::queries::{media, messages, rooms, sessions, users};
+use crate::sql::{Sql, backend};
+
+/// A [`Store`] in a SQL database; `D` says which (`chatcore_sqlite::SqliteStore` is
+/// `SqlStore<chatcore_sqlite::Sqlite>`, and so on). Backend crates build it with
+/// [`SqlStore::from_pools`] after connecting and migrating.
+///
+/// Cloning is shallow: clones share the connection pools and the group-commit writer.
+#[derive(Debug)]
+pub struct SqlStore<D: Dialect> {
+    pool: Pool<D::DB>,
+    /// Where appends run: a connection of their own on SQLite, the pool itself elsewhere.
+    appender: Pool<D::DB>,
+    appends: GroupCommit,
+}
+
+impl<D: Dialect> Clone for SqlStore<D> {
+    fn clone(&self) -> Self {
+        SqlStore {
+            pool: self.pool.clone(),
+            appender: self.appender.clone(),
+            appends: self.appends.clone(),
+        }
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// Connects to (or opens) the database `url` names, creating it where the backend can,
+    /// and brings its schema up to date: a fresh database and an already-migrated one both
+    /// work. Fails with `StoreError::Backend` if the database cannot be reached. Must be called
+    /// inside a tokio runtime, which will run the group-commit writer.
+    pub async fn connect(url: &str, options: D::Options) -> StoreResult<Self> {
+        D::connect(url, options).await
+    }
+
+    /// The same as [`SqlStore::connect`], in the words of an embedded database: opens the file
+    /// at `path_or_url` (a plain path or the backend's URL), creating it if needed.
+    pub async fn open(path_or_url: &str, options: D::Options) -> StoreResult<Self> {
+        D::connect(path_or_url, options).await
+    }
+
+    /// A store on `pool` whose appends run on `appender` (pass the pool again unless the
+    /// backend wants appends on connections of their own). Concurrent `append_message` calls
+    /// are committed together, up to `max_batch` per transaction, by a writer task spawned on
+    /// the current tokio runtime. The schema must already be migrated.
+    pub fn from_pools(pool: Pool<D::DB>, appender: Pool<D::DB>, max_batch: usize) -> Self {
+        let writer = appender.clone();
+        let appends = GroupCommit::spawn(max_batch, move |msgs| {
+            let pool = writer.clone();
+            async move { D::append_batch(&pool, msgs).await }
+        });
+        SqlStore {
+            pool,
+            appender,
+            appends,
+        }
+    }
+
+    /// The connection pool, for backend-specific statements.
+    pub fn pool(&self) -> &Pool<D::DB> {
+        &self.pool
+    }
+
+    /// Closes every connection after the ones in use are returned; later calls fail with
+    /// `StoreError::Backend`.
+    pub async fn close(&self) {
+        self.appender.close().await;
+        self.pool.close().await;
+    }
+
+    async fn conn(&self) -> StoreResult<PoolConnection<D::DB>> {
+        self.pool.acquire().await.map_err(backend)
+    }
+
+    async fn write(&self) -> StoreResult<Transaction<'static, D::DB>> {
+        D::begin_write(&self.pool).await.map_err(backend)
+    }
+
+    /// `Missing(Room)` if the room is absent, else `Missing(otherwise)`.
+    async fn missing_room_or(&self, room: RoomId, otherwise: Entity) -> StoreError {
+        let exists = match self.conn().await {
+            Ok(mut conn) => rooms::exists::<D>(&mut conn, room).await,
+            Err(err) => Err(err),
+        };
+        match exists {
+            Ok(false) => StoreError::Missing(Entity::Room),
+            Ok(true) => StoreError::Missing(otherwise),
+            Err(err) => err,
+        }
+    }
+}
+
+impl<D: InMemory> SqlStore<D> {
+    /// A fresh private in-memory database, for tests and experiments.
+    pub async fn in_memory() -> StoreResult<Self> {
+        D::connect(D::IN_MEMORY_URL, D::Options::default()).await
+    }
+}
+
+async fn commit<D: Dialect>(tx: Transaction<'static, D::DB>) -> StoreResult<()> {
+    tx.commit().await.map_err(backend)
+}
+
+#[async_trait]
+impl<D: Dialect> Store for SqlStore<D> {
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        users::insert::<D>(&mut *self.conn().await?, user).await
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        users::by_id::<D>(&mut *self.conn().await?, id).await
+    }
+
+    async fn user_by_username(
+        &self,
+        username: &str,
+    ) -> StoreResult<Option<(User, Option<String>)>> {
+        users::by_username::<D>(&mut *self.conn().await?, &username.to_lowercase()).await
+    }
+
+    async fn user_by_external_id(&self, external_id: &str) -> StoreResult<Option<User>> {
+        users::by_external_id::<D>(&mut *self.conn().await?, external_id).await
+    }
+
+    async fn password_hash(&self, id: UserId) -> StoreResult<Option<String>> {
+        users::password_hash::<D>(&mut *self.conn().await?, id).await
+    }
+
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
+        users::search::<D>(&mut *self.conn().await?, prefix, limit).await
+    }
+
+    async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>> {
+        users::list::<D>(&mut *self.conn().await?, after, limit).await
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()> {
+        users::set_password_hash::<D>(&mut *self.conn().await?, id, hash).await
+    }
+
+    async fn upgrade_guest(
+        &self,
+        id: UserId,
+        username: &str,
+        hash: &str,
+    ) -> StoreResult<(User, Vec<[u8; 32]>)> {
+        let mut tx = self.write().await?;
+        if !users::upgrade_guest::<D>(&mut tx, id, username, hash).await? {
+            return Err(if users::exists::<D>(&mut tx, id).await? {
+                StoreError::NotAGuest
+            } else {
+                StoreError::Missing(Entity::User)
+            });
+        }
+        let upgraded = users::by_id::<D>(&mut tx, id)
+            .await?
+            .ok_or(StoreError::Missing(Entity::User))?;
+        let ended = sessions::delete_of_user::<D>(&mut tx, id, None).await?;
+        commit::<D>(tx).await?;
+        Ok((upgraded, ended))
+    }
+
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
+        users::set_disabled::<D>(&mut *self.conn().await?, id, disabled).await
+    }
+
+    async fn set_server_admin(&self, id: UserId, admin: bool) -> StoreResult<()> {
+        users::set_server_admin::<D>(&mut *self.conn().await?, id, admin).await
+    }
+
+    async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
+        users::touch::<D>(&mut *self.conn().await?, id, at).await
+    }
+
+    async fn expire_guests(&self, inactive_since: Timestamp) -> StoreResult<Vec<UserId>> {
+        let mut tx = self.write().await?;
+        let expired = users::lock_inactive_guests::<D>(&mut tx, inactive_since).await?;
+        users::disable_all::<D>(&mut tx, &expired).await?;
+        sessions::delete_of_users::<D>(&mut tx, &expired).await?;
+        commit::<D>(tx).await?;
+        Ok(expired)
+    }
+
+    async fn create_session(&self, session: Session) -> StoreResult<()> {
+        sessions::insert::<D>(&mut *self.conn().await?, &session).await
+    }
+
+    async fn session(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Session>> {
+        sessions::get::<D>(&mut *self.conn().await?, token_hash).await
+    }
+
+    async fn touch_session(&self, token_hash: &[u8; 32], at: Timestamp) -> StoreResult<()> {
+        sessions::touch::<D>(&mut *self.conn().await?, token_hash, at).await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8; 32]) -> StoreResult<bool> {
+        sessions::delete::<D>(&mut *self.conn().await?, token_hash).await
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<&[u8; 32]>,
+    ) -> StoreResult<Vec<[u8; 32]>> {
+        let mut tx = self.write().await?;
+        let deleted = sessions::delete_of_user::<D>(&mut tx, user, keep).await?;
+        commit::<D>(tx).await?;
+        Ok(deleted)
+    }
+
+    async fn delete_expired_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<([u8; 32], UserId)>> {
+        let mut tx = self.write().await?;
+        let deleted =
+            sessions::delete_expired::<D>(&mut tx, idle_before, created_before, limit).await?;
+        commit::<D>(tx).await?;
+        Ok(deleted)
+    }
+
+    async fn create_room(&self, room: NewRoom) -> StoreResult<Room> {
+        let mut tx = self.write().await?;
+        let room = rooms::insert::<D>(&mut tx, room).await?;
+        commit::<D>(tx).await?;
+        Ok(room)
+    }
+
+    async fn room(&self, id: RoomId) -> StoreResult<Option<Room>> {
+        rooms::by_id::<D>(&mut *self.conn().await?, id).await
+    }
+
+    async fn direct_room(&self, direct_key: &str) -> StoreResult<Option<Room>> {
+        rooms::by_direct_key::<D>(&mut *self.conn().await?, direct_key).await
+    }
+
+    async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()> {
+        rooms::rename::<D>(&mut *self.conn().await?, id, name).await
+    }
+
+    async fn rooms_of_user(&self, user: UserId) -> StoreResult<Vec<(Room, Member)>> {
+        rooms::of_user::<D>(&mut *self.conn().await?, user).await
+    }
+
+    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
+        rooms::members::<D>(&mut *self.conn().await?, room).await
+    }
+
+    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
+        rooms::member::<D>(&mut *self.conn().await?, room, user).await
+    }
+
+    async fn add_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        at: Timestamp,
+        max_members: usize,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        // Name the missing row the way chatcore does: the user first, then the room.
+        if !users::exists::<D>(&mut tx, user).await? {
+            return Err(StoreError::Missing(Entity::User));
+        }
+        // Membership changes lock the room's row first, so the count below stays true until
+        // this transaction commits, whichever connection or node adds the next member.
+        if rooms::lock::<D>(&mut tx, room).await?.is_none() {
+            return Err(StoreError::Missing(Entity::Room));
+        }
+        if rooms::member::<D>(&mut tx, room, user).await?.is_some() {
+            return Err(StoreError::Duplicate(chatcore::Unique::Member));
+        }
+        let (members, _) = rooms::head_count::<D>(&mut tx, room).await?;
+        if usize::try_from(members).map_or(true, |n| n >= max_members) {
+            return Err(StoreError::RoomFull);
+        }
+        rooms::insert_member::<D>(&mut tx, room, user, role, at).await?;
+        commit::<D>(tx).await
+    }
+
+    async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Removed>> {
+        let mut tx = self.write().await?;
+        if rooms::lock::<D>(&mut tx, room).await?.is_none() {
+            return Ok(None);
+        }
+        let Some(removed) = rooms::member::<D>(&mut tx, room, user).await? else {
+            return Ok(None);
+        };
+        rooms::delete_member::<D>(&mut tx, room, user).await?;
+        let last_admin_left =
+            removed.role == Role::Admin && rooms::head_count::<D>(&mut tx, room).await?.1 == 0;
+        let promoted = if last_admin_left {
+            rooms::promote_heir::<D>(&mut tx, room).await?
+        } else {
+            None
+        };
+        commit::<D>(tx).await?;
+        Ok(Some(Removed { promoted }))
+    }
+
+    async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        if rooms::lock::<D>(&mut tx, room).await?.is_none() {
+            return Err(StoreError::Missing(Entity::Room));
+        }
+        let current = rooms::member::<D>(&mut tx, room, user)
+            .await?
+            .ok_or(StoreError::Missing(Entity::Member))?;
+        if current.role == Role::Admin
+            && role != Role::Admin
+            && rooms::head_count::<D>(&mut tx, room).await?.1 == 1
+        {
+            return Err(StoreError::LastAdmin);
+        }
+        rooms::set_role::<D>(&mut tx, room, user, role).await?;
+        commit::<D>(tx).await
+    }
+
+    async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq> {
+        // The connection goes back to the pool before `missing_room_or` takes one (an
+        // in-memory SQLite store has only one).
+        let marker = rooms::mark_read::<D>(&mut *self.conn().await?, room, user, seq).await?;
+        match marker {
+            Some(marker) => Ok(marker),
+            None => Err(self.missing_room_or(room, Entity::Member).await),
+        }
+    }
+
+    async fn append_message(&self, msg: NewMessage) -> AppendResult {
+        self.appends.append(msg).await
+    }
+
+    async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
+        D::append_batch(&self.appender, msgs).await
+    }
+
+    async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {
+        messages::at_seq::<D>(&mut *self.conn().await?, room, seq).await
+    }
+
+    async fn messages_before(
+        &self,
+        room: RoomId,
+        before: Option<Seq>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let mut conn = self.conn().await?;
+        let before = before.unwrap_or(Seq::MAX);
+        let mut page = messages::before::<D>(&mut conn, room, before, limit).await?;
+        if page.is_empty() && !rooms::exists::<D>(&mut conn, room).await? {
+            return Err(StoreError::Missing(Entity::Room));
+        }
+        page.reverse();
+        Ok(page)
+    }
+
+    async fn messages_after(
+        &self,
+        room: RoomId,
+        after: Seq,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let mut conn = self.conn().await?;
+        let page = messages::after::<D>(&mut conn, room, after, limit).await?;
+        if page.is_empty() && !rooms::exists::<D>(&mut conn, room).await? {
+            return Err(StoreError::Missing(Entity::Room));
+        }
+        Ok(page)
+    }
+
+    async fn edit_message(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        body: &str,
+        at: Timestamp,
+    ) -> StoreResult<Message> {
+        let mut tx = self.write().await?;
+        if !messages::edit::<D>(&mut tx, room, seq, body, at).await? {
+            drop(tx);
+            return Err(self.missing_room_or(room, Entity::Message).await);
+        }
+        let edited = messages::at_seq::<D>(&mut tx, room, seq)
+            .await?
+            .ok_or(StoreError::Missing(Entity::Message))?;
+        commit::<D>(tx).await?;
+        Ok(edited)
+    }
+
+    async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message> {
+        let mut tx = self.write().await?;
+        if !messages::tombstone::<D>(&mut tx, room, seq, at).await? {
+            drop(tx);
+            return Err(self.missing_room_or(room, Entity::Message).await);
+        }
+        let deleted = messages::at_seq::<D>(&mut tx, room, seq)
+            .await?
+            .ok_or(StoreError::Missing(Entity::Message))?;
+        commit::<D>(tx).await?;
+        Ok(deleted)
+    }
+
+    async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64> {
+        messages::count_unread::<D>(&mut *self.conn().await?, room, user, after_seq).await
+    }
+
+    async fn create_media(&self, new: NewMedia) -> StoreResult<Media> {
+        let mut conn = self.conn().await?;
+        if !rooms::exists::<D>(&mut conn, new.room_id).await? {
+            return Err(StoreError::Missing(Entity::Room));
+        }
+        media::insert::<D>(&mut conn, new).await
+    }
+
+    async fn media(&self, id: MediaId) -> StoreResult<Option<Media>> {
+        media::by_id::<D>(&mut *self.conn().await?, id).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Sql::<D>::new("SELECT 1 AS one")
+            .fetch_one(&mut *self.conn().await?, |_| Ok(()))
+            .await
+    }
+}
