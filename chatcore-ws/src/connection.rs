@@ -6,6 +6,7 @@
 //! a `Chat` call with the connection's [`Actor`], which checks membership at that moment.
 
 mod delivery;
+mod intake;
 mod requests;
 mod session;
 mod writer;
@@ -26,8 +27,9 @@ use tokio_tungstenite::tungstenite::{
 
 use crate::close;
 use crate::frames::{HelloUser, Outgoing, RoomSeq};
-use crate::limits::{TokenBucket, WsConfig};
+use crate::limits::WsConfig;
 use crate::resume::Cursors;
+use intake::Intake;
 use writer::Outbox;
 
 /// How long a closing connection waits for the peer's close reply before dropping the socket.
@@ -150,8 +152,7 @@ pub(crate) struct Conn {
     sub: Subscription,
     out: Outbox,
     cursors: Cursors,
-    frames: TokenBucket,
-    strikes: TokenBucket,
+    intake: Intake,
     bad_frames: u32,
     last_seen: Instant,
     /// When the session expires unless it is used meanwhile (`None`: no session).
@@ -169,8 +170,7 @@ impl Conn {
         out: Outbox,
         rooms: &[(chatcore::RoomId, chatcore::Seq)],
     ) -> Self {
-        let frames = TokenBucket::new(config.rate_per_sec, config.rate_burst);
-        let strikes = TokenBucket::new(1.0, config.rate_strikes);
+        let intake = Intake::new(&config);
         let expiry = session::deadline(&chat, &actor);
         Conn {
             chat,
@@ -179,8 +179,7 @@ impl Conn {
             sub,
             out,
             cursors: Cursors::new(rooms.iter().copied()),
-            frames,
-            strikes,
+            intake,
             bad_frames: 0,
             last_seen: Instant::now(),
             expiry,
@@ -221,20 +220,39 @@ impl Conn {
         let every = self.config.ping_interval;
         let mut ticks = tokio::time::interval_at(Instant::now() + every, every);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        // One timer for the session's deadline, moved whenever revalidation moves the deadline.
+        // Two timers, moved (not recreated) when what they wait for moves: the session's
+        // deadline, and the next thing due for frames read ahead (a token, or 4002).
         let never = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
         let mut expiry = std::pin::pin!(tokio::time::sleep_until(self.expiry.unwrap_or(never)));
+        let mut due = std::pin::pin!(tokio::time::sleep_until(never));
         loop {
-            let step = tokio::select! {
-                biased;
-                () = &mut shutdown => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
-                event = self.sub.recv() => match event {
-                    Ok(event) => self.on_events(&event).await,
-                    Err(reason) => Err(Stop::hub(reason)),
-                },
-                frame = stream.next() => self.on_frame(frame).await,
-                _ = ticks.tick() => self.on_tick().await,
-                () = &mut expiry, if self.expiry.is_some() => self.on_session_deadline().await,
+            let step = match self.intake.next() {
+                // A frame whose turn has come is handled before anything else is awaited.
+                Some(msg) => self.on_message(msg).await,
+                None => {
+                    let due_at = self.intake.wake_at();
+                    if let Some(at) = due_at
+                        && due.deadline() != at
+                    {
+                        due.as_mut().reset(at);
+                    }
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => {
+                            Err(Stop::Close(close::GOING_AWAY, "server shutting down"))
+                        }
+                        event = self.sub.recv() => match event {
+                            Ok(event) => self.on_events(&event).await,
+                            Err(reason) => Err(Stop::hub(reason)),
+                        },
+                        frame = stream.next(), if self.intake.wants_read() => self.on_read(frame),
+                        _ = ticks.tick() => self.on_tick().await,
+                        () = &mut expiry, if self.expiry.is_some() => {
+                            self.on_session_deadline().await
+                        }
+                        () = &mut due, if due_at.is_some() => self.intake.check(),
+                    }
+                }
             };
             if let Some(at) = self.expiry
                 && expiry.deadline() != at
@@ -248,7 +266,9 @@ impl Conn {
         }
     }
 
-    async fn on_frame(&mut self, frame: Option<Result<WsMessage, WsError>>) -> Result<(), Stop> {
+    /// A frame read from the socket waits its turn in the intake; a close ends the
+    /// connection at once (frames still waiting are dropped: nobody would read the answers).
+    fn on_read(&mut self, frame: Option<Result<WsMessage, WsError>>) -> Result<(), Stop> {
         let msg = match frame {
             None => return Err(Stop::Gone),
             Some(Ok(msg)) => msg,
@@ -261,6 +281,15 @@ impl Conn {
             }
         };
         self.last_seen = Instant::now();
+        if let WsMessage::Close(_) = msg {
+            return Err(Stop::Gone);
+        }
+        self.intake.push(msg);
+        Ok(())
+    }
+
+    /// Handles a frame whose turn has come (its token is spent).
+    async fn on_message(&mut self, msg: WsMessage) -> Result<(), Stop> {
         match msg {
             WsMessage::Text(text) => self.on_text(text.as_str()).await,
             WsMessage::Binary(_) => {
@@ -268,7 +297,7 @@ impl Conn {
                     .await
             }
             WsMessage::Close(_) => Err(Stop::Gone),
-            // tungstenite answers pings itself; a pong only proves liveness.
+            // tungstenite answers pings when it reads them; a pong only proves liveness.
             WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => Ok(()),
         }
     }

@@ -29,15 +29,24 @@ pub struct WsConfig {
     /// hub subscription, which overflows and ends the connection as lagged (close 4000): a
     /// slow reader never stalls anyone else.
     pub outbound_queue: usize,
-    /// Frames per second a client may send, sustained (default 20).
+    /// Frames per second a client may send, sustained (default 20). Every frame counts (pings
+    /// and invalid ones too). A client over it is paced, not refused: the connection stops
+    /// reading from the socket until the next frame is due, so TCP slows the client down and
+    /// it simply sees later answers.
     pub rate_per_sec: f64,
     /// Frames a client may send in a burst (default 40).
     pub rate_burst: f64,
-    /// Rate-limited frames tolerated (refilling at one per second) before the connection is
-    /// closed with 4002 (default 10).
-    pub rate_strikes: f64,
+    /// Frames read ahead while the client is over its rate (default 32, and at most twice
+    /// `max_message_size` bytes); when that many wait, the connection stops reading.
+    pub max_backlog: usize,
+    /// A client whose read-ahead stays full this long without draining once is closed with
+    /// 4002 (default 10 s): it keeps sending far more than its rate, without waiting for
+    /// answers. A client that waits for each answer never comes close.
+    pub backlog_timeout: Duration,
+    /// Rooms one `sync` frame may list (default 1,024); a larger one gets an `invalid` error.
+    pub max_sync_rooms: usize,
     /// Undecodable frames in a row (malformed JSON, unknown type, binary) before the
-    /// connection is closed with 1008 (default 10).
+    /// connection is closed with 1008 (default 10). A `ping` does not interrupt the row.
     pub max_bad_frames: u32,
     /// The server pings a connection that has been silent this long (default 30 s).
     pub ping_interval: Duration,
@@ -67,7 +76,9 @@ impl Default for WsConfig {
             outbound_queue: 64,
             rate_per_sec: 20.0,
             rate_burst: 40.0,
-            rate_strikes: 10.0,
+            max_backlog: 32,
+            backlog_timeout: Duration::from_secs(10),
+            max_sync_rooms: 1024,
             max_bad_frames: 10,
             ping_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(75),
@@ -120,16 +131,27 @@ impl TokenBucket {
 
     /// Takes one token if there is one.
     pub(crate) fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
         }
+    }
+
+    /// When the next token will be there (now, if one is).
+    pub(crate) fn next_at(&mut self) -> Instant {
+        self.refill();
+        let missing = (1.0 - self.tokens).max(0.0);
+        self.last + Duration::from_secs_f64(missing / self.rate.max(1e-9))
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
     }
 }
 
@@ -145,6 +167,11 @@ mod tests {
         assert_eq!((0..100).filter(|_| bucket.take()).count(), 10);
         tokio::time::advance(Duration::from_secs(60)).await;
         assert_eq!((0..100).filter(|_| bucket.take()).count(), 40);
+        assert_eq!(
+            bucket.next_at(),
+            Instant::now() + Duration::from_millis(50),
+            "one token per 50 ms"
+        );
     }
 
     #[test]

@@ -6,12 +6,15 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use chatcore::SendMessage;
 use chatcore_ws::client::ClientEvent;
 use chatcore_ws::frames::ServerFrame;
 use chatcore_ws::{ClientError, Connect, WsConfig};
 use common::*;
+use futures::SinkExt;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 #[tokio::test]
 async fn a_non_member_send_is_an_error_and_stores_nothing() {
@@ -59,6 +62,8 @@ async fn an_oversized_frame_closes_with_1009_and_others_keep_working() {
 async fn a_client_that_stops_reading_is_dropped_with_4000_without_slowing_the_room() {
     let mut chat_config = chat_config();
     chat_config.subscriber_queue = 16;
+    // Alice publishes as fast as she can: her send budget is not what this test is about.
+    chat_config.send_rate = chatcore::throttle::Rate::per_second(1e9, u32::MAX, Duration::ZERO);
     let mut ws = WsConfig::default();
     ws.outbound_queue = 4;
     let mut server = Server::with(chat_config, ws).await;
@@ -208,30 +213,143 @@ async fn a_socket_closes_with_4001_when_its_session_expires() {
     assert_eq!(server.closed_for(alice.id()).await.code, Some(4001));
 }
 
+/// Issue #11, item 7: a client that waits for each ack and sends the next at once (here
+/// trying for 100 messages a second) is slowed to the rate, never refused and never closed.
 #[tokio::test]
-async fn flooding_gets_rate_limited_then_closed_with_4002() {
+async fn an_ack_paced_sender_is_slowed_but_never_closed() {
     let server = Server::start().await;
     let (alice, at) = server.user("Alice").await;
     let (bob, _) = server.user("Bob").await;
     let dm = server.chat.open_direct(&alice, bob.id()).await.unwrap().id;
-    let mut raw = server.raw(&at).await;
-    for _ in 0..100 {
-        raw.send_text(format!(r#"{{"type":"typing","room_id":{dm}}}"#))
-            .await;
+    let client = server.client(&at).await;
+    let ws = WsConfig::default();
+    let started = tokio::time::Instant::now();
+    for i in 0..100 {
+        let acked = client.send(dm, &format!("message {i}")).await;
+        assert!(acked.is_ok(), "message {i}: {acked:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let mut limited = 0;
-    let code = loop {
-        match raw.next().await {
-            Ok(ServerFrame::Error { code, .. }) => {
-                assert_eq!(code, "rate_limited");
-                limited += 1;
+    // The rate is a floor on the time taken, whatever the machine: 60 messages beyond the
+    // burst at 20 a second.
+    let floor = (100.0 - ws.rate_burst) / ws.rate_per_sec;
+    assert!(
+        started.elapsed().as_secs_f64() >= floor * 0.95,
+        "not slowed: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.history(&alice, dm).await.len(), 100);
+}
+
+/// Issue #11, items 6 and 7: every frame costs a token (pings, WebSocket pings and typing
+/// alike); a client that keeps sending without reading is paced, then closed with 4002 once
+/// its read-ahead stayed full, and is never answered with a flood of errors.
+#[tokio::test]
+async fn a_client_that_keeps_flooding_is_closed_with_4002() {
+    let mut ws = WsConfig::default();
+    ws.backlog_timeout = Duration::from_millis(300);
+    let server = Server::with(chat_config(), ws).await;
+    let (alice, at) = server.user("Alice").await;
+    let (bob, _) = server.user("Bob").await;
+    let dm = server.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    let typing = WsMessage::text(format!(r#"{{"type":"typing","room_id":{dm}}}"#));
+    let floods = [
+        ("typing", typing),
+        ("ping", WsMessage::text(r#"{"type":"ping"}"#)),
+        ("websocket ping", WsMessage::Ping(Vec::new().into())),
+    ];
+    for (what, frame) in floods {
+        let mut raw = server.raw(&at).await;
+        for _ in 0..300 {
+            raw.ws.send(frame.clone()).await.unwrap();
+        }
+        let code = loop {
+            match raw.next().await {
+                Ok(ServerFrame::Error { code, .. }) => panic!("{what}: error frame {code}"),
+                Ok(_) => {}
+                Err(code) => break code,
             }
-            Ok(_) => {}
-            Err(code) => break code,
+        };
+        assert_eq!(code, Some(4002), "{what}");
+    }
+}
+
+/// Issue #11, item 6: `sync` is answered for the caller's rooms only, from one membership
+/// read, and a `sync` listing more rooms than allowed is refused.
+#[tokio::test]
+async fn a_sync_covers_only_the_callers_rooms_and_is_capped() {
+    let mut ws = WsConfig::default();
+    ws.max_sync_rooms = 100;
+    let server = Server::with(chat_config(), ws).await;
+    let (alice, at) = server.user("Alice").await;
+    let (bob, _) = server.user("Bob").await;
+    let (carol, _) = server.user("Carol").await;
+    let dm = server.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    let theirs = server.chat.open_direct(&bob, carol.id()).await.unwrap().id;
+    for i in 0..3 {
+        let msg = SendMessage {
+            room_id: dm,
+            body: format!("m{i}"),
+            ..Default::default()
+        };
+        server.chat.send(&bob, msg).await.unwrap();
+        let msg = SendMessage {
+            room_id: theirs,
+            body: format!("secret {i}"),
+            ..Default::default()
+        };
+        server.chat.send(&bob, msg).await.unwrap();
+    }
+    let mut raw = server.raw(&at).await;
+    let mut rooms: Vec<String> = (1000..1098).map(|id| format!("\"{id}\":0")).collect();
+    rooms.push(format!("\"{dm}\":0"));
+    rooms.push(format!("\"{theirs}\":0"));
+    raw.send_text(format!(
+        r#"{{"type":"sync","rooms":{{{}}}}}"#,
+        rooms.join(",")
+    ))
+    .await;
+    let mut got = Vec::new();
+    let synced = loop {
+        match raw.frame().await {
+            ServerFrame::Message { message } => got.push(message.body),
+            ServerFrame::Synced { rooms } => break rooms,
+            _ => {}
         }
     };
-    assert!(limited >= 1, "an error comes before the close");
-    assert_eq!(code, Some(4002));
+    assert_eq!(got, ["m0", "m1", "m2"]);
+    assert_eq!(synced.into_iter().collect::<Vec<_>>(), [(dm, 3)]);
+
+    rooms.push("\"999999\":0".into());
+    raw.send_text(format!(
+        r#"{{"type":"sync","rooms":{{{}}}}}"#,
+        rooms.join(",")
+    ))
+    .await;
+    match raw.frame().await {
+        ServerFrame::Error { code, field, .. } => {
+            assert_eq!(
+                (code.as_str(), field.as_deref()),
+                ("invalid", Some("rooms"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Issue #11, item 6: a `ping` no longer ends a row of invalid frames.
+#[tokio::test]
+async fn pings_do_not_excuse_invalid_frames() {
+    let server = Server::start().await;
+    let (_, at) = server.user("Alice").await;
+    let mut raw = server.raw(&at).await;
+    for _ in 0..9 {
+        raw.send_text("]]]").await;
+        assert!(matches!(raw.frame().await, ServerFrame::Error { code, .. } if code == "invalid"));
+        raw.send_text(r#"{"type":"ping"}"#).await;
+        assert_eq!(raw.frame().await, ServerFrame::Pong);
+    }
+    raw.send_text("]]]").await;
+    assert_eq!(raw.close_code().await, Some(1008));
 }
 
 #[tokio::test]

@@ -219,9 +219,9 @@ pub struct Config {
     )]
     pub max_connections: usize,
 
-    /// Frames per second one WebSocket connection may send, sustained (more get
-    /// `rate_limited`, and persistent excess closes the socket with 4002). Raise it for load
-    /// tests, e.g. `chatbench`.
+    /// Frames per second one WebSocket connection may send, sustained; a faster client is
+    /// paced (the server stops reading until its next frame is due), and one that keeps 32
+    /// frames waiting for 10 s is closed with 4002. Raise it for load tests, e.g. `chatbench`.
     #[arg(
         long,
         env = "CHAT_WS_RATE_PER_SEC",
@@ -238,6 +238,39 @@ pub struct Config {
         global = true
     )]
     pub ws_rate_burst: f64,
+
+    /// Messages per second one user may send, over REST and WebSocket together; a faster
+    /// sender waits up to 2 s for its turn, then gets 429 / `rate_limited`. Raise it for load
+    /// tests.
+    #[arg(
+        long,
+        env = "CHAT_SEND_RATE_PER_SEC",
+        default_value_t = 20.0,
+        global = true
+    )]
+    pub send_rate_per_sec: f64,
+
+    /// Messages one user may send in a burst above `--send-rate-per-sec`.
+    #[arg(long, env = "CHAT_SEND_BURST", default_value_t = 40, global = true)]
+    pub send_burst: u32,
+
+    /// Groups one user may create per hour.
+    #[arg(
+        long,
+        env = "CHAT_GROUPS_PER_HOUR",
+        default_value_t = 20,
+        global = true
+    )]
+    pub groups_per_hour: u32,
+
+    /// Members one user may add to groups per hour (at creation or later).
+    #[arg(
+        long,
+        env = "CHAT_MEMBER_ADDS_PER_HOUR",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub member_adds_per_hour: u32,
 
     /// Seconds to let in-flight requests and sockets finish on shutdown.
     #[arg(long, env = "CHAT_SHUTDOWN_GRACE", default_value_t = 10, global = true)]

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use chatcore::throttle::Rate;
 use chatcore::{Chat, ChatConfig, FsMediaStore, MediaStore, MemoryMediaStore, MemoryStore, Store};
 use chatcore_mysql::{MySqlOptions, MySqlStore};
 use chatcore_postgres::{PostgresOptions, PostgresStore};
@@ -128,6 +129,10 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     chat.session_idle_timeout = Duration::from_secs(config.session_idle_timeout.max(1));
     chat.session_lifetime = Duration::from_secs(config.session_lifetime.max(1));
     chat.max_group_members = config.max_group_members.max(2);
+    chat.send_rate.per_second = config.send_rate_per_sec;
+    chat.send_rate.burst = config.send_burst.max(1);
+    chat.group_rate = Rate::per_hour(config.groups_per_hour);
+    chat.member_add_rate = Rate::per_hour(config.member_adds_per_hour);
     chat
 }
 

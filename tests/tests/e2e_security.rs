@@ -23,7 +23,12 @@ on_every_backend!(
     an_open_socket_closes_when_its_session_expires,
     concurrent_adds_never_pass_the_group_cap,
     admins_demoting_each_other_leave_an_admin,
-    admins_leaving_at_once_leave_an_admin
+    admins_leaving_at_once_leave_an_admin,
+    a_rest_send_flood_is_paced_then_refused,
+    rest_and_websocket_sends_share_one_budget,
+    group_and_member_add_floods_are_refused,
+    an_ack_paced_sender_is_slowed_never_closed,
+    an_oversized_sync_is_refused
 );
 
 /// How many replies had each (status, code).
@@ -503,4 +508,247 @@ async fn admins_leaving_at_once_leave_an_admin(backend: Backend) {
     assert_eq!((a.status, b.status), (204, 204));
     assert_eq!(admins(&server, &carol, room).await, [carol.id]);
     server.stop().await;
+}
+
+/// Issue #11, item 6: a hundred REST sends at once from one user: the burst goes through, a
+/// few more are paced, the rest are refused with 429 and `Retry-After`, and exactly the
+/// accepted ones are stored.
+async fn a_rest_send_flood_is_paced_then_refused(backend: Backend) {
+    let Some(server) = Server::on_with(backend, |c| {
+        c.send_rate_per_sec = 1.0;
+        c.send_burst = 5;
+    })
+    .await
+    else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.direct(&alice, &bob).await;
+    let path = format!("/api/v1/rooms/{room}/messages");
+    let started = std::time::Instant::now();
+    let replies = join_all(
+        (0..100).map(|i| server.post(Some(&alice), &path, json!({"body": format!("flood {i}")}))),
+    )
+    .await;
+    let accepted = count(&replies, 201);
+    assert_eq!(
+        accepted + count(&replies, 429),
+        100,
+        "{:?}",
+        tally(&replies)
+    );
+    assert_retry_after(&replies);
+    // Five at once, up to two more paced (2 s at 1/s), plus what refilled meanwhile.
+    let refilled = started.elapsed().as_secs_f64().ceil() as usize;
+    assert!(
+        (5..=5 + 2 + refilled).contains(&accepted),
+        "{accepted} accepted in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.room(&bob, room).await["last_seq"], accepted);
+    server.stop().await;
+}
+
+/// Issue #11, item 6: REST and WebSocket sends draw on one budget per user.
+async fn rest_and_websocket_sends_share_one_budget(backend: Backend) {
+    let Some(server) = Server::on_with(backend, |c| {
+        c.send_rate_per_sec = 0.2;
+        c.send_burst = 5;
+    })
+    .await
+    else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.direct(&alice, &bob).await;
+    let socket = server.connect(&alice).await;
+    for i in 0..5 {
+        socket
+            .send(chatcore::RoomId(room), &format!("over the socket {i}"))
+            .await
+            .unwrap();
+    }
+    // The burst is spent; the next unit is 5 s away, more than the 2 s a sender may wait.
+    let path = format!("/api/v1/rooms/{room}/messages");
+    let replies = join_all(
+        (0..10).map(|i| server.post(Some(&alice), &path, json!({"body": format!("rest {i}")}))),
+    )
+    .await;
+    assert_eq!(count(&replies, 429), 10, "{:?}", tally(&replies));
+    assert_retry_after(&replies);
+    let refused = socket
+        .send(chatcore::RoomId(room), "and the socket again")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("rate_limited"));
+    assert_eq!(server.room(&bob, room).await["last_seq"], 5);
+    // Bob's budget is his own.
+    server.say(&bob, room, "bob is fine").await;
+    server.stop().await;
+}
+
+/// Issue #11, item 6: group creation and member adds have a budget per user.
+async fn group_and_member_add_floods_are_refused(backend: Backend) {
+    let Some(server) = Server::on_with(backend, |c| {
+        c.groups_per_hour = 3;
+        c.member_adds_per_hour = 4;
+    })
+    .await
+    else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let groups = join_all((0..10).map(|i| {
+        server.post(
+            Some(&alice),
+            "/api/v1/rooms",
+            json!({"name": format!("spam {i}"), "members": []}),
+        )
+    }))
+    .await;
+    assert_eq!(count(&groups, 201), 3, "{:?}", tally(&groups));
+    assert_eq!(count(&groups, 429), 7);
+    assert_retry_after(&groups);
+    let room = groups.iter().find(|r| r.status == 201).unwrap().json()["id"]
+        .as_i64()
+        .unwrap();
+    let mut victims = Vec::new();
+    for i in 0..10 {
+        victims.push(server.guest(&format!("Victim {i}")).await);
+    }
+    let path = format!("/api/v1/rooms/{room}/members");
+    let adds = join_all(
+        victims
+            .iter()
+            .map(|v| server.post(Some(&alice), &path, json!({"user_id": v.id}))),
+    )
+    .await;
+    assert_eq!(count(&adds, 204), 4, "{:?}", tally(&adds));
+    assert_eq!(count(&adds, 429), 6);
+    assert_retry_after(&adds);
+    let members = server.room(&alice, room).await["members"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(members, 5);
+    let listed = server.get(Some(&alice), "/api/v1/rooms").await.json();
+    assert_eq!(listed["rooms"].as_array().unwrap().len(), 3);
+    server.stop().await;
+}
+
+/// Issue #11, item 7: a bot that waits for each ack and sends the next right away, trying for
+/// 100 messages a second, is slowed to the rate, and never refused or closed.
+async fn an_ack_paced_sender_is_slowed_never_closed(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.direct(&alice, &bob).await;
+    let mut bot = server.connect(&alice).await;
+    let started = std::time::Instant::now();
+    for i in 0..100 {
+        bot.send(chatcore::RoomId(room), &format!("tick {i}"))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The default rate (40 at once, then 20 a second) is a floor on the time taken.
+    assert!(
+        started.elapsed() >= Duration::from_millis(2900),
+        "not slowed: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.room(&bob, room).await["last_seq"], 100);
+    bot.ping().await.unwrap();
+    let pong = chat_tests::wait_for(&mut bot, |f| {
+        matches!(f, chatcore_ws::frames::ServerFrame::Pong).then_some(())
+    });
+    pong.await;
+    server.stop().await;
+}
+
+/// Issue #11, item 6: a `sync` listing thousands of rooms is refused; one listing other
+/// people's rooms gets nothing of them.
+async fn an_oversized_sync_is_refused(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let theirs = server.direct(&bob, &carol).await;
+    server.say(&bob, theirs, "not for alice").await;
+    let mut raw = raw_socket(&server, &alice).await;
+    let many: Vec<String> = (1..=5000).map(|id| format!("\"{id}\":0")).collect();
+    raw_send(
+        &mut raw,
+        format!(r#"{{"type":"sync","rooms":{{{}}}}}"#, many.join(",")),
+    )
+    .await;
+    let refused = raw_frame(&mut raw).await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(
+        (refused["code"].as_str(), refused["field"].as_str()),
+        (Some("invalid"), Some("rooms"))
+    );
+    raw_send(
+        &mut raw,
+        format!(r#"{{"type":"sync","rooms":{{"{theirs}":0}}}}"#),
+    )
+    .await;
+    let synced = raw_frame(&mut raw).await;
+    assert_eq!(synced, json!({"type": "synced", "rooms": {}}));
+    server.stop().await;
+}
+
+type RawSocket = chatcore_ws::tokio_tungstenite::WebSocketStream<
+    chatcore_ws::tokio_tungstenite::MaybeTlsStream<TcpStream>,
+>;
+
+/// A WebSocket with no client logic, past its `hello`.
+async fn raw_socket(server: &Server, user: &TestUser) -> RawSocket {
+    use chatcore_ws::tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = server.ws_url().into_client_request().unwrap();
+    let bearer = format!("Bearer {}", user.token).parse().unwrap();
+    request.headers_mut().insert("authorization", bearer);
+    let (mut ws, _) = chatcore_ws::tokio_tungstenite::connect_async(request)
+        .await
+        .unwrap();
+    assert_eq!(raw_frame(&mut ws).await["type"], "hello");
+    ws
+}
+
+async fn raw_send(ws: &mut RawSocket, text: String) {
+    use futures::SinkExt;
+    ws.send(chatcore_ws::tokio_tungstenite::tungstenite::Message::text(
+        text,
+    ))
+    .await
+    .unwrap();
+}
+
+/// The next JSON frame (pongs and other frames skipped).
+async fn raw_frame(ws: &mut RawSocket) -> serde_json::Value {
+    use chatcore_ws::tokio_tungstenite::tungstenite::Message;
+    use futures::StreamExt;
+    let next = async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    if frame["type"] != "pong" && frame["type"] != "presence" {
+                        return frame;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(chat_tests::PATIENCE, next)
+        .await
+        .unwrap()
 }

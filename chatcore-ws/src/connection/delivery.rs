@@ -61,14 +61,34 @@ impl Conn {
 
     /// `sync`: re-checks the session, then per room sends what the client missed after its
     /// `last_seen`, oldest first (or `resync` when too much), then `synced`.
+    ///
+    /// The rooms are checked against the user's membership in one store read, so a `sync`
+    /// listing thousands of rooms that are not the user's costs no more than one listing
+    /// none; more than `max_sync_rooms` is refused outright.
     pub(super) async fn on_sync(&mut self, rooms: BTreeMap<RoomId, Seq>) -> Result<(), Stop> {
+        if rooms.len() > self.config.max_sync_rooms {
+            let message = format!(
+                "sync lists at most {} rooms; send several",
+                self.config.max_sync_rooms
+            );
+            return self
+                .send(&Outgoing::Error {
+                    code: "invalid",
+                    message: &message,
+                    reference: None,
+                    field: Some("rooms"),
+                })
+                .await;
+        }
         self.revalidate().await?;
+        let heads = match self.chat.room_heads(&self.actor).await {
+            Ok(heads) => heads,
+            Err(err) => return Err(storage_failed(&err)),
+        };
         let mut synced = BTreeMap::new();
         for (room, last_seen) in rooms {
-            let head = match self.chat.history(&self.actor, room, None, 1).await {
-                Ok(page) => page.messages.last().map_or(0, |m| m.seq),
-                Err(err) if not_member(&err) => continue,
-                Err(err) => return Err(storage_failed(&err)),
+            let Some(&head) = heads.get(&room) else {
+                continue;
             };
             if let Filled::Done = self.fill_gap(room, last_seen.max(0), head).await? {
                 synced.insert(room, self.cursors.get(room).unwrap_or(head));

@@ -1,4 +1,4 @@
-//! Client frames: decode, rate-limit, call `Chat`, answer.
+//! Client frames: decode, call `Chat`, answer (the rate is the intake's job).
 
 use chatcore::SendMessage;
 
@@ -7,30 +7,19 @@ use crate::close;
 use crate::frames::{self, ClientFrame, Outgoing};
 
 impl Conn {
-    /// Handles one text frame. Bad input gets an `error` frame; only repeated abuse closes.
+    /// Handles one text frame (its rate token already spent). Bad input gets an `error` frame;
+    /// only repeated abuse closes.
     pub(super) async fn on_text(&mut self, text: &str) -> Result<(), Stop> {
         let frame = match frames::decode(text) {
             Ok(frame) => frame,
             Err(err) => return self.bad_frame(&err.message, err.client_id.as_deref()).await,
         };
-        self.bad_frames = 0;
-        if !matches!(frame, ClientFrame::Ping) && !self.frames.take() {
-            if !self.strikes.take() {
-                return Err(Stop::Close(close::RATE_LIMITED, "rate limited"));
-            }
-            let reference = match &frame {
-                ClientFrame::Send { client_id, .. } => Some(client_id.as_ref()),
-                _ => None,
-            };
-            let error = Outgoing::Error {
-                code: "rate_limited",
-                message: "too many frames; slow down",
-                reference,
-                field: None,
-            };
-            return self.send(&error).await;
-        }
+        // A ping proves nothing about the client's other frames: it does not end a row of
+        // invalid ones.
         let active = !matches!(frame, ClientFrame::Ping);
+        if active {
+            self.bad_frames = 0;
+        }
         self.dispatch(frame).await?;
         if active {
             self.on_activity().await?;

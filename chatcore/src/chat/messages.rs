@@ -10,6 +10,7 @@ use crate::group_commit::GroupCommit;
 use crate::hub::{Event, EventKind};
 use crate::model::{MediaId, Message, NewMessage, RoomId, Sender, Seq};
 use crate::sanitize;
+use crate::throttle::Budget;
 
 /// Most messages one history request returns.
 pub const MAX_PAGE: u32 = 100;
@@ -50,12 +51,12 @@ impl Chat {
     ///
     /// A repeated `client_id` from the same sender in the same room returns the first message
     /// and publishes nothing. Not a member: `NotFound("room")`, nothing stored.
+    ///
+    /// Every send that passes the input checks spends one unit of the sender's
+    /// [`send_rate`](super::ChatConfig::send_rate) budget first, whether it then succeeds or
+    /// not: a sender over it waits for its turn (up to the rate's `max_wait`), beyond that it
+    /// gets `RateLimited` and nothing is stored.
     pub async fn send(&self, actor: &Actor, msg: SendMessage) -> Result<Message> {
-        if msg.media_id.is_some() || msg.reply_to.is_some() {
-            // The media and quote checks below would otherwise answer a non-member about the
-            // room's contents; the plain text path leaves membership to the append.
-            self.membership(actor, msg.room_id).await?;
-        }
         let client_id = match msg.client_id {
             Some(id) => check_client_id(id)?,
             None => generated_client_id(),
@@ -64,6 +65,12 @@ impl Chat {
             Some(_) => sanitize::caption(&msg.body)?,
             None => sanitize::message_body(&msg.body)?,
         };
+        self.spend(actor, Budget::Sends, 1).await?;
+        if msg.media_id.is_some() || msg.reply_to.is_some() {
+            // The media and quote checks below would otherwise answer a non-member about the
+            // room's contents; the plain text path leaves membership to the append.
+            self.membership(actor, msg.room_id).await?;
+        }
         if let Some(media_id) = msg.media_id {
             match self.store().media(media_id).await? {
                 Some(m) if m.room_id == msg.room_id => {}

@@ -25,7 +25,7 @@ use crate::hub::Hub;
 use crate::model::{Member, RoomId, Timestamp, User, UserId};
 use crate::password::{HashCost, PasswordHasher};
 use crate::store::{MediaStore, Store};
-use crate::throttle::FailureThrottle;
+use crate::throttle::{Budget, BudgetKey, FailureThrottle, Rate, SharedBudgets};
 
 /// Tunable policy of a chat. `ChatConfig::default()` is safe for production.
 #[derive(Debug, Clone)]
@@ -58,6 +58,17 @@ pub struct ChatConfig {
     pub login_failures_per_username: usize,
     /// The window failed logins are counted in (default 15 minutes).
     pub login_failure_window: Duration,
+    /// How fast one user may send messages, over REST and WebSocket together (default 20 per
+    /// second in bursts of 40; a sender over it waits up to 2 s for its turn, then is refused
+    /// with `RateLimited`).
+    pub send_rate: Rate,
+    /// How many groups one user may create (default 20 per hour).
+    pub group_rate: Rate,
+    /// How many members one user may add to groups, at creation or later (default 1,024 per
+    /// hour, so one full group can be created at once).
+    pub member_add_rate: Rate,
+    /// Where the per-user budgets above are kept (default: in this process).
+    pub budgets: SharedBudgets,
 }
 
 impl Default for ChatConfig {
@@ -75,6 +86,10 @@ impl Default for ChatConfig {
             max_queued_hashes: 64,
             login_failures_per_username: 5,
             login_failure_window: Duration::from_secs(15 * 60),
+            send_rate: Rate::per_second(20.0, 40, Duration::from_secs(2)),
+            group_rate: Rate::per_hour(20),
+            member_add_rate: Rate::per_hour(1024),
+            budgets: SharedBudgets::default(),
         }
     }
 }
@@ -266,6 +281,47 @@ impl Chat {
             .member(room, actor.id())
             .await?
             .ok_or(Error::NotFound("room"))
+    }
+
+    /// Spends `cost` units of the actor's `budget` before the work they pay for: waits when
+    /// the actor is paced, `RateLimited` (nothing spent) when over the rate.
+    async fn spend(&self, actor: &Actor, budget: Budget, cost: u32) -> Result<()> {
+        let key = BudgetKey {
+            budget,
+            user: actor.id(),
+        };
+        let rate = self.rate_of(budget);
+        let wait = self
+            .config()
+            .budgets
+            .get()
+            .take(key, cost, rate, self.now())
+            .await
+            .map_err(|retry_after| Error::RateLimited { retry_after })?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    /// Gives back what [`Chat::spend`] took for work that was then refused.
+    async fn refund(&self, actor: &Actor, budget: Budget, cost: u32) {
+        let key = BudgetKey {
+            budget,
+            user: actor.id(),
+        };
+        let rate = self.rate_of(budget);
+        let budgets = self.config().budgets.get();
+        budgets.give_back(key, cost, rate, self.now()).await;
+    }
+
+    fn rate_of(&self, budget: Budget) -> Rate {
+        let cfg = self.config();
+        match budget {
+            Budget::Sends => cfg.send_rate,
+            Budget::Groups => cfg.group_rate,
+            Budget::MemberAdds => cfg.member_add_rate,
+        }
     }
 
     /// An enabled user by id, or `NotFound`.

@@ -1,11 +1,14 @@
 //! Rooms and membership: direct and group rooms, admins, joining and leaving, live connections.
 
+use std::collections::HashMap;
+
 use super::views::{MemberView, PublicUser, RoomView};
 use super::{Actor, Chat};
 use crate::error::{Error, Result, StoreError};
 use crate::hub::{Event, EventKind, RoomChange, Subscription};
 use crate::model::{Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, UserId};
 use crate::sanitize;
+use crate::throttle::Budget;
 
 /// The key that makes a direct room unique per pair of users, whichever side asks.
 pub fn direct_key(a: UserId, b: UserId) -> String {
@@ -54,7 +57,10 @@ impl Chat {
     }
 
     /// Creates a group named `name` with the actor as admin and `members` as members.
-    /// Guests may not create groups unless the config allows it.
+    /// Guests may not create groups unless the config allows it. Spends one unit of the
+    /// actor's [`group_rate`](super::ChatConfig::group_rate) and one
+    /// [`member_add_rate`](super::ChatConfig::member_add_rate) unit per member;
+    /// `RateLimited` when either is used up.
     pub async fn create_group(
         &self,
         actor: &Actor,
@@ -77,6 +83,7 @@ impl Chat {
         if ids.len() + 1 > self.config().max_group_members {
             return Err(Error::invalid("members", "too many members"));
         }
+        self.spend_on_group(actor, ids.len()).await?;
         for &id in &ids {
             self.enabled_user(id).await?;
         }
@@ -103,6 +110,19 @@ impl Chat {
         self.room_view(actor, room.id).await
     }
 
+    /// Spends one group and `members` member adds of the actor's budgets (both or neither).
+    async fn spend_on_group(&self, actor: &Actor, members: usize) -> Result<()> {
+        self.spend(actor, Budget::Groups, 1).await?;
+        let adds = u32::try_from(members).unwrap_or(u32::MAX);
+        if adds > 0
+            && let Err(err) = self.spend(actor, Budget::MemberAdds, adds).await
+        {
+            self.refund(actor, Budget::Groups, 1).await;
+            return Err(err);
+        }
+        Ok(())
+    }
+
     /// One room as the actor sees it. Not a member: `NotFound`.
     pub async fn room(&self, actor: &Actor, room: RoomId) -> Result<RoomView> {
         self.membership(actor, room).await?;
@@ -119,6 +139,14 @@ impl Chat {
         Ok(views)
     }
 
+    /// The newest seq of every room the actor is a member of, in one store read: what a
+    /// resuming connection compares the client's last seen seqs with. Rooms the client lists
+    /// that are not in here are not the actor's, and get nothing.
+    pub async fn room_heads(&self, actor: &Actor) -> Result<HashMap<RoomId, Seq>> {
+        let rooms = self.store().rooms_of_user(actor.id()).await?;
+        Ok(rooms.into_iter().map(|(r, _)| (r.id, r.last_seq)).collect())
+    }
+
     /// Renames a group (admins only).
     pub async fn rename_room(&self, actor: &Actor, room: RoomId, name: &str) -> Result<RoomView> {
         let me = self.membership(actor, room).await?;
@@ -129,7 +157,8 @@ impl Chat {
         self.room_view(actor, room).await
     }
 
-    /// Adds `user` to a group (admins only). Guests can be added, but never as admins.
+    /// Adds `user` to a group (admins only). Guests can be added, but never as admins. Each
+    /// add spends one unit of the actor's [`member_add_rate`](super::ChatConfig::member_add_rate).
     pub async fn add_member(
         &self,
         actor: &Actor,
@@ -139,6 +168,7 @@ impl Chat {
     ) -> Result<()> {
         let me = self.membership(actor, room).await?;
         self.require_group_admin(&me).await?;
+        self.spend(actor, Budget::MemberAdds, 1).await?;
         let target = self.enabled_user(user).await?;
         if target.is_guest && role == Role::Admin {
             return Err(Error::Forbidden("guests cannot be admins"));

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::*;
 use crate::hub::{CloseReason, EventKind, RoomChange};
 use crate::model::{Role, RoomKind};
+use crate::throttle::Rate;
 use crate::{MemoryMediaStore, MemoryStore, SessionToken};
 
 const PASSWORD: &str = "correct horse battery";
@@ -1144,6 +1145,107 @@ async fn room_list_is_sorted_by_last_activity() {
     assert_eq!(order, vec![with_bob, with_carol]);
     let first = &w.chat.rooms(&alice).await.unwrap()[0];
     assert_eq!(first.last_message.as_ref().unwrap().body, "bump");
+}
+
+// ---- budgets ----
+
+#[tokio::test]
+async fn sends_share_one_budget_per_user_and_refusals_store_nothing() {
+    let w = world_with(ChatConfig {
+        send_rate: Rate::per_second(0.1, 3, Duration::ZERO),
+        ..ChatConfig::default()
+    });
+    let (alice, bob) = (w.user("alice").await, w.user("bob").await);
+    let room = w.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    for i in 0..3 {
+        w.send(&alice, room, &format!("m{i}")).await.unwrap();
+    }
+    let err = w.send(&alice, room, "one too many").await.unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { retry_after } if retry_after >= Duration::from_secs(1))
+    );
+    assert_eq!(w.stored_count(room).await, 3);
+    w.send(&bob, room, "bob has his own budget").await.unwrap();
+    // A failed send still spends: a non-member cannot probe rooms for free.
+    let mallory = w.user("mallory").await;
+    for _ in 0..3 {
+        assert_eq!(code(w.send(&mallory, room, "let me in").await), "not_found");
+    }
+    assert_eq!(
+        code(w.send(&mallory, room, "let me in").await),
+        "rate_limited"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sender_over_its_rate_is_paced_before_it_is_refused() {
+    let w = world_with(ChatConfig {
+        send_rate: Rate::per_second(1.0, 1, Duration::from_secs(2)),
+        ..ChatConfig::default()
+    });
+    let (alice, bob) = (w.user("alice").await, w.user("bob").await);
+    let room = w.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    w.send(&alice, room, "free").await.unwrap();
+    let before = tokio::time::Instant::now();
+    w.send(&alice, room, "paced").await.unwrap();
+    assert!(
+        before.elapsed() >= Duration::from_secs(1),
+        "waited for its turn"
+    );
+}
+
+#[tokio::test]
+async fn group_creation_and_member_adds_have_budgets() {
+    let w = world_with(ChatConfig {
+        group_rate: Rate::per_hour(2),
+        member_add_rate: Rate::per_hour(3),
+        ..ChatConfig::default()
+    });
+    let alice = w.user("alice").await;
+    let others = [
+        w.user("bob").await,
+        w.user("carol").await,
+        w.user("dave").await,
+    ];
+    let ids: Vec<UserId> = others.iter().map(Actor::id).collect();
+    // Four members at once are more adds than alice has: refused, and no group spent.
+    assert_eq!(
+        code(
+            w.chat
+                .create_group(
+                    &alice,
+                    "Big",
+                    &[ids[0], ids[1], ids[2], w.user("erin").await.id()]
+                )
+                .await
+        ),
+        "rate_limited"
+    );
+    let room = w
+        .chat
+        .create_group(&alice, "One", &ids[..2])
+        .await
+        .unwrap()
+        .id;
+    w.chat.create_group(&alice, "Two", &[]).await.unwrap();
+    assert_eq!(
+        code(w.chat.create_group(&alice, "Three", &[]).await),
+        "rate_limited"
+    );
+    w.chat
+        .add_member(&alice, room, ids[2], Role::Member)
+        .await
+        .unwrap();
+    let erin = w.chat.login("erin", PASSWORD).await.unwrap().0;
+    assert_eq!(
+        code(
+            w.chat
+                .add_member(&alice, room, erin.id(), Role::Member)
+                .await
+        ),
+        "rate_limited"
+    );
+    assert_eq!(w.chat.room(&alice, room).await.unwrap().members.len(), 4);
 }
 
 // ---- live delivery ----
