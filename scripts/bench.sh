@@ -104,7 +104,7 @@ start_server() {
     --guests-per-hour 10000000 --registrations-per-hour 10000000 --guests-can-create-groups \
     --ws-rate-per-sec 1000000 --ws-rate-burst 1000000 --send-rate-per-sec 1000000 \
     --send-burst 1000000 --groups-per-hour 1000000 --member-adds-per-hour 100000000 \
-    --max-connections 100000 >"$log" 2>&1 &
+    --max-connections 100000 --max-connections-per-ip 100000 >"$log" 2>&1 &
   PID=$!
   for _ in $(seq 100); do
     URL=$(grep -o 'http://[0-9.:]*' "$log" | head -1 || true)

@@ -36,6 +36,10 @@ pub enum AcceptError {
     /// Reading the request failed.
     #[error("reading the request failed")]
     Io(#[source] io::Error),
+    /// The handshake did not complete within `WsConfig::handshake_timeout`; the socket was
+    /// dropped.
+    #[error("the handshake took too long")]
+    Timeout,
 }
 
 /// A stream that first yields bytes already read from `inner` (the request head), then `inner`.
@@ -98,7 +102,24 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Rewind<S> {
 /// A request without a valid session is answered with HTTP 401 (403 for a bad origin) and
 /// never upgraded. On success the stream carries the limits of [`websocket_config`]; pass it
 /// and the actor to [`serve_connection`](crate::serve_connection).
+///
+/// The whole handshake must complete within `config.handshake_timeout` (`Timeout` otherwise):
+/// a client that connects and stays silent, or trickles its request, is dropped. Cap how many
+/// sockets one address may hold open with [`ConnectionsPerAddress`](crate::ConnectionsPerAddress).
 pub async fn accept<S>(
+    io: S,
+    chat: &Chat,
+    config: &WsConfig,
+) -> Result<(WebSocketStream<Rewind<S>>, Actor), AcceptError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    tokio::time::timeout(config.handshake_timeout, handshake(io, chat, config))
+        .await
+        .map_err(|_| AcceptError::Timeout)?
+}
+
+async fn handshake<S>(
     mut io: S,
     chat: &Chat,
     config: &WsConfig,

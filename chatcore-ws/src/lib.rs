@@ -24,6 +24,7 @@ pub mod close;
 mod connection;
 pub mod frames;
 mod limits;
+mod per_address;
 mod resume;
 
 pub use accept::{AcceptError, Rewind, accept};
@@ -31,6 +32,7 @@ pub use client::{Client, ClientError, Connect};
 
 pub use connection::{Closed, serve_connection};
 pub use limits::{WsConfig, websocket_config};
+pub use per_address::{AddressSlot, ConnectionsPerAddress};
 /// The tokio-tungstenite version this crate speaks, re-exported so servers build streams with
 /// the same types.
 pub use tokio_tungstenite;

@@ -54,6 +54,10 @@ pub struct WsConfig {
     pub idle_timeout: Duration,
     /// A write to the socket that takes longer than this ends the connection (default 10 s).
     pub write_timeout: Duration,
+    /// How long [`accept`](crate::accept) waits for a client's whole handshake (request head,
+    /// session check, upgrade) before dropping the socket (default 10 s): a client that
+    /// connects and sends nothing holds nothing for long.
+    pub handshake_timeout: Duration,
     /// Most live connections per user; one more is closed with 1008 (default 8).
     pub max_connections_per_user: usize,
     /// Largest per-room gap filled from the store on resume or after a seq jump; a larger
@@ -83,6 +87,7 @@ impl Default for WsConfig {
             ping_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(75),
             write_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
             max_connections_per_user: 8,
             max_backfill: 1000,
             session_cookie: "chat_session".to_owned(),

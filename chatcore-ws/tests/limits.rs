@@ -383,3 +383,27 @@ async fn garbage_gets_an_error_and_repeated_garbage_closes_with_1008() {
     }
     assert_eq!(raw.close_code().await, Some(1008));
 }
+
+/// Issue #11, item 9: a client that connects and sends nothing, or trickles its request, does
+/// not hold a task for ever: `accept` gives up after the handshake timeout.
+#[tokio::test]
+async fn a_silent_or_trickling_client_is_dropped_during_accept() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut ws = WsConfig::default();
+    ws.handshake_timeout = Duration::from_millis(300);
+    let server = Server::with(chat_config(), ws).await;
+    let addr = server
+        .url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws");
+    for opening in ["", "GET /ws HTTP/1.1\r\nHost: x\r\n"] {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(opening.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 64];
+        let read = within("the server to hang up", tcp.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(0) | Err(_)),
+            "{opening:?}: expected the socket closed, got {read:?}"
+        );
+    }
+}

@@ -51,6 +51,10 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Most HTTP connections served at once.
     pub max_connections: usize,
+    /// Most connections one client address holds open (`None`: no per-address cap).
+    pub max_connections_per_ip: Option<usize>,
+    /// How long a client may take to send a request's headers.
+    pub request_header_timeout: Duration,
     /// Limits of WebSocket connections (frame sizes, rates, queues).
     pub ws: chatcore_ws::WsConfig,
 }
@@ -94,6 +98,9 @@ impl Settings {
             session_expiry_interval: Duration::from_secs(config.session_expiry_interval.max(1)),
             shutdown_grace: Duration::from_secs(config.shutdown_grace),
             max_connections: config.max_connections.max(1),
+            max_connections_per_ip: (!config.trust_forwarded_for)
+                .then_some(config.max_connections_per_ip.max(1)),
+            request_header_timeout: Duration::from_secs(config.request_header_timeout.max(1)),
             ws: config.ws_config(),
         }
     }

@@ -219,6 +219,27 @@ pub struct Config {
     )]
     pub max_connections: usize,
 
+    /// Connections one client address (IPv6: /64) may hold open at once, WebSockets included;
+    /// one more is answered 429 and closed. Not applied with `--trust-forwarded-for` (every
+    /// connection then comes from the proxy; limit per client there).
+    #[arg(
+        long,
+        env = "CHAT_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_connections_per_ip: usize,
+
+    /// Seconds a client may take to send a request's headers (also the first request of a new
+    /// connection: a client that connects and says nothing is dropped).
+    #[arg(
+        long,
+        env = "CHAT_REQUEST_HEADER_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_header_timeout: u64,
+
     /// Frames per second one WebSocket connection may send, sustained; a faster client is
     /// paced (the server stops reading until its next frame is due), and one that keeps 32
     /// frames waiting for 10 s is closed with 4002. Raise it for load tests, e.g. `chatbench`.
@@ -240,8 +261,8 @@ pub struct Config {
     pub ws_rate_burst: f64,
 
     /// Messages per second one user may send, over REST and WebSocket together; a faster
-    /// sender waits up to 2 s for its turn, then gets 429 / `rate_limited`. Raise it for load
-    /// tests.
+    /// sender waits for its turn (up to `--send-max-wait-ms`), beyond that it gets 429 /
+    /// `rate_limited`. Raise it for load tests.
     #[arg(
         long,
         env = "CHAT_SEND_RATE_PER_SEC",
@@ -253,6 +274,16 @@ pub struct Config {
     /// Messages one user may send in a burst above `--send-rate-per-sec`.
     #[arg(long, env = "CHAT_SEND_BURST", default_value_t = 40, global = true)]
     pub send_burst: u32,
+
+    /// Milliseconds a send over `--send-rate-per-sec` may be held for its turn before it is
+    /// refused instead; 0 refuses at once.
+    #[arg(
+        long,
+        env = "CHAT_SEND_MAX_WAIT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub send_max_wait_ms: u64,
 
     /// Groups one user may create per hour.
     #[arg(

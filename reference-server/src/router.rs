@@ -1,6 +1,7 @@
 //! Which handler answers a request: one table of method and path.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use chatcore::{MediaId, RoomId, UserId};
@@ -12,12 +13,15 @@ use crate::http::{ApiError, HandlerResult, Request, Response, headers};
 use crate::routes::{admin, auth, csp, health, media, messages, rooms, users, web, ws};
 
 /// The two ends of the TCP connection a request came over.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Conn {
     /// The client (or proxy).
     pub peer: SocketAddr,
     /// Our listening address as the client reached it.
     pub local: SocketAddr,
+    /// The connection's place among its address's open connections: a WebSocket upgraded
+    /// from it keeps the place until it closes.
+    pub slot: Option<Arc<chatcore_ws::AddressSlot>>,
 }
 
 /// Answers one request: route, handle, turn errors into the JSON shape, add security headers.
@@ -112,7 +116,7 @@ async fn api(
             admin::disable_user(app, req, UserId(id(user)?)).await
         }
 
-        (M::GET, ["api", "v1", "ws"]) => ws::upgrade(app, req, conn.local).await,
+        (M::GET, ["api", "v1", "ws"]) => ws::upgrade(app, req, conn).await,
 
         (M::POST, ["api", "v1", "csp-report"]) => csp::report(app, req, ip).await,
 

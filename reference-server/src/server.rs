@@ -15,9 +15,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::app::App;
 use crate::router::{self, Conn};
+use chatcore_ws::ConnectionsPerAddress;
 
-/// A client must send its request headers within this time (slowloris protection).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// What a client over `--max-connections-per-ip` gets before the server hangs up.
+const TOO_MANY_CONNECTIONS: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\n\
+Content-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\n\
+Content-Length: 84\r\n\r\n\
+{\"error\":{\"code\":\"rate_limited\",\"message\":\"too many connections from your address\"}}";
 
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down gracefully: stops
 /// accepting, closes WebSockets with 1001 (via the hub), lets in-flight requests finish within
@@ -35,6 +39,11 @@ pub async fn run(
     // At most this many HTTP connections at once; past it the server stops accepting until one
     // closes (the kernel's backlog queues the rest) instead of running out of memory or fds.
     let slots = Arc::new(Semaphore::new(app.settings().max_connections));
+    let per_address = app
+        .settings()
+        .max_connections_per_ip
+        .map(ConnectionsPerAddress::new);
+    let header_timeout = app.settings().request_header_timeout;
     loop {
         let accepting = async {
             let slot = slots.clone().acquire_owned().await;
@@ -44,21 +53,31 @@ pub async fn run(
             (accepted, slot) = accepting => match accepted {
                 Ok((stream, peer)) => {
                     let Ok(slot) = slot else { break };
+                    let address_slot = match &per_address {
+                        Some(limit) => match limit.try_open(peer.ip()) {
+                            Some(place) => Some(Arc::new(place)),
+                            None => {
+                                refuse(&stream, peer);
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
                     // Chat frames are small and latency-bound: without this, Nagle's algorithm
                     // holds a frame back until the peer's delayed ACK (tens of milliseconds).
                     if let Err(e) = stream.set_nodelay(true) {
                         tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
                     }
                     let local = stream.local_addr().unwrap_or(peer);
-                    let conn = Conn { peer, local };
+                    let conn = Conn { peer, local, slot: address_slot };
                     let app = app.clone();
                     let service = service_fn(move |req| {
-                        let app = app.clone();
+                        let (app, conn) = (app.clone(), conn.clone());
                         async move { Ok::<_, Infallible>(router::handle(app, conn, req).await) }
                     });
                     let connection = http1::Builder::new()
                         .timer(TokioTimer::new())
-                        .header_read_timeout(HEADER_READ_TIMEOUT)
+                        .header_read_timeout(header_timeout)
                         .serve_connection(TokioIo::new(stream), service)
                         .with_upgrades();
                     let stopping = stopping.clone();
@@ -96,6 +115,15 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// Answers a connection over its address's cap with a fixed 429 (one non-blocking write, so a
+/// client that does not read cannot hold the accept loop) and hangs up.
+fn refuse(stream: &tokio::net::TcpStream, peer: std::net::SocketAddr) {
+    tracing::debug!(%peer, "too many connections from this address");
+    if let Err(e) = stream.try_write(TOO_MANY_CONNECTIONS) {
+        tracing::debug!(%peer, error = %e, "could not answer the refused connection");
+    }
 }
 
 /// Drives one HTTP connection; when `stopping` fires, lets its current request finish and

@@ -131,6 +131,7 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     chat.max_group_members = config.max_group_members.max(2);
     chat.send_rate.per_second = config.send_rate_per_sec;
     chat.send_rate.burst = config.send_burst.max(1);
+    chat.send_rate.max_wait = Duration::from_millis(config.send_max_wait_ms);
     chat.group_rate = Rate::per_hour(config.groups_per_hour);
     chat.member_add_rate = Rate::per_hour(config.member_adds_per_hour);
     chat

@@ -752,3 +752,58 @@ async fn raw_frame(ws: &mut RawSocket) -> serde_json::Value {
         .await
         .unwrap()
 }
+
+/// Connects and reads whatever the server says before it hangs up.
+async fn first_words(addr: &str, send: &[u8]) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(send).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(chat_tests::PATIENCE, tcp.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server never hung up");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Issue #11, item 9: a client that connects and says nothing is dropped after the header
+/// timeout, and one address cannot hold more than `--max-connections-per-ip` sockets
+/// (WebSockets included): the next one gets 429 with `Retry-After`.
+#[tokio::test]
+async fn silent_clients_are_dropped_and_one_address_cannot_take_every_socket() {
+    let server = Server::start_with(|c| {
+        c.request_header_timeout = 1;
+        c.max_connections_per_ip = 4;
+    })
+    .await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    assert_eq!(first_words(&addr, b"").await, "", "silence is dropped");
+    assert_eq!(
+        first_words(&addr, b"GET / HTTP/1.1\r\nHost: x\r\n").await,
+        "",
+        "a trickled head is dropped"
+    );
+
+    // (No HTTP client here: its idle keep-alive connection would hold a place too.)
+    let (actor, token) = server.chat.register("alice", PASSWORD, None).await.unwrap();
+    let alice = TestUser {
+        id: actor.id().0,
+        username: Some("alice".into()),
+        token: token.as_str().to_owned(),
+    };
+    let mut sockets = Vec::new();
+    for _ in 0..4 {
+        sockets.push(server.connect(&alice).await);
+    }
+    let refused = first_words(&addr, b"").await;
+    assert!(refused.starts_with("HTTP/1.1 429 "), "{refused}");
+    assert!(refused.contains("Retry-After: 5"), "{refused}");
+    assert!(refused.contains(r#""code":"rate_limited""#), "{refused}");
+    // A closed socket frees its place.
+    sockets.pop().unwrap().close().await;
+    let health = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let addr = &addr;
+    wait_until("the place to be freed", || async move {
+        first_words(addr, health).await.starts_with("HTTP/1.1 200 ")
+    })
+    .await;
+    server.stop().await;
+}

@@ -13,5 +13,33 @@
 mod budgets;
 mod failures;
 
+use std::net::IpAddr;
+
 pub use budgets::{Budget, BudgetKey, Budgets, LocalBudgets, Rate, SharedBudgets};
 pub use failures::{Attempt, DEFAULT_MAX_KEYS, FailureThrottle};
+
+/// The unit a client address is limited in: the address itself for IPv4, its /64 for IPv6
+/// (one client usually owns a whole /64, so counting single IPv6 addresses limits nothing).
+pub fn address_unit(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => addr,
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::from(octets)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_count_per_64() {
+        let unit = |s: &str| address_unit(s.parse().unwrap());
+        assert_eq!(unit("2001:db8::1"), unit("2001:db8::ffff"));
+        assert_ne!(unit("2001:db8::1"), unit("2001:db8:0:1::1"));
+        assert_eq!(unit("10.0.0.1"), "10.0.0.1".parse::<IpAddr>().unwrap());
+    }
+}

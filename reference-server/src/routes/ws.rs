@@ -2,24 +2,32 @@
 //! [`http::websocket`](crate::http::websocket)) and let `chatcore_ws::serve_connection` drive
 //! the socket.
 
-use std::net::SocketAddr;
-
 use chatcore::Actor;
 
 use crate::app::App;
 use crate::http::cookies::Credential;
 use crate::http::websocket::{self, Socket};
 use crate::http::{HandlerResult, Request};
+use crate::router::Conn;
 
 /// `GET /api/v1/ws` → 101 and the chat protocol of `docs/protocol.md`; 401/403 before upgrading.
-pub async fn upgrade(app: &App, mut req: Request, local: SocketAddr) -> HandlerResult {
+///
+/// The socket keeps the HTTP connection's place among its address's open connections
+/// (`--max-connections-per-ip`) until it closes.
+pub async fn upgrade(app: &App, mut req: Request, conn: Conn) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let cookie_auth = matches!(me.credential, Credential::Cookie(_));
-    app.check_origin(req.headers(), local, cookie_auth)?;
-    let (task_app, actor) = (app.clone(), me.actor);
-    websocket::upgrade(&mut req, app.ws_config(), app.sockets(), move |stream| {
-        serve(task_app, actor, stream)
-    })
+    app.check_origin(req.headers(), conn.local, cookie_auth)?;
+    let (task_app, actor, place) = (app.clone(), me.actor, conn.slot);
+    websocket::upgrade(
+        &mut req,
+        app.ws_config(),
+        app.sockets(),
+        move |stream| async move {
+            serve(task_app, actor, stream).await;
+            drop(place);
+        },
+    )
 }
 
 async fn serve(app: App, actor: Actor, stream: Socket) {

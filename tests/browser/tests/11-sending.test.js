@@ -10,7 +10,11 @@ import { apiUser } from '../lib/server.js';
 import { message, register, startDirect } from '../lib/ui.js';
 
 // Small limits, so that "too large" and "rate limited" are quick to reach.
-const env = useServerAndBrowser({ args: ['--max-upload', '200000', '--ws-rate-per-sec', '10', '--ws-rate-burst', '3'] });
+// A tight send budget that refuses instead of pacing: three at once, then one a second (the
+// default would hold an over-eager sender instead, and a typist never hits it).
+const env = useServerAndBrowser({
+  args: ['--max-upload', '200000', '--send-rate-per-sec', '1', '--send-burst', '3', '--send-max-wait-ms', '0'],
+});
 
 function signal() {
   let fire;
@@ -87,7 +91,8 @@ test('paste, drop, progress at once, and one message for a double Enter', async 
     }
   }, burst);
   await failed.first().getByTestId('message-failed').filter({ hasText: 'too many messages' }).waitFor();
-  for (let round = 0; round < 20 && await failed.count(); round += 1) {
+  // A retry before the next unit of budget is refused again: allow plenty of rounds.
+  for (let round = 0; round < 300 && await failed.count(); round += 1) {
     const row = await failed.first().elementHandle();
     await failed.first().getByTestId('action-retry').click();   // waits until it is enabled
     // Wait until this retry was answered: sent, or refused again.
