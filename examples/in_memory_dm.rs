@@ -6,8 +6,9 @@
 //! cargo run -p chat-examples --example in_memory_dm
 //! ```
 //!
-//! It uses the in-memory backends; swap `Chat::in_memory()` for `Chat::new(store, media, config)`
-//! with `chatcore-sqlite` or `chatcore-mysql` to keep the history.
+//! It uses the in-memory backends; swap `Chat::in_memory()` for
+//! `Chat::builder(store, media).start(&runtime)` with `chatcore-sqlite` or `chatcore-mysql` to
+//! keep the history.
 
 use chatcore::{Chat, EventKind, SendMessage};
 

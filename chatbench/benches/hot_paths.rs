@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use chatbench::stamp::Stamp;
 use chatcore::{
-    Event, EventKind, Hub, MemoryStore, Message, MessageId, NewMessage, NewRoom, NewUser, Role,
-    RoomId, RoomKind, Sender, Store, Timestamp, UserId,
+    Chat, ChatConfig, EventKind, MemoryStore, Message, MessageId, NewMessage, NewRoom, NewUser,
+    Role, RoomId, RoomKind, Sender, Store, Subscription, Timestamp, UserId,
 };
 use chatcore_ws::frames::{ServerFrame, decode, encode_event};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -93,29 +93,56 @@ fn sanitize(c: &mut Criterion) {
     g.finish();
 }
 
+/// Fan-out through the hub, reached the only way it can be: `Chat::typing` publishes one
+/// unstored event (after a membership read on the in-memory store) to the room's 1,000 live
+/// connections, which are then drained.
 fn hub_fanout(c: &mut Criterion) {
     const SUBSCRIBERS: usize = 1000;
-    let hub = Hub::new(1024);
-    let room = RoomId(3);
-    let mut subs: Vec<_> = (0..SUBSCRIBERS)
-        .map(|i| {
-            let sub = hub.subscribe(UserId(i as i64 + 1), None);
-            hub.attach(&sub, &[room]);
-            sub
-        })
-        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (chat, typist, room, mut subs) = rt.block_on(async {
+        let mut config = ChatConfig::default();
+        config.guests_can_create_groups = true;
+        config.max_group_members = SUBSCRIBERS + 1;
+        let chat = Chat::in_memory_with(config);
+        let mut members = Vec::with_capacity(SUBSCRIBERS);
+        for i in 0..SUBSCRIBERS {
+            members.push(
+                chat.guest(Some(&format!("bench {i}")))
+                    .await
+                    .expect("guest")
+                    .0,
+            );
+        }
+        let (typist, _) = chat.guest(Some("typist")).await.expect("guest");
+        let ids: Vec<UserId> = members.iter().map(|m| m.id()).collect();
+        let room = chat
+            .create_group(&typist, "bench", &ids)
+            .await
+            .expect("room")
+            .id;
+        let mut subs = Vec::with_capacity(SUBSCRIBERS);
+        for member in &members {
+            subs.push(chat.connect(member).await.expect("connect").0);
+        }
+        (chat, typist, room, subs)
+    });
+    let drain = |subs: &mut Vec<Subscription>| {
+        for sub in subs.iter_mut() {
+            while let Some(event) = sub.try_recv() {
+                black_box(event);
+            }
+        }
+    };
+    drain(&mut subs);
     let mut g = c.benchmark_group("hub");
     g.throughput(Throughput::Elements(SUBSCRIBERS as u64));
-    let mut seq = 0;
-    g.bench_function("fanout_1000_publish_and_drain", |b| {
+    g.bench_function("fanout_1000_typing_and_drain", |b| {
         b.iter(|| {
-            seq += 1;
-            hub.publish(room, Event::new(EventKind::Message(message(seq))));
-            for sub in &mut subs {
-                while let Some(event) = sub.try_recv() {
-                    black_box(event);
-                }
-            }
+            rt.block_on(chat.typing(&typist, room)).expect("typing");
+            drain(&mut subs);
         })
     });
     g.finish();

@@ -189,7 +189,7 @@ impl Conn {
 
     /// Checks the per-user connection limit and sends `hello`.
     async fn start(&mut self, rooms: &[(chatcore::RoomId, chatcore::Seq)]) -> Result<(), Stop> {
-        if self.chat.hub().connections_of(self.actor.id()) > self.config.max_connections_per_user {
+        if self.chat.connections_of(self.actor.id()) > self.config.max_connections_per_user {
             return Err(Stop::Close(
                 close::POLICY,
                 "too many connections for this user",

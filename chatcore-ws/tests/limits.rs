@@ -107,7 +107,7 @@ async fn a_client_that_stops_reading_is_dropped_with_4000_without_slowing_the_ro
     // Publish until the hub has dropped the stalled connection; socket buffers absorb a few
     // megabytes first, so the bodies are large.
     let body = "y".repeat(3000);
-    while server.chat.hub().is_online(slow.id()) {
+    while server.chat.is_online(slow.id()) {
         let msg = SendMessage {
             room_id: room,
             body: body.clone(),

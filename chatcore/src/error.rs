@@ -47,6 +47,10 @@ pub enum Error {
         /// How long the caller should wait before trying again.
         retry_after: Duration,
     },
+    /// The chat is shutting down (or otherwise not taking this kind of work); nothing was done.
+    /// Retry later, or against another node.
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// The payload is larger than the configured limit.
     #[error("{what} is larger than {limit} bytes")]
     TooLarge {
@@ -79,6 +83,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::RateLimited { .. } => "rate_limited",
             Error::Busy { .. } => "busy",
+            Error::Unavailable(_) => "unavailable",
             Error::TooLarge { .. } => "too_large",
             Error::UnsupportedMedia => "unsupported_media",
             Error::Storage(_) => "storage",

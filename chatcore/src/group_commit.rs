@@ -24,7 +24,8 @@ pub type AppendResult = StoreResult<(Message, bool)>;
 ///
 /// The queue is bounded (`max_batch` waiting jobs): when it is full, callers wait for room
 /// instead of piling up without limit. Cloning is shallow (one channel handle); when the last
-/// clone is dropped the writer finishes the batch in hand and stops.
+/// clone is dropped, or the `stop` given to [`GroupCommit::start`] completes, the writer commits
+/// what is queued and stops.
 #[derive(Debug, Clone)]
 pub struct GroupCommit {
     queue: mpsc::Sender<Job>,
@@ -37,22 +38,45 @@ struct Job {
 }
 
 impl GroupCommit {
-    /// Spawns the writer task on the current tokio runtime. `commit` must return exactly one
-    /// result per message, in order, and must not call back into this `GroupCommit`.
+    /// Spawns the writer task on the current tokio runtime; it runs until the last clone is
+    /// dropped. `commit` must return exactly one result per message, in order, and must not
+    /// call back into this `GroupCommit`.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
     pub fn spawn<F, Fut>(max_batch: usize, commit: F) -> Self
     where
         F: FnMut(Vec<NewMessage>) -> Fut + Send + 'static,
         Fut: Future<Output = Vec<AppendResult>> + Send + 'static,
     {
+        let runtime = tokio::runtime::Handle::current();
+        Self::start(&runtime, max_batch, std::future::pending(), commit).0
+    }
+
+    /// Spawns the writer task on `runtime`, to run until `stop` completes (or the last clone is
+    /// dropped). Stopping drains: the queue closes, so further [`GroupCommit::append`]s fail,
+    /// and every message already queued is committed and answered before the returned handle
+    /// completes. `commit` is as for [`GroupCommit::spawn`].
+    pub fn start<F, Fut, S>(
+        runtime: &tokio::runtime::Handle,
+        max_batch: usize,
+        stop: S,
+        commit: F,
+    ) -> (Self, tokio::task::JoinHandle<()>)
+    where
+        F: FnMut(Vec<NewMessage>) -> Fut + Send + 'static,
+        Fut: Future<Output = Vec<AppendResult>> + Send + 'static,
+        S: Future<Output = ()> + Send + 'static,
+    {
         let max_batch = max_batch.max(1);
         let (queue, jobs) = mpsc::channel(max_batch);
-        tokio::spawn(write_batches(jobs, max_batch, commit));
-        GroupCommit { queue }
+        let writer = runtime.spawn(write_batches(jobs, max_batch, stop, commit));
+        (GroupCommit { queue }, writer)
     }
 
     /// Appends one message through the next batch and returns its result once committed.
-    /// Fails with [`StoreError::Backend`] if the writer task is gone (runtime shutting down,
-    /// or the batch function panicked).
+    /// Fails with [`StoreError::Backend`] if the writer stopped (it was told to, the runtime is
+    /// shutting down, or the batch function panicked).
     pub async fn append(&self, msg: NewMessage) -> AppendResult {
         let (reply, answer) = oneshot::channel();
         self.queue
@@ -63,13 +87,37 @@ impl GroupCommit {
     }
 }
 
-async fn write_batches<F, Fut>(mut jobs: mpsc::Receiver<Job>, max_batch: usize, mut commit: F)
-where
+async fn write_batches<F, Fut>(
+    mut jobs: mpsc::Receiver<Job>,
+    max_batch: usize,
+    stop: impl Future<Output = ()>,
+    mut commit: F,
+) where
     F: FnMut(Vec<NewMessage>) -> Fut,
     Fut: Future<Output = Vec<AppendResult>>,
 {
+    let mut stop = std::pin::pin!(stop);
+    let mut stopping = false;
     let mut batch = Vec::with_capacity(max_batch);
-    while jobs.recv_many(&mut batch, max_batch).await > 0 {
+    loop {
+        let taken = if stopping {
+            jobs.recv_many(&mut batch, max_batch).await
+        } else {
+            tokio::select! {
+                biased;
+                () = &mut stop => {
+                    // Refuse new jobs; the ones already queued are drained below.
+                    jobs.close();
+                    stopping = true;
+                    continue;
+                }
+                // `recv_many` is cancel-safe: a job is either in `batch` or still queued.
+                taken = jobs.recv_many(&mut batch, max_batch) => taken,
+            }
+        };
+        if taken == 0 {
+            return;
+        }
         let (msgs, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|j| (j.msg, j.reply)).unzip();
         let results = commit(msgs).await;
         for (reply, result) in replies.into_iter().zip(results) {
@@ -228,6 +276,61 @@ mod tests {
         assert!(matches!(results[1], Err(StoreError::Missing(Entity::Room))));
         let calls = calls.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert_eq!(calls, [3, 1, 1, 1], "the batch, then each message alone");
+    }
+
+    #[tokio::test]
+    async fn stopping_commits_what_is_queued_and_refuses_the_rest() {
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (entered_tx, entered) = oneshot::channel::<()>();
+        let (release_tx, release) = oneshot::channel::<()>();
+        let gates = Arc::new(Mutex::new(Some((entered_tx, release))));
+        let (gc, writer) = GroupCommit::start(
+            &tokio::runtime::Handle::current(),
+            4,
+            async move {
+                stop_rx.await.ok();
+            },
+            move |msgs: Vec<NewMessage>| {
+                let gate = gates.lock().unwrap_or_else(|p| p.into_inner()).take();
+                async move {
+                    if let Some((entered, release)) = gate {
+                        entered.send(()).ok();
+                        release.await.ok();
+                    }
+                    msgs.into_iter()
+                        .map(|m| Ok((echo(m, 1), true)))
+                        .collect::<Vec<AppendResult>>()
+                }
+            },
+        );
+        // The first batch is held inside the commit; two more wait in the queue.
+        let first = tokio::spawn({
+            let gc = gc.clone();
+            async move { gc.append(msg("first")).await }
+        });
+        entered.await.expect("the first batch reached the commit");
+        let queued: Vec<_> = ["second", "third"]
+            .into_iter()
+            .map(|id| {
+                let gc = gc.clone();
+                tokio::spawn(async move { gc.append(msg(id)).await })
+            })
+            .collect();
+        while gc.queue.capacity() > 2 {
+            tokio::task::yield_now().await;
+        }
+        stop_tx.send(()).expect("writer listens");
+        release_tx.send(()).expect("commit waits");
+        writer.await.expect("writer ends after the drain");
+        assert!(first.await.expect("task").is_ok());
+        for send in queued {
+            assert!(send.await.expect("task").is_ok(), "queued before the stop");
+        }
+        let late = gc
+            .append(msg("late"))
+            .await
+            .expect_err("refused after the stop");
+        assert!(matches!(late, StoreError::Backend(_)));
     }
 
     #[tokio::test]

@@ -27,7 +27,7 @@
 mod chat;
 mod error;
 mod group_commit;
-pub mod hub;
+mod hub;
 pub mod media;
 mod memory;
 mod model;
@@ -42,12 +42,12 @@ pub mod testing;
 
 pub use chat::direct_key;
 pub use chat::{
-    Actor, Chat, ChatConfig, Clock, HistoryPage, ManualClock, MemberView, PublicUser, RoomView,
-    SendMessage, SystemClock,
+    Actor, Chat, ChatBuilder, ChatConfig, Clock, HistoryPage, ManualClock, MemberView, PublicUser,
+    RoomView, SendMessage, SystemClock,
 };
 pub use error::{Entity, Error, Result, StoreError, Unique};
 pub use group_commit::{AppendResult, GroupCommit, append_or_retry_each};
-pub use hub::{CloseReason, Event, EventKind, Hub, RoomChange, Subscription};
+pub use hub::{CloseReason, Event, EventKind, RoomChange, Subscription};
 pub use media::{FsMediaStore, MemoryMediaStore};
 pub use memory::MemoryStore;
 pub use model::*;

@@ -43,10 +43,6 @@ pub struct Settings {
     pub web_dir: Option<PathBuf>,
     /// Take client IPs from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
-    /// How often inactive guests are expired.
-    pub guest_expiry_interval: Duration,
-    /// How often expired sessions are deleted.
-    pub session_expiry_interval: Duration,
     /// How long shutdown waits for requests and sockets to finish.
     pub shutdown_grace: Duration,
     /// Most HTTP connections served at once.
@@ -94,8 +90,6 @@ impl Settings {
             origins: Origins::new(urls),
             web_dir: config.web_dir.clone(),
             trust_forwarded_for: config.trust_forwarded_for,
-            guest_expiry_interval: Duration::from_secs(config.guest_expiry_interval.max(1)),
-            session_expiry_interval: Duration::from_secs(config.session_expiry_interval.max(1)),
             shutdown_grace: Duration::from_secs(config.shutdown_grace),
             max_connections: config.max_connections.max(1),
             max_connections_per_ip: (!config.trust_forwarded_for)

@@ -1,4 +1,4 @@
-//! The accept loop: one task per connection, graceful shutdown, periodic housekeeping.
+//! The accept loop: one task per connection, graceful shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,8 +24,8 @@ Content-Length: 84\r\n\r\n\
 {\"error\":{\"code\":\"rate_limited\",\"message\":\"too many connections from your address\"}}";
 
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down gracefully: stops
-/// accepting, closes WebSockets with 1001 (via the hub), lets in-flight requests finish within
-/// the grace period, and returns.
+/// accepting, shuts the chat down (sends in flight are committed and answered, WebSockets
+/// close with 1001), lets in-flight requests finish within the grace period, and returns.
 pub async fn run(
     listener: TcpListener,
     app: App,
@@ -33,8 +33,6 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let connections = TaskTracker::new();
     let stopping = CancellationToken::new();
-    let housekeeping = CancellationToken::new();
-    spawn_housekeeping(&app, &housekeeping);
     tokio::pin!(shutdown);
     // At most this many HTTP connections at once; past it the server stops accepting until one
     // closes (the kernel's backlog queues the rest) instead of running out of memory or fds.
@@ -97,14 +95,13 @@ pub async fn run(
     }
     drop(listener);
     tracing::info!("shutting down: closing sockets and finishing requests");
-    housekeeping.cancel();
     stopping.cancel();
     app.stopping().cancel();
-    app.chat().hub().close_everyone();
     connections.close();
     app.sockets().close();
     let grace = app.settings().shutdown_grace;
     let finished = async {
+        app.chat().shutdown().await;
         connections.wait().await;
         app.sockets().wait().await;
     };
@@ -148,57 +145,5 @@ async fn serve_connection<I, S>(
     };
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
-    }
-}
-
-/// Starts the periodic jobs the chat needs its host to run: expiring inactive guests and
-/// deleting expired sessions. They stop when `stop` is cancelled.
-fn spawn_housekeeping(app: &App, stop: &CancellationToken) {
-    let settings = app.settings();
-    let chat = app.chat().clone();
-    tokio::spawn(every(
-        settings.guest_expiry_interval,
-        stop.clone(),
-        move || {
-            let chat = chat.clone();
-            async move {
-                match chat.expire_inactive_guests().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(expired = n, "expired inactive guests"),
-                    Err(e) => tracing::warn!(error = %e, "guest expiry failed"),
-                }
-            }
-        },
-    ));
-    let chat = app.chat().clone();
-    tokio::spawn(every(
-        settings.session_expiry_interval,
-        stop.clone(),
-        move || {
-            let chat = chat.clone();
-            async move {
-                match chat.expire_sessions().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(ended = n, "deleted expired sessions"),
-                    Err(e) => tracing::warn!(error = %e, "session expiry failed"),
-                }
-            }
-        },
-    ));
-}
-
-/// Runs `job` now and then every `interval` (a run that overruns delays the next) until `stop`.
-async fn every<F: Future<Output = ()>>(
-    interval: Duration,
-    stop: CancellationToken,
-    mut job: impl FnMut() -> F,
-) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => job().await,
-            () = stop.cancelled() => return,
-        }
     }
 }

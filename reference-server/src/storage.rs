@@ -134,14 +134,17 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     chat.send_rate.max_wait = Duration::from_millis(config.send_max_wait_ms);
     chat.group_rate = Rate::per_hour(config.groups_per_hour);
     chat.member_add_rate = Rate::per_hour(config.member_adds_per_hour);
+    chat.guest_expiry_interval = Some(Duration::from_secs(config.guest_expiry_interval.max(1)));
+    chat.session_expiry_interval = Some(Duration::from_secs(config.session_expiry_interval.max(1)));
     chat
 }
 
-/// Opens the storage and builds the chat on it; the backend handle closes it later.
+/// Opens the storage and starts the chat on it (on the current runtime); shut the chat down,
+/// then close the backend.
 pub async fn open_chat(config: &Config) -> anyhow::Result<(Chat, Backend)> {
     let storage = open(config).await?;
-    Ok((
-        Chat::new(storage.store, storage.media, chat_config(config))?,
-        storage.backend,
-    ))
+    let chat = Chat::builder(storage.store, storage.media)
+        .config(chat_config(config))
+        .start(&tokio::runtime::Handle::current())?;
+    Ok((chat, storage.backend))
 }

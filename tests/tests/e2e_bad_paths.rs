@@ -492,12 +492,10 @@ async fn a_failing_store_is_503_storage_and_healthz_says_so() {
     let storage = reference_server::storage::open(&config)
         .await
         .expect("open");
-    let chat = chatcore::Chat::new(
-        storage.store,
-        storage.media,
-        reference_server::storage::chat_config(&config),
-    )
-    .expect("chat");
+    let chat = chatcore::Chat::builder(storage.store, storage.media)
+        .config(reference_server::storage::chat_config(&config))
+        .start(&tokio::runtime::Handle::current())
+        .expect("chat");
     storage.backend.close().await; // every later query fails
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -2,11 +2,8 @@
 
 use serde::Serialize;
 
-use std::sync::Arc;
-
 use super::{Actor, Chat};
 use crate::error::{Entity, Error, Result, StoreError};
-use crate::group_commit::GroupCommit;
 use crate::hub::{Event, EventKind};
 use crate::model::{MediaId, Message, NewMessage, RoomId, Sender, Seq};
 use crate::sanitize;
@@ -14,10 +11,6 @@ use crate::throttle::Budget;
 
 /// Most messages one history request returns.
 pub const MAX_PAGE: u32 = 100;
-
-/// Most sends appended in one store call (one transaction); see also
-/// [`ChatConfig::subscriber_queue`](super::ChatConfig::subscriber_queue).
-const APPEND_BATCH: usize = 256;
 
 /// A message to send.
 #[derive(Debug, Clone, Default)]
@@ -94,42 +87,16 @@ impl Chat {
             client_id,
             created_at: self.now(),
         };
-        match self.appends().append(new).await {
+        self.inner.lifecycle.check_running()?;
+        match self.inner.appends.append(new).await {
             Ok((message, _created)) => Ok(message),
             Err(StoreError::Missing(Entity::Room | Entity::Member)) => Err(Error::NotFound("room")),
+            // The pipeline closed under this send: nothing was stored.
+            Err(_) if self.inner.lifecycle.is_stopping() => {
+                Err(Error::Unavailable("the chat is shutting down"))
+            }
             Err(err) => Err(err.into()),
         }
-    }
-
-    /// The append pipeline: sends waiting at the same moment go to the store in one
-    /// [`Store::append_messages`](crate::Store::append_messages) call (one transaction in the
-    /// SQL backends), and the new messages are published together, in seq order, before any
-    /// sender hears back. A burst of sends thus reaches each live connection as one burst of
-    /// events, which its writer sends in one socket write.
-    ///
-    /// Started on first use on the current tokio runtime, which must outlive the chat's use.
-    fn appends(&self) -> &GroupCommit {
-        self.inner.appends.get_or_init(|| {
-            let store = Arc::clone(&self.inner.store);
-            let hub = self.hub().clone();
-            // A batch is published to each connection as one burst, all or nothing: it must
-            // fit a queue that still holds some earlier events.
-            let batch = (self.config().subscriber_queue / 2).clamp(1, APPEND_BATCH);
-            GroupCommit::spawn(batch, move |msgs| {
-                let (store, hub) = (Arc::clone(&store), hub.clone());
-                async move {
-                    let results = store.append_messages(msgs).await;
-                    hub.publish_messages(
-                        results
-                            .iter()
-                            .flatten()
-                            .filter(|(_, created)| *created)
-                            .map(|(message, _)| message.clone()),
-                    );
-                    results
-                }
-            })
-        })
     }
 
     /// A page of history before `before` (the newest page when `None`), at most `limit`

@@ -6,6 +6,8 @@
 
 mod accounts;
 mod admin;
+mod builder;
+mod lifecycle;
 mod media;
 mod messages;
 mod rooms;
@@ -13,10 +15,11 @@ pub use rooms::direct_key;
 mod sessions;
 mod views;
 
+pub use builder::ChatBuilder;
 pub use messages::{HistoryPage, SendMessage};
 pub use views::{MemberView, PublicUser, RoomView};
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -27,7 +30,24 @@ use crate::password::{HashCost, PasswordHasher};
 use crate::store::{MediaStore, Store};
 use crate::throttle::{Budget, BudgetKey, FailureThrottle, Rate, SharedBudgets};
 
+use lifecycle::Lifecycle;
+
 /// Tunable policy of a chat. `ChatConfig::default()` is safe for production.
+///
+/// Start from the default and change the fields you need (new fields may be added, so the
+/// struct cannot be built with a literal outside this crate):
+///
+/// ```
+/// use std::time::Duration;
+/// use chatcore::ChatConfig;
+///
+/// let mut config = ChatConfig::default();
+/// config.guests_can_create_groups = true;
+/// config.max_group_members = 256;
+/// config.session_expiry_interval = Some(Duration::from_secs(600));
+/// config.guest_expiry_interval = None; // the host expires guests itself
+/// assert_eq!(config.max_upload_bytes, 10 * 1024 * 1024);
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ChatConfig {
@@ -69,6 +89,12 @@ pub struct ChatConfig {
     pub member_add_rate: Rate,
     /// Where the per-user budgets above are kept (default: in this process).
     pub budgets: SharedBudgets,
+    /// How often a started chat runs [`Chat::expire_inactive_guests`] in the background
+    /// (default every hour); `None` leaves it to the host.
+    pub guest_expiry_interval: Option<Duration>,
+    /// How often a started chat runs [`Chat::expire_sessions`] in the background (default
+    /// every hour); `None` leaves it to the host.
+    pub session_expiry_interval: Option<Duration>,
 }
 
 impl Default for ChatConfig {
@@ -90,6 +116,8 @@ impl Default for ChatConfig {
             group_rate: Rate::per_hour(20),
             member_add_rate: Rate::per_hour(1024),
             budgets: SharedBudgets::default(),
+            guest_expiry_interval: Some(Duration::from_secs(3600)),
+            session_expiry_interval: Some(Duration::from_secs(3600)),
         }
     }
 }
@@ -168,7 +196,8 @@ impl Actor {
 
 /// An embeddable chat: storage, media bytes and live delivery behind one façade.
 ///
-/// Cloning is shallow (an `Arc`), so hand a clone to every task and connection.
+/// Build and start one with [`Chat::builder`], stop it with [`Chat::shutdown`]. Cloning is
+/// shallow (an `Arc`), so hand a clone to every task and connection.
 #[derive(Clone)]
 pub struct Chat {
     inner: Arc<Inner>,
@@ -182,73 +211,56 @@ struct Inner {
     clock: Arc<dyn Clock>,
     login_failures: FailureThrottle<String>,
     config: ChatConfig,
-    /// The append pipeline, started by the first send (it needs a tokio runtime).
-    appends: OnceLock<GroupCommit>,
+    /// The append pipeline (see [`Lifecycle::start`]).
+    appends: GroupCommit,
+    /// The background tasks and the shutdown state.
+    lifecycle: Lifecycle,
 }
 
 impl Chat {
-    /// A chat over the given store and media store, with a new hub and the system clock.
-    pub fn new(
-        store: Arc<dyn Store>,
-        media: Arc<dyn MediaStore>,
-        config: ChatConfig,
-    ) -> Result<Self> {
-        Self::with_clock(store, media, config, Arc::new(SystemClock))
+    /// Starts building a chat over the given store and media store; see [`ChatBuilder`].
+    pub fn builder(store: Arc<dyn Store>, media: Arc<dyn MediaStore>) -> ChatBuilder {
+        ChatBuilder::new(store, media)
     }
 
-    /// Like [`Chat::new`] with a custom clock (tests).
-    pub fn with_clock(
-        store: Arc<dyn Store>,
-        media: Arc<dyn MediaStore>,
-        config: ChatConfig,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self> {
-        let hasher = PasswordHasher::new(
-            config.password_cost,
-            config.max_concurrent_hashes,
-            config.max_queued_hashes,
-        )?;
-        let hub = Hub::new(config.subscriber_queue);
-        let login_failures = FailureThrottle::new(
-            config.login_failures_per_username,
-            config.login_failure_window,
-        );
-        Ok(Chat {
-            inner: Arc::new(Inner {
-                store,
-                media,
-                hub,
-                hasher,
-                clock,
-                login_failures,
-                config,
-                appends: OnceLock::new(),
-            }),
-        })
-    }
-
-    /// A chat on the in-memory backends, for tests and experiments.
+    /// A started chat on the in-memory backends, for tests, examples and experiments; its
+    /// background tasks run on the current tokio runtime.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
     pub fn in_memory() -> Self {
         Self::in_memory_with(ChatConfig::default())
     }
 
-    /// A chat on the in-memory backends with the given config.
+    /// Like [`Chat::in_memory`] with the given config.
     ///
     /// # Panics
-    /// If `config.password_cost` is not a valid argon2 cost.
+    /// Outside a tokio runtime, or if `config.password_cost` is not a valid argon2 cost.
     pub fn in_memory_with(config: ChatConfig) -> Self {
         #[allow(clippy::expect_used)]
-        Self::new(
+        Self::builder(
             Arc::new(crate::MemoryStore::new()),
             Arc::new(crate::MemoryMediaStore::new()),
-            config,
         )
+        .config(config)
+        .start(&tokio::runtime::Handle::current())
         .expect("invalid password cost in ChatConfig")
     }
 
-    /// The delivery hub (transports subscribe connections through [`Chat::connect`]).
-    pub fn hub(&self) -> &Hub {
+    /// The delivery hub: only the rules in this crate reach it; transports get
+    /// [`Chat::connect`].
+    pub(crate) fn hub(&self) -> &Hub {
         &self.inner.hub
+    }
+
+    /// How many live connections `user` has (for per-user connection limits).
+    pub fn connections_of(&self, user: UserId) -> usize {
+        self.hub().connections_of(user)
+    }
+
+    /// Whether `user` has at least one live connection on this node.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.hub().is_online(user)
     }
 
     /// The policy this chat runs with.

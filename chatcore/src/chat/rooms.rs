@@ -261,6 +261,9 @@ impl Chat {
         let subscription = self
             .hub()
             .subscribe(actor.id(), actor.session_hash().copied());
+        // Checked after subscribing: a shutdown that began before this check is refused here,
+        // one that begins after it closes this subscription with the others.
+        self.inner.lifecycle.check_running()?;
         let rooms = self.store().rooms_of_user(actor.id()).await?;
         let ids: Vec<RoomId> = rooms.iter().map(|(r, _)| r.id).collect();
         let left = self.hub().attach(&subscription, &ids);

@@ -29,13 +29,11 @@ fn world() -> World {
 fn world_with(config: ChatConfig) -> World {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
-    let chat = Chat::with_clock(
-        store.clone(),
-        Arc::new(MemoryMediaStore::new()),
-        config,
-        clock.clone(),
-    )
-    .unwrap();
+    let chat = Chat::builder(store.clone(), Arc::new(MemoryMediaStore::new()))
+        .config(config)
+        .clock(clock.clone())
+        .start(&tokio::runtime::Handle::current())
+        .unwrap();
     World { chat, store, clock }
 }
 
@@ -636,12 +634,9 @@ async fn a_member_removed_while_connecting_never_receives_the_room() {
     let store = Arc::new(crate::testing::GatedStore::new(
         Arc::new(MemoryStore::new()),
     ));
-    let chat = Chat::new(
-        store.clone(),
-        Arc::new(MemoryMediaStore::new()),
-        ChatConfig::default(),
-    )
-    .unwrap();
+    let chat = Chat::builder(store.clone(), Arc::new(MemoryMediaStore::new()))
+        .start(&tokio::runtime::Handle::current())
+        .unwrap();
     let (alice, _) = chat.register("alice", PASSWORD, None).await.unwrap();
     let (bob, _) = chat.register("bob", PASSWORD, None).await.unwrap();
     let (carol, _) = chat.register("carol", PASSWORD, None).await.unwrap();

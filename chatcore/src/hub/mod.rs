@@ -48,6 +48,8 @@ pub struct Hub {
 
 struct Shared {
     routes: RwLock<Routes>,
+    /// Where gap timers run: the chat's runtime.
+    runtime: tokio::runtime::Handle,
     sequencer: Sequencer,
     next_id: AtomicU64,
     queue_capacity: usize,
@@ -160,11 +162,13 @@ impl std::fmt::Debug for Subscription {
 }
 
 impl Hub {
-    /// A hub whose subscribers each queue at most `queue_capacity` events.
-    pub fn new(queue_capacity: usize) -> Self {
+    /// A hub whose subscribers each queue at most `queue_capacity` events, and whose gap
+    /// timers run on `runtime`.
+    pub fn new(queue_capacity: usize, runtime: tokio::runtime::Handle) -> Self {
         Hub {
             shared: Arc::new(Shared {
                 routes: RwLock::new(Routes::default()),
+                runtime,
                 sequencer: Sequencer::default(),
                 next_id: AtomicU64::new(1),
                 queue_capacity: queue_capacity.max(1),
@@ -318,22 +322,10 @@ impl Hub {
         self.close_all(&lagged, CloseReason::Lagged);
     }
 
-    /// Delivers a newly stored message to `room`, in seq order: a message that overtook an
-    /// earlier one waits (at most [`GAP_WAIT`]) until that one is published.
-    ///
-    /// # Panics
-    /// Outside a tokio runtime, when a message has to wait (the wait is a spawned timer).
-    pub fn publish_message(&self, message: Message) {
-        self.publish_messages([message]);
-    }
-
-    /// Delivers newly stored messages, such as one commit's batch, like
-    /// [`Hub::publish_message`] does one by one, but as a single burst per connection: each
-    /// live connection of a room gets the room's messages with one queue operation and one
-    /// wake-up, and can send them in one socket write.
-    ///
-    /// # Panics
-    /// Outside a tokio runtime, when a message has to wait (the wait is a spawned timer).
+    /// Delivers newly stored messages, such as one commit's batch, in seq order per room: a
+    /// message that overtook an earlier one waits (at most [`GAP_WAIT`]) until that one is
+    /// published. Each live connection of a room gets the room's messages as a single burst
+    /// (one queue operation and one wake-up), and can send them in one socket write.
     pub fn publish_messages(&self, messages: impl IntoIterator<Item = Message>) {
         let mut bursts: Vec<(RoomId, Vec<Arc<Event>>)> = Vec::new();
         for message in messages {
@@ -355,7 +347,7 @@ impl Hub {
                 }
                 Offer::Held => {
                     let hub = self.clone();
-                    tokio::spawn(async move {
+                    self.shared.runtime.spawn(async move {
                         tokio::time::sleep(GAP_WAIT).await;
                         let events: Vec<Arc<Event>> = hub
                             .shared

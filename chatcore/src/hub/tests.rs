@@ -36,7 +36,7 @@ fn skip_presence(sub: &mut Subscription) {
 
 #[tokio::test]
 async fn lagging_subscriber_is_dropped_while_others_keep_receiving() {
-    let hub = Hub::new(4);
+    let hub = Hub::new(4, tokio::runtime::Handle::current());
     let mut slow = subscribed(&hub, 1, &[ROOM]);
     let mut fast = subscribed(&hub, 2, &[ROOM]);
     skip_presence(&mut slow);
@@ -56,7 +56,7 @@ async fn lagging_subscriber_is_dropped_while_others_keep_receiving() {
 
 #[tokio::test]
 async fn an_event_is_shared_not_copied_and_encoded_once() {
-    let hub = Hub::new(8);
+    let hub = Hub::new(8, tokio::runtime::Handle::current());
     let mut a = subscribed(&hub, 1, &[ROOM]);
     let mut b = subscribed(&hub, 2, &[ROOM]);
     skip_presence(&mut a);
@@ -82,7 +82,7 @@ async fn an_event_is_shared_not_copied_and_encoded_once() {
 
 #[tokio::test]
 async fn leave_stops_delivery_at_once_and_join_starts_it() {
-    let hub = Hub::new(8);
+    let hub = Hub::new(8, tokio::runtime::Handle::current());
     let mut sub = subscribed(&hub, 1, &[]);
     hub.publish(ROOM, read_event(1));
     assert!(sub.try_recv().is_none(), "not a member yet");
@@ -98,7 +98,7 @@ async fn leave_stops_delivery_at_once_and_join_starts_it() {
 
 #[tokio::test]
 async fn closing_a_session_closes_only_its_connections() {
-    let hub = Hub::new(8);
+    let hub = Hub::new(8, tokio::runtime::Handle::current());
     let mut ended = hub.subscribe(UserId(1), Some([1; 32]));
     let mut other = hub.subscribe(UserId(1), Some([2; 32]));
     hub.attach(&ended, &[ROOM]);
@@ -114,7 +114,7 @@ async fn closing_a_session_closes_only_its_connections() {
 
 #[tokio::test]
 async fn presence_on_first_connect_and_last_disconnect() {
-    let hub = Hub::new(8);
+    let hub = Hub::new(8, tokio::runtime::Handle::current());
     let mut watcher = subscribed(&hub, 1, &[ROOM]);
     skip_presence(&mut watcher);
     let first = subscribed(&hub, 2, &[ROOM]);
@@ -138,7 +138,7 @@ async fn presence_on_first_connect_and_last_disconnect() {
 
 #[tokio::test]
 async fn closed_resolves_without_taking_events_and_connections_are_counted() {
-    let hub = Hub::new(2);
+    let hub = Hub::new(2, tokio::runtime::Handle::current());
     let mut sub = subscribed(&hub, 1, &[ROOM]);
     let _other = subscribed(&hub, 1, &[]);
     assert_eq!(hub.connections_of(UserId(1)), 2);
@@ -179,15 +179,15 @@ async fn next_seq(sub: &mut Subscription) -> Seq {
 
 #[tokio::test(start_paused = true)]
 async fn messages_that_overtake_earlier_ones_are_published_in_seq_order() {
-    let hub = Hub::new(16);
+    let hub = Hub::new(16, tokio::runtime::Handle::current());
     let mut sub = subscribed(&hub, 1, &[ROOM]);
     skip_presence(&mut sub);
-    hub.publish_message(message(1));
-    hub.publish_message(message(3));
-    hub.publish_message(message(4));
+    hub.publish_messages([message(1)]);
+    hub.publish_messages([message(3)]);
+    hub.publish_messages([message(4)]);
     assert_eq!(next_seq(&mut sub).await, 1);
     assert!(sub.try_recv().is_none(), "3 and 4 wait for 2");
-    hub.publish_message(message(2));
+    hub.publish_messages([message(2)]);
     for expected in [2, 3, 4] {
         assert_eq!(next_seq(&mut sub).await, expected);
     }
@@ -195,18 +195,18 @@ async fn messages_that_overtake_earlier_ones_are_published_in_seq_order() {
 
 #[tokio::test(start_paused = true)]
 async fn a_gap_that_is_never_filled_is_released_after_a_short_wait() {
-    let hub = Hub::new(16);
+    let hub = Hub::new(16, tokio::runtime::Handle::current());
     let mut sub = subscribed(&hub, 1, &[ROOM]);
     skip_presence(&mut sub);
-    hub.publish_message(message(1));
-    hub.publish_message(message(3));
+    hub.publish_messages([message(1)]);
+    hub.publish_messages([message(3)]);
     assert_eq!(next_seq(&mut sub).await, 1);
     // Seq 2 never comes (its sender was cancelled after the commit, or another node stored it):
     // 3 goes out after GAP_WAIT, and a late 2 still goes out.
     assert_eq!(next_seq(&mut sub).await, 3);
-    hub.publish_message(message(2));
+    hub.publish_messages([message(2)]);
     assert_eq!(next_seq(&mut sub).await, 2);
-    hub.publish_message(message(4));
+    hub.publish_messages([message(4)]);
     assert_eq!(next_seq(&mut sub).await, 4);
 }
 
@@ -227,7 +227,7 @@ fn room_and_seq(event: &Event) -> (RoomId, Seq) {
 #[tokio::test]
 async fn a_batch_reaches_each_connection_as_one_burst_in_seq_order_per_room() {
     const OTHER: RoomId = RoomId(2);
-    let hub = Hub::new(16);
+    let hub = Hub::new(16, tokio::runtime::Handle::current());
     let mut both = subscribed(&hub, 1, &[ROOM, OTHER]);
     let mut one = subscribed(&hub, 2, &[OTHER]);
     skip_presence(&mut both);
@@ -254,16 +254,16 @@ async fn a_batch_reaches_each_connection_as_one_burst_in_seq_order_per_room() {
 
 #[tokio::test]
 async fn a_burst_that_does_not_fit_closes_the_subscriber_as_lagged() {
-    let hub = Hub::new(4);
+    let hub = Hub::new(4, tokio::runtime::Handle::current());
     let mut small = subscribed(&hub, 1, &[ROOM]);
     skip_presence(&mut small);
     hub.publish_messages((1..=5).map(|seq| message_in(ROOM, seq)));
     assert_eq!(small.recv().await.unwrap_err(), CloseReason::Lagged);
 }
 
-#[test]
-fn a_room_left_between_subscribe_and_attach_is_not_attached() {
-    let hub = Hub::new(16);
+#[tokio::test]
+async fn a_room_left_between_subscribe_and_attach_is_not_attached() {
+    let hub = Hub::new(16, tokio::runtime::Handle::current());
     let other = RoomId(2);
     let mut sub = hub.subscribe(UserId(1), None);
     // The user's rooms were read (ROOM and `other`); then they were removed from ROOM, and

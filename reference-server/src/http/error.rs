@@ -167,7 +167,7 @@ impl From<chatcore::Error> for ApiError {
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             E::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            E::Storage(_) | E::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            E::Storage(_) | E::Busy { .. } | E::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         // A busy refusal is load shedding, not a failure: logging each would flood the log.

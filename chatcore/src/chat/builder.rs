@@ -1,0 +1,110 @@
+//! [`ChatBuilder`]: how a [`Chat`] is put together from its parts and started.
+
+use std::sync::Arc;
+
+use tokio::runtime::Handle;
+
+use super::lifecycle::Lifecycle;
+use super::{Chat, ChatConfig, Clock, Inner, SystemClock};
+use crate::error::Result;
+use crate::hub::Hub;
+use crate::password::PasswordHasher;
+use crate::store::{MediaStore, Store};
+use crate::throttle::FailureThrottle;
+
+/// Builds and starts a [`Chat`]: the stores are required, everything else has a default (the
+/// default [`ChatConfig`], the system clock).
+///
+/// Starting is explicit: [`ChatBuilder::start`] spawns the chat's background tasks (the append
+/// pipeline, housekeeping) on the runtime the host names, and [`Chat::shutdown`] stops them
+/// again after draining. Nothing is spawned later on whichever runtime happens to call first.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> chatcore::Result<()> {
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use chatcore::{Chat, ChatConfig, MemoryMediaStore, MemoryStore};
+///
+/// let mut config = ChatConfig::default();
+/// config.guests_can_create_groups = true;
+/// config.session_idle_timeout = Duration::from_secs(7 * 24 * 3600);
+///
+/// let chat = Chat::builder(Arc::new(MemoryStore::new()), Arc::new(MemoryMediaStore::new()))
+///     .config(config)
+///     .start(&tokio::runtime::Handle::current())?;
+/// // … serve …
+/// chat.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[must_use = "a builder does nothing until start() is called"]
+pub struct ChatBuilder {
+    store: Arc<dyn Store>,
+    media: Arc<dyn MediaStore>,
+    config: ChatConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl ChatBuilder {
+    /// A builder over the given stores.
+    pub fn new(store: Arc<dyn Store>, media: Arc<dyn MediaStore>) -> Self {
+        ChatBuilder {
+            store,
+            media,
+            config: ChatConfig::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The policy the chat runs with.
+    pub fn config(mut self, config: ChatConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Where "now" comes from (tests use a [`ManualClock`](super::ManualClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the chat and starts its background tasks on `runtime`, which must keep running
+    /// until [`Chat::shutdown`] returns. Fails when `config.password_cost` is not a valid
+    /// argon2 cost; nothing is spawned then.
+    pub fn start(self, runtime: &Handle) -> Result<Chat> {
+        let config = self.config;
+        let hasher = PasswordHasher::new(
+            config.password_cost,
+            config.max_concurrent_hashes,
+            config.max_queued_hashes,
+        )?;
+        let login_failures = FailureThrottle::new(
+            config.login_failures_per_username,
+            config.login_failure_window,
+        );
+        let hub = Hub::new(config.subscriber_queue, runtime.clone());
+        let (lifecycle, appends) = Lifecycle::start(runtime, &self.store, &hub, &config);
+        let chat = Chat {
+            inner: Arc::new(Inner {
+                store: self.store,
+                media: self.media,
+                hub,
+                hasher,
+                clock: self.clock,
+                login_failures,
+                config,
+                appends,
+                lifecycle,
+            }),
+        };
+        chat.inner.lifecycle.spawn_housekeeping(&chat);
+        Ok(chat)
+    }
+}
+
+impl std::fmt::Debug for ChatBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
