@@ -47,6 +47,10 @@ pub enum Error {
         /// How long the caller should wait before trying again.
         retry_after: Duration,
     },
+    /// The host's [`Policy`](crate::policy::Policy) refused the message; the text is its
+    /// reason, written for the user.
+    #[error("{0}")]
+    Rejected(String),
     /// The chat is shutting down (or otherwise not taking this kind of work); nothing was done.
     /// Retry later, or against another node.
     #[error("{0}")]
@@ -84,6 +88,7 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::Busy { .. } => "busy",
             Error::Unavailable(_) => "unavailable",
+            Error::Rejected(_) => "rejected",
             Error::TooLarge { .. } => "too_large",
             Error::UnsupportedMedia => "unsupported_media",
             Error::Storage(_) => "storage",

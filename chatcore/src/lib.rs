@@ -32,6 +32,7 @@ pub mod media;
 mod memory;
 mod model;
 pub mod password;
+pub mod policy;
 pub mod sanitize;
 mod store;
 pub mod throttle;
@@ -40,6 +41,8 @@ mod token;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+/// Re-exported so hosts implement [`Store`] and [`policy::Policy`] with the same macro.
+pub use async_trait::async_trait;
 pub use chat::direct_key;
 pub use chat::{
     Actor, Chat, ChatBuilder, ChatConfig, Clock, HistoryPage, ManualClock, MemberView, PublicUser,

@@ -235,13 +235,10 @@ impl Chat {
         self.store().user(id).await?.ok_or(Error::NotFound("user"))
     }
 
-    /// Enabled users whose username or display name starts with `prefix`, for starting chats.
-    pub async fn search_users(
-        &self,
-        _actor: &Actor,
-        prefix: &str,
-        limit: u32,
-    ) -> Result<Vec<User>> {
+    /// Enabled users whose username or display name starts with `prefix`, for starting chats,
+    /// as far as the host's [`Policy::visible_users`](crate::policy::Policy::visible_users)
+    /// lets the actor see them.
+    pub async fn search_users(&self, actor: &Actor, prefix: &str, limit: u32) -> Result<Vec<User>> {
         let prefix = sanitize::name(prefix);
         if prefix.chars().count() > 64 {
             return Err(Error::invalid(
@@ -249,10 +246,14 @@ impl Chat {
                 "search text must be at most 64 characters",
             ));
         }
-        Ok(self
+        let found = self
             .store()
             .search_users(&prefix, limit.clamp(1, 50))
-            .await?)
+            .await?;
+        Ok(match &self.inner.policy {
+            Some(policy) => policy.visible_users(actor.user(), found).await,
+            None => found,
+        })
     }
 
     async fn create_user(&self, new: NewUser) -> Result<User> {

@@ -9,11 +9,12 @@ use super::{Chat, ChatConfig, Clock, Inner, SystemClock};
 use crate::error::Result;
 use crate::hub::Hub;
 use crate::password::PasswordHasher;
+use crate::policy::Policy;
 use crate::store::{MediaStore, Store};
 use crate::throttle::FailureThrottle;
 
 /// Builds and starts a [`Chat`]: the stores are required, everything else has a default (the
-/// default [`ChatConfig`], the system clock).
+/// default [`ChatConfig`], the system clock, no host [`Policy`]).
 ///
 /// Starting is explicit: [`ChatBuilder::start`] spawns the chat's background tasks (the append
 /// pipeline, housekeeping) on the runtime the host names, and [`Chat::shutdown`] stops them
@@ -42,6 +43,7 @@ pub struct ChatBuilder {
     media: Arc<dyn MediaStore>,
     config: ChatConfig,
     clock: Arc<dyn Clock>,
+    policy: Option<Arc<dyn Policy>>,
 }
 
 impl ChatBuilder {
@@ -52,6 +54,7 @@ impl ChatBuilder {
             media,
             config: ChatConfig::default(),
             clock: Arc::new(SystemClock),
+            policy: None,
         }
     }
 
@@ -64,6 +67,13 @@ impl ChatBuilder {
     /// Where "now" comes from (tests use a [`ManualClock`](super::ManualClock)).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The host's hooks into the rules (see [`Policy`]); without one, chatcore's own rules
+    /// are all there is.
+    pub fn policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.policy = Some(policy);
         self
     }
 
@@ -92,6 +102,7 @@ impl ChatBuilder {
                 clock: self.clock,
                 login_failures,
                 config,
+                policy: self.policy,
                 appends,
                 lifecycle,
             }),
@@ -105,6 +116,7 @@ impl std::fmt::Debug for ChatBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatBuilder")
             .field("config", &self.config)
+            .field("policy", &self.policy.is_some())
             .finish_non_exhaustive()
     }
 }

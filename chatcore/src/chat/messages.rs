@@ -6,6 +6,7 @@ use super::{Actor, Chat};
 use crate::error::{Entity, Error, Result, StoreError};
 use crate::hub::{Event, EventKind};
 use crate::model::{MediaId, Message, NewMessage, RoomId, Sender, Seq};
+use crate::policy::{Draft, Verdict};
 use crate::sanitize;
 use crate::throttle::Budget;
 
@@ -43,7 +44,9 @@ impl Chat {
     /// message.
     ///
     /// A repeated `client_id` from the same sender in the same room returns the first message
-    /// and publishes nothing. Not a member: `NotFound("room")`, nothing stored.
+    /// and publishes nothing. Not a member: `NotFound("room")`, nothing stored. The host's
+    /// [`Policy::before_send`](crate::policy::Policy::before_send) sees the sanitized text
+    /// last: it may reject it (`Rejected`, nothing stored) or rewrite it.
     ///
     /// Every send that passes the input checks spends one unit of the sender's
     /// [`send_rate`](super::ChatConfig::send_rate) budget first, whether it then succeeds or
@@ -54,14 +57,13 @@ impl Chat {
             Some(id) => check_client_id(id)?,
             None => generated_client_id(),
         };
-        let body = match msg.media_id {
-            Some(_) => sanitize::caption(&msg.body)?,
-            None => sanitize::message_body(&msg.body)?,
-        };
+        let clean = text_rule(msg.media_id.is_some());
+        let body = clean(&msg.body)?;
         self.spend(actor, Budget::Sends, 1).await?;
-        if msg.media_id.is_some() || msg.reply_to.is_some() {
+        if msg.media_id.is_some() || msg.reply_to.is_some() || self.inner.policy.is_some() {
             // The media and quote checks below would otherwise answer a non-member about the
-            // room's contents; the plain text path leaves membership to the append.
+            // room's contents, and a policy must only ever see members' drafts; the plain
+            // text path without a policy leaves membership to the append.
             self.membership(actor, msg.room_id).await?;
         }
         if let Some(media_id) = msg.media_id {
@@ -78,6 +80,15 @@ impl Chat {
                 "the quoted message does not exist",
             ));
         }
+        let draft = Draft {
+            sender: actor.user(),
+            room_id: msg.room_id,
+            body: &body,
+            media_id: msg.media_id,
+            reply_to: msg.reply_to,
+            editing: None,
+        };
+        let body = self.screen(draft, clean).await?.unwrap_or(body);
         let new = NewMessage {
             room_id: msg.room_id,
             sender_id: actor.id(),
@@ -131,10 +142,17 @@ impl Chat {
     /// Edits the actor's own message.
     pub async fn edit(&self, actor: &Actor, room: RoomId, seq: Seq, body: &str) -> Result<Message> {
         let original = self.own_message(actor, room, seq).await?;
-        let body = match original.media {
-            Some(_) => sanitize::caption(body)?,
-            None => sanitize::message_body(body)?,
+        let clean = text_rule(original.media.is_some());
+        let body = clean(body)?;
+        let draft = Draft {
+            sender: actor.user(),
+            room_id: room,
+            body: &body,
+            media_id: original.media.as_ref().map(|m| m.id),
+            reply_to: original.reply_to,
+            editing: Some(seq),
         };
+        let body = self.screen(draft, clean).await?.unwrap_or(body);
         let edited = self
             .store()
             .edit_message(room, seq, &body, self.now())
@@ -193,6 +211,24 @@ impl Chat {
         Ok(marker)
     }
 
+    /// Puts a draft before the host's policy: `None` to store it as it is, `Some(text)` for a
+    /// rewrite (cleaned by `clean`, like the sender's own text), `Rejected` with the policy's
+    /// reason.
+    async fn screen(
+        &self,
+        draft: Draft<'_>,
+        clean: fn(&str) -> Result<String>,
+    ) -> Result<Option<String>> {
+        let Some(policy) = &self.inner.policy else {
+            return Ok(None);
+        };
+        match policy.before_send(&draft).await {
+            Verdict::Allow => Ok(None),
+            Verdict::Reject(reason) => Err(Error::Rejected(reason)),
+            Verdict::Rewrite(text) => clean(&text).map(Some),
+        }
+    }
+
     async fn own_message(&self, actor: &Actor, room: RoomId, seq: Seq) -> Result<Message> {
         self.membership(actor, room).await?;
         let message = self
@@ -207,6 +243,15 @@ impl Chat {
             return Err(Error::Forbidden("you can only change your own messages"));
         }
         Ok(message)
+    }
+}
+
+/// How a message's text is cleaned: a caption when media is attached, a body otherwise.
+fn text_rule(with_media: bool) -> fn(&str) -> Result<String> {
+    if with_media {
+        sanitize::caption
+    } else {
+        sanitize::message_body
     }
 }
 

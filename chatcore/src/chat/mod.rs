@@ -211,6 +211,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     login_failures: FailureThrottle<String>,
     config: ChatConfig,
+    /// The host's policy; `None` skips the hooks (and the reads only they need).
+    policy: Option<Arc<dyn crate::policy::Policy>>,
     /// The append pipeline (see [`Lifecycle::start`]).
     appends: GroupCommit,
     /// The background tasks and the shutdown state.

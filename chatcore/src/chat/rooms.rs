@@ -18,7 +18,9 @@ pub fn direct_key(a: UserId, b: UserId) -> String {
 
 impl Chat {
     /// The direct room between the actor and `other`, created on first use. Asking again, from
-    /// either side, returns the same room.
+    /// either side, returns the same room. Creating it needs the host's
+    /// [`Policy::can_open_direct`](crate::policy::Policy::can_open_direct); refused, `other`
+    /// is `NotFound` to the actor.
     pub async fn open_direct(&self, actor: &Actor, other: UserId) -> Result<RoomView> {
         if other == actor.id() {
             return Err(Error::invalid(
@@ -26,11 +28,16 @@ impl Chat {
                 "you cannot start a chat with yourself",
             ));
         }
-        self.enabled_user(other).await?;
+        let other_user = self.enabled_user(other).await?;
         let key = direct_key(actor.id(), other);
         let room = match self.store().direct_room(&key).await? {
             Some(room) => room,
             None => {
+                if let Some(policy) = &self.inner.policy
+                    && !policy.can_open_direct(actor.user(), &other_user).await
+                {
+                    return Err(Error::NotFound("user"));
+                }
                 let new = NewRoom {
                     kind: RoomKind::Direct,
                     name: None,

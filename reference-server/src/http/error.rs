@@ -167,11 +167,13 @@ impl From<chatcore::Error> for ApiError {
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             E::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            E::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::Storage(_) | E::Busy { .. } | E::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        // A busy refusal is load shedding, not a failure: logging each would flood the log.
-        if status.is_server_error() && !matches!(err, E::Busy { .. }) {
+        // A busy refusal is load shedding and a shutdown refusal expected, not failures:
+        // logging each would flood the log.
+        if status.is_server_error() && !matches!(err, E::Busy { .. } | E::Unavailable(_)) {
             // The source chain (database errors) goes to the log only.
             tracing::error!(error = %err, source = ?std::error::Error::source(&err), "request failed");
         }
