@@ -35,6 +35,9 @@ if [ -d "$advisories" ]; then
   fi
   step "dependency policy (cargo deny: advisories, licenses, duplicate versions, sources)"
   bash scripts/deny-db.sh "$advisories"
+  # --offline keeps cargo-deny from fetching its database, and also cargo metadata from fetching
+  # crates: fetch them first (all platforms', which the build alone would not download).
+  cargo fetch --locked --quiet
   cargo deny --offline --locked check
 else
   step "dependency audit and policy skipped (no advisory database at $advisories)"

@@ -3,8 +3,8 @@
 //! go into a server-role stream built with the production [`websocket_config`], and what
 //! comes out must be what RFC 6455 says, computed here by a small independent model.
 //!
-//! A failing input is saved by proptest under `chatcore-ws/proptest-regressions/` and
-//! replayed first on every later run; commit that file with the fix.
+//! A failing input is saved by proptest in `chatcore-ws/tests/prop_wire.proptest-regressions`
+//! and replayed first on every later run; commit that file with the fix.
 
 #![allow(clippy::unwrap_used)]
 

@@ -1,8 +1,8 @@
 //! Property tests of the text sanitizer (`chatcore::sanitize`): whatever a client sends, what is
 //! stored is clean, within its limit, and cleaning it again changes nothing.
 //!
-//! A failing input is saved by proptest under `chatcore/proptest-regressions/` and replayed
-//! first on every later run; commit that file with the fix.
+//! A failing input is saved by proptest in `chatcore/tests/prop_sanitize.proptest-regressions`
+//! and replayed first on every later run; commit that file with the fix.
 
 #![allow(clippy::unwrap_used)]
 

@@ -2,8 +2,8 @@
 //! is comes from its bytes, only from a short allow-list, and a declared type can only narrow
 //! that, never widen it.
 //!
-//! A failing input is saved by proptest under `chatcore/proptest-regressions/` and replayed
-//! first on every later run; commit that file with the fix.
+//! A failing input is saved by proptest in `chatcore/tests/prop_sniff.proptest-regressions`
+//! and replayed first on every later run; commit that file with the fix.
 //!
 //! The image pipeline (decode, re-encode, strip metadata) gets its own target once it exists
 //! (issue #12); today uploads are stored as sent, so the sniffer is the whole gate.

@@ -2,8 +2,8 @@
 //! (`http::query`) and JSON bodies (`http::body::parse`). Whatever a client sends, the answer
 //! is the value it meant or a 4xx with a stable code, never a panic or a 5xx.
 //!
-//! A failing input is saved by proptest under `reference-server/proptest-regressions/` and
-//! replayed first on every later run; commit that file with the fix.
+//! A failing input is saved by proptest in `reference-server/tests/prop_parsers.proptest-regressions`
+//! and replayed first on every later run; commit that file with the fix.
 
 #![allow(clippy::unwrap_used)]
 

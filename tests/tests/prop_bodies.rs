@@ -2,8 +2,9 @@
 //! numbers, nesting, unknown keys, non-JSON bytes) sent to every route that reads one. Each
 //! answer is a success or a 4xx with the error shape and a stable code; never a 5xx.
 //!
-//! A failing input is saved by proptest under `tests/proptest-regressions/` and replayed first
-//! on every later run; commit that file with the fix. New JSON routes go into `json_routes`.
+//! A failing input is saved by proptest in `tests/tests/prop_bodies.proptest-regressions`
+//! and replayed first on every later run; commit that file with the fix.
+//! New JSON routes go into `json_routes`.
 
 #![allow(clippy::unwrap_used)]
 
