@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs every check and test of the project: formatting, lints, Rust tests (unit, conformance on
-# in-memory/SQLite/MariaDB/PostgreSQL, WebSocket over real sockets, end-to-end server tests),
-# the examples, and the browser tests in Debian's Chromium. Installs what it needs (cargo-audit if missing,
-# npm packages, chromium). With CI=true, a test that cannot reach its service fails.
+# Runs every check and test of the project: formatting, lints, dependency audit and policy, Rust
+# tests (unit, conformance on in-memory/SQLite/MariaDB/PostgreSQL, WebSocket over real sockets
+# and against the Autobahn cases, property tests, end-to-end server tests), the examples, the
+# SQL injection scan and the browser tests in Debian's Chromium. Installs what it needs
+# (cargo-audit and cargo-deny if missing, kosoku and sqlmap, npm packages, chromium). With
+# CI=true, a test that cannot reach its service fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +12,8 @@ export CHATCORE_TEST_MYSQL_URL="${CHATCORE_TEST_MYSQL_URL:-mysql://root@127.0.0.
 export CHATCORE_TEST_POSTGRES_URL="${CHATCORE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it started (seconds into the run), so a CI log shows what takes the time.
+step() { printf '\n==> [%ds] %s\n' "$SECONDS" "$*"; }
 
 step "formatting"
 cargo fmt --all --check
@@ -68,6 +71,10 @@ fi
 
 step "examples"
 cargo run --quiet --locked -p chat-examples --example in_memory_dm
+
+# sqlmap against every REST parameter of a running server (docs/security.md, "Injection scan").
+step "SQL injection scan"
+CHAT_SERVER_BIN="$PWD/target/debug/reference-server" bash scripts/scan.sh
 
 if [ -x tests/browser/run.sh ]; then
   step "browser tests"
