@@ -68,6 +68,10 @@ pub enum Error {
         "unsupported media type: only PNG, JPEG, GIF, WebP images and WebM, Ogg, MP3, M4A, WAV audio are accepted"
     )]
     UnsupportedMedia,
+    /// The draft assistant is down, slow or answered nonsense; the request may be retried
+    /// later. The reason never contains the draft.
+    #[error("the assistant is unavailable: {0}")]
+    AssistantUnavailable(String),
     /// The storage backend failed; the operation may be retried.
     #[error("storage unavailable")]
     Storage(#[source] StoreError),
@@ -91,6 +95,7 @@ impl Error {
             Error::Rejected(_) => "rejected",
             Error::TooLarge { .. } => "too_large",
             Error::UnsupportedMedia => "unsupported_media",
+            Error::AssistantUnavailable(_) => "assistant_unavailable",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
         }

@@ -24,6 +24,7 @@
 //!
 //! This crate never touches SQL, HTTP or sockets: storage and transport crates plug in around it.
 
+pub mod assistant;
 mod chat;
 mod error;
 mod group_commit;
@@ -41,12 +42,13 @@ mod token;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use assistant::{Assistant, AssistantError, Suggestion, SuggestionKind};
 /// Re-exported so hosts implement [`Store`] and [`policy::Policy`] with the same macro.
 pub use async_trait::async_trait;
 pub use chat::direct_key;
 pub use chat::{
-    Actor, Chat, ChatBuilder, ChatConfig, Clock, HistoryPage, ManualClock, MemberView, PublicUser,
-    RoomView, SendMessage, SystemClock,
+    ASSIST_CONTEXT_MESSAGES, Actor, AssistDraft, Assistance, Chat, ChatBuilder, ChatConfig, Clock,
+    HistoryPage, ManualClock, MemberView, PublicUser, RoomView, SendMessage, SystemClock,
 };
 pub use error::{Entity, Error, Result, StoreError, Unique};
 pub use group_commit::{AppendResult, GroupCommit, append_or_retry_each};

@@ -58,13 +58,21 @@ fn is_invisible(c: char) -> bool {
 
 /// Strips forbidden characters, normalizes to NFC and trims surrounding whitespace.
 pub fn clean(text: &str) -> String {
+    let normalized = untrimmed(text);
+    match normalized.trim() {
+        trimmed if trimmed.len() == normalized.len() => normalized,
+        trimmed => trimmed.to_owned(),
+    }
+}
+
+/// Strips forbidden characters and normalizes to NFC, keeping surrounding whitespace.
+pub fn untrimmed(text: &str) -> String {
     let stripped: String = text.chars().filter(|&c| !is_stripped(c)).collect();
     if stripped.is_ascii() {
         // ASCII is already in NFC: skip the normalizer (most chat messages take this path).
-        return stripped.trim().to_owned();
+        return stripped;
     }
-    let normalized: String = stripped.nfc().collect();
-    normalized.trim().to_owned()
+    stripped.nfc().collect()
 }
 
 /// Cleans a message body: newlines and tabs allowed, 1–4,000 characters.
@@ -75,6 +83,16 @@ pub fn message_body(text: &str) -> Result<String> {
 /// Cleans a message body that may be empty because media is attached.
 pub fn caption(text: &str) -> Result<String> {
     bounded("body", clean(text), 0, MAX_BODY_CHARS)
+}
+
+/// Cleans a draft for the assistant like a message body, but keeps surrounding whitespace, so
+/// that offsets into the result match what the user typed: 1–4,000 characters, not blank.
+pub fn draft(text: &str) -> Result<String> {
+    let cleaned = untrimmed(text);
+    if cleaned.trim().is_empty() {
+        return Err(Error::invalid("draft", "draft must not be empty"));
+    }
+    bounded("draft", cleaned, 1, MAX_BODY_CHARS)
 }
 
 /// Cleans a display name: one line, 1–40 characters.
@@ -184,6 +202,15 @@ mod tests {
             "a body of stripped characters is empty"
         );
         assert_eq!(caption("").unwrap(), "");
+    }
+
+    #[test]
+    fn drafts_keep_their_surrounding_whitespace() {
+        assert_eq!(draft("  teh cat\n").unwrap(), "  teh cat\n");
+        assert_eq!(draft("a\u{202e}b").unwrap(), "ab");
+        assert_eq!(draft(" \n ").unwrap_err().field(), Some("draft"));
+        assert!(draft(&"x".repeat(MAX_BODY_CHARS)).is_ok());
+        assert!(draft(&"x".repeat(MAX_BODY_CHARS + 1)).is_err());
     }
 
     #[test]

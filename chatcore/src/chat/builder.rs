@@ -6,6 +6,7 @@ use tokio::runtime::Handle;
 
 use super::lifecycle::Lifecycle;
 use super::{Chat, ChatConfig, Clock, Inner, SystemClock};
+use crate::assistant::Assistant;
 use crate::error::Result;
 use crate::hub::Hub;
 use crate::password::PasswordHasher;
@@ -44,6 +45,7 @@ pub struct ChatBuilder {
     config: ChatConfig,
     clock: Arc<dyn Clock>,
     policy: Option<Arc<dyn Policy>>,
+    assistant: Option<Arc<dyn Assistant>>,
 }
 
 impl ChatBuilder {
@@ -55,6 +57,7 @@ impl ChatBuilder {
             config: ChatConfig::default(),
             clock: Arc::new(SystemClock),
             policy: None,
+            assistant: None,
         }
     }
 
@@ -77,6 +80,12 @@ impl ChatBuilder {
         self
     }
 
+    /// The draft assistant behind [`Chat::assist`]; without one the chat offers none.
+    pub fn assistant(mut self, assistant: Arc<dyn Assistant>) -> Self {
+        self.assistant = Some(assistant);
+        self
+    }
+
     /// Builds the chat and starts its background tasks on `runtime`, which must keep running
     /// until [`Chat::shutdown`] returns. Fails when `config.password_cost` is not a valid
     /// argon2 cost; nothing is spawned then.
@@ -91,6 +100,8 @@ impl ChatBuilder {
             config.login_failures_per_username,
             config.login_failure_window,
         );
+        let assist_budget =
+            FailureThrottle::new(config.assist_per_minute, std::time::Duration::from_secs(60));
         let hub = Hub::new(config.subscriber_queue, runtime.clone());
         let (lifecycle, appends) = Lifecycle::start(runtime, &self.store, &hub, &config);
         let chat = Chat {
@@ -103,6 +114,8 @@ impl ChatBuilder {
                 login_failures,
                 config,
                 policy: self.policy,
+                assistant: self.assistant,
+                assist_budget,
                 appends,
                 lifecycle,
             }),
@@ -117,6 +130,7 @@ impl std::fmt::Debug for ChatBuilder {
         f.debug_struct("ChatBuilder")
             .field("config", &self.config)
             .field("policy", &self.policy.is_some())
+            .field("assistant", &self.assistant.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod assist;
 mod builder;
 mod lifecycle;
 mod media;
@@ -15,6 +16,7 @@ pub use rooms::direct_key;
 mod sessions;
 mod views;
 
+pub use assist::{ASSIST_CONTEXT_MESSAGES, AssistDraft, Assistance};
 pub use builder::ChatBuilder;
 pub use messages::{HistoryPage, SendMessage};
 pub use views::{MemberView, PublicUser, RoomView};
@@ -22,6 +24,7 @@ pub use views::{MemberView, PublicUser, RoomView};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::assistant::Assistant;
 use crate::error::{Error, Result};
 use crate::group_commit::GroupCommit;
 use crate::hub::Hub;
@@ -95,6 +98,9 @@ pub struct ChatConfig {
     /// How often a started chat runs [`Chat::expire_sessions`] in the background (default
     /// every hour); `None` leaves it to the host.
     pub session_expiry_interval: Option<Duration>,
+    /// Draft-assistant requests one user may make per minute (default 60, enough for
+    /// check-as-you-type with a pause-triggered check).
+    pub assist_per_minute: usize,
 }
 
 impl Default for ChatConfig {
@@ -118,6 +124,7 @@ impl Default for ChatConfig {
             budgets: SharedBudgets::default(),
             guest_expiry_interval: Some(Duration::from_secs(3600)),
             session_expiry_interval: Some(Duration::from_secs(3600)),
+            assist_per_minute: 60,
         }
     }
 }
@@ -210,6 +217,8 @@ struct Inner {
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
     login_failures: FailureThrottle<String>,
+    assistant: Option<Arc<dyn Assistant>>,
+    assist_budget: FailureThrottle<UserId>,
     config: ChatConfig,
     /// The host's policy; `None` skips the hooks (and the reads only they need).
     policy: Option<Arc<dyn crate::policy::Policy>>,

@@ -1,5 +1,5 @@
-//! Test support: the storage conformance suite for backend crates, and a store wrapper that
-//! holds a call at a gate for tests of races.
+//! Test support: the storage conformance suite for backend crates, a store wrapper that holds a
+//! call at a gate for tests of races, and a [`FakeAssistant`].
 //!
 //! Every [`Store`](crate::Store) implementation runs the same suite with one macro call:
 //!
@@ -15,9 +15,11 @@
 //! the case (e.g. no database server outside CI; say why on stderr). The macro expands to one `#[tokio::test]` per case, so the
 //! calling crate needs `tokio` with the `macros` and `rt-multi-thread` features.
 
+mod assistant;
 pub mod conformance;
 mod gated;
 
+pub use assistant::FakeAssistant;
 pub use gated::{GatedStore, Held};
 
 use std::sync::Arc;
