@@ -32,8 +32,12 @@ fn offline(c: &mut Criterion) {
     group.bench_function("draft_500_correct", |b| {
         b.iter(|| checker.check(black_box(CORRECT_500)))
     });
-    group.bench_function("draft_short", |b| b.iter(|| checker.check(black_box(SHORT))));
-    group.bench_function("draft_french", |b| b.iter(|| checker.check(black_box(FRENCH))));
+    group.bench_function("draft_short", |b| {
+        b.iter(|| checker.check(black_box(SHORT)))
+    });
+    group.bench_function("draft_french", |b| {
+        b.iter(|| checker.check(black_box(FRENCH)))
+    });
     group.finish();
     c.bench_function("checker_new", |b| b.iter(Checker::new));
 }

@@ -303,6 +303,55 @@ pub struct Config {
     )]
     pub member_adds_per_hour: u32,
 
+    /// Offer the offline English spelling and grammar checker in the composer (`false` turns
+    /// it off). It runs on this machine; drafts go nowhere.
+    #[arg(
+        long,
+        env = "CHAT_OFFLINE_ASSISTANT",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub offline_assistant: bool,
+
+    /// Base URL of an OpenAI-compatible chat-completions API for rephrase / shorter / more
+    /// polite / translate, e.g. `http://127.0.0.1:11434/v1` (Ollama). Plain http; drafts the
+    /// user asks about are sent there. Its API key, if any, is read from the environment
+    /// variable `CHAT_ASSISTANT_API_KEY`.
+    #[arg(long, env = "CHAT_ASSISTANT_URL", global = true)]
+    pub assistant_url: Option<String>,
+
+    /// The model name to ask at `--assistant-url`, e.g. `llama3.2`.
+    #[arg(long, env = "CHAT_ASSISTANT_MODEL", global = true)]
+    pub assistant_model: Option<String>,
+
+    /// Seconds one rewrite may take before the user gets `assistant_unavailable`.
+    #[arg(
+        long,
+        env = "CHAT_ASSISTANT_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub assistant_timeout: u64,
+
+    /// Requests sent to `--assistant-url` at once; more wait (within the timeout).
+    #[arg(
+        long,
+        env = "CHAT_ASSISTANT_MAX_CONCURRENT",
+        default_value_t = 4,
+        global = true
+    )]
+    pub assistant_max_concurrent: usize,
+
+    /// Assistant requests one user may make per minute.
+    #[arg(
+        long,
+        env = "CHAT_ASSISTANT_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub assistant_per_minute: usize,
+
     /// Seconds to let in-flight requests and sockets finish on shutdown.
     #[arg(long, env = "CHAT_SHUTDOWN_GRACE", default_value_t = 10, global = true)]
     pub shutdown_grace: u64,
@@ -343,8 +392,14 @@ impl Config {
                 ));
             }
         }
+        if self.assistant_url.is_some() != self.assistant_model.is_some() {
+            return Err("--assistant-url and --assistant-model go together".into());
+        }
         Ok(())
     }
+
+    /// The environment variable the LLM assistant's API key is read from.
+    pub const ASSISTANT_KEY_VAR: &str = "CHAT_ASSISTANT_API_KEY";
 
     /// Where uploaded media bytes are kept.
     pub fn media_dir(&self) -> PathBuf {

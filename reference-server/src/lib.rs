@@ -23,6 +23,7 @@
 //! ```
 
 pub mod app;
+pub mod assistant;
 pub mod config;
 pub mod http;
 pub mod ratelimit;

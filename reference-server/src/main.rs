@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: &Config) -> anyhow::Result<()> {
     config
         .validate()
-        .map_err(|e| anyhow::anyhow!("invalid --public-url/--allowed-origin: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
     let (chat, backend) = storage::open_chat(config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -10,7 +10,7 @@ use hyper::Method;
 use crate::app::App;
 use crate::http::cookies::{self, Credential};
 use crate::http::{ApiError, HandlerResult, Request, Response, headers};
-use crate::routes::{admin, auth, csp, health, media, messages, rooms, users, web, ws};
+use crate::routes::{admin, assist, auth, csp, health, media, messages, rooms, users, web, ws};
 
 /// The two ends of the TCP connection a request came over.
 #[derive(Debug, Clone)]
@@ -115,6 +115,9 @@ async fn api(
         (M::POST, ["api", "v1", "admin", "users", user, "disable"]) => {
             admin::disable_user(app, req, UserId(id(user)?)).await
         }
+
+        (M::GET, ["api", "v1", "assist"]) => assist::offer(app, req).await,
+        (M::POST, ["api", "v1", "assist"]) => assist::suggest(app, req).await,
 
         (M::GET, ["api", "v1", "ws"]) => ws::upgrade(app, req, conn).await,
 

@@ -136,15 +136,20 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     chat.member_add_rate = Rate::per_hour(config.member_adds_per_hour);
     chat.guest_expiry_interval = Some(Duration::from_secs(config.guest_expiry_interval.max(1)));
     chat.session_expiry_interval = Some(Duration::from_secs(config.session_expiry_interval.max(1)));
+    chat.assist_per_minute = config.assistant_per_minute;
     chat
 }
 
-/// Opens the storage and starts the chat on it (on the current runtime); shut the chat down,
-/// then close the backend.
+/// Opens the storage and starts the chat on it (on the current runtime), with the assistant
+/// the config asks for; shut the chat down, then close the backend.
 pub async fn open_chat(config: &Config) -> anyhow::Result<(Chat, Backend)> {
     let storage = open(config).await?;
-    let chat = Chat::builder(storage.store, storage.media)
-        .config(chat_config(config))
-        .start(&tokio::runtime::Handle::current())?;
-    Ok((chat, storage.backend))
+    let mut chat = Chat::builder(storage.store, storage.media).config(chat_config(config));
+    if let Some(assistant) = crate::assistant::from_config(config)? {
+        chat = chat.assistant(assistant);
+    }
+    Ok((
+        chat.start(&tokio::runtime::Handle::current())?,
+        storage.backend,
+    ))
 }

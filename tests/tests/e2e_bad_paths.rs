@@ -31,6 +31,8 @@ fn authenticated_routes(room: i64, user: i64, media: i64) -> Vec<(Method, String
         (Method::GET, "/api/v1/admin/users".into()),
         (Method::POST, format!("/api/v1/admin/users/{user}/disable")),
         (Method::GET, "/api/v1/ws".into()),
+        (Method::GET, "/api/v1/assist".into()),
+        (Method::POST, "/api/v1/assist".into()),
     ]
 }
 
@@ -41,6 +43,7 @@ fn body_for(method: &Method, path: &str, user: i64) -> serde_json::Value {
         ("POST", "direct") | ("POST", "members") => json!({"user_id": user}),
         ("POST", "messages") => json!({"body": "secret"}),
         ("POST", "read") => json!({"seq": 1}),
+        ("POST", "assist") => json!({"draft": "secret plan", "room_id": 1}),
         ("PATCH", _) => json!({"name": "x", "role": "admin"}),
         _ => json!({}),
     }

@@ -51,14 +51,6 @@ impl OfflineAssistant {
         }
     }
 
-    /// Builds one checker now, so the first user does not wait for it (about a third of a
-    /// second in a release build).
-    pub async fn warm_up(&self) {
-        if let Ok(checker) = tokio::task::spawn_blocking(Checker::new).await {
-            self.idle().push(checker);
-        }
-    }
-
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Checker>> {
         self.inner.idle.lock().unwrap_or_else(|p| p.into_inner())
     }

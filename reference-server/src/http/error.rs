@@ -168,7 +168,9 @@ impl From<chatcore::Error> for ApiError {
             E::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             E::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            E::Storage(_) | E::Busy { .. } | E::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            E::AssistantUnavailable(_) | E::Storage(_) | E::Busy { .. } | E::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         // A busy refusal is load shedding and a shutdown refusal expected, not failures:

@@ -2,6 +2,7 @@
 //! `chatcore` operation and shapes the response; chat rules live in `chatcore`.
 
 pub mod admin;
+pub mod assist;
 pub mod auth;
 pub mod csp;
 pub mod health;
