@@ -88,9 +88,12 @@ fn problem(lint: Lint, offsets: &[usize], draft: &str) -> Option<Problem> {
     let mut fixes: Vec<Edit> = Vec::new();
     for fix in &lint.suggestions {
         let edit = edit_for(fix, range.clone(), draft);
-        if draft.get(edit.start..edit.end) != Some(edit.replacement.as_str())
-            && !fixes.contains(&edit)
-        {
+        let changes = draft.get(edit.start..edit.end) != Some(edit.replacement.as_str());
+        // Harper sometimes offers a word twice, once with a trailing space.
+        let seen = fixes
+            .iter()
+            .any(|f| f.replacement.trim() == edit.replacement.trim());
+        if changes && !seen {
             fixes.push(edit);
         }
         if fixes.len() == MAX_ALTERNATIVES {
@@ -154,7 +157,11 @@ fn without_overlaps(mut problems: Vec<Problem>) -> Vec<Problem> {
     for p in problems {
         if let Some(same) = kept.iter_mut().find(|k| k.range == p.range) {
             for fix in p.fixes {
-                if same.fixes.len() < MAX_ALTERNATIVES && !same.fixes.contains(&fix) {
+                let seen = same
+                    .fixes
+                    .iter()
+                    .any(|f| f.replacement.trim() == fix.replacement.trim());
+                if same.fixes.len() < MAX_ALTERNATIVES && !seen {
                     same.fixes.push(fix);
                 }
             }
