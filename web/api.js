@@ -89,6 +89,11 @@ export const api = {
   uploadMedia: (id, blob, mime, onProgress) => upload(`/rooms/${enc(id)}/media`, blob, mime, onProgress),
   mediaUrl: (mediaId) => `${BASE}/media/${enc(mediaId)}`,
 
+  /** What the writing assistant offers: { kinds, languages, translate_to, llm, … }. */
+  assistOffer: () => request('GET', '/assist'),
+  /** Suggestions for a draft (never stored): { draft, kinds?, translate_to?, room_id?, include_context? }. */
+  assist: (body) => request('POST', '/assist', body),
+
   /** One page of users ordered by id, starting after the given id (pages of up to 200). */
   adminUsers: (after = 0) => request('GET', `/admin/users?after=${enc(after)}&limit=200`),
   disableUser: (id) => request('POST', `/admin/users/${enc(id)}/disable`),

@@ -7,6 +7,7 @@ import { preferredLanguage, t, useLanguage } from './i18n.js';
 import { Store } from './state.js';
 import { h } from './util/dom.js';
 import { renderEnter } from './views/enter.js';
+import { assistantTool } from './views/assistant.js';
 import { renderShell } from './views/shell.js';
 import { toast } from './views/toast.js';
 
@@ -39,8 +40,8 @@ function start(user) {
   const ctx = {
     store,
     chat,
-    // Buttons added to the composer row (see views/composer.js), e.g. an assistant.
-    composerTools: [],
+    // Buttons added to the composer row (see views/composer.js): the writing assistant.
+    composerTools: [assistantTool],
     async logout() {
       try { await api.logout(); } catch { /* the session is dropped either way */ }
       chat.stop();

@@ -4,7 +4,8 @@
 //
 // Extensions: `ctx.composerTools` is a list of functions `(handle) => HTMLElement`; each
 // element goes into the composer row before the send button. `handle` is
-// { roomId, input, getText(), setText(text), focus() }.
+// { roomId, input, field, tray, getText(), setText(text), focus() }: `field` is the positioned
+// box around the input (for overlays), `tray` a slot above the row (for panels).
 
 import { loadDraft, saveDraft } from '../drafts.js';
 import { t } from '../i18n.js';
@@ -36,14 +37,16 @@ export function renderComposer(ctx, roomId) {
   });
   const sendBtn = iconButton('send', t('composer.send'), () => submit(), { class: 'send-btn', 'data-testid': 'send-button' });
   const micBtn = iconButton('mic', t('composer.record'), () => record(), { class: 'send-btn', 'data-testid': 'mic-button' });
+  const field = h('div', { class: 'composer-field' }, input);
+  const tray = h('div', { class: 'composer-tray' });
   const handle = {
-    roomId, input, focus: () => input.focus(),
+    roomId, input, field, tray, focus: () => input.focus(),
     getText: () => input.value,
     setText: (text) => { input.value = text; changed(); },
   };
   const updateDirection = followTextDirection(input);
   const tools = (ctx.composerTools || []).map((make) => make(handle));
-  const row = h('div', { class: 'composer-row' }, attachBtn, input, ...tools, sendBtn, micBtn);
+  const row = h('div', { class: 'composer-row' }, attachBtn, field, ...tools, sendBtn, micBtn);
 
   const recTime = h('span', { class: 'rec-time', 'data-testid': 'recording-time' }, '0:00');
   const recRow = h('div', { class: 'composer-row recording', hidden: true, 'data-testid': 'recording' },
@@ -51,7 +54,7 @@ export function renderComposer(ctx, roomId) {
     h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), h('span', { class: 'rec-label' }, t('composer.recording')), recTime,
     iconButton('send', t('composer.send_voice'), () => stopRecording(true), { class: 'send-btn', 'data-testid': 'voice-send' }));
 
-  const el = h('footer', { class: 'composer', 'data-testid': 'composer' }, contextBar, preview, row, recRow, fileInput);
+  const el = h('footer', { class: 'composer', 'data-testid': 'composer' }, contextBar, preview, tray, row, recRow, fileInput);
 
   function refreshButtons() {
     const hasContent = input.value.trim().length > 0 || attachment;
