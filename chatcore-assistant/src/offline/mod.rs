@@ -6,6 +6,15 @@
 //! for this job: `nlprule` (LanguageTool rules) is unmaintained since 2021 and downloads its
 //! rule binaries at build time; `spellbook`/`zspell` (Hunspell) and `symspell` only spell-check
 //! and need dictionary files shipped beside the binary; LanguageTool itself is a Java server.
+//! Most of the slips people make in chat (their/there, a/an, "could of", agreement, doubled
+//! words, missing capitals) are grammar, which only harper covers offline.
+//!
+//! Its price, paid knowingly: harper-core 3 has 208 crates in its tree, burn (a deep-learning
+//! framework, run on the CPU for its phrase chunker) among them, which makes a cold build of
+//! this crate several minutes longer; `deny.toml` lists the licence and advisory exceptions it
+//! needs. In use it is cheap: a 500-character draft takes a few milliseconds
+//! (docs/performance.md). Harper misses a few slips a human would catch ("Your going",
+//! "Thanks for you're help"); it never guesses in other languages.
 
 mod check;
 mod english;
