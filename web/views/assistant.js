@@ -64,7 +64,7 @@ export function assistantTool(handle) {
     type: 'button', class: 'icon-btn assist-btn', hidden: true, 'aria-label': t('assist.button'), title: t('assist.button'),
     'aria-expanded': 'false', 'aria-haspopup': 'dialog', 'data-testid': 'assist-button', onclick: () => (panel.hidden ? open() : close()),
   }, h('span', { 'aria-hidden': 'true' }, '✨'));
-  const marks = h('div', { class: 'assist-marks', 'aria-hidden': 'true', 'data-testid': 'assist-marks' });
+  const marks = h('div', { class: 'assist-marks', dir: 'auto', 'aria-hidden': 'true', 'data-testid': 'assist-marks' });
   const status = h('p', { class: 'assist-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'assist-status' });
   const issues = h('ul', { class: 'assist-list', 'data-testid': 'assist-issues' });
   const rewriteBox = h('div', { class: 'assist-rewrites', hidden: true, 'data-testid': 'assist-rewrites' });
