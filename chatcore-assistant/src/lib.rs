@@ -15,7 +15,7 @@
 //!
 //! let chat = chatcore::Chat::builder(store, media)
 //!     .assistant(Arc::new(OfflineAssistant::default()))
-//!     .build()?;
+//!     .start(&tokio::runtime::Handle::current())?;
 //! # Ok(()) }
 //! ```
 

@@ -302,7 +302,7 @@ async fn context_is_opt_in_and_injected_orders_are_only_text() {
         Arc::new(MemoryMediaStore::new()),
     )
     .assistant(Arc::new(assistant(&endpoint, |_| {})))
-    .build()
+    .start(&tokio::runtime::Handle::current())
     .unwrap();
     let (alice, _) = chat
         .register("alice", "correct horse battery", None)

@@ -33,7 +33,7 @@ fn world(assist_per_minute: usize) -> World {
     .config(config)
     .clock(clock.clone())
     .assistant(fake.clone())
-    .build()
+    .start(&tokio::runtime::Handle::current())
     .unwrap();
     World { chat, fake, clock }
 }
