@@ -43,8 +43,10 @@ export async function startDirect(page, query) {
   await page.getByTestId('conversation').waitFor();
 }
 
+/** Opens the chat whose name (not its preview: a group's preview names senders) holds `title`. */
 export async function openChat(page, title) {
-  await page.getByTestId('chat-item').filter({ hasText: title }).first().click();
+  const name = page.getByTestId('chat-item-name').filter({ hasText: title });
+  await page.getByTestId('chat-item').filter({ has: name }).first().click();
   await page.getByTestId('conversation').waitFor();
   await page.getByTestId('conv-title').filter({ hasText: title }).waitFor();
 }

@@ -68,6 +68,8 @@ test('infinite scroll, new-messages pill, reply, edit and delete', async () => {
   await page.getByTestId('composer-context').filter({ hasText: 'new while you read old stuff' }).waitFor();
   await sendText(page, 'answering that');
   const reply = message(page, 'answering that');
+  // The bubble shows before the server has it: read the API only once it is acknowledged.
+  await reply.locator('[data-testid="tick"][data-status="sent"]').waitFor();
   assert.match(await reply.getByTestId('message-quote').textContent(), /new while you read old stuff/);
   const stored = (await bob.call('GET', `/rooms/${room.id}/messages?limit=5`)).messages;
   const newSeq = stored.find((m) => m.body === 'new while you read old stuff').seq;
@@ -83,7 +85,8 @@ test('infinite scroll, new-messages pill, reply, edit and delete', async () => {
   await input.fill('typo fixed');
   await input.press('Enter');
   const edited = message(page, 'typo fixed');
-  await edited.locator('.edited').waitFor();
+  // Likewise the edit: shown at once with 🕓, confirmed when the server's `edited` event comes.
+  await edited.locator('.edited').filter({ hasNotText: '🕓' }).waitFor();
   const afterEdit = (await bob.call('GET', `/rooms/${room.id}/messages?limit=5`)).messages.find((m) => m.body === 'typo fixed');
   assert.ok(afterEdit?.edited_at, 'the server stored the edit');
 
