@@ -43,10 +43,13 @@ export async function startDirect(page, query) {
   await page.getByTestId('conversation').waitFor();
 }
 
-/** Opens the chat whose name (not its preview: a group's preview names senders) holds `title`. */
+/** The chat-list item whose name holds `title` (not its preview: a group's preview names senders). */
+export function chatItem(page, title) {
+  return page.getByTestId('chat-item').filter({ has: page.getByTestId('chat-item-name').filter({ hasText: title }) });
+}
+
 export async function openChat(page, title) {
-  const name = page.getByTestId('chat-item-name').filter({ hasText: title });
-  await page.getByTestId('chat-item').filter({ has: name }).first().click();
+  await chatItem(page, title).first().click();
   await page.getByTestId('conversation').waitFor();
   await page.getByTestId('conv-title').filter({ hasText: title }).waitFor();
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
-import { message, register, sendText, startDirect } from '../lib/ui.js';
+import { chatItem, message, register, sendText, startDirect } from '../lib/ui.js';
 
 const env = useServerAndBrowser();
 
@@ -19,7 +19,7 @@ test('two users chat live in a direct room and see read ticks', async () => {
 
   await sendText(alice, 'Hi Bob, lunch today?');
   // The message reaches Bob live: the DM appears in his list with the preview and an unread badge.
-  const item = bob.getByTestId('chat-item').filter({ hasText: 'Alice Liddell' });
+  const item = chatItem(bob, 'Alice Liddell');
   await item.getByTestId('chat-item-preview').filter({ hasText: 'Hi Bob, lunch today?' }).waitFor();
   assert.equal(await item.getByTestId('unread-badge').textContent(), '1');
   assert.match(await bob.title(), /^\(1\) /);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
-import { bodies, enterAsGuest, login, message, openChat, register, sendText, waitOnline } from '../lib/ui.js';
+import { bodies, chatItem, enterAsGuest, login, message, openChat, register, sendText, waitOnline } from '../lib/ui.js';
 
 const env = useServerAndBrowser();
 
@@ -27,7 +27,7 @@ test('a guest is added to a group, chats, upgrades and still sees the history', 
   await uma.getByTestId('conv-title').filter({ hasText: 'Book club' }).waitFor();
 
   // The group appears in the guest's list without a reload.
-  await guest.getByTestId('chat-item').filter({ hasText: 'Book club' }).waitFor();
+  await chatItem(guest, 'Book club').waitFor();
   await openChat(guest, 'Book club');
   await sendText(uma, 'Welcome Gus! This month: Dune.');
   await message(guest, 'Welcome Gus!').waitFor();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { apiUser, repoRoot } from '../lib/server.js';
-import { message, openChat, register, sendText } from '../lib/ui.js';
+import { chatItem, message, openChat, register, sendText } from '../lib/ui.js';
 
 const ARTIFACTS = join(repoRoot, 'tests/browser/artifacts');
 const env = useServerAndBrowser();
@@ -36,7 +36,7 @@ test('desktop shows two panes; a phone shows one at a time with a back button', 
   const dm = await sam.call('POST', '/rooms/direct', { user_id: dana.id });
   await sam.call('POST', `/rooms/${dm.id}/messages`, { body: 'Did you see the photos from Friday?', client_id: 'd1' });
 
-  await desk.getByTestId('chat-item').filter({ hasText: 'Weekend trip' }).waitFor();
+  await chatItem(desk, 'Weekend trip').waitFor();
   await openChat(desk, 'Weekend trip');
   await sendText(desk, 'I can drive! Leaving Saturday at 9.');
   await mia.call('POST', `/rooms/${group.id}/messages`, { body: 'Perfect 🙌 see you then', client_id: 'g3' });
@@ -66,7 +66,7 @@ test('desktop shows two panes; a phone shows one at a time with a back button', 
   assert.equal(await phone.locator('.conv-pane').isVisible(), false);
   await phone.screenshot({ path: join(ARTIFACTS, 'phone-390x844-list-light.png') });
 
-  await phone.getByTestId('chat-item').filter({ hasText: 'Sam Rivera' }).click();
+  await chatItem(phone, 'Sam Rivera').click();
   await message(phone, 'photos from Friday').waitFor();
   const pconv = await box(phone.getByTestId('conversation'));
   assert.deepEqual(pconv, { x: 0, y: 0, width: 390, height: 844 });
@@ -90,7 +90,7 @@ test('desktop shows two panes; a phone shows one at a time with a back button', 
   assert.deepEqual(await box(plist), { x: 0, y: 0, width: 390, height: 844 });
 
   // The phone's own back gesture (history back) also returns to the list.
-  await phone.getByTestId('chat-item').filter({ hasText: 'Weekend trip' }).click();
+  await chatItem(phone, 'Weekend trip').click();
   await phone.getByTestId('conversation').waitFor();
   await phone.goBack();
   await phone.getByTestId('conversation').waitFor({ state: 'detached' });

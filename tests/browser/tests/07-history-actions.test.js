@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { apiUser } from '../lib/server.js';
-import { login, message, openChat, sendText } from '../lib/ui.js';
+import { chatItem, login, message, openChat, sendText } from '../lib/ui.js';
 
 const env = useServerAndBrowser();
 
@@ -21,7 +21,7 @@ test('infinite scroll, new-messages pill, reply, edit and delete', async () => {
 
   const page = await openPage(env.browser, env.server, { acceptConfirm: true });
   await login(page, 'alice');
-  const item = page.getByTestId('chat-item').filter({ hasText: 'Bob' });
+  const item = chatItem(page, 'Bob');
   assert.equal(await item.getByTestId('unread-badge').textContent(), String(TOTAL));
   await openChat(page, 'Bob');
   await message(page, `history ${TOTAL}`).waitFor();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertClean, OFFLINE_NOISE, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { apiUser } from '../lib/server.js';
-import { message, openChat, register, sendText, startDirect, waitOnline } from '../lib/ui.js';
+import { chatItem, message, openChat, register, sendText, startDirect, waitOnline } from '../lib/ui.js';
 
 const env = useServerAndBrowser();
 
@@ -16,7 +16,7 @@ const shown = (page) => page.getByTestId('message').evaluateAll((rows) => rows.m
 })));
 
 const tick = (page, text, status) => message(page, text).locator(`[data-testid="tick"][data-status="${status}"]`);
-const badge = (page, title) => page.getByTestId('chat-item').filter({ hasText: title }).getByTestId('unread-badge');
+const badge = (page, title) => chatItem(page, title).getByTestId('unread-badge');
 
 test('after the server is killed and restarted, both sides are exactly right', async () => {
   const opts = { allow: OFFLINE_NOISE };
@@ -86,7 +86,7 @@ test('after the server is killed and restarted, both sides are exactly right', a
   await message(tab2, 'b2').waitFor();
   // The read on tab 1 cleared tab 2's badge; Bob is not shown online; the DM is exact too.
   await tab2.getByTestId('conv-subtitle').filter({ hasText: '@bob' }).waitFor();
-  await tab2.getByTestId('chat-item').filter({ hasText: 'Trip' }).getByTestId('chat-item-preview').filter({ hasText: 'c2' }).waitFor();
+  await chatItem(tab2, 'Trip').getByTestId('chat-item-preview').filter({ hasText: 'c2' }).waitFor();
   await badge(tab2, 'Trip').waitFor({ state: 'hidden' });
   for (const text of ['a1', 'a2']) await tick(tab2, text, 'read').waitFor();
   assert.deepEqual((await shown(tab2)).map((r) => r.seq), [1, 2, 3, 4]);

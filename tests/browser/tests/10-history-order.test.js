@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { apiUser } from '../lib/server.js';
-import { login, message, openChat, register, waitOnline } from '../lib/ui.js';
+import { chatItem, login, message, openChat, register, waitOnline } from '../lib/ui.js';
 
 const env = useServerAndBrowser();
 
@@ -43,7 +43,7 @@ test('a history page fetched before an edit and a delete does not undo them', as
     await release.fired;
     await route.fulfill({ response });
   }, { times: 1 });
-  await page.getByTestId('chat-item').filter({ hasText: 'Bob' }).click();
+  await chatItem(page, 'Bob').click();
   await fetched.fired;
 
   // Bob edits "three" and deletes "two" while Alice's page is in flight.
@@ -55,7 +55,7 @@ test('a history page fetched before an edit and a delete does not undo them', as
   const two = message(bob, 'two');
   await two.hover();
   await two.getByTestId('action-delete').click();
-  const preview = page.getByTestId('chat-item').filter({ hasText: 'Bob' }).getByTestId('chat-item-preview');
+  const preview = chatItem(page, 'Bob').getByTestId('chat-item-preview');
   await preview.filter({ hasText: 'three, edited' }).waitFor();
 
   release.fire();

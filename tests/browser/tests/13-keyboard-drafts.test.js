@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { apiUser } from '../lib/server.js';
-import { message, openChat, PASSWORD, waitOnline } from '../lib/ui.js';
+import { chatItem, message, openChat, PASSWORD, waitOnline } from '../lib/ui.js';
 
 const env = useServerAndBrowser();
 
@@ -99,7 +99,7 @@ test('keyboard only: log in, open, send, edit last, close, switch, leave', async
   await tabTo(page, 'leave-group');
   await page.keyboard.press('Enter');
   await page.getByTestId('group-info').waitFor({ state: 'detached' });
-  await page.getByTestId('chat-item').filter({ hasText: 'Team' }).waitFor({ state: 'detached' });
+  await chatItem(page, 'Team').waitFor({ state: 'detached' });
   assert.equal(await focused(page), 'search', 'focus lands in the chat search');
   assert.deepEqual(page.confirms, ['Leave this group?']);
 

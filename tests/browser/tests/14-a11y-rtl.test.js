@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { axeViolations } from '../lib/axe.js';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { apiUser, repoRoot } from '../lib/server.js';
-import { message, openChat, PASSWORD, register, waitOnline } from '../lib/ui.js';
+import { chatItem, message, openChat, PASSWORD, register, waitOnline } from '../lib/ui.js';
 
 const env = useServerAndBrowser();
 const ARTIFACTS = join(repoRoot, 'tests/browser/artifacts');
@@ -51,7 +51,7 @@ test('axe-clean screens, and Hebrew and Arabic read right to left', async () => 
   assert.equal(await direction(message(page, ENGLISH).getByTestId('message-body')), 'ltr');
   assert.equal(await direction(message(page, MIXED).getByTestId('message-sender')), 'rtl', 'Arabic sender name');
   assert.equal(await direction(page.getByTestId('conv-title')), 'rtl', 'Hebrew group name');
-  const dmItem = page.getByTestId('chat-item').filter({ hasText: ARABIC_NAME });
+  const dmItem = chatItem(page, ARABIC_NAME);
   assert.equal(await direction(dmItem.getByTestId('chat-item-name')), 'rtl', 'Arabic name in the chat list');
   assert.equal(await direction(dmItem.getByTestId('chat-item-preview')), 'rtl', 'Arabic preview');
   const input = page.getByTestId('composer-input');
