@@ -49,6 +49,15 @@ impl Dialect for Postgres {
     fn last_insert_id(_: &PgQueryResult) -> Option<i64> {
         None
     }
+
+    /// Identities hand out values from a sequence that rows inserted with their ids given do
+    /// not move: set it to continue after the largest id.
+    fn advance_ids(table: &str) -> Option<String> {
+        Some(format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) \
+             FROM {table}"
+        ))
+    }
 }
 
 /// The shared SQL's `?` placeholders as PostgreSQL's `$1, $2, …` (quoted text left alone).

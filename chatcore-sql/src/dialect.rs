@@ -68,6 +68,15 @@ pub trait Dialect: Send + Sync + Sized + 'static {
         Self::DB::get_opt_string(row, column)
     }
 
+    /// The statement that moves `table`'s id generator past the largest `id` in it, for
+    /// databases whose generator does not notice rows inserted with their ids given (see
+    /// [`crate::transfer`]); `None` (the default) when inserting already does (SQLite's
+    /// `AUTOINCREMENT`, MySQL's `AUTO_INCREMENT`). `table` is one of the schema's own names.
+    fn advance_ids(table: &str) -> Option<String> {
+        let _ = table;
+        None
+    }
+
     /// Appends a batch in one transaction, answering for each message in order (the
     /// contract of `Store::append_messages`). The default is the shared plan in
     /// [`crate::append`]; SQLite brings its own.

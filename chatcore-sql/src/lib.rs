@@ -17,6 +17,8 @@
 //! - [`Dialect`]: what differs between databases, and nothing else: placeholder and function
 //!   spelling ([`Dialect::render`]), how a write transaction begins, how new ids come back
 //!   (`RETURNING` or `LAST_INSERT_ID`), how text columns read, and the append plan.
+//! - [`transfer`]: copying a whole chat from one database into another (the reference
+//!   server's `migrate-store`), resumable and verified.
 //! - [`SqlDb`]: the sqlx bounds the generic code needs, stated once (see [`db`]).
 //!
 //! ## Adding a query
@@ -47,6 +49,7 @@ mod sql;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transfer;
 
 pub use db::{Cols, Column, Param, Row, SqlDb};
 pub use dialect::{Dialect, InMemory, NewIds};

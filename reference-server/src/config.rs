@@ -25,6 +25,18 @@ pub enum Command {
     Serve,
     /// Creates or upgrades the database schema, then exits.
     Migrate,
+    /// Copies the whole chat (users, sessions, rooms, members, messages, read markers, media
+    /// rows) from one database into another, empty one, then verifies the copy. Stop the
+    /// server first; run again to resume an interrupted copy. Media files stay in
+    /// `<data-dir>/media`.
+    MigrateStore {
+        /// The database to copy from, e.g. `sqlite://data/chat.db`.
+        #[arg(long)]
+        from: String,
+        /// The empty database to copy into, e.g. `postgres://chat:secret@db.internal/chat`.
+        #[arg(long)]
+        to: String,
+    },
     /// Operator commands on user accounts.
     #[command(subcommand)]
     Admin(AdminCommand),

@@ -26,6 +26,7 @@ pub mod app;
 pub mod assistant;
 pub mod config;
 pub mod http;
+pub mod migrate_store;
 pub mod ratelimit;
 pub mod router;
 mod routes;

@@ -3,7 +3,8 @@
 use anyhow::Context;
 use clap::Parser;
 use reference_server::config::{AdminCommand, Cli, Command, Config, LogFormat};
-use reference_server::{App, storage};
+use reference_server::storage::redact;
+use reference_server::{App, migrate_store, storage};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc's allocator: the fan-out path allocates and frees many small
@@ -31,6 +32,10 @@ async fn main() -> anyhow::Result<()> {
                 "database is up to date: {}",
                 redact(&cli.config.database_url())
             );
+            Ok(())
+        }
+        Command::MigrateStore { from, to } => {
+            migrate_store::migrate_store(&from, &to, &mut std::io::stdout()).await?;
             Ok(())
         }
         Command::Admin(AdminCommand::Promote { username }) => {
@@ -101,17 +106,5 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
-    }
-}
-
-/// The database URL without its password, for logs.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
     }
 }

@@ -17,9 +17,10 @@ fn command(data_dir: &Path) -> Command {
     cmd
 }
 
-/// Starts `serve` on a free port and returns the process and its address from stdout.
-fn start(data_dir: &Path) -> (Child, String) {
-    let mut child = command(data_dir)
+/// Starts `serve` with `cmd` on a free port and returns the process and its address from
+/// stdout.
+fn start(cmd: &mut Command) -> (Child, String) {
+    let mut child = cmd
         .args(["--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .spawn()
@@ -74,7 +75,7 @@ fn terminate(mut child: Child) {
 #[test]
 fn serves_on_the_printed_port_and_exits_cleanly_on_sigterm() {
     let data = tempfile::tempdir().expect("temp dir");
-    let (child, addr) = start(data.path());
+    let (child, addr) = start(&mut command(data.path()));
     let (status, body) = http(&addr, "GET", "/healthz", None);
     assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
     let (status, body) = http(&addr, "GET", "/", None);
@@ -119,12 +120,59 @@ fn serves_on_the_printed_port_and_exits_cleanly_on_sigterm() {
     );
 
     // And the data is still there for the next start.
-    let (child, addr) = start(data.path());
+    let (child, addr) = start(&mut command(data.path()));
     let login = r#"{"username":"operator","password":"correct horse battery staple"}"#;
     let (status, body) = http(&addr, "POST", "/api/v1/auth/login", Some(login));
     assert_eq!(status, 200);
     assert!(body.contains(r#""admin":true"#), "{body}");
     terminate(child);
+}
+
+#[test]
+fn migrate_store_moves_the_chat_and_refuses_a_database_in_use() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let (child, addr) = start(&mut command(data.path()));
+    let account = r#"{"username":"operator","password":"correct horse battery staple"}"#;
+    assert_eq!(
+        http(&addr, "POST", "/api/v1/auth/register", Some(account)).0,
+        201
+    );
+    terminate(child);
+
+    let from = format!("sqlite://{}", data.path().join("chat.db").display());
+    let to = format!("sqlite://{}", data.path().join("moved.db").display());
+    let migrate = || {
+        command(data.path())
+            .args(["migrate-store", "--from", &from, "--to", &to])
+            .output()
+            .expect("run")
+    };
+    let out = migrate();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(printed.contains("users: 1 of 1 rows"), "{printed}");
+    assert!(
+        printed.contains("copied: users 1, rooms 0, members 0, sessions 1, media 0, messages 0"),
+        "{printed}"
+    );
+
+    // The server runs on the copy, and the old password works there.
+    let (child, addr) = start(command(data.path()).args(["--database", &to]));
+    assert_eq!(
+        http(&addr, "POST", "/api/v1/auth/login", Some(account)).0,
+        200
+    );
+    terminate(child);
+
+    // That login wrote to the copy: copying into it again is refused, and says why.
+    let out = migrate();
+    assert!(!out.status.success());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(error.contains("not empty"), "{error}");
 }
 
 #[test]
@@ -164,6 +212,7 @@ fn help_lists_every_flag_and_subcommand() {
         "--max-connections-per-ip",
         "--request-header-timeout",
         "migrate",
+        "migrate-store",
         "admin",
         "serve",
     ] {

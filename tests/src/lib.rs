@@ -146,23 +146,16 @@ impl Server {
 
     /// Like [`Server::on`], with settings adjusted by `tune` first.
     pub async fn on_with(backend: Backend, tune: impl FnOnce(&mut Config)) -> Option<Server> {
-        let (url, guard): (String, Arc<dyn Any + Send + Sync>) = match backend {
-            Backend::Sqlite => return Some(Self::start_with(tune).await),
-            Backend::MySql => {
-                let db = chatcore_mysql::testing::TestDb::create().await?;
-                (db.url(), Arc::new(db))
-            }
-            Backend::Postgres => {
-                let db = chatcore_postgres::testing::TestDb::create().await?;
-                (db.url(), Arc::new(db))
-            }
-        };
+        if backend == Backend::Sqlite {
+            return Some(Self::start_with(tune).await);
+        }
+        let database = TestDatabase::create(backend).await?;
         let mut server = Self::start_with(|c| {
-            c.database = Some(url);
+            c.database = Some(database.url.clone());
             tune(c);
         })
         .await;
-        server.database = Some(guard);
+        server.database = Some(database.guard);
         Some(server)
     }
 
@@ -234,6 +227,35 @@ impl Server {
         if let Some(task) = self.task.take() {
             task.await.expect("server task panicked");
         }
+    }
+
+    /// Stops the server and keeps its settings and data directory, to start a server on them
+    /// again, possibly on another database ([`Stopped::start_on`]).
+    pub async fn stop_keeping_data(mut self) -> Stopped {
+        self.shutdown().await;
+        Stopped {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+        }
+    }
+
+    /// A WebSocket of `user` with no client logic, past its `hello`, for frames the Rust client
+    /// never sends.
+    pub async fn raw_socket(&self, user: &TestUser) -> RawSocket {
+        use chatcore_ws::tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = self
+            .ws_url()
+            .into_client_request()
+            .expect("a WebSocket request");
+        let bearer = format!("Bearer {}", user.token)
+            .parse()
+            .expect("a header value");
+        request.headers_mut().insert("authorization", bearer);
+        let (mut ws, _) = chatcore_ws::tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket connect");
+        assert_eq!(raw_frame(&mut ws).await["type"], "hello");
+        ws
     }
 
     /// A second handle on the server's database, to look at rows no API shows (close it with
@@ -488,4 +510,88 @@ fn capitalized(name: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// A stopped server's settings and data directory (media files, the SQLite database).
+pub struct Stopped {
+    /// The settings it ran with; `config.database_url()` is the database it used.
+    pub config: Config,
+    data_dir: Arc<TempDir>,
+}
+
+impl Stopped {
+    /// Starts a server with the same settings and data directory on `database` instead.
+    pub async fn start_on(&self, database: &TestDatabase) -> Server {
+        let mut config = self.config.clone();
+        config.database = Some(database.url.clone());
+        let mut server = Server::launch(config, self.data_dir.clone()).await;
+        server.database = Some(database.guard.clone());
+        server
+    }
+}
+
+/// A fresh empty database on a database server, for one test; dropped with the last server
+/// or guard that uses it.
+pub struct TestDatabase {
+    /// Its URL, as `--database` takes it.
+    pub url: String,
+    guard: Arc<dyn Any + Send + Sync>,
+}
+
+impl TestDatabase {
+    /// A fresh database on `backend`'s test server: MariaDB (`CHATCORE_TEST_MYSQL_URL`) or
+    /// PostgreSQL (`CHATCORE_TEST_POSTGRES_URL`). `None` (with the reason printed) when the
+    /// server is unreachable outside CI, and for SQLite, which needs no server.
+    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+        let (url, guard): (String, Arc<dyn Any + Send + Sync>) = match backend {
+            Backend::Sqlite => return None,
+            Backend::MySql => {
+                let db = chatcore_mysql::testing::TestDb::create().await?;
+                (db.url(), Arc::new(db))
+            }
+            Backend::Postgres => {
+                let db = chatcore_postgres::testing::TestDb::create().await?;
+                (db.url(), Arc::new(db))
+            }
+        };
+        Some(TestDatabase { url, guard })
+    }
+}
+
+/// A WebSocket with no client logic (see [`Server::raw_socket`]).
+pub type RawSocket = chatcore_ws::tokio_tungstenite::WebSocketStream<
+    chatcore_ws::tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+/// Sends one text frame.
+pub async fn raw_send(ws: &mut RawSocket, text: String) {
+    use futures::SinkExt;
+    ws.send(chatcore_ws::tokio_tungstenite::tungstenite::Message::text(
+        text,
+    ))
+    .await
+    .expect("WebSocket send");
+}
+
+/// The next JSON frame (pongs and presence skipped), waiting at most [`PATIENCE`].
+pub async fn raw_frame(ws: &mut RawSocket) -> Value {
+    use chatcore_ws::tokio_tungstenite::tungstenite::Message;
+    use futures::StreamExt;
+    let next = async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).expect("a JSON frame");
+                    if frame["type"] != "pong" && frame["type"] != "presence" {
+                        return frame;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(PATIENCE, next)
+        .await
+        .expect("a frame in time")
 }

@@ -1,6 +1,6 @@
 //! Attacks on the running server, each the way an attacker would run it: many requests at
 //! once, clients that hang up mid-request, operations racing each other, floods. Scenarios
-//! that touch storage run on SQLite and on MariaDB.
+//! that touch storage run on SQLite, MariaDB and PostgreSQL.
 
 #![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
 
@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chat_tests::{
-    Backend, PASSWORD, Reply, Server, TestUser, closed_with, on_every_backend, wait_until,
+    Backend, PASSWORD, Reply, Server, TestUser, closed_with, on_every_backend, raw_frame, raw_send,
+    wait_until,
 };
 use futures::future::join_all;
 use serde_json::json;
@@ -681,7 +682,7 @@ async fn an_oversized_sync_is_refused(backend: Backend) {
     let carol = server.register("carol").await;
     let theirs = server.direct(&bob, &carol).await;
     server.say(&bob, theirs, "not for alice").await;
-    let mut raw = raw_socket(&server, &alice).await;
+    let mut raw = server.raw_socket(&alice).await;
     let many: Vec<String> = (1..=5000).map(|id| format!("\"{id}\":0")).collect();
     raw_send(
         &mut raw,
@@ -702,55 +703,6 @@ async fn an_oversized_sync_is_refused(backend: Backend) {
     let synced = raw_frame(&mut raw).await;
     assert_eq!(synced, json!({"type": "synced", "rooms": {}}));
     server.stop().await;
-}
-
-type RawSocket = chatcore_ws::tokio_tungstenite::WebSocketStream<
-    chatcore_ws::tokio_tungstenite::MaybeTlsStream<TcpStream>,
->;
-
-/// A WebSocket with no client logic, past its `hello`.
-async fn raw_socket(server: &Server, user: &TestUser) -> RawSocket {
-    use chatcore_ws::tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = server.ws_url().into_client_request().unwrap();
-    let bearer = format!("Bearer {}", user.token).parse().unwrap();
-    request.headers_mut().insert("authorization", bearer);
-    let (mut ws, _) = chatcore_ws::tokio_tungstenite::connect_async(request)
-        .await
-        .unwrap();
-    assert_eq!(raw_frame(&mut ws).await["type"], "hello");
-    ws
-}
-
-async fn raw_send(ws: &mut RawSocket, text: String) {
-    use futures::SinkExt;
-    ws.send(chatcore_ws::tokio_tungstenite::tungstenite::Message::text(
-        text,
-    ))
-    .await
-    .unwrap();
-}
-
-/// The next JSON frame (pongs and other frames skipped).
-async fn raw_frame(ws: &mut RawSocket) -> serde_json::Value {
-    use chatcore_ws::tokio_tungstenite::tungstenite::Message;
-    use futures::StreamExt;
-    let next = async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(text))) => {
-                    let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
-                    if frame["type"] != "pong" && frame["type"] != "presence" {
-                        return frame;
-                    }
-                }
-                Some(Ok(_)) => {}
-                other => panic!("socket ended: {other:?}"),
-            }
-        }
-    };
-    tokio::time::timeout(chat_tests::PATIENCE, next)
-        .await
-        .unwrap()
 }
 
 /// Connects and reads whatever the server says before it hangs up.
