@@ -25,6 +25,7 @@
 //! This crate never touches SQL, HTTP or sockets: storage and transport crates plug in around it.
 
 pub mod assistant;
+pub mod broker;
 mod chat;
 mod error;
 mod group_commit;
@@ -45,6 +46,7 @@ pub mod testing;
 pub use assistant::{Assistant, AssistantError, Suggestion, SuggestionKind};
 /// Re-exported so hosts implement [`Store`] and [`policy::Policy`] with the same macro.
 pub use async_trait::async_trait;
+pub use broker::{Broker, Inbox};
 pub use chat::direct_key;
 pub use chat::{
     ASSIST_CONTEXT_MESSAGES, Actor, AssistDraft, Assistance, Chat, ChatBuilder, ChatConfig, Clock,

@@ -7,6 +7,7 @@ use tokio::runtime::Handle;
 use super::lifecycle::Lifecycle;
 use super::{Chat, ChatConfig, Clock, Inner, SystemClock};
 use crate::assistant::Assistant;
+use crate::broker::{Broker, Outbox};
 use crate::error::Result;
 use crate::hub::Hub;
 use crate::password::PasswordHasher;
@@ -46,6 +47,7 @@ pub struct ChatBuilder {
     clock: Arc<dyn Clock>,
     policy: Option<Arc<dyn Policy>>,
     assistant: Option<Arc<dyn Assistant>>,
+    broker: Option<Arc<dyn Broker>>,
 }
 
 impl ChatBuilder {
@@ -58,6 +60,7 @@ impl ChatBuilder {
             clock: Arc::new(SystemClock),
             policy: None,
             assistant: None,
+            broker: None,
         }
     }
 
@@ -86,6 +89,13 @@ impl ChatBuilder {
         self
     }
 
+    /// The broker that connects this node to the other nodes serving the same store (see
+    /// [`Broker`]); without one, the chat delivers in this process only.
+    pub fn broker(mut self, broker: Arc<dyn Broker>) -> Self {
+        self.broker = Some(broker);
+        self
+    }
+
     /// Builds the chat and starts its background tasks on `runtime`, which must keep running
     /// until [`Chat::shutdown`] returns. Fails when `config.password_cost` is not a valid
     /// argon2 cost; nothing is spawned then.
@@ -102,8 +112,12 @@ impl ChatBuilder {
         );
         let assist_budget =
             FailureThrottle::new(config.assist_per_minute, std::time::Duration::from_secs(60));
-        let hub = Hub::new(config.subscriber_queue, runtime.clone());
+        let outbox = self.broker.map(Outbox::new);
+        let hub = Hub::clustered(config.subscriber_queue, runtime.clone(), outbox.clone());
         let (lifecycle, appends) = Lifecycle::start(runtime, &self.store, &hub, &config);
+        if let Some(outbox) = &outbox {
+            lifecycle.spawn_relay(&self.store, &hub, outbox);
+        }
         let chat = Chat {
             inner: Arc::new(Inner {
                 store: self.store,
@@ -131,6 +145,7 @@ impl std::fmt::Debug for ChatBuilder {
             .field("config", &self.config)
             .field("policy", &self.policy.is_some())
             .field("assistant", &self.assistant.is_some())
+            .field("broker", &self.broker.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::{OnceCell, watch};
 use tokio::task::JoinHandle;
 
 use super::{Chat, ChatConfig, Inner};
+use crate::broker::{Inbox, Outbox, Relay};
 use crate::error::{Error, Result};
 use crate::group_commit::GroupCommit;
 use crate::hub::Hub;
@@ -73,6 +74,20 @@ impl Lifecycle {
             drained: OnceCell::new(),
         };
         (lifecycle, appends)
+    }
+
+    /// Starts receiving other nodes' notices through `outbox`'s broker and applying them to
+    /// `hub`'s connections (see [`Relay`]), until shutdown.
+    pub(super) fn spawn_relay(&self, store: &Arc<dyn Store>, hub: &Hub, outbox: &Outbox) {
+        let (inbox, notices) = Inbox::new(outbox.node(), self.stopping.subscribe());
+        hub.fill_gaps_with(inbox.clone());
+        let relay = Relay::new(Arc::clone(store), hub.clone(), inbox.clone(), notices);
+        let task = self.runtime.spawn(relay.run());
+        outbox.broker().start(&self.runtime, inbox);
+        self.tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
     }
 
     /// Starts the housekeeping jobs `chat`'s config asks for.

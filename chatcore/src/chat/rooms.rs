@@ -274,11 +274,12 @@ impl Chat {
         let rooms = self.store().rooms_of_user(actor.id()).await?;
         let ids: Vec<RoomId> = rooms.iter().map(|(r, _)| r.id).collect();
         let left = self.hub().attach(&subscription, &ids);
-        let listed = rooms
+        let listed: Vec<(RoomId, Seq)> = rooms
             .into_iter()
             .filter(|(r, _)| !left.contains(&r.id))
             .map(|(r, _)| (r.id, r.last_seq))
             .collect();
+        self.hub().start_order_after(&listed);
         Ok((subscription, listed))
     }
 

@@ -3,12 +3,12 @@
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Message, RoomId, Sender, Seq, UserId};
 
 /// A membership or room change, as announced to the room's live members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomChange {
     /// `user_id` became a member (also sent for a newly created room).

@@ -10,7 +10,11 @@
 //! never across an `.await`. Publishing takes the read lock, so rooms publish in parallel.
 //! A batch of messages ([`Hub::publish_messages`]) reaches each subscriber as one burst: one
 //! short lock on its queue and one wake-up, however many messages the batch holds.
+//!
+//! On a node with a broker, the operations that concern every node (`cluster.rs`) also tell
+//! the other nodes; the `*_here` ones act on this node's connections only.
 
+mod cluster;
 mod event;
 mod queue;
 mod sequencer;
@@ -27,7 +31,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use tokio::sync::Notify;
 
-use crate::model::{Message, RoomId, UserId};
+use crate::broker::{Inbox, Outbox};
+use crate::model::{Message, RoomId, Seq, UserId};
 
 /// Why the hub closed a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +58,11 @@ struct Shared {
     sequencer: Sequencer,
     next_id: AtomicU64,
     queue_capacity: usize,
+    /// Where changes are told to the other nodes; `None` on a single node.
+    outbox: Option<Outbox>,
+    /// Who fills gaps in a room's publication order from the store (the relay, on a node with
+    /// a broker); without one, a gap is released as is after [`GAP_WAIT`].
+    gap_filler: OnceLock<Inbox>,
 }
 
 #[derive(Default)]
@@ -164,7 +174,17 @@ impl std::fmt::Debug for Subscription {
 impl Hub {
     /// A hub whose subscribers each queue at most `queue_capacity` events, and whose gap
     /// timers run on `runtime`.
+    #[cfg(test)]
     pub fn new(queue_capacity: usize, runtime: tokio::runtime::Handle) -> Self {
+        Self::clustered(queue_capacity, runtime, None)
+    }
+
+    /// Like [`Hub::new`], telling every change that concerns other nodes through `outbox`.
+    pub(crate) fn clustered(
+        queue_capacity: usize,
+        runtime: tokio::runtime::Handle,
+        outbox: Option<Outbox>,
+    ) -> Self {
         Hub {
             shared: Arc::new(Shared {
                 routes: RwLock::new(Routes::default()),
@@ -172,6 +192,8 @@ impl Hub {
                 sequencer: Sequencer::default(),
                 next_id: AtomicU64::new(1),
                 queue_capacity: queue_capacity.max(1),
+                outbox,
+                gap_filler: OnceLock::new(),
             }),
         }
     }
@@ -252,8 +274,8 @@ impl Hub {
         left
     }
 
-    /// Starts delivering `room` to every live connection of `user` (they joined it).
-    pub fn join(&self, user: UserId, room: RoomId) {
+    /// Starts delivering `room` to every live connection of `user` on this node.
+    pub(crate) fn join_here(&self, user: UserId, room: RoomId) {
         let mut routes = self.write();
         let subs = routes.users.get(&user).cloned().unwrap_or_default();
         for sub in &subs {
@@ -273,8 +295,8 @@ impl Hub {
         }
     }
 
-    /// Stops delivering `room` to every live connection of `user`, at once.
-    pub fn leave(&self, user: UserId, room: RoomId) {
+    /// Stops delivering `room` to every live connection of `user` on this node, at once.
+    pub(crate) fn leave_here(&self, user: UserId, room: RoomId) {
         let mut routes = self.write();
         let ids: Vec<u64> = routes
             .users
@@ -297,9 +319,9 @@ impl Hub {
         }
     }
 
-    /// Delivers an event to every live connection in `room`. Never waits; subscribers whose
-    /// queue is full are closed as lagged.
-    pub fn publish(&self, room: RoomId, event: Event) {
+    /// Delivers an event to every live connection in `room` on this node. Never waits;
+    /// subscribers whose queue is full are closed as lagged.
+    fn publish_here(&self, room: RoomId, event: Event) {
         self.publish_burst(room, &[Arc::new(event)]);
     }
 
@@ -322,11 +344,12 @@ impl Hub {
         self.close_all(&lagged, CloseReason::Lagged);
     }
 
-    /// Delivers newly stored messages, such as one commit's batch, in seq order per room: a
+    /// Delivers newly stored messages on this node, such as one commit's batch, in seq order
+    /// per room: a
     /// message that overtook an earlier one waits (at most [`GAP_WAIT`]) until that one is
     /// published. Each live connection of a room gets the room's messages as a single burst
     /// (one queue operation and one wake-up), and can send them in one socket write.
-    pub fn publish_messages(&self, messages: impl IntoIterator<Item = Message>) {
+    pub(crate) fn publish_messages_here(&self, messages: impl IntoIterator<Item = Message>) {
         let mut bursts: Vec<(RoomId, Vec<Arc<Event>>)> = Vec::new();
         for message in messages {
             let (room, seq) = (message.room_id, message.seq);
@@ -349,14 +372,12 @@ impl Hub {
                     let hub = self.clone();
                     self.shared.runtime.spawn(async move {
                         tokio::time::sleep(GAP_WAIT).await;
-                        let events: Vec<Arc<Event>> = hub
-                            .shared
-                            .sequencer
-                            .release(room, seq)
-                            .into_iter()
-                            .map(Arc::new)
-                            .collect();
-                        hub.publish_burst(room, &events);
+                        match hub.shared.gap_filler.get() {
+                            // Another node's message is missing: the relay reads it from the
+                            // store, then releases what still waits.
+                            Some(relay) => relay.fill_gap(room, seq),
+                            None => hub.release_through(room, seq),
+                        }
                     });
                 }
             }
@@ -366,9 +387,29 @@ impl Hub {
         }
     }
 
-    /// Delivers an event once to each live connection that shares any of `rooms` (deduplicated),
-    /// e.g. presence, which concerns a user rather than a room.
-    pub fn publish_to_rooms(&self, rooms: &[RoomId], event: Event) {
+    /// Publishes, as they are, the messages of `room` held back for a gap before `seq`, and
+    /// what follows them without a gap; connections fill the gap from the store themselves.
+    pub(crate) fn release_through(&self, room: RoomId, seq: Seq) {
+        let events: Vec<Arc<Event>> = self
+            .shared
+            .sequencer
+            .release(room, seq)
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        self.publish_burst(room, &events);
+    }
+
+    /// Hands gaps in publication order to `relay` (which fills them from the store) instead of
+    /// releasing them as they are. Set once, when the relay starts.
+    pub(crate) fn fill_gaps_with(&self, relay: Inbox) {
+        // A second relay for the same hub is never started; keeping the first is harmless.
+        let _first = self.shared.gap_filler.set(relay);
+    }
+
+    /// Delivers an event once to each live connection on this node that shares any of `rooms`
+    /// (deduplicated), e.g. presence, which concerns a user rather than a room.
+    fn publish_to_rooms_here(&self, rooms: &[RoomId], event: Event) {
         let event = Arc::new(event);
         let lagged: Vec<Arc<Subscriber>> = {
             let routes = self.read();
@@ -392,8 +433,8 @@ impl Hub {
         }
     }
 
-    /// Closes every live connection of `session` (logout).
-    pub fn close_session(&self, session: &[u8; 32]) {
+    /// Closes every live connection of `session` on this node.
+    fn close_session_here(&self, session: &[u8; 32]) {
         let subs: Vec<Arc<Subscriber>> = self
             .read()
             .users
@@ -405,9 +446,9 @@ impl Hub {
         self.close_all(&subs, CloseReason::SessionEnded);
     }
 
-    /// Closes the live connections of `user` on `session` (it expired or was replaced); cheaper
-    /// than [`Hub::close_session`] when the user is known.
-    pub fn close_user_session(&self, user: UserId, session: &[u8; 32]) {
+    /// Closes the live connections of `user` on `session` on this node; cheaper than
+    /// [`Hub::close_session_here`] when the user is known.
+    pub(crate) fn close_user_session_here(&self, user: UserId, session: &[u8; 32]) {
         let subs: Vec<Arc<Subscriber>> = self
             .read()
             .users
@@ -420,8 +461,8 @@ impl Hub {
         self.close_all(&subs, CloseReason::SessionEnded);
     }
 
-    /// Closes every live connection of `user` (disabled, or all sessions ended).
-    pub fn close_user(&self, user: UserId) {
+    /// Closes every live connection of `user` on this node.
+    pub(crate) fn close_user_here(&self, user: UserId) {
         let subs = self.read().users.get(&user).cloned().unwrap_or_default();
         self.close_all(&subs, CloseReason::SessionEnded);
     }
@@ -445,6 +486,67 @@ impl Hub {
     /// How many live connections the hub holds.
     pub fn connection_count(&self) -> usize {
         self.read().joined.len()
+    }
+
+    /// Whether any live connection on this node receives `room`.
+    pub(crate) fn routes_room(&self, room: RoomId) -> bool {
+        self.read().rooms.contains_key(&room)
+    }
+
+    /// The rooms that live connections on this node receive.
+    pub(crate) fn routed_rooms(&self) -> Vec<RoomId> {
+        self.read().rooms.keys().copied().collect()
+    }
+
+    /// The user and session of every live connection on this node, each pair once.
+    pub(crate) fn local_sessions(&self) -> HashSet<(UserId, Option<[u8; 32]>)> {
+        self.read()
+            .users
+            .values()
+            .flatten()
+            .map(|sub| (sub.user_id, sub.session))
+            .collect()
+    }
+
+    /// The users with live connections on this node.
+    pub(crate) fn local_users(&self) -> Vec<UserId> {
+        self.read().users.keys().copied().collect()
+    }
+
+    /// The rooms `user`'s live connections on this node receive.
+    pub(crate) fn rooms_routed_to(&self, user: UserId) -> HashSet<RoomId> {
+        let routes = self.read();
+        routes
+            .users
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|sub| routes.joined.get(&sub.id))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
+    /// The seq of the next message this node publishes in `room`, if it published any since it
+    /// started (or since [`Hub::forget_order`]).
+    pub(crate) fn next_seq(&self, room: RoomId) -> Option<Seq> {
+        self.shared.sequencer.next(room)
+    }
+
+    /// Sets where each room's publication order starts, for rooms whose order this node does
+    /// not know yet: after the given seq, the newest a connection was just told about. A
+    /// message of another node after it that this node never hears of is then noticed (and
+    /// filled from the store) when a later one comes, instead of being skipped.
+    pub(crate) fn start_order_after(&self, heads: &[(RoomId, Seq)]) {
+        for &(room, head) in heads {
+            self.shared.sequencer.start_after(room, head);
+        }
+    }
+
+    /// Forgets where `room`'s publication order stands (no connection here receives it): the
+    /// next message published starts it again, and the memory is given back.
+    pub(crate) fn forget_order(&self, room: RoomId) {
+        self.shared.sequencer.forget(room);
     }
 
     /// Removes a subscription; if it was the user's last connection, tells the members of its

@@ -8,7 +8,9 @@
 //!
 //! It never waits long: a gap that is not filled within [`GAP_WAIT`] (a send cancelled between
 //! its commit and its publish, or a message committed by another node) is released as is, and
-//! connections fill it from the store as before. Nothing here is needed for correctness.
+//! connections fill it from the store as before; on a node with a broker, the relay reads the
+//! missing messages from the store first, so the node publishes the room without a gap. A
+//! message behind the room's point is dropped: it was published, filled or skipped already.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -55,8 +57,11 @@ impl Sequencer {
             waiting: BTreeMap::new(),
         });
         if seq < order.next {
-            // Late (it was released past, or came before this room's first message): publish.
-            return Offer::Ready(vec![event]);
+            // Late: it was released past (connections filled it from the store when they saw
+            // the jump), published already (read from the store by the relay), or came before
+            // this room's first message (connections that need it fill it when they see that
+            // one). Publishing it now would only be a duplicate, or out of order.
+            return Offer::Ready(Vec::new());
         }
         if seq > order.next {
             order.waiting.insert(seq, event);
@@ -69,6 +74,24 @@ impl Sequencer {
             order.next += 1;
         }
         Offer::Ready(ready)
+    }
+
+    /// The next seq expected in `room`, if the room has been seen.
+    pub(super) fn next(&self, room: RoomId) -> Option<Seq> {
+        self.lock().get(&room).map(|order| order.next)
+    }
+
+    /// Starts `room`'s order after `seq`, unless the room has been seen already.
+    pub(super) fn start_after(&self, room: RoomId, seq: Seq) {
+        self.lock().entry(room).or_insert_with(|| RoomOrder {
+            next: seq + 1,
+            waiting: BTreeMap::new(),
+        });
+    }
+
+    /// Forgets `room` and whatever waits in it (nobody here receives it).
+    pub(super) fn forget(&self, room: RoomId) {
+        self.lock().remove(&room);
     }
 
     /// Gives up waiting for the gap before `seq` in `room`: everything held up to and including

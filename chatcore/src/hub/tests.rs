@@ -202,10 +202,11 @@ async fn a_gap_that_is_never_filled_is_released_after_a_short_wait() {
     hub.publish_messages([message(3)]);
     assert_eq!(next_seq(&mut sub).await, 1);
     // Seq 2 never comes (its sender was cancelled after the commit, or another node stored it):
-    // 3 goes out after GAP_WAIT, and a late 2 still goes out.
+    // 3 goes out after GAP_WAIT (connections fill 2 from the store when they see the jump), and
+    // a late 2 is not published behind it: out of order and already filled, it would only be
+    // a duplicate.
     assert_eq!(next_seq(&mut sub).await, 3);
     hub.publish_messages([message(2)]);
-    assert_eq!(next_seq(&mut sub).await, 2);
     hub.publish_messages([message(4)]);
     assert_eq!(next_seq(&mut sub).await, 4);
 }

@@ -1,0 +1,134 @@
+//! What one node tells the others, and how it is put on the wire.
+//!
+//! Notices name what changed, not the changed rows: a node that hears "room 7 has messages up
+//! to seq 12" reads them from the store, from the first one it has not delivered yet. So a
+//! notice that is lost, duplicated or overtaken costs a store read, never a message, and the
+//! store stays the one source of truth. Only what is never stored (typing, presence) travels
+//! in full.
+
+use serde::{Deserialize, Serialize};
+
+use crate::hub::RoomChange;
+use crate::model::{RoomId, Seq, UserId};
+
+/// The format version; a node drops notices of any other (mixed versions during an upgrade
+/// lose live extras, not messages: those are read from the store).
+const VERSION: u8 = 1;
+
+/// A change committed (or, for typing and presence, happening) on one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub(crate) enum Notice {
+    /// Messages `first..=last` of `room` were committed.
+    Messages { room: RoomId, first: Seq, last: Seq },
+    /// Message `seq` of `room` was edited or deleted.
+    Changed { room: RoomId, seq: Seq },
+    /// `user` (shown as `name`) is typing in `room`.
+    Typing {
+        room: RoomId,
+        user: UserId,
+        name: String,
+    },
+    /// `user`'s read marker in `room` moved to `seq`.
+    Read {
+        room: RoomId,
+        user: UserId,
+        seq: Seq,
+    },
+    /// Membership or room metadata changed.
+    Room {
+        room: RoomId,
+        change: RoomChange,
+        user: UserId,
+    },
+    /// `user`'s first connection on the sending node opened, or its last one there closed.
+    Presence {
+        user: UserId,
+        online: bool,
+        rooms: Vec<RoomId>,
+    },
+    /// Deliver `room` to `user`'s connections (they joined it).
+    Join { user: UserId, room: RoomId },
+    /// Stop delivering `room` to `user`'s connections (they left or were removed).
+    Leave { user: UserId, room: RoomId },
+    /// Close every connection of the session with this token hash (logout).
+    CloseSession { session: [u8; 32] },
+    /// Close `user`'s connections on the session with this token hash (expired, replaced).
+    CloseUserSession { user: UserId, session: [u8; 32] },
+    /// Close every connection of `user` (disabled, or every session ended).
+    CloseUser { user: UserId },
+    /// The sender had to drop notices: catch up from the store.
+    CatchUp,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<N> {
+    v: u8,
+    /// The sending node, so a node skips its own notices when the broker echoes them.
+    node: u64,
+    #[serde(flatten)]
+    notice: N,
+}
+
+impl Notice {
+    /// The wire form of this notice from `node`.
+    pub(crate) fn encode(&self, node: u64) -> bytes::Bytes {
+        let envelope = Envelope {
+            v: VERSION,
+            node,
+            notice: self,
+        };
+        // Serializing plain ids, numbers and strings into a Vec cannot fail.
+        serde_json::to_vec(&envelope).unwrap_or_default().into()
+    }
+
+    /// The sending node and the notice, or `None` for anything this version cannot read.
+    pub(crate) fn decode(payload: &[u8]) -> Option<(u64, Notice)> {
+        let envelope: Envelope<Notice> = serde_json::from_slice(payload).ok()?;
+        (envelope.v == VERSION).then_some((envelope.node, envelope.notice))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_notice_survives_the_wire() {
+        let notices = [
+            Notice::Messages {
+                room: RoomId(1),
+                first: 4,
+                last: 9,
+            },
+            Notice::Room {
+                room: RoomId(2),
+                change: RoomChange::Removed,
+                user: UserId(3),
+            },
+            Notice::CloseSession { session: [7; 32] },
+            Notice::Typing {
+                room: RoomId(1),
+                user: UserId(5),
+                name: "Zoë \"quoted\"".into(),
+            },
+        ];
+        for notice in notices {
+            assert_eq!(Notice::decode(&notice.encode(42)), Some((42, notice)));
+        }
+    }
+
+    #[test]
+    fn garbage_and_other_versions_are_dropped() {
+        assert_eq!(Notice::decode(b"not json"), None);
+        assert_eq!(
+            Notice::decode(br#"{"v":2,"node":1,"t":"close_user","user":1}"#),
+            None
+        );
+        assert_eq!(Notice::decode(br#"{"v":1,"node":1,"t":"unknown"}"#), None);
+        assert_eq!(
+            Notice::decode(br#"{"v":1,"node":1,"t":"close_user","user":1}"#),
+            Some((1, Notice::CloseUser { user: UserId(1) }))
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! Two nodes on one store, linked by an in-memory broker that loses, duplicates, reorders and
+//! echoes payloads: every live connection still sees each room's messages once, in seq order.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::runtime::Handle;
+
+use super::{Broker, Inbox};
+use crate::hub::{CloseReason, EventKind, RoomChange};
+use crate::throttle::Rate;
+use crate::{
+    Actor, Chat, ChatConfig, MemoryMediaStore, MemoryStore, RoomId, SendMessage, Seq, Subscription,
+};
+
+/// What the wire does to the n-th payload published (counting from 1, across all nodes).
+#[derive(Default, Clone, Copy)]
+struct Faults {
+    drop_every: Option<usize>,
+    duplicate_every: Option<usize>,
+    /// Holds the payload back and delivers it after the next one.
+    swap_every: Option<usize>,
+    /// Drops everything.
+    cut: bool,
+}
+
+/// The in-memory "Redis": every payload goes to every node's inbox, the sender's included.
+#[derive(Default)]
+struct Wire {
+    state: Mutex<WireState>,
+}
+
+#[derive(Default)]
+struct WireState {
+    inboxes: Vec<Inbox>,
+    faults: Faults,
+    published: usize,
+    held: Option<Bytes>,
+}
+
+impl Wire {
+    fn set_faults(&self, faults: Faults) {
+        self.state.lock().unwrap().faults = faults;
+    }
+
+    /// What a broker does after its connection came back: every node catches up.
+    fn reconnect_all(&self) {
+        for inbox in &self.state.lock().unwrap().inboxes {
+            inbox.reconnected();
+        }
+    }
+}
+
+struct WireEnd(Arc<Wire>);
+
+impl Broker for WireEnd {
+    fn publish(&self, payload: Bytes) {
+        let mut state = self.0.state.lock().unwrap();
+        state.published += 1;
+        let n = state.published;
+        let hits = |every: Option<usize>| every.is_some_and(|e| n.is_multiple_of(e));
+        let faults = state.faults;
+        if faults.cut || hits(faults.drop_every) {
+            return;
+        }
+        let mut out = vec![payload.clone()];
+        if hits(faults.duplicate_every) {
+            out.push(payload.clone());
+        }
+        if hits(faults.swap_every) && state.held.is_none() {
+            state.held = Some(payload);
+            return;
+        }
+        out.extend(state.held.take());
+        for inbox in &state.inboxes {
+            for p in &out {
+                inbox.deliver(p);
+            }
+        }
+    }
+
+    fn start(&self, _runtime: &Handle, inbox: Inbox) {
+        self.0.state.lock().unwrap().inboxes.push(inbox);
+    }
+}
+
+struct Cluster {
+    wire: Arc<Wire>,
+    a: Chat,
+    b: Chat,
+}
+
+fn cluster() -> Cluster {
+    let store = Arc::new(MemoryStore::new());
+    let wire = Arc::new(Wire::default());
+    let node = || {
+        let config = ChatConfig {
+            send_rate: Rate::per_second(10_000.0, 10_000, Duration::ZERO),
+            ..ChatConfig::default()
+        };
+        Chat::builder(store.clone(), Arc::new(MemoryMediaStore::new()))
+            .config(config)
+            .broker(Arc::new(WireEnd(wire.clone())))
+            .start(&Handle::current())
+            .unwrap()
+    };
+    let (a, b) = (node(), node());
+    Cluster { wire, a, b }
+}
+
+async fn guest(chat: &Chat, name: &str) -> Actor {
+    chat.guest(Some(name)).await.unwrap().0
+}
+
+/// A registered user: group admins cannot be guests.
+async fn admin(chat: &Chat) -> Actor {
+    chat.register("admin", "correct horse battery", None)
+        .await
+        .unwrap()
+        .0
+}
+
+async fn send(chat: &Chat, actor: &Actor, room: RoomId, body: &str) -> Seq {
+    let msg = SendMessage {
+        room_id: room,
+        body: body.into(),
+        ..Default::default()
+    };
+    chat.send(actor, msg).await.unwrap().seq
+}
+
+/// The message seqs `feed` receives until it has seen `last` (other events skipped).
+async fn seqs_through(feed: &mut Subscription, last: Seq) -> Vec<Seq> {
+    let mut seqs = Vec::new();
+    while seqs.last() != Some(&last) {
+        let event = tokio::time::timeout(Duration::from_secs(5), feed.recv())
+            .await
+            .expect("the message arrives")
+            .unwrap();
+        if let EventKind::Message(m) = event.kind() {
+            seqs.push(m.seq);
+        }
+    }
+    seqs
+}
+
+/// A group created on node A by its admin, with two members connected on node B: one stays,
+/// one goes.
+struct Team {
+    c: Cluster,
+    admin: Actor,
+    room: RoomId,
+    goes: Actor,
+    stays_feed: Subscription,
+    goes_feed: Subscription,
+}
+
+async fn team() -> Team {
+    let c = cluster();
+    let admin = admin(&c.a).await;
+    let (stays, goes) = (guest(&c.b, "Stays").await, guest(&c.b, "Goes").await);
+    let room =
+        c.a.create_group(&admin, "Team", &[stays.id(), goes.id()])
+            .await;
+    let room = room.unwrap().id;
+    let (stays_feed, _) = c.b.connect(&stays).await.unwrap();
+    let (goes_feed, _) = c.b.connect(&goes).await.unwrap();
+    Team {
+        c,
+        admin,
+        room,
+        goes,
+        stays_feed,
+        goes_feed,
+    }
+}
+
+/// Whether any message event is queued on `feed` right now.
+fn has_message(feed: &mut Subscription) -> bool {
+    std::iter::from_fn(|| feed.try_recv()).any(|e| matches!(e.kind(), EventKind::Message(_)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_node_delivers_every_message_once_in_order_over_a_lossy_broker() {
+    let c = cluster();
+    let alice = guest(&c.a, "Alice").await;
+    let bob = guest(&c.b, "Bob").await;
+    let room = c.a.open_direct(&alice, bob.id()).await.unwrap().id;
+    let (mut on_a, _) = c.a.connect(&alice).await.unwrap();
+    let (mut on_b, _) = c.b.connect(&bob).await.unwrap();
+    c.wire.set_faults(Faults {
+        drop_every: Some(3),
+        duplicate_every: Some(5),
+        swap_every: Some(7),
+        cut: false,
+    });
+
+    // Both nodes commit, interleaved: each sees the other's messages only through the wire.
+    let mut last = 0;
+    for i in 0..120 {
+        let (chat, who) = if i % 3 == 0 {
+            (&c.b, &bob)
+        } else {
+            (&c.a, &alice)
+        };
+        last = send(chat, who, room, &format!("m{i}")).await;
+    }
+    // The wire may have lost the tail; the broker's next reconnect makes every node catch up.
+    c.wire.reconnect_all();
+
+    let every: Vec<Seq> = (1..=last).collect();
+    assert_eq!(seqs_through(&mut on_a, last).await, every, "node A");
+    assert_eq!(seqs_through(&mut on_b, last).await, every, "node B");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_on_one_node_stops_delivery_on_the_other_and_typing_crosses() {
+    let Team {
+        c,
+        admin,
+        room,
+        goes,
+        mut stays_feed,
+        mut goes_feed,
+    } = team().await;
+
+    c.a.typing(&admin, room).await.unwrap();
+    let typing = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let event = stays_feed.recv().await.unwrap();
+            if let EventKind::Typing { user, .. } = event.kind() {
+                return user.id;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(typing, admin.id());
+
+    c.a.remove_member(&admin, room, goes.id()).await.unwrap();
+    let seq = send(&c.a, &admin, room, "after the removal").await;
+    assert_eq!(seqs_through(&mut stays_feed, seq).await, vec![seq]);
+    // The removed member's feed learnt why, and got nothing after it.
+    let mut removed = false;
+    while let Some(event) = goes_feed.try_recv() {
+        match event.kind() {
+            EventKind::Room {
+                change: RoomChange::Removed,
+                user_id,
+                ..
+            } if *user_id == goes.id() => removed = true,
+            EventKind::Message(m) => panic!("delivered after removal: {m:?}"),
+            _ => {}
+        }
+    }
+    assert!(removed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_missed_while_the_broker_was_cut_are_reconciled_on_reconnect() {
+    let Team {
+        c,
+        admin,
+        room,
+        goes,
+        mut stays_feed,
+        mut goes_feed,
+    } = team().await;
+
+    c.wire.set_faults(Faults {
+        cut: true,
+        ..Faults::default()
+    });
+    c.a.remove_member(&admin, room, goes.id()).await.unwrap();
+    let during = send(&c.a, &admin, room, "while cut").await;
+    c.wire.set_faults(Faults::default());
+    c.wire.reconnect_all();
+    let after = send(&c.a, &admin, room, "after").await;
+
+    assert_eq!(
+        seqs_through(&mut stays_feed, after).await,
+        vec![during, after]
+    );
+    assert!(
+        !has_message(&mut goes_feed),
+        "the removed member gets nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_on_one_node_closes_connections_on_the_other() {
+    let c = cluster();
+    let (alice, token) = c.a.guest(Some("Alice")).await.unwrap();
+    let (feed, _) = c.b.connect(&alice).await.unwrap();
+    c.a.logout(&token).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), feed.closed()).await;
+    assert_eq!(closed.unwrap(), CloseReason::SessionEnded);
+}

@@ -1,0 +1,194 @@
+//! The hub's cluster-wide operations: each acts on this node's connections and tells the
+//! other nodes (through the [`Outbox`](crate::broker::Outbox), when there is one), which apply
+//! it to theirs with [`Hub::apply`].
+//!
+//! Messages and edits are told by reference (room and seq); other nodes read them from the
+//! store (see `broker::Relay`). Everything else is applied as told.
+
+use super::{Event, EventKind, Hub};
+use crate::broker::Notice;
+use crate::model::{Message, RoomId, Sender, UserId};
+
+impl Hub {
+    fn tell(&self, notice: impl FnOnce() -> Notice) {
+        if let Some(outbox) = &self.shared.outbox {
+            outbox.tell(&notice());
+        }
+    }
+
+    /// Delivers an event to every live connection in `room`, on every node. Never waits;
+    /// subscribers whose queue is full are closed as lagged.
+    pub fn publish(&self, room: RoomId, event: Event) {
+        self.tell(|| notice_of(room, event.kind()));
+        self.publish_here(room, event);
+    }
+
+    /// Delivers newly stored messages, such as one commit's batch, to every node, each in seq
+    /// order per room (see [`Hub::publish_messages_here`]).
+    pub fn publish_messages(&self, messages: impl IntoIterator<Item = Message>) {
+        let messages: Vec<Message> = messages.into_iter().collect();
+        if self.shared.outbox.is_some() {
+            let mut ranges: Vec<(RoomId, i64, i64)> = Vec::new();
+            for m in &messages {
+                match ranges.iter_mut().find(|(room, ..)| *room == m.room_id) {
+                    Some((_, first, last)) => {
+                        *first = (*first).min(m.seq);
+                        *last = (*last).max(m.seq);
+                    }
+                    None => ranges.push((m.room_id, m.seq, m.seq)),
+                }
+            }
+            for (room, first, last) in ranges {
+                self.tell(|| Notice::Messages { room, first, last });
+            }
+        }
+        self.publish_messages_here(messages);
+    }
+
+    /// Delivers an event once to each live connection that shares any of `rooms`, on every
+    /// node (presence, which concerns a user rather than a room).
+    pub fn publish_to_rooms(&self, rooms: &[RoomId], event: Event) {
+        if let EventKind::Presence { user_id, online } = *event.kind() {
+            self.tell(|| Notice::Presence {
+                user: user_id,
+                online,
+                rooms: rooms.to_vec(),
+            });
+        }
+        self.publish_to_rooms_here(rooms, event);
+    }
+
+    /// Starts delivering `room` to every live connection of `user`, on every node (they
+    /// joined it).
+    pub fn join(&self, user: UserId, room: RoomId) {
+        self.join_here(user, room);
+        self.tell(|| Notice::Join { user, room });
+    }
+
+    /// Stops delivering `room` to every live connection of `user`, on every node.
+    pub fn leave(&self, user: UserId, room: RoomId) {
+        self.leave_here(user, room);
+        self.tell(|| Notice::Leave { user, room });
+    }
+
+    /// Closes every live connection of `session`, on every node (logout).
+    pub fn close_session(&self, session: &[u8; 32]) {
+        self.close_session_here(session);
+        self.tell(|| Notice::CloseSession { session: *session });
+    }
+
+    /// Closes the live connections of `user` on `session`, on every node (it expired or was
+    /// replaced); cheaper than [`Hub::close_session`] when the user is known.
+    pub fn close_user_session(&self, user: UserId, session: &[u8; 32]) {
+        self.close_user_session_here(user, session);
+        self.tell(|| Notice::CloseUserSession {
+            user,
+            session: *session,
+        });
+    }
+
+    /// Closes every live connection of `user`, on every node (disabled, or all sessions
+    /// ended).
+    pub fn close_user(&self, user: UserId) {
+        self.close_user_here(user);
+        self.tell(|| Notice::CloseUser { user });
+    }
+
+    /// Applies another node's notice to this node's connections. Messages and edits need the
+    /// store; the relay reads them and publishes with [`Hub::publish_messages_here`] and
+    /// [`Hub::publish_change_here`] instead.
+    pub(crate) fn apply(&self, notice: Notice) {
+        match notice {
+            Notice::Messages { .. } | Notice::Changed { .. } | Notice::CatchUp => {}
+            Notice::Typing { room, user, name } => self.publish_here(
+                room,
+                Event::new(EventKind::Typing {
+                    room_id: room,
+                    user: Sender {
+                        id: user,
+                        display_name: name,
+                    },
+                }),
+            ),
+            Notice::Read { room, user, seq } => self.publish_here(
+                room,
+                Event::new(EventKind::Read {
+                    room_id: room,
+                    user_id: user,
+                    seq,
+                }),
+            ),
+            Notice::Room { room, change, user } => self.publish_here(
+                room,
+                Event::new(EventKind::Room {
+                    room_id: room,
+                    change,
+                    user_id: user,
+                }),
+            ),
+            Notice::Presence {
+                user,
+                online,
+                rooms,
+            } => self.publish_to_rooms_here(
+                &rooms,
+                Event::new(EventKind::Presence {
+                    user_id: user,
+                    online,
+                }),
+            ),
+            Notice::Join { user, room } => self.join_here(user, room),
+            Notice::Leave { user, room } => self.leave_here(user, room),
+            Notice::CloseSession { session } => self.close_session_here(&session),
+            Notice::CloseUserSession { user, session } => {
+                self.close_user_session_here(user, &session);
+            }
+            Notice::CloseUser { user } => self.close_user_here(user),
+        }
+    }
+
+    /// Delivers an edited or deleted message read from the store on this node.
+    pub(crate) fn publish_change_here(&self, message: Message) {
+        let room = message.room_id;
+        let kind = if message.deleted {
+            EventKind::Deleted(message)
+        } else {
+            EventKind::Edited(message)
+        };
+        self.publish_here(room, Event::new(kind));
+    }
+}
+
+/// The notice that tells other nodes about `kind`, published in `room`.
+fn notice_of(room: RoomId, kind: &EventKind) -> Notice {
+    match kind {
+        EventKind::Message(m) => Notice::Messages {
+            room,
+            first: m.seq,
+            last: m.seq,
+        },
+        EventKind::Edited(m) | EventKind::Deleted(m) => Notice::Changed { room, seq: m.seq },
+        EventKind::Typing { user, .. } => Notice::Typing {
+            room,
+            user: user.id,
+            name: user.display_name.clone(),
+        },
+        EventKind::Read { user_id, seq, .. } => Notice::Read {
+            room,
+            user: *user_id,
+            seq: *seq,
+        },
+        EventKind::Room {
+            change, user_id, ..
+        } => Notice::Room {
+            room,
+            change: *change,
+            user: *user_id,
+        },
+        EventKind::Presence { user_id, online } => Notice::Presence {
+            user: *user_id,
+            online: *online,
+            rooms: vec![room],
+        },
+    }
+}
