@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::future::Future;
 
-use chatcore::{AppendResult, NewMessage};
 use sqlx::{Database, Pool, Transaction};
 
 use crate::db::{Row, SqlDb};
@@ -75,16 +74,6 @@ pub trait Dialect: Send + Sync + Sized + 'static {
     fn advance_ids(table: &str) -> Option<String> {
         let _ = table;
         None
-    }
-
-    /// Appends a batch in one transaction, answering for each message in order (the
-    /// contract of `Store::append_messages`). The default is the shared plan in
-    /// [`crate::append`]; SQLite brings its own.
-    fn append_batch(
-        pool: &Pool<Self::DB>,
-        msgs: Vec<NewMessage>,
-    ) -> impl Future<Output = Vec<AppendResult>> + Send {
-        crate::append::append_batch::<Self>(pool, msgs)
     }
 }
 

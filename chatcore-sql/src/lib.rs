@@ -13,10 +13,11 @@
 //!   `.references(…)`) and maps rows with `row.get("column")`.
 //! - [`store`]: [`SqlStore`] implements `Store` from those functions, choosing transactions and
 //!   locks (a room's row is locked before its members or counter change).
-//! - [`append`]: the batch append plan the server databases share.
+//! - [`append`]: the batch append plan the server databases share (a backend may bring its own
+//!   through [`BatchAppend`], as SQLite does).
 //! - [`Dialect`]: what differs between databases, and nothing else: placeholder and function
 //!   spelling ([`Dialect::render`]), how a write transaction begins, how new ids come back
-//!   (`RETURNING` or `LAST_INSERT_ID`), how text columns read, and the append plan.
+//!   (`RETURNING` or `LAST_INSERT_ID`), and how text columns read.
 //! - [`transfer`]: copying a whole chat from one database into another (the reference
 //!   server's `migrate-store`), resumable and verified.
 //! - [`SqlDb`]: the sqlx bounds the generic code needs, stated once (see [`db`]).
@@ -55,4 +56,4 @@ pub use db::{Cols, Column, Param, Row, SqlDb};
 pub use dialect::{Dialect, InMemory, NewIds};
 pub use options::ServerOptions;
 pub use sql::{Conn, Sql, backend};
-pub use store::SqlStore;
+pub use store::{BatchAppend, SqlStore};

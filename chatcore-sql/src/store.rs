@@ -1,12 +1,15 @@
 //! [`SqlStore`]: the [`Store`] implementation every SQL backend shares. Each method takes a
 //! connection or a transaction and hands the statements to [`crate::queries`].
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chatcore::{
     AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage,
     NewRoom, NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult,
     Timestamp, User, UserId,
 };
+use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
@@ -19,12 +22,22 @@ use crate::sql::{Sql, backend};
 /// [`SqlStore::from_pools`] after connecting and migrating.
 ///
 /// Cloning is shallow: clones share the connection pools and the group-commit writer.
-#[derive(Debug)]
 pub struct SqlStore<D: Dialect> {
     pool: Pool<D::DB>,
     /// Where appends run: a connection of their own on SQLite, the pool itself elsewhere.
     appender: Pool<D::DB>,
+    /// How a batch is appended: the shared plan, or the backend's own.
+    batches: Arc<dyn BatchAppend>,
     appends: GroupCommit,
+}
+
+impl<D: Dialect> std::fmt::Debug for SqlStore<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("pool", &self.pool)
+            .field("appender", &self.appender)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<D: Dialect> Clone for SqlStore<D> {
@@ -32,8 +45,27 @@ impl<D: Dialect> Clone for SqlStore<D> {
         SqlStore {
             pool: self.pool.clone(),
             appender: self.appender.clone(),
+            batches: Arc::clone(&self.batches),
             appends: self.appends.clone(),
         }
+    }
+}
+
+/// How a store appends a batch of messages in one transaction: the contract of
+/// [`Store::append_messages`] (an answer per message, in order; one bad message never fails the
+/// others). [`SqlStore::from_pools`] uses the shared plan of [`crate::append`]; a backend with
+/// a better plan for its database passes its own to [`SqlStore::with_batch_append`].
+pub trait BatchAppend: Send + Sync + 'static {
+    /// Appends `msgs` and answers for each, in order.
+    fn append_batch(&self, msgs: Vec<NewMessage>) -> BoxFuture<'_, Vec<AppendResult>>;
+}
+
+/// The shared plan of [`crate::append`] on one pool.
+struct SharedPlan<D: Dialect>(Pool<D::DB>);
+
+impl<D: Dialect> BatchAppend for SharedPlan<D> {
+    fn append_batch(&self, msgs: Vec<NewMessage>) -> BoxFuture<'_, Vec<AppendResult>> {
+        Box::pin(crate::append::append_batch::<D>(&self.0, msgs))
     }
 }
 
@@ -57,14 +89,29 @@ impl<D: Dialect> SqlStore<D> {
     /// are committed together, up to `max_batch` per transaction, by a writer task spawned on
     /// the current tokio runtime. The schema must already be migrated.
     pub fn from_pools(pool: Pool<D::DB>, appender: Pool<D::DB>, max_batch: usize) -> Self {
-        let writer = appender.clone();
+        let plan = SharedPlan::<D>(appender.clone());
+        Self::with_batch_append(pool, appender, max_batch, plan)
+    }
+
+    /// The same as [`SqlStore::from_pools`], with the backend's own way of appending a batch
+    /// (`batches` runs its statements on `appender`, which the store closes on
+    /// [`SqlStore::close`]).
+    pub fn with_batch_append(
+        pool: Pool<D::DB>,
+        appender: Pool<D::DB>,
+        max_batch: usize,
+        batches: impl BatchAppend,
+    ) -> Self {
+        let batches: Arc<dyn BatchAppend> = Arc::new(batches);
+        let writer = Arc::clone(&batches);
         let appends = GroupCommit::spawn(max_batch, move |msgs| {
-            let pool = writer.clone();
-            async move { D::append_batch(&pool, msgs).await }
+            let writer = Arc::clone(&writer);
+            async move { writer.append_batch(msgs).await }
         });
         SqlStore {
             pool,
             appender,
+            batches,
             appends,
         }
     }
@@ -347,7 +394,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
-        D::append_batch(&self.appender, msgs).await
+        self.batches.append_batch(msgs).await
     }
 
     async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {

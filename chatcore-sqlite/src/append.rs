@@ -4,48 +4,100 @@
 //! Every statement is a round trip to sqlx's SQLite worker thread, so the common case is
 //! planned to need few: one query checks every message's room, membership, sender and media
 //! and reads the counters; Rust assigns seqs and ids; multi-row inserts store the messages;
-//! one update moves the room counters. A retried `client_id` (rare: a client resending after a
-//! lost ack) takes the careful path instead, one savepoint per message, which answers the retry
-//! with the first message and gives no seq away.
+//! one update moves the room counters. Retries are recognised by [`RecentKeys`], the writer's
+//! map of the window's idempotency keys, instead of a unique index in the database (see
+//! [`crate::recent_keys`] for why); a retry is answered with the first message and takes no seq.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chatcore::{
     AppendResult, Entity, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
-    StoreError, StoreResult, UserId,
+    StoreError, StoreResult, Timestamp, UserId,
 };
-use sqlx::{Connection, SqliteConnection, SqlitePool};
-
-use chatcore_sql::backend;
 use chatcore_sql::queries::messages;
+use chatcore_sql::{BatchAppend, backend};
+use futures::TryStreamExt;
+use futures::future::BoxFuture;
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::Mutex;
 
 use crate::Sqlite;
+use crate::recent_keys::RecentKeys;
 
-/// Appends `msgs` in one transaction and answers for each, in order. If the transaction fails,
-/// each message is retried in a transaction of its own, so one bad apple never fails the others.
-pub(crate) async fn append_batch(pool: &SqlitePool, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
-    chatcore::append_or_retry_each(&msgs, |batch| append_in_one_transaction(pool, batch)).await
+/// SQLite's batch append: the store's only writer, on a connection of its own.
+pub(crate) struct SqliteAppends {
+    pool: SqlitePool,
+    /// Held for a whole transaction: a batch looks keys up and records its new ones before the
+    /// next batch (or a concurrent `append_messages`) looks.
+    keys: Mutex<RecentKeys>,
 }
 
-async fn append_in_one_transaction(
-    pool: &SqlitePool,
-    msgs: &[NewMessage],
-) -> StoreResult<Vec<AppendResult>> {
-    // IMMEDIATE takes the write lock up front: the counters read below cannot change under us,
-    // which is what makes seqs gapless and the ids we assign free.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-    let results = match append_planned(&mut tx, msgs).await? {
-        Some(results) => results,
-        None => {
-            // A retry of a stored message: undo everything and take the careful path.
-            tx.rollback().await.map_err(backend)?;
-            tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-            append_one_by_one(&mut tx, msgs).await?
+impl SqliteAppends {
+    /// Appends on `pool`, after reading the idempotency keys of the window from its database:
+    /// the messages created within the window of the newest one.
+    pub(crate) async fn open(pool: SqlitePool) -> StoreResult<Self> {
+        let mut keys = RecentKeys::default();
+        let mut conn = pool.acquire().await.map_err(backend)?;
+        let newest: Option<i64> =
+            sqlx::query_scalar("SELECT created_at FROM messages ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(backend)?;
+        if let Some(newest) = newest {
+            // The window starts after the newest message created before it: a backward scan of
+            // the window's rows, not of the table.
+            let mut rows = sqlx::query_as::<_, (i64, i64, i64, String, i64)>(
+                "SELECT id, room_id, sender_id, client_id, created_at FROM messages \
+                 WHERE id > coalesce((SELECT id FROM messages WHERE created_at < ? \
+                                      ORDER BY id DESC LIMIT 1), 0) \
+                 ORDER BY id",
+            )
+            .bind(RecentKeys::cutoff(Timestamp(newest)).0)
+            .fetch(&mut *conn);
+            while let Some((id, room, sender, client_id, created_at)) =
+                rows.try_next().await.map_err(backend)?
+            {
+                let hash = keys.hash(RoomId(room), UserId(sender), &client_id);
+                keys.insert(hash, MessageId(id), Timestamp(created_at));
+            }
         }
-    };
-    tx.commit().await.map_err(backend)?;
-    Ok(results)
+        drop(conn);
+        Ok(SqliteAppends {
+            pool,
+            keys: Mutex::new(keys),
+        })
+    }
+
+    /// One transaction for `msgs`; the keys it stored are recorded once it committed.
+    async fn in_one_transaction(&self, msgs: &[NewMessage]) -> StoreResult<Vec<AppendResult>> {
+        let mut keys = self.keys.lock().await;
+        // IMMEDIATE takes the write lock up front: the counters read below cannot change under
+        // us, which is what makes seqs gapless and the ids we assign free.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
+        let results = append_planned(&mut tx, &keys, msgs).await?;
+        tx.commit().await.map_err(backend)?;
+        for (message, _) in results.iter().flatten().filter(|(_, created)| *created) {
+            let hash = keys.hash(message.room_id, message.sender.id, &message.client_id);
+            keys.insert(hash, message.id, message.created_at);
+        }
+        Ok(results)
+    }
+}
+
+impl BatchAppend for SqliteAppends {
+    /// Appends `msgs` in one transaction and answers for each, in order. If the transaction
+    /// fails, each message is retried in a transaction of its own, so one bad apple never fails
+    /// the others.
+    fn append_batch(&self, msgs: Vec<NewMessage>) -> BoxFuture<'_, Vec<AppendResult>> {
+        Box::pin(async move {
+            chatcore::append_or_retry_each(&msgs, |batch| self.in_one_transaction(batch)).await
+        })
+    }
 }
 
 // ---- the planned path ----
@@ -179,40 +231,48 @@ fn stored(msg: &NewMessage, check: &Check, id: i64, seq: Seq) -> Message {
     }
 }
 
-/// The common case in a few statements; `None` (nothing written that the caller keeps) when a
-/// message repeats a `client_id`, within the batch or of a stored message.
+/// The whole batch in a few statements: refusals, retries (answered with the first message) and
+/// new messages with their seqs.
 async fn append_planned(
     conn: &mut SqliteConnection,
+    keys: &RecentKeys,
     msgs: &[NewMessage],
-) -> StoreResult<Option<Vec<AppendResult>>> {
+) -> StoreResult<Vec<AppendResult>> {
     let checks = check(conn, msgs).await?;
+    let earlier = earlier_sends(conn, keys, msgs).await?;
     let mut next_id = checks.first().map_or(0, |c| c.last_id);
     let mut counters: HashMap<RoomId, Seq> = HashMap::new();
-    let mut keys: HashSet<(RoomId, UserId, &str)> = HashSet::new();
-    let mut results = Vec::with_capacity(msgs.len());
-    for (msg, check) in msgs.iter().zip(&checks) {
-        if let Some(err) = refusal(msg, check) {
-            results.push(Err(err));
-            continue;
-        }
-        if !keys.insert((msg.room_id, msg.sender_id, msg.client_id.as_str())) {
-            return Ok(None);
-        }
-        let counter = counters
-            .entry(msg.room_id)
-            .or_insert(check.last_seq.unwrap_or_default());
-        *counter += 1;
-        next_id += 1;
-        let message = stored(msg, check, next_id, *counter);
-        results.push(Ok((message, true)));
+    let mut in_batch: HashMap<(RoomId, UserId, &str), usize> = HashMap::new();
+    let mut results: Vec<AppendResult> = Vec::with_capacity(msgs.len());
+    for ((msg, check), earlier) in msgs.iter().zip(&checks).zip(earlier) {
+        let key = (msg.room_id, msg.sender_id, msg.client_id.as_str());
+        let result = if let Some(err) = refusal(msg, check) {
+            Err(err)
+        } else if let Some(first) = earlier {
+            Ok((first, false))
+        } else if let Some(&first) = in_batch.get(&key) {
+            match &results[first] {
+                Ok((message, _)) => Ok((message.clone(), false)),
+                Err(_) => return Err(StoreError::broken("a batch repeats a refused message")),
+            }
+        } else {
+            let counter = counters
+                .entry(msg.room_id)
+                .or_insert(check.last_seq.unwrap_or_default());
+            *counter += 1;
+            next_id += 1;
+            in_batch.insert(key, results.len());
+            Ok((stored(msg, check, next_id, *counter), true))
+        };
+        results.push(result);
     }
     let rows: Vec<&Message> = results
         .iter()
-        .filter_map(|r| r.as_ref().ok().map(|(message, _)| message))
+        .flatten()
+        .filter(|(_, created)| *created)
+        .map(|(message, _)| message)
         .collect();
-    if insert_rows(conn, &rows).await? < rows.len() as u64 {
-        return Ok(None);
-    }
+    insert_rows(conn, &rows).await?;
     if !counters.is_empty() {
         let counters: Vec<(i64, Seq)> = counters.into_iter().map(|(r, s)| (r.0, s)).collect();
         let counters = serde_json::to_string(&counters).map_err(StoreError::backend)?;
@@ -224,14 +284,41 @@ async fn append_planned(
         .await
         .map_err(backend)?;
     }
-    Ok(Some(results))
+    Ok(results)
+}
+
+/// For each message, the stored message it retries, if any. Only keys [`RecentKeys`] has seen
+/// cost a query: the candidate is read and its key compared; when another key shares its hash,
+/// the database is asked.
+async fn earlier_sends(
+    conn: &mut SqliteConnection,
+    keys: &RecentKeys,
+    msgs: &[NewMessage],
+) -> StoreResult<Vec<Option<Message>>> {
+    let mut found = Vec::with_capacity(msgs.len());
+    for msg in msgs {
+        let candidate = keys.candidate(keys.hash(msg.room_id, msg.sender_id, &msg.client_id));
+        let first = match candidate {
+            None => None,
+            Some(id) => match messages::by_id::<Sqlite>(&mut *conn, id).await? {
+                Some(m) if is_retry_of(msg, &m) => Some(m),
+                _ => messages::by_client_id::<Sqlite>(&mut *conn, msg).await?,
+            },
+        };
+        found.push(first);
+    }
+    Ok(found)
+}
+
+/// Whether `msg` carries the idempotency key `stored` was stored under.
+fn is_retry_of(msg: &NewMessage, stored: &Message) -> bool {
+    (msg.room_id, msg.sender_id, msg.client_id.as_str())
+        == (stored.room_id, stored.sender.id, stored.client_id.as_str())
 }
 
 /// Multi-row `INSERT`s in chunks of 2^k rows (the binary digits of `rows.len()`), so at most
-/// [`CHUNK_SIZES`] distinct statements are ever prepared. Returns the rows inserted; fewer than
-/// given means a `client_id` was already stored.
-async fn insert_rows(conn: &mut SqliteConnection, rows: &[&Message]) -> StoreResult<u64> {
-    let mut inserted = 0;
+/// [`CHUNK_SIZES`] distinct statements are ever prepared.
+async fn insert_rows(conn: &mut SqliteConnection, rows: &[&Message]) -> StoreResult<()> {
     let mut rest = rows;
     for (k, sql) in INSERTS.iter().enumerate().rev() {
         let size = 1 << k;
@@ -251,20 +338,16 @@ async fn insert_rows(conn: &mut SqliteConnection, rows: &[&Message]) -> StoreRes
                     .bind(&m.client_id)
                     .bind(m.created_at.0);
             }
-            inserted += query
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?
-                .rows_affected();
+            query.execute(&mut *conn).await.map_err(backend)?;
         }
     }
-    Ok(inserted)
+    Ok(())
 }
 
 /// How many chunk sizes there are: 1, 2, 4, … 256 rows (the default `max_batch` is 256).
 const CHUNK_SIZES: usize = 9;
 
-/// `INSERTS[k]` inserts 2^k rows; a row that repeats a stored `client_id` is skipped.
+/// `INSERTS[k]` inserts 2^k rows.
 static INSERTS: LazyLock<[String; CHUNK_SIZES]> = LazyLock::new(|| {
     std::array::from_fn(|k| {
         let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -272,39 +355,7 @@ static INSERTS: LazyLock<[String; CHUNK_SIZES]> = LazyLock::new(|| {
         format!(
             "INSERT INTO messages \
              (id, room_id, seq, sender_id, body, media_id, reply_to, client_id, created_at) \
-             VALUES {rows} ON CONFLICT (client_id, sender_id, room_id) DO NOTHING"
+             VALUES {rows}"
         )
     })
 });
-
-// ---- the careful path ----
-
-/// One savepoint per message: a retried `client_id` is answered with the first message and the
-/// seq it took is given back; a message that breaks a rule is rolled back alone.
-async fn append_one_by_one(
-    tx: &mut SqliteConnection,
-    msgs: &[NewMessage],
-) -> StoreResult<Vec<AppendResult>> {
-    let mut results = Vec::with_capacity(msgs.len());
-    for msg in msgs {
-        let mut savepoint = tx.begin().await.map_err(backend)?;
-        match append_planned(&mut savepoint, std::slice::from_ref(msg)).await? {
-            Some(mut one) => {
-                savepoint.commit().await.map_err(backend)?;
-                results.push(one.pop().unwrap_or(Err(StoreError::broken(
-                    "an append of one message answered nothing",
-                ))));
-            }
-            None => {
-                savepoint.rollback().await.map_err(backend)?;
-                let first = messages::by_client_id::<Sqlite>(&mut *tx, msg).await?;
-                results.push(
-                    first
-                        .map(|m| (m, false))
-                        .ok_or(StoreError::broken("a repeated client_id names no message")),
-                );
-            }
-        }
-    }
-    Ok(results)
-}

@@ -4,12 +4,12 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
 
-use chatcore::{AppendResult, NewMessage, StoreError, StoreResult};
+use chatcore::{StoreError, StoreResult};
 use chatcore_sql::{Dialect, InMemory, NewIds, SqlStore, backend};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult};
-use sqlx::{Pool, SqlitePool, Transaction};
+use sqlx::{Pool, Transaction};
 
-use crate::append;
+use crate::append::SqliteAppends;
 use crate::options::SqliteOptions;
 
 /// The SQLite dialect of `chatcore-sql`.
@@ -59,7 +59,13 @@ impl Dialect for Sqlite {
                 .await
                 .map_err(backend)?
         };
-        Ok(SqlStore::from_pools(pool, appender, options.max_batch))
+        let appends = SqliteAppends::open(appender.clone()).await?;
+        Ok(SqlStore::with_batch_append(
+            pool,
+            appender,
+            options.max_batch,
+            appends,
+        ))
     }
 
     /// SQLite spells `GREATEST` as `max`, and has no `FOR UPDATE`: a write transaction began
@@ -85,10 +91,6 @@ impl Dialect for Sqlite {
 
     fn last_insert_id(done: &SqliteQueryResult) -> Option<i64> {
         Some(done.last_insert_rowid())
-    }
-
-    async fn append_batch(pool: &SqlitePool, msgs: Vec<NewMessage>) -> Vec<AppendResult> {
-        append::append_batch(pool, msgs).await
     }
 }
 

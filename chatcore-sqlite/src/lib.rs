@@ -25,23 +25,29 @@
 //! - **Gapless per-room seq.** Every write transaction starts with `BEGIN IMMEDIATE`, taking
 //!   SQLite's single write lock before reading the room's `last_seq`, so no two appends can
 //!   read the same counter.
-//! - **Exactly once.** A unique key on `(client_id, sender_id, room_id)`; a retry finds and
-//!   returns the first message.
+//! - **Exactly once within [`IDEMPOTENCY_WINDOW`] (24 hours).** The store's single writer keeps
+//!   the idempotency keys `(room, sender, client_id)` of the window's messages in memory (44–87
+//!   bytes per message, rebuilt from the database when the store opens), so a retry finds
+//!   and returns the first message whatever shape the client's ids have; a unique index would
+//!   cost a random index page per message for random ids. One store per database file: two
+//!   processes appending to the same file would not see each other's keys.
 //! - **Group commit.** Concurrent `append_message` calls are queued to one writer task that
 //!   commits whatever is waiting in one transaction (one fsync); `append_messages` commits a
 //!   batch the same way. A batch takes about six statements whatever its size (one check of
 //!   rooms, membership and media, multi-row inserts, one counter update), on a connection of its
-//!   own; a message that breaks a rule is answered alone, and a retried `client_id` takes a
-//!   per-message path that gives no seq away.
+//!   own; a message that breaks a rule is answered alone, and a retried `client_id` is answered
+//!   with the first message and takes no seq.
 //! - Foreign keys are on, a busy timeout makes writers wait for each other instead of failing,
 //!   and every query is parameterized.
 
 mod append;
 mod dialect;
 mod options;
+mod recent_keys;
 
 pub use dialect::Sqlite;
 pub use options::{Durability, SqliteOptions};
+pub use recent_keys::IDEMPOTENCY_WINDOW;
 
 /// A [`chatcore::Store`] in one SQLite database file (or in memory), the embedded default:
 /// `SqliteStore::open(path, options)`, `SqliteStore::in_memory()`.

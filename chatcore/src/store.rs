@@ -152,8 +152,11 @@ pub trait Store: Send + Sync + 'static {
     /// The sender must be a member of the room when the append commits: otherwise
     /// `Missing(Member)` and nothing is stored. The check is part of the append's
     /// transaction, so a member removed at the same moment cannot slip a message in after
-    /// the removal. If (room, sender, client_id) already exists, returns that first message
-    /// with `false` and stores nothing, also when two identical sends race.
+    /// the removal. If (room, sender, client_id) was stored before, returns that first message
+    /// with `false` and stores nothing, also when two identical sends race. Every backend
+    /// remembers a key for at least 24 hours after its send (by `created_at`; the SQL server
+    /// backends and the in-memory store keep keys forever, SQLite for
+    /// `chatcore_sqlite::IDEMPOTENCY_WINDOW`).
     /// `Missing(Room)` if the room is absent, `Missing(Media)` if `media_id` names no
     /// stored media.
     async fn append_message(&self, msg: NewMessage) -> StoreResult<(Message, bool)>;

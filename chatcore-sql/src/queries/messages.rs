@@ -71,6 +71,14 @@ pub async fn by_client_id<D: Dialect>(
     .await
 }
 
+/// The message with id `id`, if any.
+pub async fn by_id<D: Dialect>(conn: &mut Conn<D>, id: MessageId) -> StoreResult<Option<Message>> {
+    Sql::<D>::new(concat!(select_message!(), " WHERE m.id = ?"))
+        .bind(id.0)
+        .fetch_optional(conn, from_row)
+        .await
+}
+
 /// The message at `seq` in `room`.
 pub async fn at_seq<D: Dialect>(
     conn: &mut Conn<D>,

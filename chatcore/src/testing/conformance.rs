@@ -988,6 +988,70 @@ pub async fn concurrent_retries_store_once(store: S) {
     assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, 1);
 }
 
+/// The idempotency window is at least 24 hours: a retry a day after the first send, with other
+/// sends in between (on a paused clock: `created_at` is the server's time of each send), still
+/// returns the first message.
+pub async fn retry_a_day_later_returns_the_first(store: S) {
+    let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
+    let room = group(&store, &[a.id, b.id]).await;
+    let (first, _) = store
+        .append_message(msg(room.id, a.id, "sent-once", "first"))
+        .await
+        .unwrap();
+    let day_later = T0.plus(std::time::Duration::from_secs(24 * 60 * 60));
+    let at = |mut m: NewMessage, t: Timestamp| {
+        m.created_at = t;
+        m
+    };
+    let (_, created) = store
+        .append_message(at(msg(room.id, b.id, "b-1", "meanwhile"), day_later))
+        .await
+        .unwrap();
+    assert!(created);
+    let (again, created) = store
+        .append_message(at(msg(room.id, a.id, "sent-once", "retry"), day_later))
+        .await
+        .unwrap();
+    assert!(!created, "a retry 24 h later stores nothing");
+    assert_eq!(again, first);
+    assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, 2);
+}
+
+/// Ids of any shape work: 10,000 random ones are each stored exactly once, and each one's retry
+/// (in another order, batched differently) returns its message.
+pub async fn random_client_ids_are_each_stored_once(store: S) {
+    let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
+    let room = group(&store, &[a.id, b.id]).await;
+    let sends: Vec<NewMessage> = (0..10_000)
+        .map(|i| {
+            let mut id = [0u8; 16];
+            getrandom::fill(&mut id).unwrap();
+            let id: String = id.iter().map(|byte| format!("{byte:02x}")).collect();
+            let sender = if i % 2 == 0 { a.id } else { b.id };
+            msg(room.id, sender, &id, &format!("m{i}"))
+        })
+        .collect();
+    let mut first = Vec::with_capacity(sends.len());
+    for chunk in sends.chunks(128) {
+        for result in store.append_messages(chunk.to_vec()).await {
+            let (m, created) = result.unwrap();
+            assert!(created, "a fresh random id is stored");
+            first.push(m);
+        }
+    }
+    assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, 10_000);
+    let order: Vec<usize> = (0..sends.len()).rev().collect();
+    for chunk in order.chunks(100) {
+        let retries = chunk.iter().map(|&i| sends[i].clone()).collect();
+        for (&i, result) in chunk.iter().zip(store.append_messages(retries).await) {
+            let (m, created) = result.unwrap();
+            assert!(!created, "retry {i} stores nothing");
+            assert_eq!(m, first[i], "retry {i} returns the first message");
+        }
+    }
+    assert_eq!(store.room(room.id).await.unwrap().unwrap().last_seq, 10_000);
+}
+
 pub async fn batch_append(store: S) {
     let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
     let room = group(&store, &[a.id, b.id]).await;

@@ -74,6 +74,8 @@ macro_rules! store_conformance_tests {
             append_requires_membership,
             concurrent_appends_are_gapless,
             concurrent_retries_store_once,
+            retry_a_day_later_returns_the_first,
+            random_client_ids_are_each_stored_once,
             batch_append,
             history_pages,
             edit_and_delete,
