@@ -7,8 +7,10 @@
 #   scripts/bench.sh                          # ours (SQLite) + raw-ws, scenarios A B C D
 #   scripts/bench.sh --mysql mysql://root@127.0.0.1:3306   # adds ours on MariaDB (fresh db per run)
 #   scripts/bench.sh --scenarios A,C --duration 5          # a quicker look
+#   scripts/bench.sh --client-ids time                     # time-ordered ids instead of UUIDs
 #
 # Options: --scenarios LIST (A,B,C,D)  --duration SECS (20)  --idle N (20000)  --out DIR
+#          --client-ids time|counter|uuid (uuid: what most SDKs send; every table names it)
 #          --mysql URL (server URL without database; a fresh database is created per run)
 #          --raw-ws DIR (the raw-ws crate; default ../shared/bench/raw-ws)  --no-build
 #
@@ -22,6 +24,7 @@ SCENARIOS=A,B,C,D
 DURATION=20
 IDLE=20000
 MYSQL=
+CLIENT_IDS=uuid
 BUILD=1
 RAW_DIR="$ROOT/../shared/bench/raw-ws"
 OUT="${TMPDIR:-/tmp}/chatbench-$(date +%Y%m%d-%H%M%S)"
@@ -31,10 +34,11 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift 2 ;;
     --idle) IDLE=$2; shift 2 ;;
     --mysql) MYSQL=$2; shift 2 ;;
+    --client-ids) CLIENT_IDS=$2; shift 2 ;;
     --raw-ws) RAW_DIR=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -66,7 +70,7 @@ if awk "BEGIN{exit !($load > 0.5)}" || pgrep -x rustc >/dev/null; then
   echo "warning: machine not quiet (load $load$(pgrep -x rustc >/dev/null && echo ', rustc running')): figures will be low" >&2
 fi
 
-{ echo "# $(date -u +%FT%TZ) $(uname -srm)"; lscpu | grep -E 'Model name|^CPU\(s\)'; free -m | sed -n 2p; } > "$OUT/machine.txt"
+{ echo "# $(date -u +%FT%TZ) $(uname -srm), client ids: $CLIENT_IDS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"; lscpu | grep -E 'Model name|^CPU\(s\)'; free -m | sed -n 2p; } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
 
 PID=
@@ -130,12 +134,12 @@ KINDS=(sqlite raw)
 [ -n "$MYSQL" ] && KINDS=(sqlite mysql raw)
 for s in ${SCENARIOS//,/ }; do
   for kind in "${KINDS[@]}"; do
-    proto=ours
-    [ "$kind" = raw ] && proto=raw
+    proto=(--proto ours --client-ids "$CLIENT_IDS")
+    [ "$kind" = raw ] && proto=(--proto raw)
     echo "==> scenario $s on $kind"
     start_server "$kind" "$s"
     # shellcheck disable=SC2046
-    taskset -c 1 "$BENCH" --proto "$proto" --url "$URL" --server-pid "$PID" --label "$s" \
+    taskset -c 1 "$BENCH" "${proto[@]}" --url "$URL" --server-pid "$PID" --label "$s" \
       $(flags "$s") --json > "$OUT/$s-$kind.json" 2> >(tee "$OUT/$s-$kind.log" | grep -v '^chatbench:' >&2) ||
       echo "{\"label\":\"$s\",\"failed\":true}" > "$OUT/$s-$kind.json"
     stop_server
@@ -144,7 +148,7 @@ for s in ${SCENARIOS//,/ }; do
 done
 
 echo
-echo "==> results (JSON lines in $OUT)"
+echo "==> results (JSON lines in $OUT; client ids: $CLIENT_IDS)"
 for s in ${SCENARIOS//,/ }; do
   echo
   echo "Scenario $s"

@@ -2,6 +2,8 @@
 
 use clap::{Parser, ValueEnum};
 
+use crate::client_ids::ClientIds;
+
 /// Which wire protocol the server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Proto {
@@ -40,6 +42,10 @@ pub struct Cli {
     /// Messages a client may have sent but not yet acked.
     #[arg(long, default_value_t = 1)]
     pub inflight: usize,
+
+    /// Shape of the `client_id`s sent (ours only): random UUIDs by default, the realistic case.
+    #[arg(long, value_enum, default_value_t = ClientIds::Uuid)]
+    pub client_ids: ClientIds,
 
     /// Size of each message body in bytes (at least the embedded timestamp and ids).
     #[arg(long, default_value_t = 64)]

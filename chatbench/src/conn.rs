@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::cli::Proto;
+use crate::client_ids::{ClientIds, IdSource};
 use crate::stamp::{Stamp, now_ns};
 use crate::stats::{Arrival, Counts, Phase, Samples, Shared, Tracker};
 use crate::wire::{Frame, LoadWs, OPEN_TIMEOUT, close_text};
@@ -69,6 +70,10 @@ pub struct Pace {
     pub inflight: usize,
     /// Body size.
     pub body_bytes: usize,
+    /// Shape of the `client_id`s.
+    pub client_ids: ClientIds,
+    /// A random number naming this run (in counter ids).
+    pub run: u32,
 }
 
 /// One client's place in the run.
@@ -97,6 +102,7 @@ struct Driver {
     /// (counter, send time) of unacked messages, oldest first.
     pending: VecDeque<(u64, u64)>,
     next_n: u64,
+    ids: IdSource,
     /// Messages to send once the frames at hand are handled (acks and errors free slots).
     owed: usize,
 }
@@ -119,6 +125,7 @@ pub async fn drive(
         t
     });
     let mut d = Driver {
+        ids: IdSource::new(pace.client_ids, pace.run, spec.conn),
         spec,
         pace,
         shared,
@@ -210,7 +217,8 @@ impl Driver {
         self.next_n += 1;
         let text = match self.pace.proto {
             Proto::Ours => {
-                ours::send_frame(self.spec.room, self.spec.conn, &stamp, self.pace.body_bytes)
+                let client_id = self.ids.next(&stamp);
+                ours::send_frame(self.spec.room, client_id, &stamp, self.pace.body_bytes)
             }
             Proto::Raw => raw::send_frame(self.spec.room, &stamp, self.pace.body_bytes),
         };

@@ -16,6 +16,7 @@
 //! read, and one clock read per `read` timestamps every frame it brought in.
 
 pub mod cli;
+pub mod client_ids;
 pub mod conn;
 pub mod ours;
 pub mod raw;

@@ -27,15 +27,11 @@ pub async fn connect(url: &str, host: &str, token: &str) -> Result<LoadWs> {
     }
 }
 
-/// The `send` frame for message `stamp` in `room`; its `client_id` is derived from the stamp,
-/// time first like the clients we ship (ids that sort by time are cheap for the store to index).
-pub fn send_frame(room: i64, conn: usize, stamp: &Stamp, body_bytes: usize) -> String {
+/// The `send` frame for message `stamp` in `room` with idempotency key `client_id` (see
+/// [`crate::client_ids`]; it needs no JSON escaping).
+pub fn send_frame(room: i64, client_id: &str, stamp: &Stamp, body_bytes: usize) -> String {
     let body = stamp.body(body_bytes);
-    format!(
-        r#"{{"type":"send","room_id":{room},"body":"{body}","client_id":"{:012x}-b{conn}-{}"}}"#,
-        stamp.t / 1_000_000,
-        stamp.n
-    )
+    format!(r#"{{"type":"send","room_id":{room},"body":"{body}","client_id":"{client_id}"}}"#)
 }
 
 /// Classifies a server frame without building a JSON DOM.

@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::cli::{Cli, Proto};
+use crate::client_ids::ClientIds;
 use crate::stats::Shared;
 
 /// Percentiles of one latency histogram, in milliseconds.
@@ -56,6 +57,9 @@ pub struct Summary {
     pub inflight: usize,
     /// Body size in bytes.
     pub body_bytes: usize,
+    /// Shape of the `client_id`s sent: `time`, `counter` or `uuid` (`-` for raw-ws, which has
+    /// none).
+    pub client_ids: &'static str,
     /// Idle run (memory only).
     pub idle: bool,
     /// Seconds spent creating accounts and rooms.
@@ -127,6 +131,12 @@ impl Summary {
             rate: cli.rate,
             inflight: cli.inflight,
             body_bytes: cli.body_bytes,
+            client_ids: match (cli.proto, cli.client_ids) {
+                (Proto::Raw, _) => "-",
+                (Proto::Ours, ClientIds::Time) => "time",
+                (Proto::Ours, ClientIds::Counter) => "counter",
+                (Proto::Ours, ClientIds::Uuid) => "uuid",
+            },
             idle: cli.idle.is_some(),
             ..Summary::default()
         }
@@ -186,8 +196,8 @@ impl Summary {
                 "ack-paced".to_owned()
             };
             format!(
-                "{} rooms x {} clients, {pace}, {} in flight, {} B bodies",
-                self.rooms, self.clients_per_room, self.inflight, self.body_bytes
+                "{} rooms x {} clients, {pace}, {} in flight, {} B bodies, client ids {}",
+                self.rooms, self.clients_per_room, self.inflight, self.body_bytes, self.client_ids
             )
         };
         let _ = writeln!(t, "== {} [{}] {shape}", self.label, self.proto);

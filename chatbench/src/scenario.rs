@@ -136,6 +136,8 @@ async fn connect_all(
         rate: cli.rate,
         inflight: cli.inflight,
         body_bytes: cli.body_bytes,
+        client_ids: cli.client_ids,
+        run: fastrand::u32(..),
     });
     let gate = Arc::new(Semaphore::new(cli.connect_concurrency.max(1)));
     let (report, mut reports) = mpsc::unbounded_channel::<bool>();

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chatbench::cli::Proto;
+use chatbench::client_ids::ClientIds;
 use chatbench::conn::{self, Pace, Spec};
 use chatbench::raw;
 use chatbench::stats::{Phase, Shared};
@@ -116,6 +117,8 @@ async fn every_delivery_and_ack_of_a_raw_room_is_accounted_for() {
         rate: 0.0,
         inflight: 2,
         body_bytes: 64,
+        client_ids: ClientIds::Uuid,
+        run: 1,
     });
     let (done_tx, done_rx) = watch::channel(false);
     let tasks: Vec<_> = clients
