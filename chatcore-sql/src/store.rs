@@ -1,13 +1,14 @@
 //! [`SqlStore`]: the [`Store`] implementation every SQL backend shares. Each method takes a
 //! connection or a transaction and hands the statements to [`crate::queries`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chatcore::{
     AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage,
-    NewRoom, NewUser, Removed, Role, Room, RoomId, Seq, Session, Store, StoreError, StoreResult,
-    Timestamp, User, UserId,
+    NewRoom, NewUser, Removed, Role, Room, RoomId, RoomListEntry, Seq, Session, Store, StoreError,
+    StoreResult, Timestamp, User, UserId,
 };
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
@@ -302,6 +303,40 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn rooms_of_user(&self, user: UserId) -> StoreResult<Vec<(Room, Member)>> {
         rooms::of_user::<D>(&mut *self.conn().await?, user).await
+    }
+
+    /// Four queries whatever the number of rooms and members: the rooms with the user's
+    /// membership, every member with their account, the newest messages, the unread counts.
+    async fn room_list(&self, user: UserId) -> StoreResult<Vec<RoomListEntry>> {
+        let mut conn = self.conn().await?;
+        let rooms = rooms::of_user::<D>(&mut conn, user).await?;
+        let mut members: HashMap<RoomId, Vec<(Member, User)>> = HashMap::new();
+        for (member, account) in rooms::members_of_rooms_of::<D>(&mut conn, user).await? {
+            members
+                .entry(member.room_id)
+                .or_default()
+                .push((member, account));
+        }
+        let mut newest: HashMap<RoomId, Message> =
+            messages::newest_in_rooms_of::<D>(&mut conn, user)
+                .await?
+                .into_iter()
+                .map(|m| (m.room_id, m))
+                .collect();
+        let unread: HashMap<RoomId, u64> = messages::unread_in_rooms_of::<D>(&mut conn, user)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(rooms
+            .into_iter()
+            .map(|(room, me)| RoomListEntry {
+                members: members.remove(&room.id).unwrap_or_default(),
+                last_message: newest.remove(&room.id),
+                unread: unread.get(&room.id).copied().unwrap_or(0),
+                room,
+                me,
+            })
+            .collect())
     }
 
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {

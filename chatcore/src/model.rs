@@ -209,6 +209,21 @@ pub struct Member {
     pub last_read_seq: Seq,
 }
 
+/// One room of a user's room list, as [`Store::room_list`](crate::Store::room_list) reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomListEntry {
+    /// The room.
+    pub room: Room,
+    /// The user's own membership.
+    pub me: Member,
+    /// Every member with their account, in join order.
+    pub members: Vec<(Member, User)>,
+    /// The newest message (the one at `room.last_seq`), if any.
+    pub last_message: Option<Message>,
+    /// Messages from others after `me.last_read_seq`, deleted ones excluded.
+    pub unread: u64,
+}
+
 /// What [`Store::remove_member`](crate::Store::remove_member) did when the user was a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Removed {

@@ -113,6 +113,17 @@ pub trait Store: Send + Sync + 'static {
     async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()>;
     /// The rooms a user is a member of, with their membership.
     async fn rooms_of_user(&self, user: UserId) -> StoreResult<Vec<(Room, Member)>>;
+    /// Everything a room list shows for `user`: each of their rooms with their membership,
+    /// members, newest message and unread count, in room id order. SQL backends answer in a
+    /// fixed handful of queries however many rooms and members there are; the default asks
+    /// room by room (see [`room_list_entry`]).
+    async fn room_list(&self, user: UserId) -> StoreResult<Vec<RoomListEntry>> {
+        let mut entries = Vec::new();
+        for (room, me) in self.rooms_of_user(user).await? {
+            entries.push(room_list_entry(self, room, me).await?);
+        }
+        Ok(entries)
+    }
     /// Every member of a room, oldest first.
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>>;
     /// One membership.
@@ -210,6 +221,32 @@ pub trait Store: Send + Sync + 'static {
 
     /// Succeeds when the backend answers.
     async fn ping(&self) -> StoreResult<()>;
+}
+
+/// One room of `me`'s room list read with the single-room methods of `store`: what
+/// [`Store::room_list`] does by default for each room, and what a view of one room needs.
+pub async fn room_list_entry<S: Store + ?Sized>(
+    store: &S,
+    room: Room,
+    me: Member,
+) -> StoreResult<RoomListEntry> {
+    let mut members = Vec::new();
+    for member in store.members(room.id).await? {
+        if let Some(user) = store.user(member.user_id).await? {
+            members.push((member, user));
+        }
+    }
+    let last_message = store.messages_before(room.id, None, 1).await?.pop();
+    let unread = store
+        .count_unread(room.id, me.user_id, me.last_read_seq)
+        .await?;
+    Ok(RoomListEntry {
+        room,
+        me,
+        members,
+        last_message,
+        unread,
+    })
 }
 
 /// Bytes of uploaded media, content-addressed by lowercase hex SHA-256.

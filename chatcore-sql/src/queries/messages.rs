@@ -131,6 +131,43 @@ pub async fn after<D: Dialect>(
     .await
 }
 
+/// The newest message of every room of `user` that has one.
+pub async fn newest_in_rooms_of<D: Dialect>(
+    conn: &mut Conn<D>,
+    user: UserId,
+) -> StoreResult<Vec<Message>> {
+    Sql::<D>::new(concat!(
+        select_message!(),
+        " JOIN members mb ON mb.room_id = m.room_id AND mb.user_id = ? \
+          JOIN rooms r ON r.id = m.room_id AND r.last_seq = m.seq"
+    ))
+    .bind(user.0)
+    .fetch_all(conn, from_row)
+    .await
+}
+
+/// For every room of `user` with unread messages: how many messages after the user's read
+/// marker others sent and did not delete (rooms without any are left out).
+pub async fn unread_in_rooms_of<D: Dialect>(
+    conn: &mut Conn<D>,
+    user: UserId,
+) -> StoreResult<Vec<(RoomId, u64)>> {
+    Sql::<D>::new(
+        "SELECT m.room_id, COUNT(*) AS n FROM members mb \
+         JOIN messages m ON m.room_id = mb.room_id AND m.seq > mb.last_read_seq \
+         WHERE mb.user_id = ? AND m.sender_id <> ? AND m.deleted = FALSE \
+         GROUP BY m.room_id",
+    )
+    .bind(user.0)
+    .bind(user.0)
+    .fetch_all(conn, |row| {
+        let n: i64 = row.get("n")?;
+        let n = u64::try_from(n).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        Ok((RoomId(row.get("room_id")?), n))
+    })
+    .await
+}
+
 /// Messages after `after` sent by someone other than `user` and not deleted.
 pub async fn count_unread<D: Dialect>(
     conn: &mut Conn<D>,

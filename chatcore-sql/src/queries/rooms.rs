@@ -2,11 +2,12 @@
 
 use chatcore::{
     Entity, Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, StoreError, StoreResult, Timestamp,
-    Unique, UserId,
+    Unique, User, UserId,
 };
 
 use crate::db::Cols;
 use crate::dialect::Dialect;
+use crate::queries::users::{self, joined_user_columns};
 use crate::sql::{Conn, Sql};
 
 macro_rules! room_columns {
@@ -167,6 +168,27 @@ pub async fn of_user<D: Dialect>(
     ))
     .bind(user.0)
     .fetch_all(conn, |row| Ok((room_from_row(row)?, member_from_row(row)?)))
+    .await
+}
+
+/// Every member of every room of `user`, with their accounts, by room and then join order.
+pub async fn members_of_rooms_of<D: Dialect>(
+    conn: &mut Conn<D>,
+    user: UserId,
+) -> StoreResult<Vec<(Member, User)>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        member_columns!(),
+        ", ",
+        joined_user_columns!(),
+        " FROM members m JOIN users u ON u.id = m.user_id \
+          WHERE m.room_id IN (SELECT room_id FROM members WHERE user_id = ?) \
+          ORDER BY m.room_id, m.id"
+    ))
+    .bind(user.0)
+    .fetch_all(conn, |row| {
+        Ok((member_from_row(row)?, users::from_row(row)?))
+    })
     .await
 }
 

@@ -14,7 +14,18 @@ macro_rules! user_columns {
     };
 }
 
-fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<User, sqlx::Error> {
+/// [`user_columns!`] of `users` joined as `u`.
+macro_rules! joined_user_columns {
+    () => {
+        "u.id, u.username, u.display_name, u.is_guest, u.is_server_admin, u.disabled, \
+         u.external_id, u.created_at, u.last_active_at"
+    };
+}
+
+pub(crate) use joined_user_columns;
+
+/// Reads a row of [`user_columns!`] (or [`joined_user_columns!`]).
+pub(crate) fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<User, sqlx::Error> {
     Ok(User {
         id: UserId(row.get("id")?),
         username: row.get("username")?,

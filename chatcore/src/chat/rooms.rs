@@ -6,7 +6,7 @@ use super::views::{MemberView, PublicUser, RoomView};
 use super::{Actor, Chat};
 use crate::error::{Error, Result, StoreError};
 use crate::hub::{Event, EventKind, RoomChange, Subscription};
-use crate::model::{Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, UserId};
+use crate::model::{Member, NewRoom, Role, Room, RoomId, RoomKind, RoomListEntry, Seq, UserId};
 use crate::sanitize;
 use crate::throttle::Budget;
 
@@ -136,12 +136,10 @@ impl Chat {
         self.room_view(actor, room).await
     }
 
-    /// Every room of the actor, most recently active first.
+    /// Every room of the actor, most recently active first (one [`Store::room_list`] read).
     pub async fn rooms(&self, actor: &Actor) -> Result<Vec<RoomView>> {
-        let mut views = Vec::new();
-        for (room, me) in self.store().rooms_of_user(actor.id()).await? {
-            views.push(self.build_view(room, me).await?);
-        }
+        let entries = self.store().room_list(actor.id()).await?;
+        let mut views: Vec<RoomView> = entries.into_iter().map(|e| self.build_view(e)).collect();
         views.sort_by_key(|v| std::cmp::Reverse((v.last_activity(), v.id)));
         Ok(views)
     }
@@ -329,41 +327,41 @@ impl Chat {
             .await?
             .ok_or(Error::NotFound("room"))?;
         let me = self.membership(actor, room_id).await?;
-        self.build_view(room, me).await
+        let entry = crate::store::room_list_entry(self.store(), room, me).await?;
+        Ok(self.build_view(entry))
     }
 
-    async fn build_view(&self, room: Room, me: Member) -> Result<RoomView> {
-        let store = self.store();
-        let members = store.members(room.id).await?;
-        let mut views = Vec::with_capacity(members.len());
-        for m in &members {
-            if let Some(user) = store.user(m.user_id).await? {
-                let online = self.hub().is_online(user.id);
-                views.push(MemberView {
-                    user: PublicUser::from(&user),
-                    role: m.role,
-                    online,
-                });
-            }
-        }
-        let last_message = store.messages_before(room.id, None, 1).await?.pop();
-        let unread = store
-            .count_unread(room.id, me.user_id, me.last_read_seq)
-            .await?;
-        Ok(RoomView {
+    fn build_view(&self, entry: RoomListEntry) -> RoomView {
+        let RoomListEntry {
+            room,
+            me,
+            members,
+            last_message,
+            unread,
+        } = entry;
+        let read_markers = members
+            .iter()
+            .map(|(m, _)| (m.user_id, m.last_read_seq))
+            .collect();
+        let members = members
+            .iter()
+            .map(|(m, user)| MemberView {
+                user: PublicUser::from(user),
+                role: m.role,
+                online: self.hub().is_online(user.id),
+            })
+            .collect();
+        RoomView {
             id: room.id,
             kind: room.kind,
             name: room.name,
-            members: views,
+            members,
             role: me.role,
             last_seq: room.last_seq,
             last_message,
             unread,
-            read_markers: members
-                .iter()
-                .map(|m| (m.user_id, m.last_read_seq))
-                .collect(),
+            read_markers,
             created_at: room.created_at,
-        })
+        }
     }
 }

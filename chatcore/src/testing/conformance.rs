@@ -1233,6 +1233,53 @@ pub async fn unread_counts(store: S) {
     );
 }
 
+/// `room_list` reads what the single-room methods read, for every room of the user: members
+/// with their accounts, the newest message (a tombstone too), unread counts after the marker.
+pub async fn room_list_matches_single_room_reads(store: S) {
+    let (a, b, c) = (
+        user(&store, "alice").await,
+        user(&store, "bob").await,
+        user(&store, "carol").await,
+    );
+    let busy = group(&store, &[a.id, b.id, c.id]).await;
+    let quiet = group(&store, &[b.id, a.id]).await;
+    let _not_mine = group(&store, &[b.id, c.id]).await;
+    for (i, sender) in [b.id, a.id, c.id, b.id].into_iter().enumerate() {
+        store
+            .append_message(msg(busy.id, sender, &format!("c{i}"), "x"))
+            .await
+            .unwrap();
+    }
+    store.mark_read(busy.id, a.id, 1).await.unwrap();
+    store.delete_message(busy.id, 4, T0).await.unwrap();
+    let listed = store.room_list(a.id).await.unwrap();
+    let mut expected = Vec::new();
+    for (room, me) in store.rooms_of_user(a.id).await.unwrap() {
+        expected.push(
+            crate::store::room_list_entry(store.as_ref(), room, me)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(listed, expected);
+    let ids: Vec<RoomId> = listed.iter().map(|e| e.room.id).collect();
+    assert_eq!(ids, [busy.id, quiet.id]);
+    let (busy, quiet) = (&listed[0], &listed[1]);
+    assert_eq!(busy.unread, 1, "after the marker, not own, not deleted");
+    assert_eq!(
+        busy.last_message.as_ref().map(|m| (m.seq, m.deleted)),
+        Some((4, true))
+    );
+    let members: Vec<&str> = busy
+        .members
+        .iter()
+        .map(|(_, u)| u.display_name.as_str())
+        .collect();
+    assert_eq!(members, ["ALICE", "BOB", "CAROL"]);
+    assert_eq!((quiet.last_message.as_ref(), quiet.unread), (None, 0));
+    assert!(store.room_list(UserId(999_999)).await.unwrap().is_empty());
+}
+
 pub async fn media_metadata(store: S) {
     let a = user(&store, "alice").await;
     let room = group(&store, &[a.id]).await;

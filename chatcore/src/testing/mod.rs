@@ -80,6 +80,7 @@ macro_rules! store_conformance_tests {
             history_pages,
             edit_and_delete,
             unread_counts,
+            room_list_matches_single_room_reads,
             media_metadata,
             text_round_trips_exactly,
             missing_rows,
