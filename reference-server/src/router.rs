@@ -100,6 +100,15 @@ async fn api(
         (M::POST, ["api", "v1", "rooms", room, "messages"]) => {
             messages::send(app, req, RoomId(id(room)?)).await
         }
+        (M::PATCH, ["api", "v1", "rooms", room, "messages", seq]) => {
+            messages::edit(app, req, RoomId(id(room)?), id(seq)?).await
+        }
+        (M::DELETE, ["api", "v1", "rooms", room, "messages", seq]) => {
+            messages::delete(app, req, RoomId(id(room)?), id(seq)?).await
+        }
+        (M::POST, ["api", "v1", "rooms", room, "typing"]) => {
+            messages::typing(app, req, RoomId(id(room)?)).await
+        }
         (M::POST, ["api", "v1", "rooms", room, "read"]) => {
             messages::mark_read(app, req, RoomId(id(room)?)).await
         }

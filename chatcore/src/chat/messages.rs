@@ -139,11 +139,17 @@ impl Chat {
         Ok(self.store().messages_after(room, after, limit).await?)
     }
 
-    /// Edits the actor's own message.
+    /// Edits the actor's own message and tells the room (`edited`). Not a member:
+    /// `NotFound("room")`; no such (or a deleted) message: `NotFound("message")`; someone
+    /// else's: `Forbidden`.
+    ///
+    /// An edit reaches every member like a send, so it spends one unit of the same
+    /// [`send_rate`](super::ChatConfig::send_rate) budget.
     pub async fn edit(&self, actor: &Actor, room: RoomId, seq: Seq, body: &str) -> Result<Message> {
         let original = self.own_message(actor, room, seq).await?;
         let clean = text_rule(original.media.is_some());
         let body = clean(body)?;
+        self.spend(actor, Budget::Sends, 1).await?;
         let draft = Draft {
             sender: actor.user(),
             room_id: room,
@@ -162,18 +168,23 @@ impl Chat {
         Ok(edited)
     }
 
-    /// Deletes the actor's own message, leaving a tombstone so seqs stay gapless.
+    /// Deletes the actor's own message, leaving a tombstone so seqs stay gapless, and tells the
+    /// room (`deleted`). Refusals as for [`Chat::edit`]; spends one unit of the send budget.
     pub async fn delete(&self, actor: &Actor, room: RoomId, seq: Seq) -> Result<Message> {
         self.own_message(actor, room, seq).await?;
+        self.spend(actor, Budget::Sends, 1).await?;
         let tombstone = self.store().delete_message(room, seq, self.now()).await?;
         self.hub()
             .publish(room, Event::new(EventKind::Deleted(tombstone.clone())));
         Ok(tombstone)
     }
 
-    /// Tells the room's live members the actor is typing. Not stored.
+    /// Tells the room's live members the actor is typing. Not stored. Every notice reaches
+    /// every member, so it spends one unit of the send budget (clients send one every few
+    /// seconds while the user types).
     pub async fn typing(&self, actor: &Actor, room: RoomId) -> Result<()> {
         self.membership(actor, room).await?;
+        self.spend(actor, Budget::Sends, 1).await?;
         let user = Sender {
             id: actor.id(),
             display_name: actor.user().display_name.clone(),

@@ -83,7 +83,8 @@ pub struct ChatConfig {
     pub login_failure_window: Duration,
     /// How fast one user may send messages, over REST and WebSocket together (default 20 per
     /// second in bursts of 40; a sender over it waits up to 2 s for its turn, then is refused
-    /// with `RateLimited`).
+    /// with `RateLimited`). Edits, deletes and typing notices reach every member like a
+    /// message, so they spend the same budget.
     pub send_rate: Rate,
     /// How many groups one user may create (default 20 per hour).
     pub group_rate: Rate,

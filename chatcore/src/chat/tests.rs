@@ -1172,6 +1172,37 @@ async fn sends_share_one_budget_per_user_and_refusals_store_nothing() {
     );
 }
 
+#[tokio::test]
+async fn edits_deletes_and_typing_spend_the_send_budget() {
+    let w = world_with(ChatConfig {
+        send_rate: Rate::per_second(0.1, 4, Duration::ZERO),
+        ..ChatConfig::default()
+    });
+    let (alice, bob) = (w.user("alice").await, w.user("bob").await);
+    let room = w.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    let first = w.send(&alice, room, "first").await.unwrap().seq;
+    let second = w.send(&alice, room, "second").await.unwrap().seq;
+    w.chat.edit(&alice, room, first, "first!").await.unwrap();
+    w.chat.typing(&alice, room).await.unwrap();
+
+    assert_eq!(
+        code(w.chat.edit(&alice, room, first, "again").await),
+        "rate_limited"
+    );
+    assert_eq!(
+        code(w.chat.delete(&alice, room, second).await),
+        "rate_limited"
+    );
+    assert_eq!(code(w.chat.typing(&alice, room).await), "rate_limited");
+    let stored = w.store.messages_after(room, 0, 10).await.unwrap();
+    assert_eq!(
+        (stored[0].body.as_str(), stored[1].deleted),
+        ("first!", false),
+        "a refused edit or delete changes nothing"
+    );
+    w.chat.typing(&bob, room).await.unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_sender_over_its_rate_is_paced_before_it_is_refused() {
     let w = world_with(ChatConfig {

@@ -57,7 +57,7 @@ impl Rate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Budget {
-    /// Messages sent, over REST and WebSocket together.
+    /// Messages sent, edited or deleted and typing notices, over REST and WebSocket together.
     Sends,
     /// Groups created.
     Groups,

@@ -1,4 +1,6 @@
-//! `/api/v1/rooms/{id}/messages` and `/read`: history, sending over REST, read markers.
+//! `/api/v1/rooms/{id}/messages`, `/read` and `/typing`: history, sending, editing and
+//! deleting over REST, read markers and typing notices, so an HTTP-only client can do what a
+//! WebSocket client can.
 
 use chatcore::{MediaId, RoomId, SendMessage, Seq};
 use serde::Deserialize;
@@ -19,6 +21,11 @@ struct NewMessage {
     media_id: Option<MediaId>,
     #[serde(default)]
     reply_to: Option<Seq>,
+}
+
+#[derive(Deserialize)]
+struct Edit {
+    body: String,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +55,28 @@ pub async fn send(app: &App, req: Request, room: RoomId) -> HandlerResult {
         reply_to: body.reply_to,
     };
     Ok(http::created(&app.chat().send(&me.actor, message).await?))
+}
+
+/// `PATCH /api/v1/rooms/{id}/messages/{seq}` `{body}` → 200 the edited message.
+pub async fn edit(app: &App, req: Request, room: RoomId, seq: Seq) -> HandlerResult {
+    let me = app.authenticate(req.headers()).await?;
+    let body: Edit = body::json(req).await?;
+    Ok(http::ok(
+        &app.chat().edit(&me.actor, room, seq, &body.body).await?,
+    ))
+}
+
+/// `DELETE /api/v1/rooms/{id}/messages/{seq}` → 200 the tombstone.
+pub async fn delete(app: &App, req: Request, room: RoomId, seq: Seq) -> HandlerResult {
+    let me = app.authenticate(req.headers()).await?;
+    Ok(http::ok(&app.chat().delete(&me.actor, room, seq).await?))
+}
+
+/// `POST /api/v1/rooms/{id}/typing` → 204.
+pub async fn typing(app: &App, req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(req.headers()).await?;
+    app.chat().typing(&me.actor, room).await?;
+    Ok(http::no_content())
 }
 
 /// `POST /api/v1/rooms/{id}/read` `{seq}` → 204.
