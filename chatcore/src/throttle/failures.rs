@@ -13,9 +13,14 @@ use std::time::Duration;
 
 use crate::model::Timestamp;
 
-/// Most keys a throttle tracks by default. Keys whose attempts all left the window are swept
-/// when the table is full; live ones are never dropped (that would lift a lockout).
+/// Most keys a throttle tracks by default. When the table is full, keys whose attempts all
+/// left the window are swept, then keys that are not locked out are evicted; a lockout is never
+/// dropped.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
+
+/// A full table evicts at least this share of its keys at once (when that many are not locked
+/// out), so that one scan of the table makes room for many new keys.
+const EVICT_SHARE: usize = 64;
 
 /// The shortest `retry_after` a refusal reports.
 const MIN_RETRY: Duration = Duration::from_secs(1);
@@ -24,9 +29,11 @@ const MIN_RETRY: Duration = Duration::from_secs(1);
 /// refused until its oldest attempt leaves the window.
 ///
 /// Memory is bounded: at most `max_keys` keys, each with at most `max_attempts` timestamps.
-/// When the table is full of keys with attempts inside the window, a *new* key is refused
-/// (fail closed) until the earliest of them expires: an attacker who fills the table slows
-/// everyone down for at most one window, but never lifts anyone's lockout.
+/// When the table is full, a new key makes room by evicting keys that are not locked out, those
+/// with the fewest attempts first (the oldest first among equals): a spray of one attempt each
+/// for many usernames evicts its own keys before a username it is close to locking. Only when
+/// every tracked key is a live lockout is a *new* key refused (fail closed), until the earliest
+/// lockout ends: an attacker can then slow newcomers down, but never lift anyone's lockout.
 #[derive(Debug)]
 pub struct FailureThrottle<K> {
     max_attempts: usize,
@@ -39,8 +46,8 @@ pub struct FailureThrottle<K> {
 #[derive(Debug)]
 struct Table<K> {
     attempts: HashMap<K, VecDeque<Timestamp>>,
-    /// After a sweep that left the table full: no entry expires before this instant, so
-    /// sweeping again earlier would find nothing to remove.
+    /// After making room failed (every key locked out): no lockout ends before this instant,
+    /// so trying again earlier would find nothing to remove.
     full_until: Option<Timestamp>,
 }
 
@@ -75,13 +82,13 @@ impl<K: Eq + Hash + Clone> FailureThrottle<K> {
     }
 
     /// Reserves an attempt for `key` at `now`: it counts at once, checked and recorded in one
-    /// step. `Err(retry_after)` when `key` has no attempt left in the window, or when the table
-    /// is full and `key` is not in it; nothing is recorded then.
+    /// step. `Err(retry_after)` when `key` has no attempt left in the window, or when `key` is
+    /// new and the table is full of lockouts; nothing is recorded then.
     pub fn acquire(&self, key: K, now: Timestamp) -> Result<Attempt, Duration> {
         let cutoff = now.minus(self.window);
         let mut table = self.lock();
         if !table.attempts.contains_key(&key) && table.attempts.len() >= self.max_keys {
-            self.sweep(&mut table, now);
+            self.make_room(&mut table, now);
             if table.attempts.len() >= self.max_keys {
                 let free_at = table.full_until.unwrap_or(now.plus(self.window));
                 tracing::warn!(keys = table.attempts.len(), "throttle table full");
@@ -103,6 +110,8 @@ impl<K: Eq + Hash + Clone> FailureThrottle<K> {
     /// Gives back an attempt that turned out not to count.
     pub fn release(&self, key: &K, attempt: Attempt) {
         let mut table = self.lock();
+        // The key may no longer be locked out: a full table is worth another look.
+        table.full_until = None;
         if let Some(times) = table.attempts.get_mut(key) {
             if let Some(i) = times.iter().rposition(|&t| t == attempt.at) {
                 times.remove(i);
@@ -115,7 +124,9 @@ impl<K: Eq + Hash + Clone> FailureThrottle<K> {
 
     /// Forgets every attempt of `key` (after a success).
     pub fn reset(&self, key: &K) {
-        self.lock().attempts.remove(key);
+        let mut table = self.lock();
+        table.attempts.remove(key);
+        table.full_until = None;
     }
 
     /// How many keys are tracked (for tests and metrics).
@@ -123,22 +134,54 @@ impl<K: Eq + Hash + Clone> FailureThrottle<K> {
         self.lock().attempts.len()
     }
 
-    /// Drops keys whose attempts all left the window, unless a previous sweep proved none can
-    /// have expired yet. Remembers when the earliest remaining key expires.
-    fn sweep(&self, table: &mut Table<K>, now: Timestamp) {
+    /// Makes room in a full table, unless a previous try proved nothing can have changed: forgets
+    /// attempts that left the window (and keys left with none), then evicts keys that are not
+    /// locked out. When every key is a lockout, remembers when the earliest one ends.
+    fn make_room(&self, table: &mut Table<K>, now: Timestamp) {
         if table.full_until.is_some_and(|until| now < until) {
             return;
         }
         let cutoff = now.minus(self.window);
-        table
+        table.attempts.retain(|_, times| {
+            while times.front().is_some_and(|&t| t <= cutoff) {
+                times.pop_front();
+            }
+            !times.is_empty()
+        });
+        if table.attempts.len() >= self.max_keys {
+            self.evict_unlocked(table);
+        }
+        table.full_until = if table.attempts.len() >= self.max_keys {
+            // Every key is locked out; each ends when its max_attempts-th newest attempt leaves
+            // the window.
+            let ends = table.attempts.values().filter_map(|times| {
+                let first_counted = times.len().checked_sub(self.max_attempts)?;
+                Some(times[first_counted].plus(self.window))
+            });
+            ends.min()
+        } else {
+            None
+        };
+    }
+
+    /// Evicts up to a [`EVICT_SHARE`]th of the table (at least one key), among keys that are not
+    /// locked out: those with the fewest attempts, then the oldest newest attempt, first.
+    fn evict_unlocked(&self, table: &mut Table<K>) {
+        let batch = (self.max_keys / EVICT_SHARE).max(1);
+        let mut open: Vec<(usize, Timestamp, &K)> = table
             .attempts
-            .retain(|_, times| times.back().is_some_and(|&t| t > cutoff));
-        table.full_until = table
-            .attempts
-            .values()
-            .filter_map(|times| times.back())
-            .min()
-            .map(|&newest| newest.plus(self.window));
+            .iter()
+            .filter(|(_, times)| times.len() < self.max_attempts)
+            .filter_map(|(key, times)| Some((times.len(), *times.back()?, key)))
+            .collect();
+        if open.len() > batch {
+            open.select_nth_unstable_by_key(batch - 1, |&(count, newest, _)| (count, newest));
+            open.truncate(batch);
+        }
+        let evicted: Vec<K> = open.into_iter().map(|(_, _, key)| key.clone()).collect();
+        for key in &evicted {
+            table.attempts.remove(key);
+        }
     }
 }
 
@@ -204,6 +247,66 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).sum()
         });
         assert_eq!(granted, 5);
+    }
+
+    #[test]
+    fn a_full_table_evicts_the_least_failed_keys_that_are_not_locked_out() {
+        let throttle = FailureThrottle::with_max_keys(3, MINUTE, 3);
+        let t0 = Timestamp(1_000_000);
+        let at = |secs| t0.plus(Duration::from_secs(secs));
+        for _ in 0..3 {
+            let _ = throttle.acquire("victim", at(0)).unwrap();
+        }
+        assert!(throttle.acquire("victim", at(1)).is_err(), "locked out");
+        for _ in 0..2 {
+            let _ = throttle.acquire("close", at(1)).unwrap();
+        }
+        let _ = throttle.acquire("spray-1", at(2)).unwrap();
+
+        // A spray of new keys evicts the keys with the fewest attempts, its own first.
+        let _ = throttle.acquire("spray-2", at(3)).unwrap();
+        assert_eq!(throttle.keys(), 3);
+        let _ = throttle.acquire("spray-3", at(4)).unwrap();
+        assert_eq!(throttle.keys(), 3);
+        assert_eq!(
+            throttle.acquire("close", at(5)).map(|_| ()),
+            Ok(()),
+            "close kept its two attempts and now spends its last"
+        );
+        assert!(
+            throttle.acquire("close", at(5)).is_err(),
+            "and is locked out"
+        );
+        assert!(
+            throttle.acquire("victim", at(5)).is_err(),
+            "still locked out"
+        );
+
+        // Every tracked key but one is a lockout: the next new key evicts that one.
+        let _ = throttle.acquire("spray-4", at(6)).unwrap();
+        assert!(throttle.acquire("victim", at(6)).is_err());
+        assert!(throttle.acquire("close", at(6)).is_err());
+        // spray-4 locks itself out; now every key is a lockout and a new key is refused until
+        // the earliest lockout (victim's, from t0) ends.
+        for _ in 0..2 {
+            let _ = throttle.acquire("spray-4", at(7)).unwrap();
+        }
+        assert_eq!(
+            throttle.acquire("newcomer", at(10)),
+            Err(Duration::from_secs(50)),
+            "fails closed"
+        );
+        assert!(
+            throttle.acquire("victim", at(10)).is_err(),
+            "no lockout lifted"
+        );
+        assert_eq!(throttle.keys(), 3);
+        // Once victim's attempts leave the window, the newcomer gets its place.
+        assert!(throttle.acquire("newcomer", at(61)).is_ok());
+        assert!(
+            throttle.acquire("spray-4", at(61)).is_err(),
+            "a later lockout still holds"
+        );
     }
 
     #[test]
