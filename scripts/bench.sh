@@ -106,6 +106,7 @@ start_server() {
   data=$(mktemp -d)
   taskset -c 0 "$SERVER" --listen 127.0.0.1:0 --data-dir "$data" "${db[@]}" --log warn \
     --guests-per-hour 10000000 --registrations-per-hour 10000000 --guests-can-create-groups \
+    --discovery everyone \
     --ws-rate-per-sec 1000000 --ws-rate-burst 1000000 --send-rate-per-sec 1000000 \
     --send-burst 1000000 --groups-per-hour 1000000 --member-adds-per-hour 100000000 \
     --max-connections 100000 --max-connections-per-ip 100000 >"$log" 2>&1 &

@@ -168,6 +168,9 @@ async fn group(http: &mut Http, i: usize, members: &[Account]) -> Result<i64> {
                 "guests may not create groups: start the server with --guests-can-create-groups ({v})"
             )
         }
+        StatusCode::NOT_FOUND => {
+            bail!("guests may not add strangers: start the server with --discovery everyone ({v})")
+        }
         s => bail!("POST /rooms: HTTP {s}: {v}"),
     }
     v["id"].as_i64().ok_or_else(|| anyhow!("no room id in {v}"))

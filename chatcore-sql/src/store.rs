@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chatcore::{
-    AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia, NewMessage,
-    NewRoom, NewUser, Removed, Role, Room, RoomId, RoomListEntry, Seq, Session, Store, StoreError,
-    StoreResult, Timestamp, User, UserId,
+    Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia,
+    NewMessage, NewRoom, NewUser, Removed, Role, Room, RoomId, RoomListEntry, Seq, Session, Store,
+    StoreError, StoreResult, Timestamp, User, UserId,
 };
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
@@ -187,8 +187,12 @@ impl<D: Dialect> Store for SqlStore<D> {
         users::password_hash::<D>(&mut *self.conn().await?, id).await
     }
 
-    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
-        users::search::<D>(&mut *self.conn().await?, prefix, limit).await
+    async fn search_users(&self, prefix: &str, among: Among, limit: u32) -> StoreResult<Vec<User>> {
+        users::search::<D>(&mut *self.conn().await?, prefix, among, limit).await
+    }
+
+    async fn share_a_room(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        users::share_a_room::<D>(&mut *self.conn().await?, a, b).await
     }
 
     async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>> {

@@ -50,7 +50,8 @@ pub use broker::{Broker, Inbox};
 pub use chat::direct_key;
 pub use chat::{
     ASSIST_CONTEXT_MESSAGES, Actor, AssistDraft, Assistance, Chat, ChatBuilder, ChatConfig, Clock,
-    HistoryPage, ManualClock, MemberView, PublicUser, RoomView, SendMessage, SystemClock,
+    Discovery, HistoryPage, ManualClock, MemberView, PublicUser, RoomView, SendMessage,
+    SystemClock, UnknownDiscovery,
 };
 pub use error::{Entity, Error, Result, StoreError, Unique};
 pub use group_commit::{AppendResult, GroupCommit, append_or_retry_each};
@@ -58,5 +59,5 @@ pub use hub::{CloseReason, Event, EventKind, RoomChange, Subscription};
 pub use media::{FsMediaStore, MemoryMediaStore};
 pub use memory::MemoryStore;
 pub use model::*;
-pub use store::{MediaStore, Store, StoreResult, room_list_entry};
+pub use store::{Among, MediaStore, Store, StoreResult, room_list_entry};
 pub use token::SessionToken;

@@ -1,14 +1,14 @@
 //! In-memory, non-persistent [`Store`]: the default for tests, examples and embedding
 //! experiments. Everything is lost when it is dropped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use crate::error::{Entity, StoreError, Unique};
 use crate::model::*;
-use crate::store::{Store, StoreResult};
+use crate::store::{Among, Store, StoreResult};
 
 /// In-memory, non-persistent implementation of [`Store`].
 ///
@@ -195,6 +195,15 @@ impl State {
             .ok_or(StoreError::Missing(Entity::Message))
     }
 
+    /// Everyone who shares a room with `user` (`user` too, when they are in any room).
+    fn roommates(&self, user: UserId) -> HashSet<UserId> {
+        self.rooms
+            .values()
+            .filter(|r| r.members.iter().any(|m| m.user_id == user))
+            .flat_map(|r| r.members.iter().map(|m| m.user_id))
+            .collect()
+    }
+
     fn member_mut(&mut self, room: RoomId, user: UserId) -> StoreResult<&mut Member> {
         self.room_mut(room)?
             .members
@@ -286,15 +295,32 @@ impl Store for MemoryStore {
             .and_then(|r| r.password_hash.clone()))
     }
 
-    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
-        Ok(self
-            .lock()
+    async fn search_users(&self, prefix: &str, among: Among, limit: u32) -> StoreResult<Vec<User>> {
+        let st = self.lock();
+        let listed: Box<dyn Fn(&User) -> bool> = match among {
+            Among::Everyone => Box::new(|_| true),
+            Among::RegisteredOrRoommatesOf(me) => {
+                let mates = st.roommates(me);
+                Box::new(move |u| !u.is_guest || (u.id != me && mates.contains(&u.id)))
+            }
+            Among::RoommatesOf(me) => {
+                let mates = st.roommates(me);
+                Box::new(move |u| u.id != me && mates.contains(&u.id))
+            }
+        };
+        Ok(st
             .users
             .values()
-            .filter(|r| !r.user.disabled && matches_prefix(&r.user, prefix))
+            .filter(|r| !r.user.disabled && listed(&r.user) && matches_prefix(&r.user, prefix))
             .take(limit as usize)
             .map(|r| r.user.clone())
             .collect())
+    }
+
+    async fn share_a_room(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        Ok(self.lock().rooms.values().any(|r| {
+            r.members.iter().any(|m| m.user_id == a) && r.members.iter().any(|m| m.user_id == b)
+        }))
     }
 
     async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>> {

@@ -13,6 +13,18 @@ use crate::model::*;
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Whom a [`Store::search_users`] looks among (before the prefix and the enabled check).
+/// Exhaustive on purpose: a store must answer every variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Among {
+    /// Every user.
+    Everyone,
+    /// Registered users (not guests), and guests who share a room with this user.
+    RegisteredOrRoommatesOf(UserId),
+    /// Users who share a room with this user, never the user itself.
+    RoommatesOf(UserId),
+}
+
 /// Rows of a chat: users, sessions, rooms, members, messages, read markers and media metadata.
 ///
 /// Implementations must be safe to share across tasks (`Arc<dyn Store>`) and every method must
@@ -42,9 +54,12 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_external_id(&self, external_id: &str) -> StoreResult<Option<User>>;
     /// The password hash of a user, if they have one.
     async fn password_hash(&self, id: UserId) -> StoreResult<Option<String>>;
-    /// Enabled users whose username or display name starts with `prefix` (case-insensitive),
-    /// ordered by id, at most `limit`. Callers escape nothing: the prefix is data.
-    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>;
+    /// Enabled users `among` those named, whose username or display name starts with `prefix`
+    /// (case-insensitive), ordered by id, at most `limit`. Callers escape nothing: the prefix is
+    /// data.
+    async fn search_users(&self, prefix: &str, among: Among, limit: u32) -> StoreResult<Vec<User>>;
+    /// Whether `a` and `b` are both members of at least one room (of any kind).
+    async fn share_a_room(&self, a: UserId, b: UserId) -> StoreResult<bool>;
     /// All users with id greater than `after`, ordered by id, at most `limit`.
     async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>>;
     /// Replaces the password hash. `Missing(User)` if there is no such user.

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use chatcore::Discovery;
 use clap::{Args, Parser, Subcommand};
 
 /// `reference-server [OPTIONS] [COMMAND]`: one binary for the REST API, the WebSocket and the
@@ -123,6 +124,12 @@ pub struct Config {
     /// Let guests create groups.
     #[arg(long, env = "CHAT_GUESTS_CAN_CREATE_GROUPS", global = true)]
     pub guests_can_create_groups: bool,
+
+    /// Who may find and contact whom (user search, direct chats, adding to groups):
+    /// `everyone`; `registered` (guests find, and are found by, only people they share a room
+    /// with); `shared-rooms` (everyone reaches only people they share a room with).
+    #[arg(long, env = "CHAT_DISCOVERY", default_value_t = Discovery::Registered, global = true)]
+    pub discovery: Discovery,
 
     /// Accounts one IP address may register per hour.
     #[arg(

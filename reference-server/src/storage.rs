@@ -121,6 +121,7 @@ pub async fn open_store(url: &str) -> anyhow::Result<(Arc<dyn Store>, Backend)> 
 pub fn chat_config(config: &Config) -> ChatConfig {
     let mut chat = ChatConfig::default();
     chat.guests_can_create_groups = config.guests_can_create_groups;
+    chat.discovery = config.discovery;
     chat.max_upload_bytes = config.max_upload;
     if config.max_concurrent_hashes > 0 {
         chat.max_concurrent_hashes = config.max_concurrent_hashes;
@@ -143,7 +144,12 @@ pub fn chat_config(config: &Config) -> ChatConfig {
 /// Opens the storage and starts the chat on it (on the current runtime), with the assistant
 /// the config asks for; shut the chat down, then close the backend.
 pub async fn open_chat(config: &Config) -> anyhow::Result<(Chat, Backend)> {
-    let storage = open(config).await?;
+    start_chat(config, open(config).await?)
+}
+
+/// Starts the chat on `storage` (on the current runtime), with the policy and assistant the
+/// config asks for: [`open_chat`] for storage opened, or wrapped, by the caller.
+pub fn start_chat(config: &Config, storage: Storage) -> anyhow::Result<(Chat, Backend)> {
     let mut chat = Chat::builder(storage.store, storage.media).config(chat_config(config));
     if let Some(assistant) = crate::assistant::from_config(config)? {
         chat = chat.assistant(assistant);

@@ -209,6 +209,7 @@ fn help_lists_every_flag_and_subcommand() {
         "--send-max-wait-ms",
         "--groups-per-hour",
         "--member-adds-per-hour",
+        "--discovery",
         "--max-connections-per-ip",
         "--request-header-timeout",
         "migrate",

@@ -15,6 +15,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chatcore::Store;
 use chatcore_ws::client::{Client, ClientEvent, Connect};
 use chatcore_ws::frames::ServerFrame;
 use reference_server::{App, Config};
@@ -146,14 +147,28 @@ impl Server {
 
     /// Like [`Server::on`], with settings adjusted by `tune` first.
     pub async fn on_with(backend: Backend, tune: impl FnOnce(&mut Config)) -> Option<Server> {
+        Self::on_wrapped(backend, tune, |store| store).await
+    }
+
+    /// Like [`Server::on_with`], with the chat's store wrapped by `wrap` (e.g. in a
+    /// `chatcore::testing::GatedStore`, to hold a call at the moment a race needs). A
+    /// [`Server::restart`] runs on the unwrapped store.
+    pub async fn on_wrapped(
+        backend: Backend,
+        tune: impl FnOnce(&mut Config),
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Option<Server> {
         if backend == Backend::Sqlite {
-            return Some(Self::start_with(tune).await);
+            return Some(Self::start_wrapped(tune, wrap).await);
         }
         let database = TestDatabase::create(backend).await?;
-        let mut server = Self::start_with(|c| {
-            c.database = Some(database.url.clone());
-            tune(c);
-        })
+        let mut server = Self::start_wrapped(
+            |c| {
+                c.database = Some(database.url.clone());
+                tune(c);
+            },
+            wrap,
+        )
         .await;
         server.database = Some(database.guard);
         Some(server)
@@ -161,6 +176,13 @@ impl Server {
 
     /// Like [`Server::start`], with settings adjusted by `tune` first.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Server {
+        Self::start_wrapped(tune, |store| store).await
+    }
+
+    async fn start_wrapped(
+        tune: impl FnOnce(&mut Config),
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Server {
         let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let mut config = Config::for_data_dir(data_dir.path());
         config.registrations_per_hour = 100_000;
@@ -168,13 +190,20 @@ impl Server {
         config.login_failures_per_ip = 100_000;
         config.shutdown_grace = 5;
         tune(&mut config);
-        Self::launch(config, data_dir).await
+        Self::launch(config, data_dir, wrap).await
     }
 
-    async fn launch(config: Config, data_dir: Arc<TempDir>) -> Server {
-        let (chat, backend) = reference_server::storage::open_chat(&config)
+    async fn launch(
+        config: Config,
+        data_dir: Arc<TempDir>,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Server {
+        let mut storage = reference_server::storage::open(&config)
             .await
             .expect("open storage");
+        storage.store = wrap(storage.store);
+        let (chat, backend) =
+            reference_server::storage::start_chat(&config, storage).expect("start the chat");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -215,7 +244,7 @@ impl Server {
     pub async fn restart(mut self) -> Server {
         self.shutdown().await;
         let (config, data_dir) = (self.config.clone(), self.data_dir.clone());
-        let mut server = Self::launch(config, data_dir).await;
+        let mut server = Self::launch(config, data_dir, |store| store).await;
         server.database = self.database.take();
         server
     }
@@ -242,6 +271,11 @@ impl Server {
     /// A WebSocket of `user` with no client logic, past its `hello`, for frames the Rust client
     /// never sends.
     pub async fn raw_socket(&self, user: &TestUser) -> RawSocket {
+        self.raw_connect(user).await.0
+    }
+
+    /// Like [`Server::raw_socket`], also returning the `hello` frame.
+    pub async fn raw_connect(&self, user: &TestUser) -> (RawSocket, Value) {
         use chatcore_ws::tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = self
             .ws_url()
@@ -254,8 +288,9 @@ impl Server {
         let (mut ws, _) = chatcore_ws::tokio_tungstenite::connect_async(request)
             .await
             .expect("WebSocket connect");
-        assert_eq!(raw_frame(&mut ws).await["type"], "hello");
-        ws
+        let hello = raw_frame(&mut ws).await;
+        assert_eq!(hello["type"], "hello");
+        (ws, hello)
     }
 
     /// A second handle on the server's database, to look at rows no API shows (close it with
@@ -524,7 +559,7 @@ impl Stopped {
     pub async fn start_on(&self, database: &TestDatabase) -> Server {
         let mut config = self.config.clone();
         config.database = Some(database.url.clone());
-        let mut server = Server::launch(config, self.data_dir.clone()).await;
+        let mut server = Server::launch(config, self.data_dir.clone(), |store| store).await;
         server.database = Some(database.guard.clone());
         server
     }

@@ -1,6 +1,6 @@
 //! The `users` table.
 
-use chatcore::{Entity, NewUser, StoreError, StoreResult, Timestamp, Unique, User, UserId};
+use chatcore::{Among, Entity, NewUser, StoreError, StoreResult, Timestamp, Unique, User, UserId};
 
 use crate::db::Cols;
 use crate::dialect::Dialect;
@@ -160,26 +160,82 @@ pub async fn password_hash<D: Dialect>(
     Ok(hash.flatten())
 }
 
-/// Enabled users whose username or display name starts with `prefix`, by id.
+/// The ids of everyone who shares a room with the user bound to its `?` (the user too).
+macro_rules! roommates {
+    () => {
+        "SELECT theirs.user_id FROM members mine \
+         JOIN members theirs ON theirs.room_id = mine.room_id WHERE mine.user_id = ?"
+    };
+}
+
+/// The search's `WHERE` before its scope: enabled, and a name starting with the pattern.
+macro_rules! search_head {
+    () => {
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE disabled = FALSE \
+             AND (username LIKE ? ESCAPE '!' OR display_name_lower LIKE ? ESCAPE '!')"
+        )
+    };
+}
+
+/// Enabled users `among` those named whose username or display name starts with `prefix`, by
+/// id.
 pub async fn search<D: Dialect>(
     conn: &mut Conn<D>,
     prefix: &str,
+    among: Among,
     limit: u32,
 ) -> StoreResult<Vec<User>> {
     // Both sides are lowercase, so whatever case folding LIKE does changes nothing.
     let pattern = like_prefix(&prefix.to_lowercase());
-    Sql::<D>::new(concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users WHERE disabled = FALSE \
-         AND (username LIKE ? ESCAPE '!' OR display_name_lower LIKE ? ESCAPE '!') \
-         ORDER BY id LIMIT ?"
-    ))
-    .bind(pattern.as_str())
-    .bind(pattern.as_str())
-    .bind(i64::from(limit))
-    .fetch_all(conn, from_row)
-    .await
+    let (text, me) = match among {
+        Among::Everyone => (concat!(search_head!(), " ORDER BY id LIMIT ?"), None),
+        Among::RegisteredOrRoommatesOf(me) => (
+            concat!(
+                search_head!(),
+                " AND (is_guest = FALSE OR (id <> ? AND id IN (",
+                roommates!(),
+                "))) ORDER BY id LIMIT ?"
+            ),
+            Some(me),
+        ),
+        Among::RoommatesOf(me) => (
+            concat!(
+                search_head!(),
+                " AND id <> ? AND id IN (",
+                roommates!(),
+                ") ORDER BY id LIMIT ?"
+            ),
+            Some(me),
+        ),
+    };
+    let mut sql = Sql::<D>::new(text)
+        .bind(pattern.as_str())
+        .bind(pattern.as_str());
+    if let Some(me) = me {
+        sql = sql.bind(me.0).bind(me.0);
+    }
+    sql.bind(i64::from(limit)).fetch_all(conn, from_row).await
+}
+
+/// Whether the two users are members of one room.
+pub async fn share_a_room<D: Dialect>(
+    conn: &mut Conn<D>,
+    a: UserId,
+    b: UserId,
+) -> StoreResult<bool> {
+    Ok(Sql::<D>::new(
+        "SELECT 1 AS one FROM members mine \
+         JOIN members theirs ON theirs.room_id = mine.room_id \
+         WHERE mine.user_id = ? AND theirs.user_id = ? LIMIT 1",
+    )
+    .bind(a.0)
+    .bind(b.0)
+    .fetch_optional(conn, |_| Ok(()))
+    .await?
+    .is_some())
 }
 
 /// Users with id greater than `after`, by id.

@@ -235,9 +235,10 @@ impl Chat {
         self.store().user(id).await?.ok_or(Error::NotFound("user"))
     }
 
-    /// Enabled users whose username or display name starts with `prefix`, for starting chats,
-    /// as far as the host's [`Policy::visible_users`](crate::policy::Policy::visible_users)
-    /// lets the actor see them.
+    /// Enabled users whose username or display name starts with `prefix`, for starting chats:
+    /// only users the actor may reach under [`ChatConfig::discovery`](super::ChatConfig::discovery)
+    /// (never the actor), and of those the ones the host's
+    /// [`Policy::visible_users`](crate::policy::Policy::visible_users) lets the actor see.
     pub async fn search_users(&self, actor: &Actor, prefix: &str, limit: u32) -> Result<Vec<User>> {
         let prefix = sanitize::name(prefix);
         if prefix.chars().count() > 64 {
@@ -247,8 +248,7 @@ impl Chat {
             ));
         }
         let found = self
-            .store()
-            .search_users(&prefix, limit.clamp(1, 50))
+            .find_reachable(actor.user(), &prefix, limit.clamp(1, 50))
             .await?;
         Ok(match &self.inner.policy {
             Some(policy) => policy.visible_users(actor.user(), found).await,

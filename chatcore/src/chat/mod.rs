@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod assist;
 mod builder;
+mod discovery;
 mod lifecycle;
 mod media;
 mod messages;
@@ -18,6 +19,7 @@ mod views;
 
 pub use assist::{ASSIST_CONTEXT_MESSAGES, AssistDraft, Assistance};
 pub use builder::ChatBuilder;
+pub use discovery::{Discovery, UnknownDiscovery};
 pub use messages::{HistoryPage, SendMessage};
 pub use views::{MemberView, PublicUser, RoomView};
 
@@ -62,6 +64,10 @@ pub struct ChatConfig {
     pub guest_ttl: Duration,
     /// Whether guests may create groups (default false).
     pub guests_can_create_groups: bool,
+    /// Who may find and contact whom: user search, direct chats, group adds (default
+    /// [`Discovery::Everyone`], for hosts whose users all come from their own accounts; a
+    /// public server that admits guests wants [`Discovery::Registered`]).
+    pub discovery: Discovery,
     /// Largest accepted upload in bytes (default 10 MiB).
     pub max_upload_bytes: usize,
     /// Most members a group may have (default 1,024).
@@ -111,6 +117,7 @@ impl Default for ChatConfig {
             session_lifetime: Duration::from_secs(90 * 24 * 3600),
             guest_ttl: Duration::from_secs(30 * 24 * 3600),
             guests_can_create_groups: false,
+            discovery: Discovery::Everyone,
             max_upload_bytes: 10 * 1024 * 1024,
             max_group_members: 1024,
             subscriber_queue: 1024,

@@ -18,7 +18,8 @@ pub fn direct_key(a: UserId, b: UserId) -> String {
 
 impl Chat {
     /// The direct room between the actor and `other`, created on first use. Asking again, from
-    /// either side, returns the same room. Creating it needs the host's
+    /// either side, returns the same room. Creating it needs `other` to be reachable under
+    /// [`ChatConfig::discovery`](super::ChatConfig::discovery) and the host's
     /// [`Policy::can_open_direct`](crate::policy::Policy::can_open_direct); refused, `other`
     /// is `NotFound` to the actor.
     pub async fn open_direct(&self, actor: &Actor, other: UserId) -> Result<RoomView> {
@@ -33,6 +34,7 @@ impl Chat {
         let room = match self.store().direct_room(&key).await? {
             Some(room) => room,
             None => {
+                self.reachable_user(actor.user(), other).await?;
                 if let Some(policy) = &self.inner.policy
                     && !policy.can_open_direct(actor.user(), &other_user).await
                 {
@@ -64,7 +66,9 @@ impl Chat {
     }
 
     /// Creates a group named `name` with the actor as admin and `members` as members.
-    /// Guests may not create groups unless the config allows it. Spends one unit of the
+    /// Guests may not create groups unless the config allows it. Every member must be
+    /// reachable by the actor under [`ChatConfig::discovery`](super::ChatConfig::discovery)
+    /// (`NotFound` for the first who is not; nothing is created). Spends one unit of the
     /// actor's [`group_rate`](super::ChatConfig::group_rate) and one
     /// [`member_add_rate`](super::ChatConfig::member_add_rate) unit per member;
     /// `RateLimited` when either is used up.
@@ -92,7 +96,7 @@ impl Chat {
         }
         self.spend_on_group(actor, ids.len()).await?;
         for &id in &ids {
-            self.enabled_user(id).await?;
+            self.reachable_user(actor.user(), id).await?;
         }
         // A guest creator (when allowed) is a plain member: guests never hold an admin role.
         let creator_role = if actor.user().is_guest {
@@ -162,8 +166,10 @@ impl Chat {
         self.room_view(actor, room).await
     }
 
-    /// Adds `user` to a group (admins only). Guests can be added, but never as admins. Each
-    /// add spends one unit of the actor's [`member_add_rate`](super::ChatConfig::member_add_rate).
+    /// Adds `user` to a group (admins only). Guests can be added, but never as admins. `user`
+    /// must be reachable by the actor under [`ChatConfig::discovery`](super::ChatConfig::discovery)
+    /// (`NotFound` otherwise). Each add spends one unit of the actor's
+    /// [`member_add_rate`](super::ChatConfig::member_add_rate).
     pub async fn add_member(
         &self,
         actor: &Actor,
@@ -174,7 +180,7 @@ impl Chat {
         let me = self.membership(actor, room).await?;
         self.require_group_admin(&me).await?;
         self.spend(actor, Budget::MemberAdds, 1).await?;
-        let target = self.enabled_user(user).await?;
+        let target = self.reachable_user(actor.user(), user).await?;
         if target.is_guest && role == Role::Admin {
             return Err(Error::Forbidden("guests cannot be admins"));
         }

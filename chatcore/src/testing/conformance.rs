@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::error::{Entity, StoreError, Unique};
 use crate::model::*;
-use crate::store::Store;
+use crate::store::{Among, Store};
 
 type S = Arc<dyn Store>;
 
@@ -137,27 +137,43 @@ pub async fn user_search_and_listing(store: S) {
 
     let ids = |users: Vec<User>| users.into_iter().map(|u| u.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(store.search_users("al", 10).await.unwrap()),
+        ids(store.search_users("al", Among::Everyone, 10).await.unwrap()),
         vec![alice.id, alina.id, alfred.id]
     );
     assert_eq!(
-        ids(store.search_users("AL", 10).await.unwrap()),
+        ids(store.search_users("AL", Among::Everyone, 10).await.unwrap()),
         vec![alice.id, alina.id, alfred.id]
     );
     assert_eq!(
-        ids(store.search_users("al", 2).await.unwrap()),
+        ids(store.search_users("al", Among::Everyone, 2).await.unwrap()),
         vec![alice.id, alina.id]
     );
     assert_eq!(
-        ids(store.search_users("B", 10).await.unwrap()),
+        ids(store.search_users("B", Among::Everyone, 10).await.unwrap()),
         vec![bob.id]
     );
     // LIKE wildcards in the prefix are data, not patterns.
-    assert!(store.search_users("%", 10).await.unwrap().is_empty());
-    assert!(store.search_users("_", 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .search_users("%", Among::Everyone, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .search_users("_", Among::Everyone, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store.set_disabled(bob.id, true).await.unwrap();
     assert!(
-        store.search_users("bob", 10).await.unwrap().is_empty(),
+        store
+            .search_users("bob", Among::Everyone, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "disabled users are hidden"
     );
 
@@ -169,6 +185,65 @@ pub async fn user_search_and_listing(store: S) {
         ids(store.list_users(alina.id, 10).await.unwrap()),
         vec![bob.id, alfred.id]
     );
+}
+
+/// A search `among` roommates sees exactly who shares a room; registered users are listed
+/// whatever rooms they are in, guests only as roommates; nobody is their own roommate.
+pub async fn search_scopes_follow_shared_rooms(store: S) {
+    let alice = user(&store, "alice").await;
+    let alina = user(&store, "alina").await;
+    let albert = user(&store, "albert").await;
+    let alfie = store.create_user(new_user(None, "Alfie")).await.unwrap();
+    let alma = store.create_user(new_user(None, "Alma")).await.unwrap();
+    group(&store, &[alice.id, alfie.id]).await;
+    group(&store, &[albert.id, alma.id]).await;
+    group(&store, &[alice.id, alina.id]).await;
+
+    let ids = |users: Vec<User>| users.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    let search = |among| {
+        let store = store.clone();
+        async move { ids(store.search_users("al", among, 10).await.unwrap()) }
+    };
+    assert_eq!(
+        search(Among::Everyone).await,
+        [alice.id, alina.id, albert.id, alfie.id, alma.id]
+    );
+    assert_eq!(
+        search(Among::RoommatesOf(alice.id)).await,
+        [alina.id, alfie.id]
+    );
+    assert_eq!(search(Among::RoommatesOf(alfie.id)).await, [alice.id]);
+    assert_eq!(
+        search(Among::RegisteredOrRoommatesOf(alice.id)).await,
+        [alice.id, alina.id, albert.id, alfie.id],
+        "registered users, and the one guest alice shares a room with"
+    );
+    assert_eq!(
+        search(Among::RegisteredOrRoommatesOf(alina.id)).await,
+        [alice.id, alina.id, albert.id]
+    );
+    let loner = store.create_user(new_user(None, "Alone")).await.unwrap();
+    assert!(search(Among::RoommatesOf(loner.id)).await.is_empty());
+    // The limit applies after the scope.
+    assert_eq!(
+        ids(store
+            .search_users("al", Among::RoommatesOf(alice.id), 1)
+            .await
+            .unwrap()),
+        [alina.id]
+    );
+    store.set_disabled(alina.id, true).await.unwrap();
+    assert_eq!(search(Among::RoommatesOf(alice.id)).await, [alfie.id]);
+
+    assert!(store.share_a_room(alice.id, alfie.id).await.unwrap());
+    assert!(store.share_a_room(alfie.id, alice.id).await.unwrap());
+    assert!(!store.share_a_room(alice.id, alma.id).await.unwrap());
+    assert!(!store.share_a_room(loner.id, alice.id).await.unwrap());
+    assert!(!store.share_a_room(loner.id, loner.id).await.unwrap());
+    let room = group(&store, &[alice.id, alma.id]).await;
+    assert!(store.share_a_room(alice.id, alma.id).await.unwrap());
+    store.remove_member(room.id, alma.id).await.unwrap();
+    assert!(!store.share_a_room(alice.id, alma.id).await.unwrap());
 }
 
 pub async fn password_and_admin_flags(store: S) {

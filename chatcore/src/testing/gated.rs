@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tokio::sync::oneshot;
 
 use crate::model::*;
-use crate::store::{Store, StoreResult};
+use crate::store::{Among, Store, StoreResult};
 
 /// Passes every call through to the wrapped store, except that the next
 /// [`Store::rooms_of_user`] can be held after it has read the rooms and before it returns them:
@@ -97,8 +97,12 @@ impl Store for GatedStore {
         self.inner.password_hash(id).await
     }
 
-    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
-        self.inner.search_users(prefix, limit).await
+    async fn search_users(&self, prefix: &str, among: Among, limit: u32) -> StoreResult<Vec<User>> {
+        self.inner.search_users(prefix, among, limit).await
+    }
+
+    async fn share_a_room(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        self.inner.share_a_room(a, b).await
     }
 
     async fn list_users(&self, after: UserId, limit: u32) -> StoreResult<Vec<User>> {

@@ -57,6 +57,7 @@ macro_rules! store_conformance_tests {
             usernames_are_unique,
             external_ids_are_unique,
             user_search_and_listing,
+            search_scopes_follow_shared_rooms,
             password_and_admin_flags,
             guest_upgrade,
             concurrent_guest_upgrades_have_one_winner,

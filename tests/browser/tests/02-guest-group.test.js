@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { bodies, chatItem, enterAsGuest, login, message, openChat, register, sendText, waitOnline } from '../lib/ui.js';
 
-const env = useServerAndBrowser();
+// Uma finds the guest by name and adds it to her group: everyone may reach everyone here.
+const env = useServerAndBrowser({ args: ['--discovery', 'everyone'] });
 
 test('a guest is added to a group, chats, upgrades and still sees the history', async () => {
   const uma = await openPage(env.browser, env.server);
