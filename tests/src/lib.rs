@@ -36,27 +36,32 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 pub const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-/// One `#[tokio::test]` per scenario and backend: `sqlite::name`, `mariadb::name` and
-/// `postgres::name`. Each scenario is an `async fn name(backend: Backend)` in the calling file.
+/// One `#[tokio::test]` per scenario and backend: `memory::name`, `sqlite::name`,
+/// `mariadb::name` and `postgres::name`. Each scenario is an `async fn name(backend: Backend)` in
+/// the calling file. Scenarios listed after `durable:` need a store that outlives the server (a
+/// restart), so they run on every backend but the in-memory one.
+///
+/// ```ignore
+/// on_every_backend!(sends_and_reads; durable: survives_a_restart);
+/// ```
 #[macro_export]
 macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
+    ($($name:ident),* $(,)? $(; durable: $($durable:ident),* $(,)?)?) => {
+        mod memory {
             $(#[tokio::test]
             async fn $name() {
-                super::$name(chat_tests::Backend::Sqlite).await;
+                super::$name(chat_tests::Backend::Memory).await;
             })*
         }
-        mod mariadb {
+        $crate::on_every_backend!(@module sqlite Sqlite $($name),* $($(, $durable)*)?);
+        $crate::on_every_backend!(@module mariadb MySql $($name),* $($(, $durable)*)?);
+        $crate::on_every_backend!(@module postgres Postgres $($name),* $($(, $durable)*)?);
+    };
+    (@module $module:ident $backend:ident $($name:ident),*) => {
+        mod $module {
             $(#[tokio::test]
             async fn $name() {
-                super::$name(chat_tests::Backend::MySql).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(chat_tests::Backend::Postgres).await;
+                super::$name(chat_tests::Backend::$backend).await;
             })*
         }
     };
@@ -65,6 +70,9 @@ macro_rules! on_every_backend {
 /// Which store a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// chatcore's in-memory store (`--database memory:`): what an embedder's tests run on;
+    /// nothing survives the server.
+    Memory,
     /// SQLite in the temporary data directory (the default).
     Sqlite,
     /// A fresh database on the MariaDB/MySQL test server (`CHATCORE_TEST_MYSQL_URL`).
@@ -158,8 +166,19 @@ impl Server {
         tune: impl FnOnce(&mut Config),
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> Option<Server> {
-        if backend == Backend::Sqlite {
-            return Some(Self::start_wrapped(tune, wrap).await);
+        match backend {
+            Backend::Sqlite => return Some(Self::start_wrapped(tune, wrap).await),
+            Backend::Memory => {
+                let server = Self::start_wrapped(
+                    |c| {
+                        c.database = Some("memory:".to_owned());
+                        tune(c);
+                    },
+                    wrap,
+                );
+                return Some(server.await);
+            }
+            Backend::MySql | Backend::Postgres => {}
         }
         let database = TestDatabase::create(backend).await?;
         let mut server = Self::start_wrapped(
@@ -576,10 +595,10 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A fresh database on `backend`'s test server: MariaDB (`CHATCORE_TEST_MYSQL_URL`) or
     /// PostgreSQL (`CHATCORE_TEST_POSTGRES_URL`). `None` (with the reason printed) when the
-    /// server is unreachable outside CI, and for SQLite, which needs no server.
+    /// server is unreachable outside CI, and for SQLite and memory, which need no server.
     pub async fn create(backend: Backend) -> Option<TestDatabase> {
         let (url, guard): (String, Arc<dyn Any + Send + Sync>) = match backend {
-            Backend::Sqlite => return None,
+            Backend::Sqlite | Backend::Memory => return None,
             Backend::MySql => {
                 let db = chatcore_mysql::testing::TestDb::create().await?;
                 (db.url(), Arc::new(db))

@@ -13,8 +13,8 @@ on_every_backend!(
     media_round_trip_raw_and_multipart,
     guest_joins_then_upgrades_keeping_rooms,
     logout_ends_the_session_and_clears_the_cookie,
-    everything_is_still_there_after_a_restart,
-    shutdown_closes_live_sockets_with_1001
+    shutdown_closes_live_sockets_with_1001;
+    durable: everything_is_still_there_after_a_restart
 );
 
 use chat_tests::{Backend, PASSWORD, PNG, Server, wait_for};
