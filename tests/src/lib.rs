@@ -38,8 +38,9 @@ pub const PNG: &[u8] =
 
 /// One `#[tokio::test]` per scenario and backend: `memory::name`, `sqlite::name`,
 /// `mariadb::name` and `postgres::name`. Each scenario is an `async fn name(backend: Backend)` in
-/// the calling file. Scenarios listed after `durable:` need a store that outlives the server (a
-/// restart), so they run on every backend but the in-memory one.
+/// the calling file. Scenarios listed after `durable:` need a store that exists apart from the
+/// server (a restart, or [`Server::open_store`] to look at rows), so they run on every backend
+/// but the in-memory one.
 ///
 /// ```ignore
 /// on_every_backend!(sends_and_reads; durable: survives_a_restart);

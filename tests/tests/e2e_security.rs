@@ -25,7 +25,6 @@ on_every_backend!(
     invisible_characters_never_reach_a_name,
     an_upgrade_ends_every_guest_session,
     of_concurrent_upgrades_exactly_one_wins,
-    an_open_socket_closes_when_its_session_expires,
     a_member_removed_while_connecting_never_receives_the_room,
     concurrent_adds_never_pass_the_group_cap,
     admins_demoting_each_other_leave_an_admin,
@@ -34,7 +33,8 @@ on_every_backend!(
     rest_and_websocket_sends_share_one_budget,
     group_and_member_add_floods_are_refused,
     an_ack_paced_sender_is_slowed_never_closed,
-    an_oversized_sync_is_refused
+    an_oversized_sync_is_refused;
+    durable: an_open_socket_closes_when_its_session_expires
 );
 
 /// How many replies had each (status, code).
