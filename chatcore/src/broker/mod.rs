@@ -3,8 +3,8 @@
 //!
 //! A single process needs none of this: its [`Hub`](crate::Chat::connect) delivers in-process.
 //! When several nodes share one store (behind a load balancer), each node tells the others
-//! what it committed through a [`Broker`] (Redis pub/sub in `chatcore-redis`), and each node
-//! delivers to its own live connections.
+//! what it committed through a [`Broker`] (pub/sub such as Redis; no implementation ships yet),
+//! and each node delivers to its own live connections.
 //!
 //! The store is the source of truth and the broker only a hint. A node hears "room 7 has
 //! messages up to 12", reads from the store everything after the last message it delivered in
