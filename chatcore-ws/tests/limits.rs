@@ -247,7 +247,10 @@ async fn an_ack_paced_sender_is_slowed_but_never_closed() {
 async fn a_client_that_keeps_flooding_is_closed_with_4002() {
     let mut ws = WsConfig::default();
     ws.backlog_timeout = Duration::from_millis(300);
-    let server = Server::with(chat_config(), ws).await;
+    // The frames' pace is what this test is about, not the typing budget behind them.
+    let mut chat_config = chat_config();
+    chat_config.typing_rate = chatcore::throttle::Rate::per_second(1e9, u32::MAX, Duration::ZERO);
+    let server = Server::with(chat_config, ws).await;
     let (alice, at) = server.user("Alice").await;
     let (bob, _) = server.user("Bob").await;
     let dm = server.chat.open_direct(&alice, bob.id()).await.unwrap().id;

@@ -180,11 +180,12 @@ impl Chat {
     }
 
     /// Tells the room's live members the actor is typing. Not stored. Every notice reaches
-    /// every member, so it spends one unit of the send budget (clients send one every few
-    /// seconds while the user types).
+    /// every member, so it spends one unit of its own
+    /// [`typing_rate`](super::ChatConfig::typing_rate) budget (clients send one every few
+    /// seconds while the user types), never the budget messages need.
     pub async fn typing(&self, actor: &Actor, room: RoomId) -> Result<()> {
         self.membership(actor, room).await?;
-        self.spend(actor, Budget::Sends, 1).await?;
+        self.spend(actor, Budget::Typing, 1).await?;
         let user = Sender {
             id: actor.id(),
             display_name: actor.user().display_name.clone(),

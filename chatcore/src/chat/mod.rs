@@ -89,9 +89,13 @@ pub struct ChatConfig {
     pub login_failure_window: Duration,
     /// How fast one user may send messages, over REST and WebSocket together (default 20 per
     /// second in bursts of 40; a sender over it waits up to 2 s for its turn, then is refused
-    /// with `RateLimited`). Edits, deletes and typing notices reach every member like a
-    /// message, so they spend the same budget.
+    /// with `RateLimited`). Edits and deletes reach every member like a message, so they spend
+    /// the same budget.
     pub send_rate: Rate,
+    /// How many typing notices one user may send, over REST and WebSocket together (default 1
+    /// per second in bursts of 5, refused at once beyond that). Its own budget, so a typist
+    /// never spends what their messages need.
+    pub typing_rate: Rate,
     /// How many groups one user may create (default 20 per hour).
     pub group_rate: Rate,
     /// How many members one user may add to groups, at creation or later (default 1,024 per
@@ -127,6 +131,7 @@ impl Default for ChatConfig {
             login_failures_per_username: 5,
             login_failure_window: Duration::from_secs(15 * 60),
             send_rate: Rate::per_second(20.0, 40, Duration::from_secs(2)),
+            typing_rate: Rate::per_second(1.0, 5, Duration::ZERO),
             group_rate: Rate::per_hour(20),
             member_add_rate: Rate::per_hour(1024),
             budgets: SharedBudgets::default(),
@@ -350,6 +355,7 @@ impl Chat {
         let cfg = self.config();
         match budget {
             Budget::Sends => cfg.send_rate,
+            Budget::Typing => cfg.typing_rate,
             Budget::Groups => cfg.group_rate,
             Budget::MemberAdds => cfg.member_add_rate,
         }

@@ -1173,18 +1173,22 @@ async fn sends_share_one_budget_per_user_and_refusals_store_nothing() {
 }
 
 #[tokio::test]
-async fn edits_deletes_and_typing_spend_the_send_budget() {
+async fn edits_and_deletes_spend_the_send_budget_and_typing_its_own() {
     let w = world_with(ChatConfig {
-        send_rate: Rate::per_second(0.1, 4, Duration::ZERO),
+        send_rate: Rate::per_second(0.1, 3, Duration::ZERO),
+        typing_rate: Rate::per_second(0.1, 2, Duration::ZERO),
         ..ChatConfig::default()
     });
     let (alice, bob) = (w.user("alice").await, w.user("bob").await);
     let room = w.chat.open_direct(&alice, bob.id()).await.unwrap().id;
+    w.chat.typing(&alice, room).await.unwrap();
+    w.chat.typing(&alice, room).await.unwrap();
+    assert_eq!(code(w.chat.typing(&alice, room).await), "rate_limited");
+
+    // Typing spent none of the send budget: two sends and an edit still fit in it.
     let first = w.send(&alice, room, "first").await.unwrap().seq;
     let second = w.send(&alice, room, "second").await.unwrap().seq;
     w.chat.edit(&alice, room, first, "first!").await.unwrap();
-    w.chat.typing(&alice, room).await.unwrap();
-
     assert_eq!(
         code(w.chat.edit(&alice, room, first, "again").await),
         "rate_limited"
@@ -1193,7 +1197,6 @@ async fn edits_deletes_and_typing_spend_the_send_budget() {
         code(w.chat.delete(&alice, room, second).await),
         "rate_limited"
     );
-    assert_eq!(code(w.chat.typing(&alice, room).await), "rate_limited");
     let stored = w.store.messages_after(room, 0, 10).await.unwrap();
     assert_eq!(
         (stored[0].body.as_str(), stored[1].deleted),

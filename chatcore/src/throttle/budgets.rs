@@ -57,8 +57,10 @@ impl Rate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Budget {
-    /// Messages sent, edited or deleted and typing notices, over REST and WebSocket together.
+    /// Messages sent, edited or deleted, over REST and WebSocket together.
     Sends,
+    /// Typing notices, over REST and WebSocket together.
+    Typing,
     /// Groups created.
     Groups,
     /// Members added to groups (at creation or later).
@@ -70,6 +72,7 @@ impl Budget {
     pub fn name(self) -> &'static str {
         match self {
             Budget::Sends => "sends",
+            Budget::Typing => "typing",
             Budget::Groups => "groups",
             Budget::MemberAdds => "member_adds",
         }
