@@ -233,6 +233,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         users::set_server_admin::<D>(&mut *self.conn().await?, id, admin).await
     }
 
+    async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()> {
+        users::set_display_name::<D>(&mut *self.conn().await?, id, display_name).await
+    }
+
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
         users::touch::<D>(&mut *self.conn().await?, id, at).await
     }

@@ -369,6 +369,11 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()> {
+        display_name.clone_into(&mut self.lock().user_mut(id)?.user.display_name);
+        Ok(())
+    }
+
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
         let mut st = self.lock();
         let row = st.user_mut(id)?;

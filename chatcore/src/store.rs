@@ -82,6 +82,8 @@ pub trait Store: Send + Sync + 'static {
     async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
     /// Grants or revokes the server admin role. `Missing(User)` if absent.
     async fn set_server_admin(&self, id: UserId, admin: bool) -> StoreResult<()>;
+    /// Replaces the user's display name (already sanitized). `Missing(User)` if absent.
+    async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()>;
     /// Records activity (guest expiry counts from the last one).
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()>;
     /// Disables every enabled guest whose last activity is before `inactive_since`, deletes

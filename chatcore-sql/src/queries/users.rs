@@ -264,6 +264,21 @@ fn one_user(matched: u64) -> StoreResult<()> {
     }
 }
 
+/// Replaces the display name.
+pub async fn set_display_name<D: Dialect>(
+    conn: &mut Conn<D>,
+    id: UserId,
+    display_name: &str,
+) -> StoreResult<()> {
+    one_user(
+        Sql::<D>::new("UPDATE users SET display_name = ? WHERE id = ?")
+            .bind(display_name)
+            .bind(id.0)
+            .execute(conn)
+            .await?,
+    )
+}
+
 /// Replaces the password hash.
 pub async fn set_password_hash<D: Dialect>(
     conn: &mut Conn<D>,

@@ -146,8 +146,11 @@ impl Chat {
 
     /// The chat user for a host application's already-authenticated user, created on first use.
     ///
-    /// The host vouches for `external_id`; no password is involved. The same rules as for any
-    /// other user apply from then on (a disabled user is refused).
+    /// The host vouches for `external_id`; no password is involved. The host owns the user's
+    /// name too: a `display_name` different from the stored one renames the user (others see
+    /// the new name from then on). The same rules as for any other user apply (a disabled user
+    /// is refused). Calling this on every request is cheap: it writes only to create, to
+    /// rename, and to record activity at most once a minute.
     pub async fn external_user(&self, external_id: &str, display_name: &str) -> Result<Actor> {
         if external_id.is_empty() || external_id.len() > 255 {
             return Err(Error::invalid(
@@ -161,37 +164,53 @@ impl Chat {
                 "external id must not contain control characters",
             ));
         }
-        let user = match self.store().user_by_external_id(external_id).await? {
+        let display_name = sanitize::display_name(display_name)?;
+        let mut user = match self.store().user_by_external_id(external_id).await? {
             Some(user) => user,
             None => {
-                let new = NewUser {
-                    username: None,
-                    display_name: sanitize::display_name(display_name)?,
-                    password_hash: None,
-                    is_guest: false,
-                    external_id: Some(external_id.to_owned()),
-                    created_at: self.now(),
-                };
-                match self.store().create_user(new).await {
-                    Ok(user) => user,
-                    // Two first uses raced: the other one created it.
-                    Err(StoreError::Duplicate(_)) => self
-                        .store()
-                        .user_by_external_id(external_id)
-                        .await?
-                        .ok_or(Error::NotFound("user"))?,
-                    Err(e) => return Err(e.into()),
-                }
+                self.create_external_user(external_id, &display_name)
+                    .await?
             }
         };
         if user.disabled {
             return Err(Error::Forbidden("this account is disabled"));
         }
-        self.store().touch_user(user.id, self.now()).await?;
+        if user.display_name != display_name {
+            self.store()
+                .set_display_name(user.id, &display_name)
+                .await?;
+            user.display_name = display_name;
+        }
+        let now = self.now();
+        if now >= user.last_active_at.plus(super::sessions::TOUCH_INTERVAL) {
+            self.store().touch_user(user.id, now).await?;
+            user.last_active_at = now;
+        }
         Ok(Actor {
             user,
             session: None,
         })
+    }
+
+    async fn create_external_user(&self, external_id: &str, display_name: &str) -> Result<User> {
+        let new = NewUser {
+            username: None,
+            display_name: display_name.to_owned(),
+            password_hash: None,
+            is_guest: false,
+            external_id: Some(external_id.to_owned()),
+            created_at: self.now(),
+        };
+        match self.store().create_user(new).await {
+            Ok(user) => Ok(user),
+            // Two first uses raced: the other one created it.
+            Err(StoreError::Duplicate(_)) => self
+                .store()
+                .user_by_external_id(external_id)
+                .await?
+                .ok_or(Error::NotFound("user")),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Changes the actor's password after checking the current one. With

@@ -13,8 +13,9 @@ use crate::error::{Error, Result};
 use crate::model::{Session, Timestamp, User};
 use crate::token::SessionToken;
 
-/// Sessions are touched at most this often, so authenticating is not a write per request.
-const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
+/// Sessions (and host-app users) are touched at most this often, so authenticating is not a
+/// write per request.
+pub(super) const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Expired sessions deleted per store call by [`Chat::expire_sessions`].
 const EXPIRY_BATCH: u32 = 500;
@@ -50,6 +51,18 @@ impl Chat {
         let expires_at = actor.session.as_ref()?.expires_at;
         let left = expires_at.millis().saturating_sub(self.now().millis());
         Some(Duration::from_millis(left.max(0) as u64))
+    }
+
+    /// A new session for an actor the host has authenticated by its own means (e.g. a
+    /// [`Chat::external_user`]), for hosts that hand chat tokens to their clients: the token
+    /// works like a login's (bearer or cookie, same expiry rules) until it expires or
+    /// [`Chat::logout`] ends it. `Forbidden` when the user has been disabled meanwhile.
+    pub async fn issue_session(&self, actor: &Actor) -> Result<(Actor, SessionToken)> {
+        match self.store().user(actor.id()).await? {
+            Some(user) if !user.disabled => self.start_session(user).await,
+            Some(_) => Err(Error::Forbidden("this account is disabled")),
+            None => Err(Error::NotFound("user")),
+        }
     }
 
     /// Ends a session: the token stops working and its live connections close.

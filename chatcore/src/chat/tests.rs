@@ -391,7 +391,7 @@ async fn host_app_identities_are_created_once_and_follow_the_same_rules() {
         .unwrap();
     let again = w
         .chat
-        .external_user("acme:42", "ignored on later calls")
+        .external_user("acme:42", "Ann from Acme")
         .await
         .unwrap();
     assert_eq!(a.id(), again.id());
@@ -409,6 +409,55 @@ async fn host_app_identities_are_created_once_and_follow_the_same_rules() {
         code(w.chat.external_user("acme:43", "Ben").await),
         "forbidden"
     );
+}
+
+#[tokio::test]
+async fn the_host_renames_its_users_and_repeat_calls_do_not_write() {
+    let w = world();
+    let ann = w.chat.external_user("acme:42", "Ann").await.unwrap();
+    let created = w.store.user(ann.id()).await.unwrap().unwrap();
+
+    w.clock.advance(Duration::from_secs(30));
+    let same = w.chat.external_user("acme:42", "Ann").await.unwrap();
+    let stored = w.store.user(ann.id()).await.unwrap().unwrap();
+    assert_eq!(
+        stored, created,
+        "nothing written within a minute of the last activity"
+    );
+    assert_eq!(same.user(), &created);
+
+    let renamed = w.chat.external_user("acme:42", "Ann Smith").await.unwrap();
+    assert_eq!(renamed.id(), ann.id());
+    assert_eq!(renamed.user().display_name, "Ann Smith");
+    let stored = w.store.user(ann.id()).await.unwrap().unwrap();
+    assert_eq!(stored.display_name, "Ann Smith");
+    assert_eq!(
+        code(w.chat.external_user("acme:42", "\u{202e}").await),
+        "invalid"
+    );
+
+    w.clock.advance(Duration::from_secs(61));
+    w.chat.external_user("acme:42", "Ann Smith").await.unwrap();
+    let stored = w.store.user(ann.id()).await.unwrap().unwrap();
+    assert!(
+        stored.last_active_at > created.last_active_at,
+        "activity recorded"
+    );
+}
+
+#[tokio::test]
+async fn a_host_can_issue_chat_sessions_for_its_users() {
+    let w = world();
+    let ann = w.chat.external_user("acme:42", "Ann").await.unwrap();
+    let (actor, token) = w.chat.issue_session(&ann).await.unwrap();
+    assert_eq!(actor.id(), ann.id());
+    let back = w.chat.authenticate(&token).await.unwrap();
+    assert_eq!(back.id(), ann.id());
+    w.chat.logout(&token).await.unwrap();
+    assert_eq!(code(w.chat.authenticate(&token).await), "unauthenticated");
+
+    w.store.set_disabled(ann.id(), true).await.unwrap();
+    assert_eq!(code(w.chat.issue_session(&ann).await), "forbidden");
 }
 
 // ---- guests ----

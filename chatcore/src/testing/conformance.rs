@@ -127,6 +127,18 @@ pub async fn external_ids_are_unique(store: S) {
     );
 }
 
+pub async fn display_names_can_change(store: S) {
+    let ann = store.create_user(new_user(None, "Ann")).await.unwrap();
+    store.set_display_name(ann.id, "Ann Smith").await.unwrap();
+    let stored = store.user(ann.id).await.unwrap().unwrap();
+    assert_eq!(stored.display_name, "Ann Smith");
+    let missing = store.set_display_name(UserId(ann.id.0 + 1000), "x").await;
+    assert!(
+        matches!(missing, Err(StoreError::Missing(Entity::User))),
+        "{missing:?}"
+    );
+}
+
 pub async fn user_search_and_listing(store: S) {
     let alice = user(&store, "alice").await;
     let alina = user(&store, "alina").await;

@@ -130,6 +130,10 @@ impl Store for GatedStore {
         self.inner.set_server_admin(id, admin).await
     }
 
+    async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()> {
+        self.inner.set_display_name(id, display_name).await
+    }
+
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
         self.inner.touch_user(id, at).await
     }

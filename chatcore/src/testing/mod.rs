@@ -56,6 +56,7 @@ macro_rules! store_conformance_tests {
             users_round_trip,
             usernames_are_unique,
             external_ids_are_unique,
+            display_names_can_change,
             user_search_and_listing,
             search_scopes_follow_shared_rooms,
             password_and_admin_flags,
