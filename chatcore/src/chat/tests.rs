@@ -11,63 +11,20 @@ use super::*;
 use crate::hub::{CloseReason, EventKind, RoomChange};
 use crate::model::{Role, RoomKind};
 use crate::throttle::Rate;
+use crate::testing::{PASSWORD, World};
 use crate::{MemoryMediaStore, MemoryStore, SessionToken};
 
-const PASSWORD: &str = "correct horse battery";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
-struct World {
-    chat: Chat,
-    store: Arc<MemoryStore>,
-    clock: Arc<ManualClock>,
-}
-
 fn world() -> World {
-    world_with(ChatConfig::default())
+    World::new()
 }
 
 fn world_with(config: ChatConfig) -> World {
-    let store = Arc::new(MemoryStore::new());
-    let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
-    let chat = Chat::builder(store.clone(), Arc::new(MemoryMediaStore::new()))
-        .config(config)
-        .clock(clock.clone())
-        .start(&tokio::runtime::Handle::current())
-        .unwrap();
-    World { chat, store, clock }
+    World::builder().config(config).start()
 }
 
 impl World {
-    async fn user(&self, name: &str) -> Actor {
-        self.chat.register(name, PASSWORD, None).await.unwrap().0
-    }
-
-    async fn guest(&self) -> Actor {
-        self.chat.guest(None).await.unwrap().0
-    }
-
-    async fn group(&self, admin: &Actor, members: &[&Actor]) -> RoomId {
-        let ids: Vec<UserId> = members.iter().map(|a| a.id()).collect();
-        self.chat
-            .create_group(admin, "Team", &ids)
-            .await
-            .unwrap()
-            .id
-    }
-
-    async fn send(&self, actor: &Actor, room: RoomId, body: &str) -> crate::Result<crate::Message> {
-        self.chat
-            .send(
-                actor,
-                SendMessage {
-                    room_id: room,
-                    body: body.into(),
-                    ..Default::default()
-                },
-            )
-            .await
-    }
-
     async fn stored_count(&self, room: RoomId) -> usize {
         self.store.messages_after(room, 0, 100).await.unwrap().len()
     }

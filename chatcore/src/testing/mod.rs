@@ -1,5 +1,12 @@
-//! Test support: the storage conformance suite for backend crates, a store wrapper that holds a
-//! call at a gate for tests of races, and a [`FakeAssistant`].
+//! Test support for chatcore, its backends and the apps that embed it:
+//!
+//! - [`World`]: a started in-memory chat with a hand-driven clock, to write scenarios against;
+//! - [`FaultyStore`]: a store that fails the Nth call, a share of calls, or every call while
+//!   "disconnected", after an optional delay;
+//! - [`SimNetwork`] and [`SimClient`]: a network that drops, duplicates, reorders and breaks
+//!   connections, and a client that keeps the delivery contract over it;
+//! - the storage conformance suite every backend runs ([`store_conformance_tests!`](crate::store_conformance_tests));
+//! - [`GatedStore`], which holds a call at a gate for tests of races, and [`FakeAssistant`].
 //!
 //! Every [`Store`](crate::Store) implementation runs the same suite with one macro call:
 //!
@@ -17,10 +24,17 @@
 
 mod assistant;
 pub mod conformance;
+mod faulty;
 mod gated;
+mod rng;
+mod sim;
+mod world;
 
 pub use assistant::FakeAssistant;
+pub use faulty::FaultyStore;
 pub use gated::{GatedStore, Held};
+pub use sim::{Faults, RETRY_AFTER, SimClient, SimNetwork};
+pub use world::{PASSWORD, World, WorldBuilder};
 
 use std::sync::Arc;
 
