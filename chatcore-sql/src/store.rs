@@ -305,6 +305,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         rooms::by_direct_key::<D>(&mut *self.conn().await?, direct_key).await
     }
 
+    async fn room_heads(&self, after: RoomId, limit: u32) -> StoreResult<Vec<(RoomId, Seq)>> {
+        rooms::heads::<D>(&mut *self.conn().await?, after, limit).await
+    }
+
     async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()> {
         rooms::rename::<D>(&mut *self.conn().await?, id, name).await
     }

@@ -27,6 +27,7 @@
 pub mod assistant;
 pub mod broker;
 mod chat;
+pub mod commits;
 mod error;
 mod group_commit;
 mod hub;

@@ -505,6 +505,16 @@ impl Store for MemoryStore {
             .map(|r| r.room.clone()))
     }
 
+    async fn room_heads(&self, after: RoomId, limit: u32) -> StoreResult<Vec<(RoomId, Seq)>> {
+        Ok(self
+            .lock()
+            .rooms
+            .range(RoomId(after.0.saturating_add(1))..)
+            .take(limit as usize)
+            .map(|(id, r)| (*id, r.room.last_seq))
+            .collect())
+    }
+
     async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()> {
         self.lock().room_mut(id)?.room.name = Some(name.to_owned());
         Ok(())

@@ -126,6 +126,10 @@ pub trait Store: Send + Sync + 'static {
     async fn room(&self, id: RoomId) -> StoreResult<Option<Room>>;
     /// The direct room with this key.
     async fn direct_room(&self, direct_key: &str) -> StoreResult<Option<Room>>;
+    /// Rooms with id greater than `after`, ordered by id, at most `limit`, each with the seq
+    /// of its newest message (0 when it has none): how a
+    /// [`CommitFeed`](crate::commits::CommitFeed) finds the rooms that moved while it was away.
+    async fn room_heads(&self, after: RoomId, limit: u32) -> StoreResult<Vec<(RoomId, Seq)>>;
     /// Renames a room. `Missing(Room)` if absent.
     async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()>;
     /// The rooms a user is a member of, with their membership.

@@ -154,6 +154,19 @@ pub async fn rename<D: Dialect>(conn: &mut Conn<D>, id: RoomId, name: &str) -> S
     Ok(())
 }
 
+/// Rooms after `after` by id, with their newest seq.
+pub async fn heads<D: Dialect>(
+    conn: &mut Conn<D>,
+    after: RoomId,
+    limit: u32,
+) -> StoreResult<Vec<(RoomId, Seq)>> {
+    Sql::<D>::new("SELECT id, last_seq FROM rooms WHERE id > ? ORDER BY id LIMIT ?")
+        .bind(after.0)
+        .bind(i64::from(limit))
+        .fetch_all(conn, |row| Ok((RoomId(row.get("id")?), row.get("last_seq")?)))
+        .await
+}
+
 /// The rooms of a user with their membership, by room id.
 pub async fn of_user<D: Dialect>(
     conn: &mut Conn<D>,

@@ -306,6 +306,11 @@ impl Chat {
         self.inner.store.as_ref()
     }
 
+    /// The store, for parts that outlive a call (the after-commit feeds).
+    pub(crate) fn shared_store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
+    }
+
     fn now(&self) -> Timestamp {
         self.inner.clock.now()
     }

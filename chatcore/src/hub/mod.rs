@@ -32,6 +32,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use tokio::sync::Notify;
 
 use crate::broker::{Inbox, Outbox};
+use crate::commits::Watchers;
 use crate::model::{Message, RoomId, Seq, UserId};
 
 /// Why the hub closed a subscription.
@@ -63,6 +64,8 @@ struct Shared {
     /// Who fills gaps in a room's publication order from the store (the relay, on a node with
     /// a broker); without one, a gap is released as is after [`GAP_WAIT`].
     gap_filler: OnceLock<Inbox>,
+    /// The after-commit feeds, told which rooms have new messages.
+    commits: Watchers,
 }
 
 #[derive(Default)]
@@ -194,6 +197,7 @@ impl Hub {
                 queue_capacity: queue_capacity.max(1),
                 outbox,
                 gap_filler: OnceLock::new(),
+                commits: Watchers::default(),
             }),
         }
     }
@@ -349,7 +353,12 @@ impl Hub {
     /// message that overtook an earlier one waits (at most [`GAP_WAIT`]) until that one is
     /// published. Each live connection of a room gets the room's messages as a single burst
     /// (one queue operation and one wake-up), and can send them in one socket write.
+    /// Every commit feed hears of the batch's rooms first, whatever the order of publication.
     pub(crate) fn publish_messages_here(&self, messages: impl IntoIterator<Item = Message>) {
+        let messages: Vec<Message> = messages.into_iter().collect();
+        self.shared
+            .commits
+            .committed(messages.iter().map(|m| m.room_id));
         let mut bursts: Vec<(RoomId, Vec<Arc<Event>>)> = Vec::new();
         for message in messages {
             let (room, seq) = (message.room_id, message.seq);
@@ -398,6 +407,11 @@ impl Hub {
             .map(Arc::new)
             .collect();
         self.publish_burst(room, &events);
+    }
+
+    /// A new after-commit feed's set of rooms with new messages (see [`crate::commits`]).
+    pub(crate) fn watch_commits(&self) -> Arc<crate::commits::Dirty> {
+        self.shared.commits.watch()
     }
 
     /// Hands gaps in publication order to `relay` (which fills them from the store) instead of

@@ -538,6 +538,35 @@ pub async fn expired_sessions_are_swept(store: S) {
     );
 }
 
+/// `room_heads` lists rooms by id after a given one, each with its newest seq.
+pub async fn room_heads_page_by_id(store: S) {
+    let a = user(&store, "alice").await;
+    let quiet = group(&store, &[a.id]).await;
+    let busy = group(&store, &[a.id]).await;
+    let third = group(&store, &[a.id]).await;
+    for i in 0..3 {
+        let id = format!("k{i}");
+        store
+            .append_message(msg(busy.id, a.id, &id, "hi"))
+            .await
+            .unwrap();
+    }
+    store
+        .append_message(msg(third.id, a.id, "k", "hi"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.room_heads(RoomId(0), 10).await.unwrap(),
+        vec![(quiet.id, 0), (busy.id, 3), (third.id, 1)]
+    );
+    assert_eq!(
+        store.room_heads(quiet.id, 1).await.unwrap(),
+        vec![(busy.id, 3)],
+        "after is exclusive, limit holds"
+    );
+    assert!(store.room_heads(third.id, 10).await.unwrap().is_empty());
+}
+
 pub async fn rooms_and_members(store: S) {
     let (a, b, c) = (
         user(&store, "alice").await,

@@ -295,6 +295,10 @@ impl Store for FaultyStore {
         self.around(self.inner.direct_room(direct_key)).await
     }
 
+    async fn room_heads(&self, after: RoomId, limit: u32) -> StoreResult<Vec<(RoomId, Seq)>> {
+        self.around(self.inner.room_heads(after, limit)).await
+    }
+
     async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()> {
         self.around(self.inner.rename_room(id, name)).await
     }

@@ -189,6 +189,10 @@ impl Store for GatedStore {
         self.inner.direct_room(direct_key).await
     }
 
+    async fn room_heads(&self, after: RoomId, limit: u32) -> StoreResult<Vec<(RoomId, Seq)>> {
+        self.inner.room_heads(after, limit).await
+    }
+
     async fn rename_room(&self, id: RoomId, name: &str) -> StoreResult<()> {
         self.inner.rename_room(id, name).await
     }

@@ -80,6 +80,7 @@ macro_rules! store_conformance_tests {
             sessions,
             expired_sessions_are_swept,
             rooms_and_members,
+            room_heads_page_by_id,
             member_cap,
             last_admin_stays,
             removing_the_last_admin_promotes_an_heir,
