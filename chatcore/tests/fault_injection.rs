@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chatcore::testing::{Faults, SimClient, SimNetwork, World};
 use chatcore::throttle::Rate;
-use chatcore::{ChatConfig, Message, SendMessage};
+use chatcore::{ChatConfig, Message, SendMessage, Store};
 
 const CLIENTS: usize = 8;
 const MESSAGES: usize = 250;
@@ -29,7 +29,12 @@ async fn every_acked_message_is_delivered_once_in_order_despite_store_and_networ
     let mut actors = Vec::new();
     for i in 0..CLIENTS {
         let name = format!("member {i}");
-        actors.push(w.chat.external_user(&format!("app:{i}"), &name).await.unwrap());
+        actors.push(
+            w.chat
+                .external_user(&format!("app:{i}"), &name)
+                .await
+                .unwrap(),
+        );
     }
     let others: Vec<&_> = actors[1..].iter().collect();
     let room = w.group(&actors[0], &others).await;
@@ -81,12 +86,19 @@ async fn every_acked_message_is_delivered_once_in_order_despite_store_and_networ
     let client_ids: HashSet<&str> = stored.iter().map(|m| m.client_id.as_str()).collect();
     assert_eq!(client_ids.len(), stored.len(), "no client_id stored twice");
     assert!(
-        stored.iter().enumerate().all(|(i, m)| m.seq == i as i64 + 1),
+        stored
+            .iter()
+            .enumerate()
+            .all(|(i, m)| m.seq == i as i64 + 1),
         "seqs 1..=N without a gap"
     );
     assert_eq!(acked.len(), CLIENTS * MESSAGES);
     for m in &acked {
-        assert_eq!(&stored[(m.seq - 1) as usize], m, "an ack names what was stored");
+        assert_eq!(
+            &stored[(m.seq - 1) as usize],
+            m,
+            "an ack names what was stored"
+        );
     }
     for client in &clients {
         assert_eq!(
@@ -97,7 +109,11 @@ async fn every_acked_message_is_delivered_once_in_order_despite_store_and_networ
     }
 
     // The faults did happen (else this proved nothing).
-    assert!(faults.failures() > 50, "store failures: {}", faults.failures());
+    assert!(
+        faults.failures() > 50,
+        "store failures: {}",
+        faults.failures()
+    );
     let reconnects: u64 = clients.iter().map(|c| c.connections() - 1).sum();
     assert!(reconnects > 0, "no connection broke");
 }

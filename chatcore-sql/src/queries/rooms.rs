@@ -163,7 +163,9 @@ pub async fn heads<D: Dialect>(
     Sql::<D>::new("SELECT id, last_seq FROM rooms WHERE id > ? ORDER BY id LIMIT ?")
         .bind(after.0)
         .bind(i64::from(limit))
-        .fetch_all(conn, |row| Ok((RoomId(row.get("id")?), row.get("last_seq")?)))
+        .fetch_all(conn, |row| {
+            Ok((RoomId(row.get("id")?), row.get("last_seq")?))
+        })
         .await
 }
 

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use super::*;
 use crate::hub::{CloseReason, EventKind, RoomChange};
 use crate::model::{Role, RoomKind};
-use crate::throttle::Rate;
 use crate::testing::{PASSWORD, World};
+use crate::throttle::Rate;
 use crate::{MemoryMediaStore, MemoryStore, SessionToken};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";

@@ -45,7 +45,6 @@ use crate::error::Result;
 use crate::model::{Message, RoomId, Seq};
 use crate::store::Store;
 
-
 /// Messages read from the store per round trip.
 const PAGE: u32 = 100;
 /// Rooms listed per round trip by the start-up scan.

@@ -21,9 +21,7 @@ async fn take(feed: &mut CommitFeed, n: usize) -> Vec<Message> {
             .await
             .expect("a committed message")
             .unwrap();
-        let expected = next_seq
-            .entry(m.room_id)
-            .or_insert_with(|| m.seq);
+        let expected = next_seq.entry(m.room_id).or_insert_with(|| m.seq);
         assert_eq!(m.seq, *expected, "room {} in seq order, no gap", m.room_id);
         *expected += 1;
         got.push(m);
@@ -38,8 +36,10 @@ async fn send_many(w: &World, actor: &Actor, room: RoomId, n: usize) {
 }
 
 fn relaxed_world() -> World {
-    let mut config = crate::ChatConfig::default();
-    config.send_rate = crate::throttle::Rate::per_second(1_000.0, 10_000, Duration::ZERO);
+    let config = crate::ChatConfig {
+        send_rate: crate::throttle::Rate::per_second(1_000.0, 10_000, Duration::ZERO),
+        ..Default::default()
+    };
     World::builder().config(config).faulty(7).start()
 }
 

@@ -198,7 +198,8 @@ impl Store for FaultyStore {
     }
 
     async fn user_by_external_id(&self, external_id: &str) -> StoreResult<Option<User>> {
-        self.around(self.inner.user_by_external_id(external_id)).await
+        self.around(self.inner.user_by_external_id(external_id))
+            .await
     }
 
     async fn password_hash(&self, id: UserId) -> StoreResult<Option<String>> {
@@ -206,7 +207,8 @@ impl Store for FaultyStore {
     }
 
     async fn search_users(&self, prefix: &str, among: Among, limit: u32) -> StoreResult<Vec<User>> {
-        self.around(self.inner.search_users(prefix, among, limit)).await
+        self.around(self.inner.search_users(prefix, among, limit))
+            .await
     }
 
     async fn share_a_room(&self, a: UserId, b: UserId) -> StoreResult<bool> {
@@ -227,7 +229,8 @@ impl Store for FaultyStore {
         username: &str,
         hash: &str,
     ) -> StoreResult<(User, Vec<[u8; 32]>)> {
-        self.around(self.inner.upgrade_guest(id, username, hash)).await
+        self.around(self.inner.upgrade_guest(id, username, hash))
+            .await
     }
 
     async fn set_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
@@ -239,7 +242,8 @@ impl Store for FaultyStore {
     }
 
     async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()> {
-        self.around(self.inner.set_display_name(id, display_name)).await
+        self.around(self.inner.set_display_name(id, display_name))
+            .await
     }
 
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
@@ -271,7 +275,8 @@ impl Store for FaultyStore {
         user: UserId,
         keep: Option<&[u8; 32]>,
     ) -> StoreResult<Vec<[u8; 32]>> {
-        self.around(self.inner.delete_user_sessions(user, keep)).await
+        self.around(self.inner.delete_user_sessions(user, keep))
+            .await
     }
 
     async fn delete_expired_sessions(
@@ -280,7 +285,11 @@ impl Store for FaultyStore {
         created_before: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<([u8; 32], UserId)>> {
-        self.around(self.inner.delete_expired_sessions(idle_before, created_before, limit)).await
+        self.around(
+            self.inner
+                .delete_expired_sessions(idle_before, created_before, limit),
+        )
+        .await
     }
 
     async fn create_room(&self, room: NewRoom) -> StoreResult<Room> {
@@ -319,7 +328,8 @@ impl Store for FaultyStore {
         at: Timestamp,
         max_members: usize,
     ) -> StoreResult<()> {
-        self.around(self.inner.add_member(room, user, role, at, max_members)).await
+        self.around(self.inner.add_member(room, user, role, at, max_members))
+            .await
     }
 
     async fn remove_member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Removed>> {
@@ -344,7 +354,10 @@ impl Store for FaultyStore {
 
     async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<StoreResult<(Message, bool)>> {
         let n = msgs.len();
-        match self.around(async { Ok(self.inner.append_messages(msgs).await) }).await {
+        match self
+            .around(async { Ok(self.inner.append_messages(msgs).await) })
+            .await
+        {
             Ok(results) => results,
             Err(_) => (0..n).map(|_| Err(injected())).collect(),
         }
@@ -360,7 +373,8 @@ impl Store for FaultyStore {
         before: Option<Seq>,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        self.around(self.inner.messages_before(room, before, limit)).await
+        self.around(self.inner.messages_before(room, before, limit))
+            .await
     }
 
     async fn messages_after(
@@ -369,7 +383,8 @@ impl Store for FaultyStore {
         after: Seq,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        self.around(self.inner.messages_after(room, after, limit)).await
+        self.around(self.inner.messages_after(room, after, limit))
+            .await
     }
 
     async fn edit_message(
@@ -379,7 +394,8 @@ impl Store for FaultyStore {
         body: &str,
         at: Timestamp,
     ) -> StoreResult<Message> {
-        self.around(self.inner.edit_message(room, seq, body, at)).await
+        self.around(self.inner.edit_message(room, seq, body, at))
+            .await
     }
 
     async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message> {
@@ -387,7 +403,8 @@ impl Store for FaultyStore {
     }
 
     async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64> {
-        self.around(self.inner.count_unread(room, user, after_seq)).await
+        self.around(self.inner.count_unread(room, user, after_seq))
+            .await
     }
 
     async fn create_media(&self, media: NewMedia) -> StoreResult<Media> {

@@ -22,6 +22,7 @@ pub const PASSWORD: &str = "correct horse battery";
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use chatcore::Store;
 /// use chatcore::testing::World;
 ///
 /// let w = World::new();
