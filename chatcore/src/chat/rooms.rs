@@ -140,7 +140,7 @@ impl Chat {
         self.room_view(actor, room).await
     }
 
-    /// Every room of the actor, most recently active first (one [`Store::room_list`] read).
+    /// Every room of the actor, most recently active first (one [`Store::room_list`](crate::Store::room_list) read).
     pub async fn rooms(&self, actor: &Actor) -> Result<Vec<RoomView>> {
         let entries = self.store().room_list(actor.id()).await?;
         let mut views: Vec<RoomView> = entries.into_iter().map(|e| self.build_view(e)).collect();
