@@ -88,6 +88,7 @@ export const api = {
     request('GET', `/rooms/${enc(id)}/messages?limit=${limit}${before ? `&before=${enc(before)}` : ''}`),
   uploadMedia: (id, blob, mime, onProgress) => upload(`/rooms/${enc(id)}/media`, blob, mime, onProgress),
   mediaUrl: (mediaId) => `${BASE}/media/${enc(mediaId)}`,
+  thumbnailUrl: (mediaId) => `${BASE}/media/${enc(mediaId)}/thumbnail`,
 
   /** What the writing assistant offers: { kinds, languages, translate_to, llm, … }. */
   assistOffer: () => request('GET', '/assist'),

@@ -18,6 +18,8 @@ impl Dialect for MySql {
 
     const NEW_IDS: NewIds = NewIds::LastInsertId;
 
+    const INTEGER_CAST: &'static str = "SIGNED";
+
     /// Connects to the database named in `url` (`mysql://user:password@host:3306/chat`); nodes
     /// starting together take turns through the migrator's lock.
     async fn connect(url: &str, options: ServerOptions) -> Result<SqlStore<Self>, StoreError> {

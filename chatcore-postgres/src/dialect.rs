@@ -18,6 +18,8 @@ impl Dialect for Postgres {
 
     const NEW_IDS: NewIds = NewIds::Returning;
 
+    const INTEGER_CAST: &'static str = "BIGINT";
+
     async fn connect(url: &str, options: ServerOptions) -> Result<SqlStore<Self>, StoreError> {
         let connect = PgConnectOptions::from_str(url).map_err(backend)?;
         let pool = options

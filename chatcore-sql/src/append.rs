@@ -53,7 +53,7 @@ type Key = (RoomId, UserId, String);
 /// What one message of the batch will be answered with, before the new ids are known.
 enum Answer {
     Refused(StoreError),
-    Stored(Message),
+    Stored(Box<Message>),
     /// The `n`th row inserted by this batch (`true`: this message created it).
     Row(usize, bool),
 }
@@ -81,27 +81,30 @@ async fn append_locked<D: Dialect>(
         } else if let Some(first) = stored.remove(&key) {
             // Answer later repeats of the key in this batch with the same message.
             stored.insert(key, first.clone());
-            Answer::Stored(first)
+            Answer::Stored(Box::new(first))
         } else if let Some(&row) = new_keys.get(&key) {
             Answer::Row(row, false)
         } else {
             let seq = counters.entry(msg.room_id).or_default();
             *seq += 1;
             let display_name = senders[&(msg.room_id, msg.sender_id)].clone();
-            let media = msg.media_id.and_then(|id| media.get(&id).cloned());
+            let media = msg
+                .media_id
+                .and_then(|id| media.get(&id))
+                .map(|(_, m)| m.clone());
             rows.push(new_row(msg, *seq, display_name, media));
             new_keys.insert(key, rows.len() - 1);
             Answer::Row(rows.len() - 1, true)
         };
         answers.push(answer);
     }
-    insert_rows::<D>(conn, &mut rows).await?;
+    insert_rows::<D>(conn, &mut rows, &media).await?;
     move_counters::<D>(conn, &rows).await?;
     Ok(answers
         .into_iter()
         .map(|answer| match answer {
             Answer::Refused(err) => Err(err),
-            Answer::Stored(first) => Ok((first, false)),
+            Answer::Stored(first) => Ok((*first, false)),
             Answer::Row(n, created) => Ok((rows[n].clone(), created)),
         })
         .collect())
@@ -118,7 +121,7 @@ fn new_row(msg: &NewMessage, seq: Seq, display_name: String, media: Option<Media
             display_name,
         },
         body: msg.body.clone(),
-        media,
+        media: media.map(Box::new),
         reply_to: msg.reply_to,
         client_id: msg.client_id.clone(),
         created_at: msg.created_at,
@@ -188,25 +191,26 @@ async fn member_names<D: Dialect>(
     Ok(names)
 }
 
-/// Step 3: the media the batch attaches.
+/// Step 3: the media the batch attaches, with their row ids (what `messages.media_id` holds).
 async fn media_of<D: Dialect>(
     conn: &mut Conn<D>,
     msgs: &[NewMessage],
-) -> StoreResult<HashMap<MediaId, MediaRef>> {
+) -> StoreResult<HashMap<MediaId, (i64, MediaRef)>> {
     let ids = distinct(msgs.iter().filter_map(|m| m.media_id));
     let mut media = HashMap::new();
     for chunk in ids.chunks(in_list::MAX) {
         let sql = Sql::<D>::built(format!(
-            "SELECT id, mime, size FROM media WHERE id IN ({})",
+            "SELECT md.id, md.public_id AS media_public_id, md.mime, md.size, md.width, \
+             md.height, md.duration_ms, md.thumbnail_mime FROM media md \
+             WHERE md.public_id IN ({})",
             in_list::placeholders(chunk.len(), 1)
         ));
-        let found = in_list::bind(sql, chunk, |sql, id| sql.bind(id.0))
+        let found = in_list::bind(sql, chunk, |sql, id| sql.bind(&id.0[..]))
             .fetch_all(conn, |row| {
-                let id = MediaId(row.get("id")?);
-                let size: i64 = row.get("size")?;
-                let size = u64::try_from(size).map_err(|e| sqlx::Error::Decode(e.into()))?;
-                let mime = row.get("mime")?;
-                Ok((id, MediaRef { id, mime, size }))
+                let row_id: i64 = row.get("id")?;
+                let media = crate::queries::media::media_ref(row)?
+                    .ok_or_else(|| sqlx::Error::Decode("media without a public id".into()))?;
+                Ok((media.id, (row_id, media)))
             })
             .await?;
         media.extend(found);
@@ -248,7 +252,11 @@ async fn retried<D: Dialect>(
 
 /// Step 6: multi-row `INSERT`s in chunks of 2^k rows (the binary digits of `rows.len()`, so
 /// few distinct statements are ever prepared), then the ids they produced.
-async fn insert_rows<D: Dialect>(conn: &mut Conn<D>, rows: &mut [Message]) -> StoreResult<()> {
+async fn insert_rows<D: Dialect>(
+    conn: &mut Conn<D>,
+    rows: &mut [Message],
+    media: &HashMap<MediaId, (i64, MediaRef)>,
+) -> StoreResult<()> {
     let mut ids: HashMap<(RoomId, Seq), i64> = HashMap::with_capacity(rows.len());
     let mut start = 0;
     while start < rows.len() {
@@ -271,7 +279,12 @@ async fn insert_rows<D: Dialect>(conn: &mut Conn<D>, rows: &mut [Message]) -> St
                 .bind(m.seq)
                 .bind(m.sender.id.0)
                 .bind(m.body.as_str())
-                .bind(m.media.as_ref().map(|md| md.id.0))
+                .bind(
+                    m.media
+                        .as_ref()
+                        .and_then(|md| media.get(&md.id))
+                        .map(|(row, _)| *row),
+                )
                 .bind(m.reply_to)
                 .bind(m.client_id.as_str())
                 .bind(m.created_at.0);

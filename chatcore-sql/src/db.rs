@@ -279,3 +279,9 @@ impl Column for Vec<u8> {
         D::DB::get_bytes(row, column)
     }
 }
+
+impl Column for Option<Vec<u8>> {
+    fn get<D: Dialect>(row: &Row<D>, column: &str) -> Result<Self, sqlx::Error> {
+        D::DB::get_opt_bytes(row, column)
+    }
+}

@@ -39,6 +39,10 @@ pub trait Dialect: Send + Sync + Sized + 'static {
     /// How new ids come back.
     const NEW_IDS: NewIds;
 
+    /// The type `CAST(… AS …)` names to turn a `SUM` (a decimal on MySQL and PostgreSQL) into
+    /// a 64-bit integer.
+    const INTEGER_CAST: &'static str;
+
     /// The database's spelling of `sql`, e.g. `$1, $2` placeholders on PostgreSQL, `max()`
     /// for `GREATEST()` and no `FOR UPDATE` on SQLite (whose write transactions already hold
     /// the only write lock). Text that needs no change comes back borrowed.

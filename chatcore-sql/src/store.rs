@@ -526,6 +526,28 @@ impl<D: Dialect> Store for SqlStore<D> {
         media::by_id::<D>(&mut *self.conn().await?, id).await
     }
 
+    async fn media_attached(&self, id: MediaId) -> StoreResult<bool> {
+        media::attached::<D>(&mut *self.conn().await?, id).await
+    }
+
+    async fn release_media(&self, id: MediaId) -> StoreResult<Option<String>> {
+        let mut tx = self.write().await?;
+        let key = match media::delete_unattached::<D>(&mut tx, id).await? {
+            Some(key) if !media::key_in_use::<D>(&mut tx, &key).await? => Some(key),
+            _ => None,
+        };
+        commit::<D>(tx).await?;
+        Ok(key)
+    }
+
+    async fn unattached_media(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<MediaId>> {
+        media::unattached::<D>(&mut *self.conn().await?, before, limit).await
+    }
+
+    async fn uploaded_bytes_since(&self, user: UserId, since: Timestamp) -> StoreResult<u64> {
+        media::bytes_since::<D>(&mut *self.conn().await?, user, since).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         Sql::<D>::new("SELECT 1 AS one")
             .fetch_one(&mut *self.conn().await?, |_| Ok(()))

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chatcore::{
-    AppendResult, Entity, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
+    AppendResult, Entity, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
     StoreError, StoreResult, Timestamp, UserId,
 };
 use chatcore_sql::queries::messages;
@@ -108,32 +108,36 @@ struct Check {
     last_seq: Option<Seq>,
     is_member: bool,
     display_name: String,
-    media: Option<MediaRef>,
+    /// The media's row id (what `messages.media_id` holds) and how messages show it.
+    media: Option<(i64, MediaRef)>,
     /// The highest message id ever used (SQLite's AUTOINCREMENT counter).
     last_id: i64,
 }
 
 /// One query for the whole batch: each message's room counter, membership, sender name and
-/// media, in batch order. The ids go in as one JSON array of integer triples, so the statement
+/// media, in batch order. The ids go in as one JSON array of triples (room, sender, hex media
+/// id), so the statement
 /// text (and its cached prepared statement) is the same for every batch size, and the answer
 /// comes back as one row holding a JSON array, because every row is a hand-off between sqlx's
 /// SQLite thread and the runtime. The display name travels hex-encoded: SQLite's JSON functions
 /// would cut a text at a NUL byte.
 async fn check(conn: &mut SqliteConnection, msgs: &[NewMessage]) -> StoreResult<Vec<Check>> {
-    let keys: Vec<(i64, i64, Option<i64>)> = msgs
+    let keys: Vec<(i64, i64, Option<String>)> = msgs
         .iter()
-        .map(|m| (m.room_id.0, m.sender_id.0, m.media_id.map(|id| id.0)))
+        .map(|m| (m.room_id.0, m.sender_id.0, m.media_id.map(|id| hex(&id.0))))
         .collect();
     let keys = serde_json::to_string(&keys).map_err(StoreError::backend)?;
     let (last_id, rows): (i64, String) = sqlx::query_as(
         "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), \
                 json_group_array(json_array(j.key, r.last_seq, mb.user_id IS NOT NULL, \
-                                            hex(u.display_name), md.id, md.mime, md.size)) \
+                                            hex(u.display_name), md.id, md.mime, md.size, \
+                                            md.width, md.height, md.duration_ms, \
+                                            md.thumbnail_mime)) \
          FROM json_each(?) j \
          LEFT JOIN rooms r ON r.id = j.value ->> 0 \
          LEFT JOIN members mb ON mb.room_id = j.value ->> 0 AND mb.user_id = j.value ->> 1 \
          LEFT JOIN users u ON u.id = j.value ->> 1 \
-         LEFT JOIN media md ON md.id = j.value ->> 2",
+         LEFT JOIN media md ON md.public_id = unhex(j.value ->> 2)",
     )
     .bind(keys)
     .fetch_one(conn)
@@ -148,13 +152,34 @@ async fn check(conn: &mut SqliteConnection, msgs: &[NewMessage]) -> StoreResult<
         )));
     }
     rows.into_iter()
-        .map(|(_, last_seq, is_member, name, media_id, mime, size)| {
-            let media = match (media_id, mime, size) {
-                (Some(id), Some(mime), Some(size)) => Some(MediaRef {
-                    id: MediaId(id),
-                    mime,
-                    size,
-                }),
+        .zip(msgs)
+        .map(|(row, msg)| {
+            let (
+                _,
+                last_seq,
+                is_member,
+                name,
+                media_row,
+                mime,
+                size,
+                width,
+                height,
+                duration_ms,
+                thumbnail_mime,
+            ) = row;
+            let media = match (msg.media_id, media_row, mime, size) {
+                (Some(id), Some(row), Some(mime), Some(size)) => Some((
+                    row,
+                    MediaRef {
+                        id,
+                        mime,
+                        size,
+                        width,
+                        height,
+                        duration_ms,
+                        thumbnail: thumbnail_mime.is_some(),
+                    },
+                )),
                 _ => None,
             };
             Ok(Check {
@@ -169,7 +194,7 @@ async fn check(conn: &mut SqliteConnection, msgs: &[NewMessage]) -> StoreResult<
 }
 
 /// One message's answer in [`check`]: its index in the batch, room counter, is-member (0/1),
-/// hex display name, media id, mime and size.
+/// hex display name, media row id, mime, size, and width, height, duration and thumbnail type.
 type CheckRow = (
     usize,
     Option<Seq>,
@@ -178,7 +203,16 @@ type CheckRow = (
     Option<i64>,
     Option<String>,
     Option<u64>,
+    Option<u32>,
+    Option<u32>,
+    Option<u64>,
+    Option<String>,
 );
+
+/// Lowercase hex, as SQLite's `unhex()` reads it.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Decodes SQLite's `hex()` of a text back into the text.
 fn from_hex(hex: &str) -> StoreResult<String> {
@@ -222,7 +256,10 @@ fn stored(msg: &NewMessage, check: &Check, id: i64, seq: Seq) -> Message {
             display_name: check.display_name.clone(),
         },
         body: msg.body.clone(),
-        media: check.media.clone(),
+        media: check
+            .media
+            .as_ref()
+            .map(|(_, media)| Box::new(media.clone())),
         reply_to: msg.reply_to,
         client_id: msg.client_id.clone(),
         created_at: msg.created_at,
@@ -266,11 +303,22 @@ async fn append_planned(
         };
         results.push(result);
     }
-    let rows: Vec<&Message> = results
+    let media_rows: HashMap<_, _> = checks
+        .iter()
+        .filter_map(|c| c.media.as_ref().map(|(row, media)| (media.id, *row)))
+        .collect();
+    let rows: Vec<(&Message, Option<i64>)> = results
         .iter()
         .flatten()
         .filter(|(_, created)| *created)
-        .map(|(message, _)| message)
+        .map(|(m, _)| {
+            (
+                m,
+                m.media
+                    .as_ref()
+                    .and_then(|md| media_rows.get(&md.id).copied()),
+            )
+        })
         .collect();
     insert_rows(conn, &rows).await?;
     if !counters.is_empty() {
@@ -317,8 +365,12 @@ fn is_retry_of(msg: &NewMessage, stored: &Message) -> bool {
 }
 
 /// Multi-row `INSERT`s in chunks of 2^k rows (the binary digits of `rows.len()`), so at most
-/// [`CHUNK_SIZES`] distinct statements are ever prepared.
-async fn insert_rows(conn: &mut SqliteConnection, rows: &[&Message]) -> StoreResult<()> {
+/// [`CHUNK_SIZES`] distinct statements are ever prepared. Each row is a message and its media's
+/// row id.
+async fn insert_rows(
+    conn: &mut SqliteConnection,
+    rows: &[(&Message, Option<i64>)],
+) -> StoreResult<()> {
     let mut rest = rows;
     for (k, sql) in INSERTS.iter().enumerate().rev() {
         let size = 1 << k;
@@ -326,14 +378,14 @@ async fn insert_rows(conn: &mut SqliteConnection, rows: &[&Message]) -> StoreRes
             let (chunk, tail) = rest.split_at(size);
             rest = tail;
             let mut query = sqlx::query(sql.as_str());
-            for m in chunk {
+            for (m, media_row) in chunk {
                 query = query
                     .bind(m.id.0)
                     .bind(m.room_id.0)
                     .bind(m.seq)
                     .bind(m.sender.id.0)
                     .bind(&m.body)
-                    .bind(m.media.as_ref().map(|md| md.id.0))
+                    .bind(*media_row)
                     .bind(m.reply_to)
                     .bind(&m.client_id)
                     .bind(m.created_at.0);

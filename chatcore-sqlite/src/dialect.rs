@@ -22,6 +22,8 @@ impl Dialect for Sqlite {
 
     const NEW_IDS: NewIds = NewIds::Returning;
 
+    const INTEGER_CAST: &'static str = "INTEGER";
+
     /// Opens the database at `path_or_url`, creating it (and its parent directories) if
     /// needed. Accepts a plain path (`./data/chat.db`) or an sqlx URL (`sqlite://data/chat.db`,
     /// `sqlite::memory:`).

@@ -68,6 +68,18 @@ pub enum Error {
         "unsupported media type: only PNG, JPEG, GIF, WebP images and WebM, Ogg, MP3, M4A, WAV audio are accepted"
     )]
     UnsupportedMedia,
+    /// An image's header declares more pixels than the configured limit; it was not decoded.
+    #[error("the image has more than {limit} pixels")]
+    TooManyPixels {
+        /// The limit in pixels (width × height).
+        limit: u64,
+    },
+    /// The uploader's media quota for the day is used up; retry tomorrow or upload less.
+    #[error("the daily upload quota of {limit} bytes is used up")]
+    QuotaExceeded {
+        /// The quota in bytes per day.
+        limit: u64,
+    },
     /// The draft assistant is down, slow or answered nonsense; the request may be retried
     /// later. The reason never contains the draft.
     #[error("the assistant is unavailable: {0}")]
@@ -95,6 +107,8 @@ impl Error {
             Error::Rejected(_) => "rejected",
             Error::TooLarge { .. } => "too_large",
             Error::UnsupportedMedia => "unsupported_media",
+            Error::TooManyPixels { .. } => "too_many_pixels",
+            Error::QuotaExceeded { .. } => "quota_exceeded",
             Error::AssistantUnavailable(_) => "assistant_unavailable",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
@@ -184,6 +198,8 @@ pub enum Unique {
     DirectRoom,
     /// A user is a member of a room once.
     Member,
+    /// A media id names one upload.
+    Media,
 }
 
 impl Entity {
@@ -209,6 +225,7 @@ impl Unique {
             Unique::Session => "session",
             Unique::DirectRoom => "direct room",
             Unique::Member => "membership",
+            Unique::Media => "media id",
         }
     }
 }

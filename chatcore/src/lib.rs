@@ -51,8 +51,8 @@ pub use broker::{Broker, Inbox};
 pub use chat::direct_key;
 pub use chat::{
     ASSIST_CONTEXT_MESSAGES, Actor, AssistDraft, Assistance, Chat, ChatBuilder, ChatConfig, Clock,
-    Discovery, HistoryPage, ManualClock, MemberView, PublicUser, RoomView, SendMessage,
-    SystemClock, UnknownDiscovery,
+    Discovery, HistoryPage, ManualClock, MediaVariant, MemberView, PublicUser, RoomView,
+    SendMessage, SystemClock, UnknownDiscovery,
 };
 pub use error::{Entity, Error, Result, StoreError, Unique};
 pub use group_commit::{AppendResult, GroupCommit, append_or_retry_each};
@@ -60,5 +60,7 @@ pub use hub::{CloseReason, Event, EventKind, RoomChange, Subscription};
 pub use media::{FsMediaStore, MemoryMediaStore};
 pub use memory::MemoryStore;
 pub use model::*;
-pub use store::{Among, MediaStore, Store, StoreResult, room_list_entry};
+pub use store::{
+    Among, MediaFile, MediaRead, MediaStore, Store, StoreResult, room_list_entry,
+};
 pub use token::SessionToken;

@@ -94,6 +94,12 @@ impl State {
             .any(|u| u.user.username.as_deref() == Some(username))
     }
 
+    /// Whether a message carries the media (messages only carry media of their own room).
+    fn is_attached(&self, id: MediaId) -> bool {
+        let room = self.media.get(&id).and_then(|m| self.rooms.get(&m.room_id));
+        room.is_some_and(|r| r.messages.iter().any(|m| m.media == Some(id)))
+    }
+
     fn to_message(&self, room: RoomId, m: &StoredMessage) -> Message {
         let display_name = self
             .users
@@ -112,7 +118,7 @@ impl State {
             media: m
                 .media
                 .and_then(|id| self.media.get(&id))
-                .map(MediaRef::from),
+                .map(|m| Box::new(MediaRef::from(m))),
             reply_to: m.reply_to,
             client_id: m.client_id.clone(),
             created_at: m.created_at,
@@ -709,13 +715,18 @@ impl Store for MemoryStore {
         let mut st = self.lock();
         st.room_mut(new.room_id)?;
         st.user_mut(new.uploader_id)?;
+        if st.media.contains_key(&new.id) {
+            return Err(StoreError::Duplicate(Unique::Media));
+        }
         let media = Media {
-            id: MediaId(st.next_id()),
+            id: new.id,
             room_id: new.room_id,
             uploader_id: new.uploader_id,
             mime: new.mime,
             size: new.size,
             sha256: new.sha256,
+            key: new.key,
+            details: new.details,
             created_at: new.created_at,
         };
         st.media.insert(media.id, media.clone());
@@ -724,6 +735,43 @@ impl Store for MemoryStore {
 
     async fn media(&self, id: MediaId) -> StoreResult<Option<Media>> {
         Ok(self.lock().media.get(&id).cloned())
+    }
+
+    async fn media_attached(&self, id: MediaId) -> StoreResult<bool> {
+        Ok(self.lock().is_attached(id))
+    }
+
+    async fn release_media(&self, id: MediaId) -> StoreResult<Option<String>> {
+        let mut st = self.lock();
+        if !st.media.contains_key(&id) || st.is_attached(id) {
+            return Ok(None);
+        }
+        let Some(gone) = st.media.remove(&id) else {
+            return Ok(None);
+        };
+        let shared = st.media.values().any(|m| m.key == gone.key);
+        Ok((!shared).then_some(gone.key))
+    }
+
+    async fn unattached_media(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<MediaId>> {
+        let st = self.lock();
+        let mut old: Vec<&Media> = st
+            .media
+            .values()
+            .filter(|m| m.created_at < before && !st.is_attached(m.id))
+            .collect();
+        old.sort_by_key(|m| m.created_at);
+        Ok(old.into_iter().take(limit as usize).map(|m| m.id).collect())
+    }
+
+    async fn uploaded_bytes_since(&self, user: UserId, since: Timestamp) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .media
+            .values()
+            .filter(|m| m.uploader_id == user && m.created_at >= since)
+            .map(|m| m.size)
+            .sum())
     }
 
     async fn ping(&self) -> StoreResult<()> {

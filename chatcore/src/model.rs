@@ -32,10 +32,63 @@ id_type!(
     /// Identifies a stored message, unique across rooms.
     MessageId
 );
-id_type!(
-    /// Identifies uploaded media metadata.
-    MediaId
-);
+
+/// Identifies uploaded media: 128 random bits, written as 22 characters of URL-safe base64.
+///
+/// Media ids are not the access control (membership is), but they are never sequential and
+/// cannot be guessed or enumerated. [`MediaId::generate`] is the only way a new one is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MediaId(pub [u8; 16]);
+
+impl MediaId {
+    /// A fresh id from the operating system's random source.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 16];
+        crate::token::fill_random(&mut bytes);
+        MediaId(bytes)
+    }
+}
+
+impl std::fmt::Display for MediaId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use base64::Engine as _;
+        f.write_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+/// The text was not 22 characters of URL-safe base64 naming 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a media id is 22 characters of URL-safe base64")]
+pub struct BadMediaId;
+
+impl std::str::FromStr for MediaId {
+    type Err = BadMediaId;
+
+    fn from_str(text: &str) -> std::result::Result<Self, BadMediaId> {
+        use base64::Engine as _;
+        if text.len() != 22 {
+            return Err(BadMediaId);
+        }
+        let mut bytes = [0u8; 16];
+        match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
+            Ok(16) => Ok(MediaId(bytes)),
+            _ => Err(BadMediaId),
+        }
+    }
+}
+
+impl Serialize for MediaId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MediaId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// A per-room message sequence number: 1, 2, 3, … with no gap and no duplicate.
 pub type Seq = i64;
@@ -240,15 +293,24 @@ pub struct Sender {
     pub display_name: String,
 }
 
-/// Media attached to a message, as shown next to it.
+/// Media attached to a message, as shown next to it: enough to lay out its bubble before any
+/// byte is fetched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MediaRef {
     /// The media id (fetch the bytes with it).
     pub id: MediaId,
-    /// The sniffed MIME type.
+    /// The MIME type of the stored bytes.
     pub mime: String,
-    /// Size in bytes.
+    /// Size of the stored bytes.
     pub size: u64,
+    /// Image width in pixels, after orientation was applied; `None` for audio.
+    pub width: Option<u32>,
+    /// Image height in pixels, after orientation was applied; `None` for audio.
+    pub height: Option<u32>,
+    /// Playing time of audio in milliseconds, when its container says; `None` for images.
+    pub duration_ms: Option<u64>,
+    /// Whether a small preview exists (images: at most 320 px on the long side).
+    pub thumbnail: bool,
 }
 
 /// A stored message.
@@ -264,8 +326,9 @@ pub struct Message {
     pub sender: Sender,
     /// Plain text (never HTML). Empty for deleted messages.
     pub body: String,
-    /// Attached media, if any (none once deleted).
-    pub media: Option<MediaRef>,
+    /// Attached media, if any (none once deleted). Boxed: most messages carry none, and every
+    /// event and frame holding a message stays small.
+    pub media: Option<Box<MediaRef>>,
     /// The seq of the message this one replies to, in the same room.
     pub reply_to: Option<Seq>,
     /// The sender's idempotency key.
@@ -297,38 +360,64 @@ pub struct NewMessage {
     pub created_at: Timestamp,
 }
 
-/// Metadata of an uploaded file. The bytes live in a [`MediaStore`](crate::MediaStore) under `sha256`.
+/// Metadata of an uploaded file. The bytes live in a [`MediaStore`](crate::MediaStore) under
+/// `key`, the thumbnail (if any) under [`thumbnail_key`](crate::media::thumbnail_key)`(key)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Media {
     /// The media id.
     pub id: MediaId,
-    /// The room it was uploaded to; only its members may fetch it.
+    /// The room it was uploaded to.
     pub room_id: RoomId,
     /// Who uploaded it.
     pub uploader_id: UserId,
-    /// The sniffed MIME type.
+    /// The MIME type of the stored bytes.
     pub mime: String,
-    /// Size in bytes.
+    /// Size of the stored bytes.
     pub size: u64,
-    /// Lowercase hex SHA-256 of the bytes (the key in the media store).
+    /// Lowercase hex SHA-256 of the stored bytes (an HTTP entity tag, for instance).
     pub sha256: String,
+    /// Where the bytes are in the media store.
+    #[serde(skip)]
+    pub key: String,
+    /// What was learned from the bytes: dimensions, duration, thumbnail.
+    #[serde(flatten)]
+    pub details: MediaDetails,
     /// Upload time.
     pub created_at: Timestamp,
+}
+
+/// What decoding an upload taught: shown with the message so clients can lay it out early.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MediaDetails {
+    /// Image width in pixels (after orientation).
+    pub width: Option<u32>,
+    /// Image height in pixels (after orientation).
+    pub height: Option<u32>,
+    /// Audio playing time in milliseconds.
+    pub duration_ms: Option<u64>,
+    /// The MIME type of the thumbnail, when one was made.
+    pub thumbnail_mime: Option<String>,
 }
 
 /// What a store needs to record an upload.
 #[derive(Debug, Clone)]
 pub struct NewMedia {
+    /// The new, random id ([`MediaId::generate`]).
+    pub id: MediaId,
     /// The room it belongs to.
     pub room_id: RoomId,
     /// The uploader.
     pub uploader_id: UserId,
-    /// The sniffed MIME type.
+    /// The MIME type of the stored bytes.
     pub mime: String,
-    /// Size in bytes.
+    /// Size of the stored bytes.
     pub size: u64,
-    /// Lowercase hex SHA-256 of the bytes.
+    /// Lowercase hex SHA-256 of the stored bytes.
     pub sha256: String,
+    /// Where the bytes are in the media store.
+    pub key: String,
+    /// Dimensions, duration, thumbnail.
+    pub details: MediaDetails,
     /// Upload time.
     pub created_at: Timestamp,
 }
@@ -339,6 +428,10 @@ impl From<&Media> for MediaRef {
             id: m.id,
             mime: m.mime.clone(),
             size: m.size,
+            width: m.details.width,
+            height: m.details.height,
+            duration_ms: m.details.duration_ms,
+            thumbnail: m.details.thumbnail_mime.is_some(),
         }
     }
 }

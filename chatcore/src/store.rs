@@ -233,10 +233,21 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- media ----
 
-    /// Records uploaded media metadata.
+    /// Records uploaded media metadata under the id the caller generated.
     async fn create_media(&self, media: NewMedia) -> StoreResult<Media>;
     /// Media metadata by id.
     async fn media(&self, id: MediaId) -> StoreResult<Option<Media>>;
+    /// Whether a message (not deleted) carries the media.
+    async fn media_attached(&self, id: MediaId) -> StoreResult<bool>;
+    /// Deletes the media's row if no message carries it, in one atomic step, and returns the
+    /// key of its bytes when no other row uses that key, so the caller can delete them.
+    /// `None` when the media is absent, still attached, or its bytes are shared.
+    async fn release_media(&self, id: MediaId) -> StoreResult<Option<String>>;
+    /// Up to `limit` media uploaded before `before` that no message carries (oldest first):
+    /// the candidates for [`Store::release_media`] once their grace period is over.
+    async fn unattached_media(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<MediaId>>;
+    /// The total size of the media `user` uploaded at or after `since` that still exists.
+    async fn uploaded_bytes_since(&self, user: UserId, since: Timestamp) -> StoreResult<u64>;
 
     // ---- health ----
 
@@ -270,12 +281,36 @@ pub async fn room_list_entry<S: Store + ?Sized>(
     })
 }
 
-/// Bytes of uploaded media, content-addressed by lowercase hex SHA-256.
+/// Bytes of uploaded media, under keys the chat chooses (URL-safe base64 characters, `-` and
+/// `_`, 16 to 80 of them; anything else is refused, so a key can never name another path).
 #[async_trait]
 pub trait MediaStore: Send + Sync + 'static {
-    /// Stores `bytes` under `sha256` (which the caller computed). Storing the same content twice
-    /// is a no-op. A crash must never leave partial bytes under the real key.
-    async fn put(&self, sha256: &str, bytes: Bytes) -> StoreResult<()>;
-    /// The bytes stored under `sha256`, if any.
-    async fn get(&self, sha256: &str) -> StoreResult<Option<Bytes>>;
+    /// Stores `bytes` under `key`, replacing what was there. A crash must never leave partial
+    /// bytes under the real key.
+    async fn put(&self, key: &str, bytes: Bytes) -> StoreResult<()>;
+    /// Opens the bytes under `key` for reading (and seeking), without loading them whole.
+    async fn open(&self, key: &str) -> StoreResult<Option<MediaFile>>;
+    /// Deletes the bytes under `key`; deleting absent bytes succeeds.
+    async fn delete(&self, key: &str) -> StoreResult<()>;
+}
+
+/// A reader over stored media bytes that can also seek (for HTTP Range requests).
+pub trait MediaRead: tokio::io::AsyncRead + tokio::io::AsyncSeek + Send + Unpin {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncSeek + Send + Unpin> MediaRead for T {}
+
+/// Stored media bytes opened for streaming.
+pub struct MediaFile {
+    /// How many bytes there are.
+    pub len: u64,
+    /// Reads them, from the start unless seeked.
+    pub reader: Box<dyn MediaRead>,
+}
+
+impl std::fmt::Debug for MediaFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaFile")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
 }

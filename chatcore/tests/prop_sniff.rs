@@ -5,8 +5,8 @@
 //! A failing input is saved by proptest in `chatcore/tests/prop_sniff.proptest-regressions`
 //! and replayed first on every later run; commit that file with the fix.
 //!
-//! The image pipeline (decode, re-encode, strip metadata) gets its own target once it exists
-//! (issue #12); today uploads are stored as sent, so the sniffer is the whole gate.
+//! What happens to accepted images next (decode, re-encode, strip metadata) has its own target,
+//! `prop_reencode.rs`.
 
 use chatcore::media::{classify, sniff};
 use proptest::prelude::*;

@@ -51,6 +51,8 @@ pub struct Settings {
     pub max_connections_per_ip: Option<usize>,
     /// How long a client may take to send a request's headers.
     pub request_header_timeout: Duration,
+    /// How long a response may wait for a client that does not read.
+    pub slow_reader_timeout: Duration,
     /// Limits of WebSocket connections (frame sizes, rates, queues).
     pub ws: chatcore_ws::WsConfig,
 }
@@ -95,6 +97,7 @@ impl Settings {
             max_connections_per_ip: (!config.trust_forwarded_for)
                 .then_some(config.max_connections_per_ip.max(1)),
             request_header_timeout: Duration::from_secs(config.request_header_timeout.max(1)),
+            slow_reader_timeout: Duration::from_secs(config.slow_reader_timeout.max(1)),
             ws: config.ws_config(),
         }
     }

@@ -108,6 +108,43 @@ pub struct Config {
     #[arg(long, env = "CHAT_MAX_UPLOAD", default_value_t = 10 * 1024 * 1024, global = true)]
     pub max_upload: usize,
 
+    /// Images whose header declares more pixels than this are refused before decoding.
+    #[arg(
+        long,
+        env = "CHAT_MAX_IMAGE_PIXELS",
+        default_value_t = 40_000_000,
+        global = true
+    )]
+    pub max_image_pixels: u64,
+
+    /// Megabytes (MiB) one account may upload per day.
+    #[arg(
+        long,
+        env = "CHAT_UPLOAD_QUOTA_MB",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub upload_quota_mb: u64,
+
+    /// Megabytes (MiB) one guest may upload per day.
+    #[arg(
+        long,
+        env = "CHAT_GUEST_UPLOAD_QUOTA_MB",
+        default_value_t = 100,
+        global = true
+    )]
+    pub guest_upload_quota_mb: u64,
+
+    /// Seconds a response may wait for a client that does not read before the connection is
+    /// closed (a download held open by a stalled reader, for instance).
+    #[arg(
+        long,
+        env = "CHAT_SLOW_READER_TIMEOUT",
+        default_value_t = 60,
+        global = true
+    )]
+    pub slow_reader_timeout: u64,
+
     /// Serve the web client from this folder instead of the copy built into the binary
     /// (for working on the client without rebuilding).
     #[arg(long, env = "CHAT_WEB_DIR", global = true)]

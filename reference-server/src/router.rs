@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use chatcore::{MediaId, RoomId, UserId};
+use chatcore::{MediaId, MediaVariant, RoomId, UserId};
 use hyper::Method;
 
 use crate::app::App;
@@ -117,7 +117,10 @@ async fn api(
             media::upload(app, req, RoomId(id(room)?)).await
         }
         (M::GET, ["api", "v1", "media", media]) => {
-            media::download(app, req, MediaId(id(media)?)).await
+            media::download(app, req, media_id(media)?, MediaVariant::Original).await
+        }
+        (M::GET, ["api", "v1", "media", media, "thumbnail"]) => {
+            media::download(app, req, media_id(media)?, MediaVariant::Thumbnail).await
         }
 
         (M::GET, ["api", "v1", "admin", "users"]) => admin::list_users(app, req).await,
@@ -143,6 +146,11 @@ fn id(segment: &str) -> Result<i64, ApiError> {
         .ok()
         .filter(|&n| n > 0)
         .ok_or_else(ApiError::not_found)
+}
+
+/// A media id segment; anything that is not one is a 404, like an id that names nothing.
+fn media_id(segment: &str) -> Result<MediaId, ApiError> {
+    segment.parse().map_err(|_| ApiError::not_found())
 }
 
 fn is_state_changing(method: &Method) -> bool {

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::app::App;
+use crate::http::write_timeout::WriteTimeout;
 use crate::router::{self, Conn};
 use chatcore_ws::ConnectionsPerAddress;
 
@@ -42,6 +43,7 @@ pub async fn run(
         .max_connections_per_ip
         .map(ConnectionsPerAddress::new);
     let header_timeout = app.settings().request_header_timeout;
+    let slow_reader = app.settings().slow_reader_timeout;
     loop {
         let accepting = async {
             let slot = slots.clone().acquire_owned().await;
@@ -76,7 +78,10 @@ pub async fn run(
                     let connection = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(header_timeout)
-                        .serve_connection(TokioIo::new(stream), service)
+                        .serve_connection(
+                            TokioIo::new(WriteTimeout::new(stream, slow_reader)),
+                            service,
+                        )
                         .with_upgrades();
                     let stopping = stopping.clone();
                     connections.spawn(async move {

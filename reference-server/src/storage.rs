@@ -123,6 +123,9 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     chat.guests_can_create_groups = config.guests_can_create_groups;
     chat.discovery = config.discovery;
     chat.max_upload_bytes = config.max_upload;
+    chat.max_image_pixels = config.max_image_pixels;
+    chat.upload_quota_per_day = config.upload_quota_mb.saturating_mul(1024 * 1024);
+    chat.guest_upload_quota_per_day = config.guest_upload_quota_mb.saturating_mul(1024 * 1024);
     if config.max_concurrent_hashes > 0 {
         chat.max_concurrent_hashes = config.max_concurrent_hashes;
     }

@@ -32,9 +32,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// How long a test waits for something the server should do at once.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
-/// The smallest bytes chatcore's sniffer accepts as a PNG.
-pub const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+/// A real 1×1 PNG (uploads are decoded and re-encoded, so a header alone is refused).
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDATx\x9cc\xf8\xcf\xc0\0\0\x03\x01\x01\0\xc9\xfe\x92\xef\0\0\0\0IEND\xaeB`\x82";
 
 /// One `#[tokio::test]` per scenario and backend: `memory::name`, `sqlite::name`,
 /// `mariadb::name` and `postgres::name`. Each scenario is an `async fn name(backend: Backend)` in

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 
 /// Every route that needs a session, with a body that would otherwise be valid.
-fn authenticated_routes(room: i64, user: i64, media: i64) -> Vec<(Method, String)> {
+fn authenticated_routes(room: i64, user: i64, media: &str) -> Vec<(Method, String)> {
     let r = format!("/api/v1/rooms/{room}");
     vec![
         (Method::POST, "/api/v1/auth/upgrade".into()),
@@ -49,7 +49,7 @@ fn body_for(method: &Method, path: &str, user: i64) -> serde_json::Value {
     }
 }
 
-async fn scene() -> (Server, TestUser, TestUser, i64, i64) {
+async fn scene() -> (Server, TestUser, TestUser, i64, String) {
     let server = Server::start().await;
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
@@ -61,8 +61,9 @@ async fn scene() -> (Server, TestUser, TestUser, i64, i64) {
         Some(&alice),
     );
     let media = server.send(upload.body(PNG.to_vec())).await.json()["id"]
-        .as_i64()
-        .expect("media id");
+        .as_str()
+        .expect("media id")
+        .to_owned();
     (server, alice, bob, room, media)
 }
 
@@ -74,7 +75,7 @@ async fn every_route_without_a_session_is_401() {
         username: None,
         token: "0".repeat(64),
     };
-    for (method, path) in authenticated_routes(room, bob.id, media) {
+    for (method, path) in authenticated_routes(room, bob.id, &media) {
         for user in [None, Some(&bogus)] {
             let req = server
                 .request(method.clone(), &path, user)
@@ -91,7 +92,7 @@ async fn every_route_without_a_session_is_401() {
 async fn another_users_room_reveals_nothing() {
     let (server, _alice, bob, room, media) = scene().await;
     let mallory = server.register("mallory").await;
-    for (method, path) in authenticated_routes(room, bob.id, media) {
+    for (method, path) in authenticated_routes(room, bob.id, &media) {
         if !path.contains(&format!("/rooms/{room}")) && !path.contains("/media/") {
             continue;
         }
@@ -119,7 +120,10 @@ async fn another_users_room_reveals_nothing() {
         (missing.status, missing.body.clone()),
         (existing.status, existing.body.clone())
     );
-    let no_media = server.get(Some(&mallory), "/api/v1/media/999999").await;
+    // An id of the right shape that names nothing: answered like media one may not see.
+    let no_media = server
+        .get(Some(&mallory), "/api/v1/media/AAAAAAAAAAAAAAAAAAAAAA")
+        .await;
     let their_media = server
         .get(Some(&mallory), &format!("/api/v1/media/{media}"))
         .await;

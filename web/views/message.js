@@ -125,9 +125,12 @@ function quoteButton(msg, view) {
 function mediaNodes(row, msg) {
   const mime = msg.media?.mime || '';
   const url = msg.media?.local || (msg.media?.id ? api.mediaUrl(msg.media.id) : null);
-  if (mime.startsWith('image/') && url) return [imageThumb(url, msg.body)];
+  if (mime.startsWith('image/') && url) {
+    const small = msg.media?.thumbnail && !msg.media?.local ? api.thumbnailUrl(msg.media.id) : url;
+    return [imageThumb(small, url, msg.media, msg.body)];
+  }
   if (mime.startsWith('audio/') && msg.media?.id && !msg.pending) {
-    const player = voicePlayer(api.mediaUrl(msg.media.id));
+    const player = voicePlayer(api.mediaUrl(msg.media.id), msg.media.duration_ms);
     row.parts.dispose = player.dispose;
     return [player.el];
   }
@@ -136,11 +139,18 @@ function mediaNodes(row, msg) {
   return [];
 }
 
-function imageThumb(url, caption) {
-  const img = h('img', { src: url, alt: t('message.photo'), class: 'thumb-img', loading: 'lazy', decoding: 'async', 'data-testid': 'message-image' });
+/** The bubble shows the thumbnail (`small`); the viewer the full image. Known dimensions size
+ * the box before any byte arrives, so the list does not jump while scrolling. */
+function imageThumb(small, full, media, caption) {
+  const sized = media?.width > 0 && media?.height > 0;
+  const img = h('img', {
+    src: small, alt: t('message.photo'), class: sized ? 'thumb-img sized' : 'thumb-img',
+    loading: 'lazy', decoding: 'async', 'data-testid': 'message-image',
+    ...(sized ? { width: String(media.width), height: String(media.height) } : {}),
+  });
   return h('button', {
     type: 'button', class: 'thumb', 'aria-label': t('message.open_photo'), 'data-testid': 'open-image',
-    onclick: () => openViewer(url, caption || t('message.photo')),
+    onclick: () => openViewer(full, caption || t('message.photo')),
   }, img);
 }
 

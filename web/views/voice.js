@@ -39,11 +39,13 @@ export async function startRecording() {
  * so we seek to the end once to make the browser compute it. Returns { el, dispose } — dispose
  * releases the blob's object URL.
  */
-export function voicePlayer(url) {
+export function voicePlayer(url, durationMs) {
   const audio = h('audio', { preload: 'none', class: 'voice-audio', 'data-testid': 'voice-audio' });
   const button = h('button', { type: 'button', class: 'icon-btn voice-play', 'aria-label': t('voice.play'), 'data-testid': 'voice-play' }, icon('play'));
   const range = h('input', { type: 'range', class: 'voice-range', min: '0', max: '1000', value: '0', step: '1', 'aria-label': t('voice.position'), disabled: true });
-  const time = h('span', { class: 'voice-time', 'data-testid': 'voice-time' }, '0:00');
+  // The server reads the duration from the container: shown before anything is fetched.
+  const known = Number.isFinite(durationMs) && durationMs > 0 ? durationMs / 1000 : 0;
+  const time = h('span', { class: 'voice-time', 'data-testid': 'voice-time' }, formatDuration(known));
   const el = h('div', { class: 'voice', 'data-testid': 'voice' }, button, range, time, audio);
   let objectUrl = null;
   let loading = null;

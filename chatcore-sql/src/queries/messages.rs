@@ -2,8 +2,7 @@
 //! [`crate::append`]).
 
 use chatcore::{
-    MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp,
-    UserId,
+    Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp, UserId,
 };
 
 use crate::db::Cols;
@@ -14,8 +13,9 @@ use crate::sql::{Conn, Sql};
 /// it; queries append their `WHERE`.
 macro_rules! select_message {
     () => {
-        "SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, m.body, m.media_id, md.mime, \
-         md.size, m.reply_to, m.client_id, m.created_at, m.edited_at, m.deleted \
+        "SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, m.body, \
+         md.public_id AS media_public_id, md.mime, md.size, md.width, md.height, md.duration_ms, \
+         md.thumbnail_mime, m.reply_to, m.client_id, m.created_at, m.edited_at, m.deleted \
          FROM messages m JOIN users u ON u.id = m.sender_id LEFT JOIN media md ON md.id = m.media_id"
     };
 }
@@ -24,17 +24,7 @@ pub(crate) use select_message;
 
 /// Reads a row of `select_message!`.
 pub fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Message, sqlx::Error> {
-    let media_id: Option<i64> = row.get("media_id")?;
-    let mime: Option<String> = row.get("mime")?;
-    let size: Option<i64> = row.get("size")?;
-    let media = match (media_id, mime, size) {
-        (Some(id), Some(mime), Some(size)) => Some(MediaRef {
-            id: MediaId(id),
-            mime,
-            size: u64::try_from(size).map_err(|e| sqlx::Error::Decode(e.into()))?,
-        }),
-        _ => None,
-    };
+    let media = crate::queries::media::media_ref(row)?;
     Ok(Message {
         id: MessageId(row.get("id")?),
         room_id: RoomId(row.get("room_id")?),
@@ -44,7 +34,7 @@ pub fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Message, sqlx::Error> {
             display_name: row.get("display_name")?,
         },
         body: row.get("body")?,
-        media,
+        media: media.map(Box::new),
         reply_to: row.get("reply_to")?,
         client_id: row.get("client_id")?,
         created_at: Timestamp(row.get("created_at")?),

@@ -32,6 +32,18 @@ pub struct MediaRefFrame {
     pub mime: String,
     /// Size in bytes.
     pub size: u64,
+    /// Image width in pixels.
+    #[serde(default)]
+    pub width: Option<u32>,
+    /// Image height in pixels.
+    #[serde(default)]
+    pub height: Option<u32>,
+    /// Audio playing time in milliseconds.
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    /// Whether a thumbnail exists.
+    #[serde(default)]
+    pub thumbnail: bool,
 }
 
 #[derive(Deserialize)]
@@ -91,10 +103,16 @@ pub(super) mod message {
                 display_name: m.sender.display_name,
             },
             body: m.body,
-            media: m.media.map(|x| MediaRef {
-                id: x.id,
-                mime: x.mime,
-                size: x.size,
+            media: m.media.map(|x| {
+                Box::new(MediaRef {
+                    id: x.id,
+                    mime: x.mime,
+                    size: x.size,
+                    width: x.width,
+                    height: x.height,
+                    duration_ms: x.duration_ms,
+                    thumbnail: x.thumbnail,
+                })
             }),
             reply_to: m.reply_to,
             client_id: m.client_id,

@@ -130,6 +130,9 @@ impl ChatBuilder {
                 policy: self.policy,
                 assistant: self.assistant,
                 assist_budget,
+                image_slots: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                ),
                 appends,
                 lifecycle,
             }),

@@ -3,7 +3,7 @@
 //! Two kinds of task run for a started [`Chat`]: the append pipeline (one writer that commits
 //! the sends waiting at the same moment in one store call, then publishes them) and the
 //! housekeeping jobs ([`ChatConfig::guest_expiry_interval`],
-//! [`ChatConfig::session_expiry_interval`]). All of them are spawned by
+//! [`ChatConfig::session_expiry_interval`], [`ChatConfig::media_sweep_interval`]). All of them are spawned by
 //! [`ChatBuilder::start`](super::ChatBuilder::start) on the runtime the host passes, and all of
 //! them end on [`Chat::shutdown`].
 
@@ -99,6 +99,15 @@ impl Lifecycle {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(expired = n, "expired inactive guests"),
                     Err(e) => tracing::warn!(error = %e, "guest expiry failed"),
+                }
+            });
+        }
+        if let Some(every) = config.media_sweep_interval {
+            self.spawn_every(chat, every, |chat| async move {
+                match chat.sweep_unattached_media().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "deleted unattached uploads"),
+                    Err(e) => tracing::warn!(error = %e, "media sweep failed"),
                 }
             });
         }

@@ -1,16 +1,62 @@
-//! Uploads and downloads of media, checked against room membership.
+//! Uploads and downloads of media, checked against room membership; media lives as long as a
+//! message carries it.
+//!
+//! Who may fetch media: members of its room who can see a message carrying it, and its
+//! uploader until it is sent. An upload never sent is deleted after
+//! [`ChatConfig::unattached_media_grace`](super::ChatConfig::unattached_media_grace); deleting
+//! the last message that carries media deletes its row and its bytes.
 
 use bytes::Bytes;
 
 use super::{Actor, Chat};
 use crate::error::{Error, Result};
-use crate::media::{classify, content_key};
-use crate::model::{Media, MediaId, NewMedia, RoomId};
+use crate::media::{classify, content_key, reencode, thumbnail_key};
+use crate::model::{Media, MediaDetails, MediaId, NewMedia, RoomId};
+use crate::store::MediaFile;
+
+/// How many unattached uploads one sweep deletes at most (the next sweep takes the rest).
+const SWEEP_BATCH: u32 = 500;
+
+/// Which of a media's files to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaVariant {
+    /// The stored file itself.
+    Original,
+    /// The small preview (`NotFound` when the media has none).
+    Thumbnail,
+}
 
 impl Chat {
+    /// Checks what can be checked before an upload's bytes are read: the actor is a member of
+    /// `room` (else `NotFound("room")`), `declared_len` (if known) is within
+    /// `max_upload_bytes` (else `TooLarge`) and within what is left of the actor's daily quota
+    /// (else `QuotaExceeded`). Transports call it before reading the body, so a refused sender
+    /// hears so while still sending; [`Chat::upload`] checks all of it again.
+    pub async fn check_upload(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        declared_len: Option<u64>,
+    ) -> Result<()> {
+        self.membership(actor, room).await?;
+        let limit = self.config().max_upload_bytes;
+        if declared_len.is_some_and(|len| len > limit as u64) {
+            return Err(Error::TooLarge {
+                what: "upload",
+                limit,
+            });
+        }
+        self.check_quota(actor, declared_len.unwrap_or(0)).await
+    }
+
     /// Stores an upload for `room`. The type is decided by sniffing the bytes; a `declared`
     /// type that disagrees, an unaccepted format or an empty file is `UnsupportedMedia`; more
-    /// than `max_upload_bytes` is `TooLarge`. Not a member: `NotFound`.
+    /// than `max_upload_bytes` is `TooLarge`; past the daily quota `QuotaExceeded`. Images are
+    /// re-encoded (see [`reencode`](crate::media::reencode)): more than `max_image_pixels` is
+    /// `TooManyPixels`, an animation `Invalid`. Not a member: `NotFound("room")`.
+    ///
+    /// The media gets a fresh random id; nobody but the uploader can fetch it until a message
+    /// carries it.
     pub async fn upload(
         &self,
         actor: &Actor,
@@ -18,46 +64,168 @@ impl Chat {
         bytes: Bytes,
         declared: Option<&str>,
     ) -> Result<Media> {
-        self.membership(actor, room).await?;
-        let limit = self.config().max_upload_bytes;
-        if bytes.len() > limit {
-            return Err(Error::TooLarge {
-                what: "upload",
-                limit,
-            });
-        }
+        self.check_upload(actor, room, Some(bytes.len() as u64))
+            .await?;
         let mime = classify(&bytes, declared)?;
-        let sha256 = content_key(&bytes);
-        let size = bytes.len() as u64;
-        self.inner.media.put(&sha256, bytes).await?;
+        let stored = if mime.starts_with("image/") {
+            self.reencode_image(bytes, mime).await?
+        } else {
+            Stored {
+                bytes,
+                mime,
+                details: MediaDetails::default(),
+                thumbnail: None,
+            }
+        };
+        self.check_quota(actor, stored.bytes.len() as u64).await?;
+        let id = MediaId::generate();
+        let key = id.to_string();
         let new = NewMedia {
+            id,
             room_id: room,
             uploader_id: actor.id(),
-            mime: mime.to_owned(),
-            size,
-            sha256,
+            mime: stored.mime.to_owned(),
+            size: stored.bytes.len() as u64,
+            sha256: content_key(&stored.bytes),
+            key: key.clone(),
+            details: stored.details,
             created_at: self.now(),
         };
-        Ok(self.store().create_media(new).await?)
+        if let Some(thumbnail) = stored.thumbnail {
+            self.inner
+                .media
+                .put(&thumbnail_key(&key), thumbnail)
+                .await?;
+        }
+        self.inner.media.put(&key, stored.bytes).await?;
+        match self.store().create_media(new).await {
+            Ok(media) => Ok(media),
+            Err(err) => {
+                self.delete_bytes(&key).await;
+                Err(err.into())
+            }
+        }
     }
 
-    /// The metadata and bytes of media, for members of the room it was uploaded to. Anyone
-    /// else gets `NotFound`, exactly as for an id that does not exist.
-    pub async fn download(&self, actor: &Actor, id: MediaId) -> Result<(Media, Bytes)> {
-        let media = self
-            .store()
-            .media(id)
-            .await?
-            .ok_or(Error::NotFound("media"))?;
+    /// The metadata of media and its bytes opened for streaming, for those who may see it (see
+    /// the module docs). Anyone else gets `NotFound("media")`, exactly as for an id that does
+    /// not exist or media that was deleted.
+    pub async fn open_media(
+        &self,
+        actor: &Actor,
+        id: MediaId,
+        variant: MediaVariant,
+    ) -> Result<(Media, MediaFile)> {
+        let not_found = || Error::NotFound("media");
+        let media = self.store().media(id).await?.ok_or_else(not_found)?;
         self.membership(actor, media.room_id)
             .await
-            .map_err(|_| Error::NotFound("media"))?;
-        let bytes = self
+            .map_err(|_| not_found())?;
+        if media.uploader_id != actor.id() && !self.store().media_attached(id).await? {
+            return Err(not_found());
+        }
+        let key = match variant {
+            MediaVariant::Original => media.key.clone(),
+            MediaVariant::Thumbnail if media.details.thumbnail_mime.is_some() => {
+                thumbnail_key(&media.key)
+            }
+            MediaVariant::Thumbnail => return Err(not_found()),
+        };
+        let file = self.inner.media.open(&key).await?.ok_or_else(not_found)?;
+        Ok((media, file))
+    }
+
+    /// Deletes uploads no message carried within
+    /// [`unattached_media_grace`](super::ChatConfig::unattached_media_grace) (a batch per call)
+    /// and returns how many. A started chat runs it every
+    /// [`media_sweep_interval`](super::ChatConfig::media_sweep_interval).
+    pub async fn sweep_unattached_media(&self) -> Result<usize> {
+        let before = self.now().minus(self.config().unattached_media_grace);
+        let candidates = self.store().unattached_media(before, SWEEP_BATCH).await?;
+        let mut deleted = 0;
+        for id in candidates {
+            // Released only if still unattached: a send may have attached it since.
+            if let Some(key) = self.store().release_media(id).await? {
+                self.delete_bytes(&key).await;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// After a message carrying `id` was deleted: deletes the media if no message carries it
+    /// any more. A failure is logged, not returned: the message is deleted either way, and an
+    /// orphaned row is unreachable (nobody can see it) until a later sweep takes it.
+    pub(super) async fn release_media(&self, id: MediaId) {
+        match self.store().release_media(id).await {
+            Ok(Some(key)) => self.delete_bytes(&key).await,
+            Ok(None) => {}
+            Err(err) => tracing::warn!(media = %id, error = %err, "media release failed"),
+        }
+    }
+
+    /// Deletes a media file and its thumbnail, logging failures (their row is gone already,
+    /// so nothing can reach them).
+    async fn delete_bytes(&self, key: &str) {
+        for key in [key.to_owned(), thumbnail_key(key)] {
+            if let Err(err) = self.inner.media.delete(&key).await {
+                tracing::warn!(error = %err, "media bytes could not be deleted");
+            }
+        }
+    }
+
+    /// `QuotaExceeded` unless `more` bytes fit in what is left of the actor's daily quota.
+    async fn check_quota(&self, actor: &Actor, more: u64) -> Result<()> {
+        let limit = if actor.user().is_guest {
+            self.config().guest_upload_quota_per_day
+        } else {
+            self.config().upload_quota_per_day
+        };
+        let day_ago = self.now().minus(std::time::Duration::from_secs(24 * 3600));
+        let used = self
+            .store()
+            .uploaded_bytes_since(actor.id(), day_ago)
+            .await?;
+        if used.saturating_add(more) > limit {
+            return Err(Error::QuotaExceeded { limit });
+        }
+        Ok(())
+    }
+
+    /// Re-encodes an image on the blocking pool, at most one per CPU at once.
+    async fn reencode_image(&self, bytes: Bytes, mime: &'static str) -> Result<Stored> {
+        let max_pixels = self.config().max_image_pixels;
+        let _slot = self
             .inner
-            .media
-            .get(&media.sha256)
-            .await?
-            .ok_or(Error::NotFound("media"))?;
-        Ok((media, bytes))
+            .image_slots
+            .acquire()
+            .await
+            .map_err(|_| Error::Unavailable("the chat is shutting down"))?;
+        let out = tokio::task::spawn_blocking(move || reencode(&bytes, mime, max_pixels))
+            .await
+            .map_err(|e| Error::Internal(format!("image task failed: {e}")))??;
+        let thumbnail_mime = out.thumbnail.as_ref().map(|(_, m)| (*m).to_owned());
+        Ok(Stored {
+            bytes: Bytes::from(out.bytes),
+            mime: out.mime,
+            details: MediaDetails {
+                width: Some(out.width),
+                height: Some(out.height),
+                duration_ms: None,
+                thumbnail_mime,
+            },
+            thumbnail: out.thumbnail.map(|(b, _)| Bytes::from(b)),
+        })
     }
 }
+
+/// What an upload becomes in the media store.
+struct Stored {
+    bytes: Bytes,
+    mime: &'static str,
+    details: MediaDetails,
+    thumbnail: Option<Bytes>,
+}
+
+#[cfg(test)]
+mod tests;

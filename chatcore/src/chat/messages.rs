@@ -68,7 +68,9 @@ impl Chat {
         }
         if let Some(media_id) = msg.media_id {
             match self.store().media(media_id).await? {
-                Some(m) if m.room_id == msg.room_id => {}
+                // Only one's own uploads to this room: nobody attaches (and so publishes) bytes
+                // someone else uploaded but never sent.
+                Some(m) if m.room_id == msg.room_id && m.uploader_id == actor.id() => {}
                 _ => return Err(Error::NotFound("media")),
             }
         }
@@ -169,13 +171,17 @@ impl Chat {
     }
 
     /// Deletes the actor's own message, leaving a tombstone so seqs stay gapless, and tells the
-    /// room (`deleted`). Refusals as for [`Chat::edit`]; spends one unit of the send budget.
+    /// room (`deleted`). Its media goes with it (row and bytes) unless another message still
+    /// carries it. Refusals as for [`Chat::edit`]; spends one unit of the send budget.
     pub async fn delete(&self, actor: &Actor, room: RoomId, seq: Seq) -> Result<Message> {
-        self.own_message(actor, room, seq).await?;
+        let message = self.own_message(actor, room, seq).await?;
         self.spend(actor, Budget::Sends, 1).await?;
         let tombstone = self.store().delete_message(room, seq, self.now()).await?;
         self.hub()
             .publish(room, Event::new(EventKind::Deleted(tombstone.clone())));
+        if let Some(media) = message.media {
+            self.release_media(media.id).await;
+        }
         Ok(tombstone)
     }
 

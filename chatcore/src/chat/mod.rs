@@ -20,6 +20,7 @@ mod views;
 pub use assist::{ASSIST_CONTEXT_MESSAGES, AssistDraft, Assistance};
 pub use builder::ChatBuilder;
 pub use discovery::{Discovery, UnknownDiscovery};
+pub use media::MediaVariant;
 pub use messages::{HistoryPage, SendMessage};
 pub use views::{MemberView, PublicUser, RoomView};
 
@@ -70,6 +71,18 @@ pub struct ChatConfig {
     pub discovery: Discovery,
     /// Largest accepted upload in bytes (default 10 MiB).
     pub max_upload_bytes: usize,
+    /// Images whose header declares more pixels than this are refused before decoding
+    /// (default 40 megapixels).
+    pub max_image_pixels: u64,
+    /// Bytes one user may upload per day, counting uploads that still exist (default 1 GiB).
+    pub upload_quota_per_day: u64,
+    /// The same for guests (default 100 MiB).
+    pub guest_upload_quota_per_day: u64,
+    /// An upload no message carries is deleted after this long (default 24 hours).
+    pub unattached_media_grace: Duration,
+    /// How often a started chat runs [`Chat::sweep_unattached_media`] in the background
+    /// (default every 10 minutes); `None` leaves it to the host.
+    pub media_sweep_interval: Option<Duration>,
     /// Most members a group may have (default 1,024).
     pub max_group_members: usize,
     /// Events a live connection may have queued before it is dropped as lagged (default 1,024).
@@ -123,6 +136,11 @@ impl Default for ChatConfig {
             guests_can_create_groups: false,
             discovery: Discovery::Everyone,
             max_upload_bytes: 10 * 1024 * 1024,
+            max_image_pixels: 40_000_000,
+            upload_quota_per_day: 1024 * 1024 * 1024,
+            guest_upload_quota_per_day: 100 * 1024 * 1024,
+            unattached_media_grace: Duration::from_secs(24 * 3600),
+            media_sweep_interval: Some(Duration::from_secs(600)),
             max_group_members: 1024,
             subscriber_queue: 1024,
             password_cost: HashCost::default(),
@@ -235,6 +253,9 @@ struct Inner {
     config: ChatConfig,
     /// The host's policy; `None` skips the hooks (and the reads only they need).
     policy: Option<Arc<dyn crate::policy::Policy>>,
+    /// Images decoded at once (one per CPU), so decoding memory stays bounded: at most this
+    /// many times [`MAX_DECODE_BYTES`](crate::media::reencode::MAX_DECODE_BYTES).
+    image_slots: tokio::sync::Semaphore,
     /// The append pipeline (see [`Lifecycle::start`]).
     appends: GroupCommit,
     /// The background tasks and the shutdown state.

@@ -9,12 +9,13 @@ use bytes::Bytes;
 
 use super::*;
 use crate::hub::{CloseReason, EventKind, RoomChange};
-use crate::model::{Role, RoomKind};
+use crate::model::{MediaId, Role, RoomKind};
 use crate::testing::{PASSWORD, World};
 use crate::throttle::Rate;
 use crate::{MemoryMediaStore, MemoryStore, SessionToken};
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+/// A real 1×1 red PNG (uploads are decoded, so a header alone no longer passes).
+pub(super) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDATx\x9cc\xf8\xcf\xc0\0\0\x03\x01\x01\0\xc9\xfe\x92\xef\0\0\0\0IEND\xaeB`\x82";
 
 fn world() -> World {
     World::new()
@@ -896,9 +897,13 @@ async fn non_members_get_not_found_and_no_content() {
         ),
         "not_found"
     );
-    assert_eq!(code(w.chat.download(&eve, media.id).await), "not_found");
+    let original = MediaVariant::Original;
     assert_eq!(
-        code(w.chat.download(&eve, crate::MediaId(987_654)).await),
+        code(w.chat.open_media(&eve, media.id, original).await),
+        "not_found"
+    );
+    assert_eq!(
+        code(w.chat.open_media(&eve, MediaId::generate(), original).await),
         "not_found"
     );
     // A room that does not exist looks exactly the same.
@@ -1013,8 +1018,12 @@ async fn media_must_belong_to_the_room_and_be_an_accepted_type() {
         .await
         .unwrap();
     assert_eq!(
-        (media.mime.as_str(), media.size),
-        ("image/png", PNG.len() as u64)
+        (
+            media.mime.as_str(),
+            media.details.width,
+            media.details.height
+        ),
+        ("image/png", Some(1), Some(1))
     );
     let elsewhere = SendMessage {
         room_id: two,
@@ -1030,8 +1039,12 @@ async fn media_must_belong_to_the_room_and_be_an_accepted_type() {
     let sent = w.chat.send(&alice, photo).await.unwrap();
     assert_eq!(sent.body, "", "a photo needs no caption");
     assert_eq!(sent.media.unwrap().id, media.id);
-    let (meta, bytes) = w.chat.download(&alice, media.id).await.unwrap();
-    assert_eq!((meta.id, &bytes[..]), (media.id, PNG));
+    let (meta, file) = w
+        .chat
+        .open_media(&alice, media.id, MediaVariant::Original)
+        .await
+        .unwrap();
+    assert_eq!((meta.id, file.len), (media.id, media.size));
 }
 
 #[tokio::test]

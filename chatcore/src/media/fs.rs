@@ -1,4 +1,4 @@
-//! Media bytes on the filesystem, content-addressed by SHA-256.
+//! Media bytes on the filesystem, one file per key.
 
 use std::path::{Path, PathBuf};
 
@@ -7,13 +7,14 @@ use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{Entity, StoreError};
-use crate::store::{MediaStore, StoreResult};
+use crate::store::{MediaFile, MediaStore, StoreResult};
 
-/// A [`MediaStore`] in a directory: `<dir>/ab/abcdef…` per file.
+/// A [`MediaStore`] in a directory: `<dir>/ab/abcdef…` per key.
 ///
 /// Writes go to a temporary file in `<dir>/tmp`, are synced, then renamed into place, so a crash
-/// never leaves partial bytes under a real key. Keys that are not 64 hex digits are refused, so a
-/// key can never name a path outside the directory.
+/// never leaves partial bytes under a real key. Keys that are not [valid store
+/// keys](super::is_store_key) are refused, so a key can never name a path outside the directory.
+/// Reads stream from the file: nothing is loaded whole.
 #[derive(Debug, Clone)]
 pub struct FsMediaStore {
     dir: PathBuf,
@@ -30,7 +31,7 @@ impl FsMediaStore {
     }
 
     fn path_of(&self, key: &str) -> StoreResult<PathBuf> {
-        if !super::is_content_key(key) {
+        if !super::is_store_key(key) {
             return Err(StoreError::Missing(Entity::Media));
         }
         Ok(self.dir.join(&key[..2]).join(key))
@@ -39,18 +40,12 @@ impl FsMediaStore {
 
 #[async_trait]
 impl MediaStore for FsMediaStore {
-    async fn put(&self, sha256: &str, bytes: Bytes) -> StoreResult<()> {
-        let path = self.path_of(sha256)?;
-        if tokio::fs::try_exists(&path)
-            .await
-            .map_err(StoreError::backend)?
-        {
-            return Ok(());
-        }
+    async fn put(&self, key: &str, bytes: Bytes) -> StoreResult<()> {
+        let path = self.path_of(key)?;
         let tmp = self
             .dir
             .join("tmp")
-            .join(format!("{sha256}.{}", crate::token::hex(&random_suffix())));
+            .join(format!("{key}.{}", crate::token::hex(&random_suffix())));
         write_synced(&tmp, &bytes)
             .await
             .map_err(StoreError::backend)?;
@@ -68,15 +63,29 @@ impl MediaStore for FsMediaStore {
         Ok(())
     }
 
-    async fn get(&self, sha256: &str) -> StoreResult<Option<Bytes>> {
-        let path = match self.path_of(sha256) {
-            Ok(p) => p,
-            Err(_) => return Ok(None),
+    async fn open(&self, key: &str) -> StoreResult<Option<MediaFile>> {
+        let Ok(path) = self.path_of(key) else {
+            return Ok(None);
         };
-        match tokio::fs::read(&path).await {
-            Ok(data) => Ok(Some(Bytes::from(data))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::backend(e)),
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::backend(e)),
+        };
+        let len = file.metadata().await.map_err(StoreError::backend)?.len();
+        Ok(Some(MediaFile {
+            len,
+            reader: Box::new(file),
+        }))
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        let Ok(path) = self.path_of(key) else {
+            return Ok(());
+        };
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::backend(e)),
+            _ => Ok(()),
         }
     }
 }
@@ -95,23 +104,45 @@ fn random_suffix() -> [u8; 8] {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
     use super::*;
-    use crate::media::content_key;
+
+    async fn read_all(store: &FsMediaStore, key: &str) -> Option<Vec<u8>> {
+        let mut file = store.open(key).await.unwrap()?;
+        let mut out = Vec::new();
+        file.reader.read_to_end(&mut out).await.unwrap();
+        assert_eq!(file.len, out.len() as u64);
+        Some(out)
+    }
 
     #[tokio::test]
-    async fn round_trip_dedup_and_refuse_bad_keys() {
+    async fn round_trip_seek_delete_and_refuse_bad_keys() {
         let dir = std::env::temp_dir().join(format!(
             "chatcore-fs-{}",
             crate::token::hex(&random_suffix())
         ));
         let store = FsMediaStore::open(&dir).await.unwrap();
-        let bytes = Bytes::from_static(b"\x89PNG\r\n\x1a\nhello");
-        let key = content_key(&bytes);
-        store.put(&key, bytes.clone()).await.unwrap();
-        store.put(&key, bytes.clone()).await.unwrap();
-        assert_eq!(store.get(&key).await.unwrap(), Some(bytes));
-        assert_eq!(store.get(&content_key(b"other")).await.unwrap(), None);
-        assert_eq!(store.get("../../etc/passwd").await.unwrap(), None);
+        let key = crate::MediaId::generate().to_string();
+        store.put(&key, Bytes::from_static(b"first")).await.unwrap();
+        store
+            .put(&key, Bytes::from_static(b"\x89PNG\r\n\x1a\nhello"))
+            .await
+            .unwrap();
+        assert_eq!(
+            read_all(&store, &key).await.as_deref(),
+            Some(&b"\x89PNG\r\n\x1a\nhello"[..])
+        );
+        let mut file = store.open(&key).await.unwrap().unwrap();
+        file.reader.seek(std::io::SeekFrom::Start(8)).await.unwrap();
+        let mut tail = String::new();
+        file.reader.read_to_string(&mut tail).await.unwrap();
+        assert_eq!(tail, "hello");
+
+        store.delete(&key).await.unwrap();
+        store.delete(&key).await.unwrap();
+        assert_eq!(read_all(&store, &key).await, None);
+        assert!(store.open("../../etc/passwd").await.unwrap().is_none());
         assert!(store.put("../evil", Bytes::new()).await.is_err());
         let leftovers = std::fs::read_dir(dir.join("tmp")).unwrap().count();
         assert_eq!(leftovers, 0, "no temp files left behind");

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::store::{MediaStore, StoreResult};
+use crate::error::{Entity, StoreError};
+use crate::store::{MediaFile, MediaStore, StoreResult};
 
 /// In-memory, non-persistent [`MediaStore`].
 #[derive(Debug, Default)]
@@ -20,25 +21,41 @@ impl MemoryMediaStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// How many files are stored (tests check that deletions delete).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no file is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bytes>> {
+        self.files.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[async_trait]
 impl MediaStore for MemoryMediaStore {
-    async fn put(&self, sha256: &str, bytes: Bytes) -> StoreResult<()> {
-        self.files
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(sha256.to_owned())
-            .or_insert(bytes);
+    async fn put(&self, key: &str, bytes: Bytes) -> StoreResult<()> {
+        if !super::is_store_key(key) {
+            return Err(StoreError::Missing(Entity::Media));
+        }
+        self.lock().insert(key.to_owned(), bytes);
         Ok(())
     }
 
-    async fn get(&self, sha256: &str) -> StoreResult<Option<Bytes>> {
-        Ok(self
-            .files
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(sha256)
-            .cloned())
+    async fn open(&self, key: &str) -> StoreResult<Option<MediaFile>> {
+        Ok(self.lock().get(key).cloned().map(|bytes| MediaFile {
+            len: bytes.len() as u64,
+            reader: Box::new(std::io::Cursor::new(bytes)),
+        }))
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        self.lock().remove(key);
+        Ok(())
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! The type of an upload is decided by its bytes (magic numbers), never by the client's
 //! `Content-Type` or file name. Only a short list of image and audio formats is accepted;
-//! everything else (SVG, HTML, PDF, executables, …) is refused.
+//! everything else (SVG, HTML, PDF, executables, …) is refused. Images are then decoded and
+//! encoded again ([`reencode`]), so only their pixels are stored.
 
 mod fs;
 mod memory;
+pub mod reencode;
 
 pub use fs::FsMediaStore;
 pub use memory::MemoryMediaStore;
+pub use reencode::{Reencoded, reencode};
 
 use sha2::{Digest, Sha256};
 
@@ -100,17 +103,23 @@ fn canonical(mime: &str) -> &str {
     }
 }
 
-/// Lowercase hex SHA-256 of `bytes`: the key media bytes are stored under.
+/// Lowercase hex SHA-256 of `bytes`.
 pub fn content_key(bytes: &[u8]) -> String {
     crate::token::hex(&Sha256::digest(bytes))
 }
 
-/// True if `key` looks like a content key (64 lowercase hex digits), so it is safe in a path.
-pub fn is_content_key(key: &str) -> bool {
-    key.len() == 64
+/// Where the thumbnail of the media stored under `key` is kept.
+pub fn thumbnail_key(key: &str) -> String {
+    format!("{key}-thumb")
+}
+
+/// True if `key` is a valid media store key: 16 to 80 characters of `A–Z a–z 0–9 - _`, so it
+/// is safe as a file name and can never name another path.
+pub fn is_store_key(key: &str) -> bool {
+    (16..=80).contains(&key.len())
         && key
             .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -188,13 +197,22 @@ mod tests {
     }
 
     #[test]
-    fn content_keys() {
+    fn store_keys() {
         let key = content_key(b"abc");
         assert_eq!(
             key,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert!(is_content_key(&key));
-        assert!(!is_content_key("../../etc/passwd"));
+        assert!(is_store_key(&key));
+        let id = crate::MediaId::generate().to_string();
+        assert!(is_store_key(&id) && is_store_key(&thumbnail_key(&id)));
+        for bad in [
+            "../../etc/passwd",
+            "short",
+            "aaaaaaaaaaaaaaaa/..",
+            "aaaaaaaaaaaaaaaa.thumb",
+        ] {
+            assert!(!is_store_key(bad), "{bad}");
+        }
     }
 }

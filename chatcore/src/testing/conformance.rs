@@ -62,6 +62,21 @@ fn msg(room: RoomId, sender: UserId, client_id: &str, body: &str) -> NewMessage 
     }
 }
 
+fn new_media(room_id: RoomId, uploader_id: UserId, mime: &str, size: u64) -> NewMedia {
+    let id = MediaId::generate();
+    NewMedia {
+        id,
+        room_id,
+        uploader_id,
+        mime: mime.to_owned(),
+        size,
+        sha256: "ab".repeat(32),
+        key: id.to_string(),
+        details: MediaDetails::default(),
+        created_at: T0,
+    }
+}
+
 fn seqs(messages: &[Message]) -> Vec<Seq> {
     messages.iter().map(|m| m.seq).collect()
 }
@@ -1013,7 +1028,7 @@ pub async fn append_requires_membership(store: S) {
         Err(StoreError::Missing(Entity::Member))
     ));
     let mut with_media = msg(room.id, a.id, "m", "caption");
-    with_media.media_id = Some(MediaId(999_999));
+    with_media.media_id = Some(MediaId::generate());
     assert!(matches!(
         store.append_message(with_media).await,
         Err(StoreError::Missing(Entity::Media))
@@ -1267,27 +1282,25 @@ pub async fn history_pages(store: S) {
 pub async fn edit_and_delete(store: S) {
     let a = user(&store, "alice").await;
     let room = group(&store, &[a.id]).await;
-    let media = store
-        .create_media(NewMedia {
-            room_id: room.id,
-            uploader_id: a.id,
-            mime: "image/png".into(),
-            size: 3,
-            sha256: "ab".repeat(32),
-            created_at: T0,
-        })
-        .await
-        .unwrap();
+    let mut new = new_media(room.id, a.id, "image/png", 3);
+    new.details.width = Some(640);
+    new.details.height = Some(480);
+    new.details.thumbnail_mime = Some("image/png".into());
+    let media = store.create_media(new).await.unwrap();
     let mut with_media = msg(room.id, a.id, "m", "caption");
     with_media.media_id = Some(media.id);
     let (original, _) = store.append_message(with_media).await.unwrap();
     assert_eq!(
         original.media,
-        Some(MediaRef {
+        Some(Box::new(MediaRef {
             id: media.id,
             mime: "image/png".into(),
-            size: 3
-        })
+            size: 3,
+            width: Some(640),
+            height: Some(480),
+            duration_ms: None,
+            thumbnail: true,
+        }))
     );
 
     let t1 = T0.plus(std::time::Duration::from_secs(1));
@@ -1399,32 +1412,143 @@ pub async fn room_list_matches_single_room_reads(store: S) {
 pub async fn media_metadata(store: S) {
     let a = user(&store, "alice").await;
     let room = group(&store, &[a.id]).await;
-    let new = NewMedia {
-        room_id: room.id,
-        uploader_id: a.id,
-        mime: "audio/webm".into(),
-        size: 123_456,
-        sha256: "0f".repeat(32),
-        created_at: T0,
-    };
+    let mut new = new_media(room.id, a.id, "audio/webm", 123_456);
+    new.sha256 = "0f".repeat(32);
+    new.details.duration_ms = Some(61_500);
     let media = store.create_media(new.clone()).await.unwrap();
     assert_eq!(
         (
+            media.id,
             media.room_id,
             media.uploader_id,
             media.mime.as_str(),
             media.size,
-            media.sha256.as_str()
+            media.sha256.as_str(),
+            media.key.as_str(),
+            &media.details,
         ),
-        (room.id, a.id, "audio/webm", 123_456, new.sha256.as_str())
+        (
+            new.id,
+            room.id,
+            a.id,
+            "audio/webm",
+            123_456,
+            new.sha256.as_str(),
+            new.key.as_str(),
+            &new.details,
+        )
     );
-    let again = store.create_media(new).await.unwrap();
-    assert_ne!(
-        again.id, media.id,
-        "each upload gets its own id, even for the same bytes"
-    );
+    assert!(matches!(
+        store.create_media(new.clone()).await,
+        Err(StoreError::Duplicate(Unique::Media))
+    ));
+    let again = store
+        .create_media(NewMedia {
+            id: MediaId::generate(),
+            ..new
+        })
+        .await
+        .unwrap();
+    assert_ne!(again.id, media.id, "the same bytes twice are two uploads");
     assert_eq!(store.media(media.id).await.unwrap(), Some(media));
-    assert_eq!(store.media(MediaId(999_999)).await.unwrap(), None);
+    assert_eq!(store.media(MediaId::generate()).await.unwrap(), None);
+}
+
+/// Media lives while a message carries it: released only when unattached, its bytes' key
+/// handed back only when no other row shares it.
+pub async fn media_release(store: S) {
+    let a = user(&store, "alice").await;
+    let room = group(&store, &[a.id]).await;
+    let sent = store
+        .create_media(new_media(room.id, a.id, "image/png", 10))
+        .await
+        .unwrap();
+    let twice = store
+        .create_media(new_media(room.id, a.id, "image/png", 10))
+        .await
+        .unwrap();
+    for (client_id, id) in [("1", sent.id), ("2", twice.id), ("3", twice.id)] {
+        let mut m = msg(room.id, a.id, client_id, "");
+        m.media_id = Some(id);
+        store.append_message(m).await.unwrap();
+    }
+    assert!(store.media_attached(sent.id).await.unwrap());
+    assert_eq!(
+        store.release_media(sent.id).await.unwrap(),
+        None,
+        "attached"
+    );
+    assert!(store.media(sent.id).await.unwrap().is_some());
+
+    store.delete_message(room.id, 1, T0).await.unwrap();
+    assert!(!store.media_attached(sent.id).await.unwrap());
+    assert_eq!(store.release_media(sent.id).await.unwrap(), Some(sent.key));
+    assert_eq!(store.media(sent.id).await.unwrap(), None);
+    assert_eq!(store.release_media(sent.id).await.unwrap(), None, "gone");
+
+    store.delete_message(room.id, 2, T0).await.unwrap();
+    assert!(
+        store.media_attached(twice.id).await.unwrap(),
+        "seq 3 still carries it"
+    );
+    assert_eq!(store.release_media(twice.id).await.unwrap(), None);
+    store.delete_message(room.id, 3, T0).await.unwrap();
+    assert_eq!(
+        store.release_media(twice.id).await.unwrap(),
+        Some(twice.key)
+    );
+
+    // Rows from before per-upload keys may share their bytes: the key comes back with the last.
+    let mut shared = new_media(room.id, a.id, "image/png", 10);
+    shared.key = "cd".repeat(32);
+    let first = store.create_media(shared.clone()).await.unwrap();
+    shared.id = MediaId::generate();
+    let second = store.create_media(shared.clone()).await.unwrap();
+    assert_eq!(store.release_media(first.id).await.unwrap(), None, "shared");
+    assert_eq!(
+        store.release_media(second.id).await.unwrap(),
+        Some(shared.key)
+    );
+}
+
+/// The sweep's candidates are old uploads no message carries; quotas count what still exists.
+pub async fn unattached_media_and_quota_use(store: S) {
+    let a = user(&store, "alice").await;
+    let b = user(&store, "bob").await;
+    let room = group(&store, &[a.id, b.id]).await;
+    let at = |secs: u64, uploader, size| {
+        let mut m = new_media(room.id, uploader, "image/png", size);
+        m.created_at = T0.plus(std::time::Duration::from_secs(secs));
+        m
+    };
+    let old = store.create_media(at(0, a.id, 100)).await.unwrap();
+    let older = store.create_media(at(0, b.id, 7)).await.unwrap();
+    let attached = store.create_media(at(1, a.id, 20)).await.unwrap();
+    let recent = store.create_media(at(50, a.id, 3)).await.unwrap();
+    let mut m = msg(room.id, a.id, "x", "");
+    m.media_id = Some(attached.id);
+    store.append_message(m).await.unwrap();
+
+    let cutoff = T0.plus(std::time::Duration::from_secs(10));
+    let mut found = store.unattached_media(cutoff, 10).await.unwrap();
+    found.sort();
+    let mut expected = vec![old.id, older.id];
+    expected.sort();
+    assert_eq!(found, expected);
+    assert_eq!(store.unattached_media(cutoff, 1).await.unwrap().len(), 1);
+    assert!(
+        !store
+            .unattached_media(T0, 10)
+            .await
+            .unwrap()
+            .contains(&recent.id)
+    );
+
+    assert_eq!(store.uploaded_bytes_since(a.id, T0).await.unwrap(), 123);
+    assert_eq!(store.uploaded_bytes_since(a.id, cutoff).await.unwrap(), 3);
+    assert_eq!(store.uploaded_bytes_since(b.id, T0).await.unwrap(), 7);
+    store.release_media(old.id).await.unwrap();
+    assert_eq!(store.uploaded_bytes_since(a.id, T0).await.unwrap(), 23);
 }
 
 /// Injection payloads and exotic text round-trip byte for byte and change nothing else. (No
@@ -1581,14 +1705,7 @@ pub async fn missing_rows(store: S) {
             .unwrap(),
         None
     );
-    let media = |room_id, uploader_id| NewMedia {
-        room_id,
-        uploader_id,
-        mime: "image/png".into(),
-        size: 1,
-        sha256: "00".repeat(32),
-        created_at: T0,
-    };
+    let media = |room_id, uploader_id| new_media(room_id, uploader_id, "image/png", 1);
     assert!(matches!(
         store.create_media(media(RoomId(999_999), alice.id)).await,
         Err(StoreError::Missing(Entity::Room))

@@ -286,6 +286,22 @@ impl Store for GatedStore {
         self.inner.media(id).await
     }
 
+    async fn media_attached(&self, id: MediaId) -> StoreResult<bool> {
+        self.inner.media_attached(id).await
+    }
+
+    async fn release_media(&self, id: MediaId) -> StoreResult<Option<String>> {
+        self.inner.release_media(id).await
+    }
+
+    async fn unattached_media(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<MediaId>> {
+        self.inner.unattached_media(before, limit).await
+    }
+
+    async fn uploaded_bytes_since(&self, user: UserId, since: Timestamp) -> StoreResult<u64> {
+        self.inner.uploaded_bytes_since(user, since).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
     }

@@ -99,6 +99,8 @@ macro_rules! store_conformance_tests {
             unread_counts,
             room_list_matches_single_room_reads,
             media_metadata,
+            media_release,
+            unattached_media_and_quota_use,
             text_round_trips_exactly,
             missing_rows,
         );

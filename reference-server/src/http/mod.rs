@@ -7,10 +7,12 @@ pub mod error;
 pub mod headers;
 pub mod origin;
 pub mod query;
+pub mod range;
 pub mod websocket;
+pub mod write_timeout;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
 use hyper::StatusCode;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
@@ -20,8 +22,16 @@ pub use error::ApiError;
 /// The request type every handler receives.
 pub type Request = hyper::Request<hyper::body::Incoming>;
 
-/// The response body: every response is a complete buffer (media is at most `--max-upload`).
-pub type Body = Full<Bytes>;
+/// The response body: a complete buffer for every response but media downloads, which stream
+/// from their file.
+pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// A body of `bytes`, complete.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
 
 /// The response type every handler returns.
 pub type Response = hyper::Response<Body>;
@@ -33,7 +43,7 @@ pub type HandlerResult = Result<Response, ApiError>;
 pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(bytes) => {
-            let mut res = hyper::Response::new(Full::new(Bytes::from(bytes)));
+            let mut res = hyper::Response::new(full(bytes));
             *res.status_mut() = status;
             res.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -55,7 +65,7 @@ pub fn created<T: Serialize + ?Sized>(value: &T) -> Response {
 
 /// `204 No Content`.
 pub fn no_content() -> Response {
-    let mut res = hyper::Response::new(Full::new(Bytes::new()));
+    let mut res = hyper::Response::new(full(Bytes::new()));
     *res.status_mut() = StatusCode::NO_CONTENT;
     res
 }

@@ -11,7 +11,6 @@ use chatcore_ws::WsConfig;
 use chatcore_ws::tokio_tungstenite::WebSocketStream;
 use chatcore_ws::tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use chatcore_ws::tokio_tungstenite::tungstenite::protocol::Role;
-use http_body_util::Full;
 use hyper::StatusCode;
 use hyper::header::{
     CONNECTION, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
@@ -52,7 +51,7 @@ where
             Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
         }
     });
-    let mut res = Response::new(Full::new(Bytes::new()));
+    let mut res = Response::new(crate::http::full(Bytes::new()));
     *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = res.headers_mut();
     headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));

@@ -1,26 +1,39 @@
-//! `/api/v1/rooms/{id}/media` (upload) and `/api/v1/media/{id}` (download).
+//! `/api/v1/rooms/{id}/media` (upload), `/api/v1/media/{id}` and `/api/v1/media/{id}/thumbnail`
+//! (download).
 //!
-//! What the bytes are is decided by `chatcore` (sniffing); here we only move them. Downloads are
-//! served so a browser can never run them: the sniffed type, `nosniff`, and a sandbox CSP.
+//! What the bytes are, who may send and fetch them, is decided by `chatcore`; here we only move
+//! them. Uploads are refused before their body is read when the sender may not upload (not a
+//! member, over the quota, too large). Downloads stream from the file with `Range` (206),
+//! `ETag` and `Cache-Control: private, immutable`, and are served so a browser can never run
+//! them: the stored type, `nosniff`, and a sandbox CSP.
 
 use bytes::Bytes;
-use chatcore::{MediaId, MediaRef, RoomId};
-use http_body_util::Full;
+use chatcore::{MediaFile, MediaId, MediaRef, MediaVariant, RoomId};
+use futures::TryStreamExt;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::StatusCode;
+use hyper::body::Frame;
 use hyper::header::{
-    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderName,
-    HeaderValue,
+    ACCEPT_RANGES, CACHE_CONTROL, CONNECTION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH,
+    RANGE,
 };
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::app::App;
-use crate::http::{self, ApiError, HandlerResult, Request, body};
+use crate::http::range::{Wanted, wanted};
+use crate::http::{self, ApiError, HandlerResult, Request, Response, body};
 
 const CORP: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
 
 /// Room for multipart boundaries and part headers on top of the file itself.
 const MULTIPART_OVERHEAD: usize = 16 * 1024;
 
+/// How much of a file is read at a time while streaming it.
+const CHUNK: usize = 64 * 1024;
+
 /// `POST /api/v1/rooms/{id}/media`: raw bytes with their `Content-Type`, or a multipart form
-/// with a `file` field → 201 `{id, mime, size}`.
+/// with a `file` field → 201 `{id, mime, size, width, height, duration_ms, thumbnail}`.
 pub async fn upload(app: &App, req: Request, room: RoomId) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
     let max = app.settings().max_upload;
@@ -30,10 +43,23 @@ pub async fn upload(app: &App, req: Request, room: RoomId) -> HandlerResult {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (bytes, declared) = match declared
+    let boundary = declared
         .as_deref()
-        .and_then(|ct| multer::parse_boundary(ct).ok())
-    {
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+    // The file is at most the body: with a form around it, a little less.
+    let declared_len = content_length(&parts.headers).map(|len| match boundary {
+        Some(_) => len.saturating_sub(MULTIPART_OVERHEAD as u64),
+        None => len,
+    });
+    if let Err(refused) = app.chat().check_upload(&me.actor, room, declared_len).await {
+        // The body was not read: answer now, while the client may still be sending, and close
+        // the connection rather than read what it sends next.
+        let mut res = ApiError::from(refused).into_response();
+        res.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return Ok(res);
+    }
+    let (bytes, declared) = match boundary {
         Some(boundary) => {
             let raw =
                 body::read_limited(&parts.headers, incoming, max + MULTIPART_OVERHEAD).await?;
@@ -50,6 +76,13 @@ pub async fn upload(app: &App, req: Request, room: RoomId) -> HandlerResult {
         .await?;
     tracing::info!(user = %me.actor.id(), room = %room, media = %media.id, mime = %media.mime, size = media.size, "uploaded");
     Ok(http::created(&MediaRef::from(&media)))
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 /// The `file` field of a multipart body and its declared type.
@@ -88,24 +121,77 @@ fn multipart_error(err: multer::Error, max: usize) -> ApiError {
     }
 }
 
-/// `GET /api/v1/media/{id}` → 200 the bytes, for members of the room only (others: 404).
-pub async fn download(app: &App, req: Request, id: MediaId) -> HandlerResult {
+/// `GET /api/v1/media/{id}` (or `…/thumbnail`) → 200 the bytes, 206 a `Range` of them, 304 when
+/// `If-None-Match` names them; 404 for anyone who may not see them.
+pub async fn download(
+    app: &App,
+    req: Request,
+    id: MediaId,
+    variant: MediaVariant,
+) -> HandlerResult {
     let me = app.authenticate(req.headers()).await?;
-    let (media, bytes) = app.chat().download(&me.actor, id).await?;
-    let mut res = hyper::Response::new(Full::new(bytes));
+    let (media, file) = app.chat().open_media(&me.actor, id, variant).await?;
+    let (mime, etag) = match variant {
+        MediaVariant::Original => (media.mime.as_str(), format!("\"{}\"", media.sha256)),
+        MediaVariant::Thumbnail => (
+            media
+                .details
+                .thumbnail_mime
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
+            format!("\"{}-thumbnail\"", media.sha256),
+        ),
+    };
+    let headers = req.headers();
+    let unchanged = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = if unchanged {
+        status_only(StatusCode::NOT_MODIFIED)
+    } else {
+        let range = headers.get(RANGE).and_then(|v| v.to_str().ok());
+        match wanted(range, file.len) {
+            Wanted::Whole => {
+                let end = file_end(file.len);
+                stream(file, 0, end).await?
+            }
+            Wanted::Part { start, end } => {
+                let len = file.len;
+                let mut res = stream(file, start, end).await?;
+                *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+                insert(
+                    &mut res,
+                    CONTENT_RANGE,
+                    &format!("bytes {start}-{end}/{len}"),
+                );
+                res
+            }
+            Wanted::Unsatisfiable => {
+                let mut res = status_only(StatusCode::RANGE_NOT_SATISFIABLE);
+                insert(&mut res, CONTENT_RANGE, &format!("bytes */{}", file.len));
+                res
+            }
+        }
+    };
     let headers = res.headers_mut();
-    // The mime comes from chatcore's sniffer (a fixed list), so it is always a valid value.
-    let mime = HeaderValue::from_str(&media.mime)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    headers.insert(CONTENT_TYPE, mime);
-    let disposition = format!(
-        "inline; filename=\"media-{}.{}\"",
-        media.id,
-        extension(&media.mime)
+    // The mime comes from chatcore (a fixed list), so it is always a valid value.
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(CONTENT_DISPOSITION, value);
-    }
+    insert(
+        &mut res,
+        CONTENT_DISPOSITION,
+        &format!(
+            "inline; filename=\"media-{}.{}\"",
+            media.id,
+            extension(mime)
+        ),
+    );
+    insert(&mut res, ETAG, &etag);
+    let headers = res.headers_mut();
+    headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
     // Only our own pages may embed the bytes: another site cannot hotlink a private picture
     // with the viewer's cookie, nor read it through a side channel (Spectre).
@@ -115,6 +201,40 @@ pub async fn download(app: &App, req: Request, id: MediaId) -> HandlerResult {
         HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
     Ok(res)
+}
+
+/// The last byte of a file of `len` bytes (an empty file streams nothing).
+fn file_end(len: u64) -> u64 {
+    len.saturating_sub(1)
+}
+
+/// A response streaming bytes `start..=end` of `file`, [`CHUNK`] at a time: at most one chunk
+/// of it is in memory, however large the file and however slow the reader.
+async fn stream(file: MediaFile, start: u64, end: u64) -> Result<Response, ApiError> {
+    let MediaFile { len, mut reader } = file;
+    let count = if len == 0 { 0 } else { end - start + 1 };
+    reader
+        .seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot seek in media: {e}")))?;
+    let chunks = tokio_util::io::ReaderStream::with_capacity(reader.take(count), CHUNK);
+    let body = StreamBody::new(chunks.map_ok(Frame::data)).boxed_unsync();
+    let mut res = hyper::Response::new(body);
+    res.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(count));
+    Ok(res)
+}
+
+fn status_only(status: StatusCode) -> Response {
+    let mut res = hyper::Response::new(http::full(Bytes::new()));
+    *res.status_mut() = status;
+    res
+}
+
+fn insert(res: &mut Response, name: HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        res.headers_mut().insert(name, value);
+    }
 }
 
 fn extension(mime: &str) -> &'static str {

@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH};
 use hyper::{Method, StatusCode};
 
@@ -40,7 +39,7 @@ pub async fn serve(app: &App, req: &Request) -> HandlerResult {
     } else {
         to_bytes(data)
     };
-    let mut res = Response::new(Full::new(body));
+    let mut res = Response::new(crate::http::full(body));
     if cached {
         *res.status_mut() = StatusCode::NOT_MODIFIED;
     }

@@ -38,7 +38,7 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
   await openChat(ben, 'Ann Photo');
 
   // Attach: a preview is shown before sending.
-  await ann.getByTestId('file-input').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: await makePng(ann) });
+  await ann.getByTestId('file-input').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: await makePng(ann, { width: 800, height: 600 }) });
   await ann.getByTestId('attach-preview').waitFor();
   assert.ok(await imageLoaded(ann.getByTestId('attach-image')) > 0, 'preview image loads');
   await ann.getByTestId('composer-input').fill('Sunset 🌅');
@@ -47,8 +47,13 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
   for (const page of [ann, ben]) {
     const thumb = page.getByTestId('message-image').last();
     await thumb.waitFor();
-    assert.equal(await imageLoaded(thumb), 320, 'thumbnail loads from the server');
+    assert.ok(await imageLoaded(thumb) > 0, 'the image loads');
   }
+  // The bubble shows the server's 320 px thumbnail, sized from the message before it loads.
+  const bubble = ben.getByTestId('message-image').last();
+  assert.equal(await imageLoaded(bubble), 320, 'the receiver loads the thumbnail');
+  assert.match(await bubble.getAttribute('src'), /\/api\/v1\/media\/[A-Za-z0-9_-]{22}\/thumbnail$/);
+  assert.deepEqual([await bubble.getAttribute('width'), await bubble.getAttribute('height')], ['800', '600']);
   await ann.getByTestId('attach-preview').waitFor({ state: 'hidden' });
   // The chat list preview names the media kind.
   await ann.getByTestId('chat-item-preview').filter({ hasText: '📷' }).waitFor();
@@ -57,7 +62,7 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
   await ben.getByTestId('open-image').last().click();
   const viewer = ben.getByTestId('viewer');
   await viewer.waitFor();
-  assert.equal(await imageLoaded(viewer.getByTestId('viewer-image')), 320);
+  assert.equal(await imageLoaded(viewer.getByTestId('viewer-image')), 800, 'the viewer shows the full image');
   await ben.keyboard.press('Escape');
   await viewer.waitFor({ state: 'detached' });
 
@@ -73,7 +78,7 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
   await ben.getByTestId('chat-item-preview').filter({ hasText: '🎤 Voice message' }).waitFor();
   // Voice notes are fetched only when played: nothing of it was downloaded yet.
   const mediaRequests = [];
-  ben.on('request', (req) => { if (/\/api\/v1\/media\/\d+$/.test(req.url())) mediaRequests.push(req.url()); });
+  ben.on('request', (req) => { if (/\/api\/v1\/media\/[A-Za-z0-9_-]{22}$/.test(req.url())) mediaRequests.push(req.url()); });
   const handle = await voice.getByTestId('voice-audio').elementHandle();
   assert.equal(await handle.evaluate((audio) => audio.currentSrc), '', 'no audio source before play');
 
