@@ -60,7 +60,5 @@ pub use hub::{CloseReason, Event, EventKind, RoomChange, Subscription};
 pub use media::{FsMediaStore, MemoryMediaStore};
 pub use memory::MemoryStore;
 pub use model::*;
-pub use store::{
-    Among, MediaFile, MediaRead, MediaStore, Store, StoreResult, room_list_entry,
-};
+pub use store::{Among, MediaFile, MediaRead, MediaStore, Store, StoreResult, room_list_entry};
 pub use token::SessionToken;
