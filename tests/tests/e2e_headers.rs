@@ -74,7 +74,7 @@ async fn media_may_only_be_embedded_by_our_own_pages() {
         )
         .await;
     assert_eq!(upload.status, 201);
-    let id = upload.json()["id"].as_i64().unwrap_or_default();
+    let id = upload.json()["id"].as_str().unwrap_or_default().to_owned();
     let got = server
         .get(Some(&alice), &format!("/api/v1/media/{id}"))
         .await;
