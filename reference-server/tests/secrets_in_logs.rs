@@ -236,9 +236,8 @@ async fn no_token_password_or_draft_reaches_the_log() {
         .post(format!("{}/api/v1/rooms/{room_id}/media", s.base))
         .bearer_auth(&bob)
         .header("content-type", "image/png")
-        .body(
-            &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89"[..],
-        )
+        // A real 1×1 PNG: uploads are decoded and re-encoded, so a header alone is refused.
+        .body(&b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDATx\x9cc\xf8\xcf\xc0\0\0\x03\x01\x01\0\xc9\xfe\x92\xef\0\0\0\0IEND\xaeB`\x82"[..])
         .send()
         .await
         .unwrap();
