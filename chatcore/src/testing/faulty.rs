@@ -415,6 +415,24 @@ impl Store for FaultyStore {
         self.around(self.inner.media(id)).await
     }
 
+    async fn media_attached(&self, id: MediaId) -> StoreResult<bool> {
+        self.around(self.inner.media_attached(id)).await
+    }
+
+    async fn release_media(&self, id: MediaId) -> StoreResult<Option<String>> {
+        self.around(self.inner.release_media(id)).await
+    }
+
+    async fn unattached_media(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<MediaId>> {
+        self.around(self.inner.unattached_media(before, limit))
+            .await
+    }
+
+    async fn uploaded_bytes_since(&self, user: UserId, since: Timestamp) -> StoreResult<u64> {
+        self.around(self.inner.uploaded_bytes_since(user, since))
+            .await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.around(self.inner.ping()).await
     }
