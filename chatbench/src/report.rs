@@ -21,6 +21,8 @@ pub struct Latency {
     pub p90_ms: f64,
     /// 99th percentile.
     pub p99_ms: f64,
+    /// 99.9th percentile (the stalls a long run sees, e.g. checkpoints).
+    pub p999_ms: f64,
     /// Largest.
     pub max_ms: f64,
 }
@@ -33,6 +35,7 @@ impl Latency {
             p50_ms: ms(h.value_at_quantile(0.50)),
             p90_ms: ms(h.value_at_quantile(0.90)),
             p99_ms: ms(h.value_at_quantile(0.99)),
+            p999_ms: ms(h.value_at_quantile(0.999)),
             max_ms: ms(h.max()),
         }
     }
@@ -228,8 +231,8 @@ impl Summary {
             for (name, l) in [("end-to-end", &self.e2e), ("ack", &self.ack)] {
                 let _ = writeln!(
                     t,
-                    "{name:<12} p50 {:>8.3} ms  p90 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms  ({} samples)",
-                    l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.count
+                    "{name:<12} p50 {:>8.3} ms  p90 {:>8.3} ms  p99 {:>8.3} ms  p99.9 {:>8.3} ms  max {:>8.3} ms  ({} samples)",
+                    l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.count
                 );
             }
             let _ = writeln!(
