@@ -950,6 +950,31 @@ async fn a_repeated_client_id_returns_the_first_message_and_publishes_once() {
     );
 }
 
+/// The idempotency window is at least a day (`Store::append_message`): a client that retries a
+/// send 24 hours later, with other messages in between, gets the first message back.
+#[tokio::test]
+async fn a_retry_a_day_later_returns_the_first_message() {
+    let w = world();
+    let (alice, bob) = (w.user("alice").await, w.user("bob").await);
+    let room = w.group(&alice, &[&bob]).await;
+    let send = |body: &str| SendMessage {
+        room_id: room,
+        body: body.into(),
+        client_id: Some("0b9e2f4c-7d1a-4e55-9c3b-2a6f8e1d7c40".into()),
+        ..Default::default()
+    };
+    let first = w.chat.send(&alice, send("once")).await.unwrap();
+    w.clock.advance(Duration::from_secs(24 * 60 * 60));
+    w.send(&bob, room, "a day later").await.unwrap();
+    let retry = w
+        .chat
+        .send(&alice, send("once, a day later"))
+        .await
+        .unwrap();
+    assert_eq!(retry, first);
+    assert_eq!(w.stored_count(room).await, 2, "the retry stored nothing");
+}
+
 #[tokio::test]
 async fn sending_sanitizes_and_validates() {
     let w = world();
