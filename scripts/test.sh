@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 export CHATCORE_TEST_MYSQL_URL="${CHATCORE_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
 export CHATCORE_TEST_POSTGRES_URL="${CHATCORE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+export CHATCORE_TEST_REDIS_URL="${CHATCORE_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # Each step says when it started (seconds into the run), so a CI log shows what takes the time.

@@ -89,6 +89,13 @@ pub struct Config {
     #[arg(long, env = "CHAT_DATABASE", hide_env_values = true, global = true)]
     pub database: Option<String>,
 
+    /// Redis URL (`redis://HOST:PORT`) of the broker that connects several nodes serving one
+    /// database: each node delivers what the others commit. Needs a shared database (MySQL,
+    /// MariaDB or PostgreSQL), a shared `--data-dir` for media, and one load balancer in
+    /// front (docs/deployment.md). Default: none, one node.
+    #[arg(long, env = "CHAT_BROKER", hide_env_values = true, global = true)]
+    pub broker: Option<String>,
+
     /// The URL users reach the server at, e.g. `https://chat.example.com` behind a TLS proxy.
     /// Its origin is allowed, and `https` makes the session cookie `Secure`.
     #[arg(long, env = "CHAT_PUBLIC_URL", global = true)]
@@ -450,6 +457,18 @@ impl Config {
         }
         if self.assistant_url.is_some() != self.assistant_model.is_some() {
             return Err("--assistant-url and --assistant-model go together".into());
+        }
+        if let Some(broker) = &self.broker {
+            chatcore_redis::RedisBroker::new(broker).map_err(|e| format!("--broker: {e}"))?;
+            let url = self.database_url();
+            if url.starts_with("sqlite:") || url.starts_with("memory:") {
+                return Err(
+                    "--broker connects several nodes serving one database, and each \
+                     node's SQLite or memory: database is its own: use --database mysql://… \
+                     or postgres://…"
+                        .into(),
+                );
+            }
         }
         Ok(())
     }

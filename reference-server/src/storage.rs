@@ -8,6 +8,7 @@ use chatcore::throttle::Rate;
 use chatcore::{Chat, ChatConfig, FsMediaStore, MediaStore, MemoryMediaStore, MemoryStore, Store};
 use chatcore_mysql::{MySqlOptions, MySqlStore};
 use chatcore_postgres::{PostgresOptions, PostgresStore};
+use chatcore_redis::RedisBroker;
 use chatcore_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::config::Config;
@@ -156,6 +157,10 @@ pub fn start_chat(config: &Config, storage: Storage) -> anyhow::Result<(Chat, Ba
     let mut chat = Chat::builder(storage.store, storage.media).config(chat_config(config));
     if let Some(assistant) = crate::assistant::from_config(config)? {
         chat = chat.assistant(assistant);
+    }
+    if let Some(url) = &config.broker {
+        let broker = RedisBroker::new(url).context("cannot use --broker")?;
+        chat = chat.broker(Arc::new(broker));
     }
     Ok((
         chat.start(&tokio::runtime::Handle::current())?,

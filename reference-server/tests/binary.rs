@@ -212,6 +212,7 @@ fn help_lists_every_flag_and_subcommand() {
         "--discovery",
         "--max-connections-per-ip",
         "--request-header-timeout",
+        "--broker",
         "migrate",
         "migrate-store",
         "admin",
@@ -235,4 +236,43 @@ fn refuses_a_public_url_that_could_never_match_an_origin() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an http(s) URL"));
+}
+
+#[test]
+fn refuses_a_broker_over_a_database_only_one_node_can_share() {
+    let data = tempfile::tempdir().expect("temp dir");
+    for database in [None, Some("memory:")] {
+        let mut cmd = command(data.path());
+        cmd.args([
+            "--listen",
+            "127.0.0.1:0",
+            "--broker",
+            "redis://127.0.0.1:6379",
+        ]);
+        if let Some(database) = database {
+            cmd.args(["--database", database]);
+        }
+        let out = cmd.output().expect("run");
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("use --database mysql://"), "{stderr}");
+    }
+}
+
+#[test]
+fn refuses_a_broker_url_that_is_not_redis() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let out = command(data.path())
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "mysql://nobody@127.0.0.1:1/none",
+        ])
+        .args(["--broker", "http://127.0.0.1:6379"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid Redis URL"), "{stderr}");
 }

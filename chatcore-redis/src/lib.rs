@@ -1,0 +1,164 @@
+//! # chatcore-redis
+//!
+//! A [`Broker`] on Redis pub/sub: the nodes of one chat (several processes on one shared
+//! store) tell each other what they committed, so each delivers it to its own live connections.
+//!
+//! ```no_run
+//! # async fn run(store: std::sync::Arc<dyn chatcore::Store>) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use chatcore::{Chat, MemoryMediaStore};
+//! use chatcore_redis::RedisBroker;
+//!
+//! let broker = RedisBroker::new("redis://127.0.0.1:6379")?;
+//! let chat = Chat::builder(store, Arc::new(MemoryMediaStore::new()))
+//!     .broker(Arc::new(broker))
+//!     .start(&tokio::runtime::Handle::current())?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every node publishes to and subscribes to one channel (`chatcore:events` by default; give
+//! each chat sharing a Redis its own with [`RedisBroker::with_channel`]), so every node
+//! receives every notice and skips those about rooms it has no connection in. Notices are
+//! small (ids and seqs; messages are read from the store), which keeps one channel cheap for
+//! the handful of nodes one database serves.
+//!
+//! Both connections reconnect by themselves. While Redis is unreachable each node keeps
+//! serving its own connections; what it publishes meanwhile waits in a bounded queue (and is
+//! dropped when the queue is full, after which the node asks every other node to catch up from
+//! the store). When the subscribing connection comes back, the node catches up from the store.
+//! Redis is never the source of truth: losing it loses no message.
+
+mod publisher;
+mod subscriber;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chatcore::{Broker, Inbox};
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+/// The channel every node uses unless told otherwise.
+pub const DEFAULT_CHANNEL: &str = "chatcore:events";
+
+/// Payloads waiting to be published; more are dropped (and the other nodes catch up later).
+const OUTBOX_CAPACITY: usize = 8192;
+
+/// The longest a node waits between two attempts to reach Redis.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// How long one attempt to connect or to answer a ping may take before the connection is
+/// considered lost.
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Why a broker could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedisBrokerError {
+    /// The URL is not a Redis URL (`redis://[user:password@]host[:port][/db]`).
+    #[error("invalid Redis URL: {0}")]
+    InvalidUrl(#[source] redis::RedisError),
+}
+
+/// Carries a chat's notices between its nodes through Redis pub/sub.
+///
+/// Made without connecting ([`RedisBroker::new`] only checks the URL); connecting, and
+/// reconnecting after any failure, happens in the background once the chat starts it. Hand
+/// one to each node's [`ChatBuilder::broker`](chatcore::ChatBuilder::broker).
+pub struct RedisBroker {
+    client: redis::Client,
+    channel: String,
+    outbox: mpsc::Sender<Bytes>,
+    /// Taken by [`Broker::start`]: the publishing task's end of the queue.
+    pending: Mutex<Option<mpsc::Receiver<Bytes>>>,
+    /// Set when a payload was dropped because the queue was full.
+    dropped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RedisBroker {
+    /// A broker for the Redis at `url` (`redis://host:port`), on [`DEFAULT_CHANNEL`].
+    pub fn new(url: &str) -> Result<Self, RedisBrokerError> {
+        let client = redis::Client::open(url).map_err(RedisBrokerError::InvalidUrl)?;
+        let (outbox, pending) = mpsc::channel(OUTBOX_CAPACITY);
+        Ok(RedisBroker {
+            client,
+            channel: DEFAULT_CHANNEL.to_owned(),
+            outbox,
+            pending: Mutex::new(Some(pending)),
+            dropped: Arc::default(),
+        })
+    }
+
+    /// Uses `channel` instead of [`DEFAULT_CHANNEL`]: chats that share one Redis need one each.
+    #[must_use]
+    pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
+        self.channel = channel.into();
+        self
+    }
+
+    /// The channel this broker publishes and subscribes to.
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+}
+
+impl Broker for RedisBroker {
+    fn publish(&self, payload: Bytes) {
+        if self.outbox.try_send(payload).is_err() {
+            self.dropped
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    fn start(&self, runtime: &Handle, inbox: Inbox) {
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some(pending) = pending else {
+            tracing::warn!("a RedisBroker was started twice; it serves the first chat only");
+            return;
+        };
+        runtime.spawn(
+            publisher::Publisher {
+                client: self.client.clone(),
+                channel: self.channel.clone(),
+                queue: pending,
+                dropped: Arc::clone(&self.dropped),
+                inbox: inbox.clone(),
+            }
+            .run(),
+        );
+        runtime.spawn(subscriber::run(
+            self.client.clone(),
+            self.channel.clone(),
+            inbox,
+        ));
+    }
+}
+
+impl std::fmt::Debug for RedisBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBroker")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Waits before the next attempt: doubles `backoff` up to [`MAX_BACKOFF`]. Returns false when
+/// the chat stopped meanwhile.
+async fn back_off(backoff: &mut Duration, inbox: &Inbox) -> bool {
+    let wait = *backoff;
+    *backoff = (*backoff * 2).min(MAX_BACKOFF);
+    tokio::select! {
+        () = inbox.stopped() => false,
+        () = tokio::time::sleep(wait) => true,
+    }
+}
+
+/// The first wait after a failure.
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);

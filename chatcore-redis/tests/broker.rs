@@ -1,0 +1,121 @@
+//! Two nodes on one store, linked through the real Redis (see `chatcore_redis::testing`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chatcore::{
+    Actor, Chat, ChatConfig, EventKind, MemoryMediaStore, MemoryStore, RoomId, SendMessage, Seq,
+    Store, Subscription, throttle::Rate,
+};
+use chatcore_redis::RedisBroker;
+use chatcore_redis::testing::{CutProxy, host_port, require};
+
+/// A channel of its own, so tests running at once do not hear each other.
+fn channel(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("chatcore:test:{test}:{}:{nanos}", std::process::id())
+}
+
+fn node(store: &Arc<MemoryStore>, url: &str, channel: &str) -> Chat {
+    let mut config = ChatConfig::default();
+    config.send_rate = Rate::per_second(10_000.0, 10_000, Duration::ZERO);
+    let store: Arc<dyn Store> = store.clone();
+    Chat::builder(store, Arc::new(MemoryMediaStore::new()))
+        .config(config)
+        .broker(Arc::new(
+            RedisBroker::new(url).unwrap().with_channel(channel),
+        ))
+        .start(&tokio::runtime::Handle::current())
+        .unwrap()
+}
+
+async fn send(chat: &Chat, actor: &Actor, room: RoomId, body: &str) -> Seq {
+    let msg = SendMessage {
+        room_id: room,
+        body: body.into(),
+        ..Default::default()
+    };
+    chat.send(actor, msg).await.unwrap().seq
+}
+
+/// The message seqs `feed` receives until it has seen `last` (other events skipped).
+async fn seqs_through(feed: &mut Subscription, last: Seq) -> Vec<Seq> {
+    let mut seqs = Vec::new();
+    while seqs.last() != Some(&last) {
+        let event = tokio::time::timeout(Duration::from_secs(20), feed.recv())
+            .await
+            .expect("the message arrives")
+            .unwrap();
+        if let EventKind::Message(m) = event.kind() {
+            seqs.push(m.seq);
+        }
+    }
+    seqs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_deliver_each_others_messages_once_in_order() {
+    let Some(url) = require().await else { return };
+    let channel = channel("exchange");
+    let store = Arc::new(MemoryStore::new());
+    let (a, b) = (node(&store, &url, &channel), node(&store, &url, &channel));
+    let alice = a.guest(Some("Alice")).await.unwrap().0;
+    let bob = b.guest(Some("Bob")).await.unwrap().0;
+    let room = a.open_direct(&alice, bob.id()).await.unwrap().id;
+    let (mut on_a, _) = a.connect(&alice).await.unwrap();
+    let (mut on_b, _) = b.connect(&bob).await.unwrap();
+
+    let mut last = 0;
+    for i in 0..60 {
+        let (chat, who) = if i % 2 == 0 { (&a, &alice) } else { (&b, &bob) };
+        last = send(chat, who, room, &format!("m{i}")).await;
+    }
+    let every: Vec<Seq> = (1..=last).collect();
+    assert_eq!(seqs_through(&mut on_a, last).await, every);
+    assert_eq!(seqs_through(&mut on_b, last).await, every);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_off_from_redis_reconnects_and_catches_up_by_itself() {
+    let Some(url) = require().await else { return };
+    let proxy = CutProxy::start(host_port(&url)).await.unwrap();
+    let channel = channel("cut");
+    let store = Arc::new(MemoryStore::new());
+    let a = node(&store, &url, &channel);
+    let b = node(&store, &proxy.url(), &channel);
+    let alice = a.guest(Some("Alice")).await.unwrap().0;
+    let bob = b.guest(Some("Bob")).await.unwrap().0;
+    let room = a.open_direct(&alice, bob.id()).await.unwrap().id;
+    let (mut on_b, _) = b.connect(&bob).await.unwrap();
+
+    let before = send(&a, &alice, room, "before").await;
+    assert_eq!(seqs_through(&mut on_b, before).await, vec![before]);
+
+    // Redis unreachable for node B: node A keeps committing, node B keeps serving its own.
+    proxy.set_down(true);
+    for i in 0..5 {
+        send(&a, &alice, room, &format!("while cut {i}")).await;
+    }
+    let own = send(&b, &bob, room, "bob while cut").await;
+    proxy.set_down(false);
+    let after = send(&a, &alice, room, "after").await;
+
+    let every: Vec<Seq> = (before + 1..=after).collect();
+    assert!(every.contains(&own));
+    assert_eq!(seqs_through(&mut on_b, after).await, every);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[test]
+fn an_invalid_url_is_refused_at_once() {
+    let err = RedisBroker::new("http://example.com").unwrap_err();
+    assert!(err.to_string().starts_with("invalid Redis URL"), "{err}");
+}
