@@ -27,11 +27,22 @@
 //! dropped when the queue is full, after which the node asks every other node to catch up from
 //! the store). When the subscribing connection comes back, the node catches up from the store.
 //! Redis is never the source of truth: losing it loses no message.
+//!
+//! The same Redis also keeps the limits every node must count together: throttle windows
+//! ([`RedisAttempts`], for `ChatConfig::attempts`) and per-user budgets ([`RedisBudgets`], for
+//! `ChatConfig::budgets`), each an atomic Lua script per call. While Redis does not answer, a
+//! node counts alone.
 
+mod attempts;
+mod budgets;
+mod commands;
 mod publisher;
 mod subscriber;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use attempts::RedisAttempts;
+pub use budgets::RedisBudgets;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,6 +55,10 @@ use tokio::sync::mpsc;
 /// The channel every node uses unless told otherwise.
 pub const DEFAULT_CHANNEL: &str = "chatcore:events";
 
+/// The first part of every key the counters ([`RedisAttempts`], [`RedisBudgets`]) use unless
+/// told otherwise.
+pub const DEFAULT_PREFIX: &str = "chatcore";
+
 /// Payloads waiting to be published; more are dropped (and the other nodes catch up later).
 const OUTBOX_CAPACITY: usize = 8192;
 
@@ -54,7 +69,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// considered lost.
 const TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Why a broker could not be made.
+/// Why a broker or a counter could not be made.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedisBrokerError {
@@ -162,3 +177,8 @@ async fn back_off(backoff: &mut Duration, inbox: &Inbox) -> bool {
 
 /// The first wait after a failure.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The error of a call that Redis did not answer in time.
+fn timed_out() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "timed out"))
+}

@@ -7,7 +7,7 @@ use chatcore::Inbox;
 use futures::StreamExt;
 use redis::aio::PubSubStream;
 
-use crate::{FIRST_BACKOFF, TIMEOUT, back_off};
+use crate::{FIRST_BACKOFF, TIMEOUT, back_off, timed_out};
 
 /// How often a quiet subscription checks that Redis still answers: a connection that died
 /// without closing (a cable pulled, a frozen proxy) is noticed within this plus [`TIMEOUT`].
@@ -79,8 +79,4 @@ async fn receive(
             }
         }
     }
-}
-
-fn timed_out() -> redis::RedisError {
-    redis::RedisError::from((redis::ErrorKind::Io, "timed out"))
 }

@@ -49,6 +49,15 @@ async fn ping(url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// A channel or key prefix of this test run only (`chatcore:test:{test}:{pid}:{nanos}`), so
+/// tests running at once, or again within a throttle's window, do not meet.
+pub fn unique_name(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("chatcore:test:{test}:{}:{nanos}", std::process::id())
+}
+
 /// `host:port` of a `redis://[user@]host:port[/db]` URL.
 pub fn host_port(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);

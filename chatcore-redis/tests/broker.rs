@@ -10,16 +10,7 @@ use chatcore::{
     Store, Subscription, throttle::Rate,
 };
 use chatcore_redis::RedisBroker;
-use chatcore_redis::testing::{CutProxy, host_port, require};
-
-/// A channel of its own, so tests running at once do not hear each other.
-fn channel(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("chatcore:test:{test}:{}:{nanos}", std::process::id())
-}
+use chatcore_redis::testing::{CutProxy, host_port, require, unique_name};
 
 fn node(store: &Arc<MemoryStore>, url: &str, channel: &str) -> Chat {
     let mut config = ChatConfig::default();
@@ -61,7 +52,7 @@ async fn seqs_through(feed: &mut Subscription, last: Seq) -> Vec<Seq> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_deliver_each_others_messages_once_in_order() {
     let Some(url) = require().await else { return };
-    let channel = channel("exchange");
+    let channel = unique_name("exchange");
     let store = Arc::new(MemoryStore::new());
     let (a, b) = (node(&store, &url, &channel), node(&store, &url, &channel));
     let alice = a.guest(Some("Alice")).await.unwrap().0;
@@ -86,7 +77,7 @@ async fn two_nodes_deliver_each_others_messages_once_in_order() {
 async fn a_node_cut_off_from_redis_reconnects_and_catches_up_by_itself() {
     let Some(url) = require().await else { return };
     let proxy = CutProxy::start(host_port(&url)).await.unwrap();
-    let channel = channel("cut");
+    let channel = unique_name("cut");
     let store = Arc::new(MemoryStore::new());
     let a = node(&store, &url, &channel);
     let b = node(&store, &proxy.url(), &channel);

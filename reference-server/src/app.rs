@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chatcore::throttle::SharedAttempts;
 use chatcore::{Actor, Chat};
 use hyper::header::HeaderMap;
 use tokio_util::sync::CancellationToken;
@@ -104,15 +105,23 @@ impl Settings {
 }
 
 impl Limits {
-    /// The limits `config` asks for.
-    pub fn from_config(config: &Config) -> Self {
+    /// The limits `config` asks for; registrations, guests and failed logins are counted in
+    /// `shared` (every node's store, see `--broker`) when given.
+    pub fn from_config(config: &Config, shared: Option<SharedAttempts>) -> Self {
         const HOUR: Duration = Duration::from_secs(3600);
         Limits {
-            register: Limiter::new(config.registrations_per_hour, HOUR),
-            guest: Limiter::new(config.guests_per_hour, HOUR),
-            login_failures: Limiter::new(
+            register: Limiter::shared(
+                "register_ip",
+                config.registrations_per_hour,
+                HOUR,
+                shared.clone(),
+            ),
+            guest: Limiter::shared("guest_ip", config.guests_per_hour, HOUR, shared.clone()),
+            login_failures: Limiter::shared(
+                "login_ip",
                 config.login_failures_per_ip,
                 Duration::from_secs(15 * 60),
+                shared,
             ),
             csp_reports: Default::default(),
         }
@@ -134,13 +143,11 @@ impl App {
         }
     }
 
-    /// The app for `config` around an existing chat.
+    /// The app for `config` around an existing chat; the per-IP limits share the chat's
+    /// attempt store (`ChatConfig::attempts`).
     pub fn from_config(chat: Chat, config: &Config) -> Self {
-        Self::new(
-            chat,
-            Settings::from_config(config),
-            Limits::from_config(config),
-        )
+        let limits = Limits::from_config(config, chat.config().attempts.clone());
+        Self::new(chat, Settings::from_config(config), limits)
     }
 
     /// The chat façade.

@@ -4,11 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chatcore::throttle::Rate;
+use chatcore::throttle::{Rate, SharedAttempts, SharedBudgets};
 use chatcore::{Chat, ChatConfig, FsMediaStore, MediaStore, MemoryMediaStore, MemoryStore, Store};
 use chatcore_mysql::{MySqlOptions, MySqlStore};
 use chatcore_postgres::{PostgresOptions, PostgresStore};
-use chatcore_redis::RedisBroker;
+use chatcore_redis::{RedisAttempts, RedisBroker, RedisBudgets};
 use chatcore_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::config::Config;
@@ -154,12 +154,23 @@ pub async fn open_chat(config: &Config) -> anyhow::Result<(Chat, Backend)> {
 /// Starts the chat on `storage` (on the current runtime), with the policy and assistant the
 /// config asks for: [`open_chat`] for storage opened, or wrapped, by the caller.
 pub fn start_chat(config: &Config, storage: Storage) -> anyhow::Result<(Chat, Backend)> {
-    let mut chat = Chat::builder(storage.store, storage.media).config(chat_config(config));
+    let mut chat_config = chat_config(config);
+    let broker = match &config.broker {
+        Some(url) => {
+            // Every node counts the same limits: throttle windows and budgets live in Redis.
+            let attempts = RedisAttempts::new(url).context("cannot use --broker")?;
+            chat_config.attempts = Some(SharedAttempts::new(Arc::new(attempts)));
+            let budgets = RedisBudgets::new(url).context("cannot use --broker")?;
+            chat_config.budgets = SharedBudgets::new(Arc::new(budgets));
+            Some(RedisBroker::new(url).context("cannot use --broker")?)
+        }
+        None => None,
+    };
+    let mut chat = Chat::builder(storage.store, storage.media).config(chat_config);
     if let Some(assistant) = crate::assistant::from_config(config)? {
         chat = chat.assistant(assistant);
     }
-    if let Some(url) = &config.broker {
-        let broker = RedisBroker::new(url).context("cannot use --broker")?;
+    if let Some(broker) = broker {
         chat = chat.broker(Arc::new(broker));
     }
     Ok((

@@ -56,12 +56,13 @@ impl Chat {
         let throttle = &self.inner.login_failures;
         let attempt = throttle
             .acquire(username.clone(), self.now())
+            .await
             .map_err(|retry_after| Error::RateLimited { retry_after })?;
         let result = self.check_credentials(&username, password).await;
         match &result {
-            Ok(_) => throttle.reset(&username),
+            Ok(_) => throttle.reset(&username).await,
             Err(Error::Unauthenticated(_)) => {}
-            Err(_) => throttle.release(&username, attempt),
+            Err(_) => throttle.release(&username, attempt).await,
         }
         result
     }

@@ -90,6 +90,7 @@ impl Chat {
             .inner
             .assist_budget
             .acquire(actor.id(), self.now())
+            .await
             .map_err(|retry_after| Error::RateLimited { retry_after })?;
         let context = match req.room_id {
             Some(room) if req.include_context => self.assist_context(actor, room).await?,

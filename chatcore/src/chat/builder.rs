@@ -13,7 +13,7 @@ use crate::hub::Hub;
 use crate::password::PasswordHasher;
 use crate::policy::Policy;
 use crate::store::{MediaStore, Store};
-use crate::throttle::FailureThrottle;
+use crate::throttle::Throttle;
 
 /// Builds and starts a [`Chat`]: the stores are required, everything else has a default (the
 /// default [`ChatConfig`], the system clock, no host [`Policy`]).
@@ -106,12 +106,18 @@ impl ChatBuilder {
             config.max_concurrent_hashes,
             config.max_queued_hashes,
         )?;
-        let login_failures = FailureThrottle::new(
+        let login_failures = Throttle::new(
+            "login",
             config.login_failures_per_username,
             config.login_failure_window,
+            config.attempts.clone(),
         );
-        let assist_budget =
-            FailureThrottle::new(config.assist_per_minute, std::time::Duration::from_secs(60));
+        let assist_budget = Throttle::new(
+            "assist",
+            config.assist_per_minute,
+            std::time::Duration::from_secs(60),
+            config.attempts.clone(),
+        );
         let outbox = self.broker.map(Outbox::new);
         let hub = Hub::clustered(config.subscriber_queue, runtime.clone(), outbox.clone());
         let (lifecycle, appends) = Lifecycle::start(runtime, &self.store, &hub, &config);

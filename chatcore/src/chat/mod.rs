@@ -34,7 +34,7 @@ use crate::hub::Hub;
 use crate::model::{Member, RoomId, Timestamp, User, UserId};
 use crate::password::{HashCost, PasswordHasher};
 use crate::store::{MediaStore, Store};
-use crate::throttle::{Budget, BudgetKey, FailureThrottle, Rate, SharedBudgets};
+use crate::throttle::{Budget, BudgetKey, Rate, SharedAttempts, SharedBudgets, Throttle};
 
 use lifecycle::Lifecycle;
 
@@ -116,6 +116,9 @@ pub struct ChatConfig {
     pub member_add_rate: Rate,
     /// Where the per-user budgets above are kept (default: in this process).
     pub budgets: SharedBudgets,
+    /// Where the login and assistant throttles keep their attempts: `None` (the default) in
+    /// this process, or a store every node of the chat shares.
+    pub attempts: Option<SharedAttempts>,
     /// How often a started chat runs [`Chat::expire_inactive_guests`] in the background
     /// (default every hour); `None` leaves it to the host.
     pub guest_expiry_interval: Option<Duration>,
@@ -153,6 +156,7 @@ impl Default for ChatConfig {
             group_rate: Rate::per_hour(20),
             member_add_rate: Rate::per_hour(1024),
             budgets: SharedBudgets::default(),
+            attempts: None,
             guest_expiry_interval: Some(Duration::from_secs(3600)),
             session_expiry_interval: Some(Duration::from_secs(3600)),
             assist_per_minute: 60,
@@ -247,9 +251,9 @@ struct Inner {
     hub: Hub,
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
-    login_failures: FailureThrottle<String>,
+    login_failures: Throttle<String>,
     assistant: Option<Arc<dyn Assistant>>,
-    assist_budget: FailureThrottle<UserId>,
+    assist_budget: Throttle<UserId>,
     config: ChatConfig,
     /// The host's policy; `None` skips the hooks (and the reads only they need).
     policy: Option<Arc<dyn crate::policy::Policy>>,

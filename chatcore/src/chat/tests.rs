@@ -157,7 +157,7 @@ async fn only_valid_usernames_become_throttle_keys() {
             "unauthenticated"
         );
     }
-    assert_eq!(w.chat.inner.login_failures.keys(), 0);
+    assert_eq!(w.chat.inner.login_failures.local().keys(), 0);
     assert_eq!(
         w.chat.password_hashing().asked,
         0,

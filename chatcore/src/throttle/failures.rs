@@ -23,7 +23,7 @@ pub const DEFAULT_MAX_KEYS: usize = 100_000;
 const EVICT_SHARE: usize = 64;
 
 /// The shortest `retry_after` a refusal reports.
-const MIN_RETRY: Duration = Duration::from_secs(1);
+pub(super) const MIN_RETRY: Duration = Duration::from_secs(1);
 
 /// Allows at most `max_attempts` attempts per key within `window`; after that, the key is
 /// refused until its oldest attempt leaves the window.
@@ -56,6 +56,32 @@ struct Table<K> {
 #[must_use = "an attempt that should not count must be released"]
 pub struct Attempt {
     at: Timestamp,
+    /// Tells apart attempts made at the same instant (in a store shared by several nodes).
+    nonce: u64,
+}
+
+impl Attempt {
+    /// An attempt at `at`, with a random nonce.
+    pub(crate) fn new(at: Timestamp) -> Self {
+        let mut nonce = [0u8; 8];
+        // Without OS randomness the nonce is 0: two attempts in one millisecond then share one
+        // entry in a shared store, which counts one of them too few, never too many.
+        let _no_randomness = getrandom::fill(&mut nonce);
+        Attempt {
+            at,
+            nonce: u64::from_le_bytes(nonce),
+        }
+    }
+
+    /// When the attempt was made.
+    pub fn at(&self) -> Timestamp {
+        self.at
+    }
+
+    /// A name unique to this attempt within its key (its time and nonce), for a shared store.
+    pub fn id(&self) -> String {
+        format!("{}-{:016x}", self.at.millis(), self.nonce)
+    }
 }
 
 impl<K: Eq + Hash + Clone> FailureThrottle<K> {
@@ -104,7 +130,7 @@ impl<K: Eq + Hash + Clone> FailureThrottle<K> {
             return Err(wait(now, oldest.plus(self.window)));
         }
         times.push_back(now);
-        Ok(Attempt { at: now })
+        Ok(Attempt::new(now))
     }
 
     /// Gives back an attempt that turned out not to count.

@@ -9,14 +9,18 @@
 //!   adds) with a [`Rate`]; a caller over its rate is *paced* (told to wait) up to the rate's
 //!   `max_wait`, and refused beyond it. [`LocalBudgets`] keeps them in this process; a shared
 //!   backend (so that several server nodes share one budget per user) implements the same trait.
+//! - [`Throttle`]: a named [`FailureThrottle`] that keeps its attempts in an [`AttemptStore`]
+//!   shared by several server nodes when one is given.
 
 mod budgets;
 mod failures;
+mod shared;
 
 use std::net::IpAddr;
 
 pub use budgets::{Budget, BudgetKey, Budgets, LocalBudgets, Rate, SharedBudgets};
 pub use failures::{Attempt, DEFAULT_MAX_KEYS, FailureThrottle};
+pub use shared::{AttemptStore, SharedAttempts, Throttle, Unreachable, Window};
 
 /// The unit a client address is limited in: the address itself for IPv4, its /64 for IPv6
 /// (one client usually owns a whole /64, so counting single IPv6 addresses limits nothing).

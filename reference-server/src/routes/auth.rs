@@ -77,10 +77,10 @@ async fn counted<T>(
     counts: impl FnOnce(&chatcore::Result<T>) -> bool,
     work: impl Future<Output = chatcore::Result<T>>,
 ) -> Result<T, ApiError> {
-    let attempt = limiter.acquire(ip).map_err(ApiError::rate_limited)?;
+    let attempt = limiter.acquire(ip).await.map_err(ApiError::rate_limited)?;
     let result = work.await;
     if !counts(&result) {
-        limiter.release(ip, attempt);
+        limiter.release(ip, attempt).await;
     }
     Ok(result?)
 }

@@ -39,21 +39,21 @@ impl Default for ReportLimits {
     fn default() -> Self {
         const MINUTE: Duration = Duration::from_secs(60);
         ReportLimits {
-            per_address: Limiter::new(PER_ADDRESS_PER_MINUTE, MINUTE),
-            total: Limiter::new(TOTAL_PER_MINUTE, MINUTE),
+            per_address: Limiter::new("csp", PER_ADDRESS_PER_MINUTE, MINUTE),
+            total: Limiter::new("csp_total", TOTAL_PER_MINUTE, MINUTE),
         }
     }
 }
 
 impl ReportLimits {
-    fn acquire(&self, ip: IpAddr) -> Result<(), Duration> {
-        let mine = self.per_address.acquire(ip)?;
+    async fn acquire(&self, ip: IpAddr) -> Result<(), Duration> {
+        let mine = self.per_address.acquire(ip).await?;
         // The server-wide budget is one more limiter key: the unspecified address is never a
         // client's. A report refused there does not count against its address.
-        match self.total.acquire(IpAddr::V4(Ipv4Addr::UNSPECIFIED)) {
+        match self.total.acquire(IpAddr::V4(Ipv4Addr::UNSPECIFIED)).await {
             Ok(_counted) => Ok(()),
             Err(wait) => {
-                self.per_address.release(ip, mine);
+                self.per_address.release(ip, mine).await;
                 Err(wait)
             }
         }
@@ -66,6 +66,7 @@ pub async fn report(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
     app.limits()
         .csp_reports
         .acquire(ip)
+        .await
         .map_err(ApiError::rate_limited)?;
     let (parts, incoming) = req.into_parts();
     if !is_report(&parts.headers) {
@@ -175,17 +176,17 @@ mod tests {
         assert_eq!(url_without_secrets(&"x".repeat(500)).len(), MAX_FIELD);
     }
 
-    #[test]
-    fn the_server_wide_budget_holds_across_addresses() {
+    #[tokio::test]
+    async fn the_server_wide_budget_holds_across_addresses() {
         let limits = ReportLimits {
-            per_address: Limiter::new(2, Duration::from_secs(60)),
-            total: Limiter::new(3, Duration::from_secs(60)),
+            per_address: Limiter::new("csp", 2, Duration::from_secs(60)),
+            total: Limiter::new("csp_total", 3, Duration::from_secs(60)),
         };
         let ip = |n: u8| IpAddr::V4(Ipv4Addr::new(10, 0, 0, n));
-        assert!(limits.acquire(ip(1)).is_ok());
-        assert!(limits.acquire(ip(1)).is_ok());
-        assert!(limits.acquire(ip(1)).is_err(), "per address");
-        assert!(limits.acquire(ip(2)).is_ok());
-        assert!(limits.acquire(ip(3)).is_err(), "server-wide");
+        assert!(limits.acquire(ip(1)).await.is_ok());
+        assert!(limits.acquire(ip(1)).await.is_ok());
+        assert!(limits.acquire(ip(1)).await.is_err(), "per address");
+        assert!(limits.acquire(ip(2)).await.is_ok());
+        assert!(limits.acquire(ip(3)).await.is_err(), "server-wide");
     }
 }
