@@ -70,6 +70,9 @@ impl Node {
                 "10000",
                 "--guests-per-hour",
                 "10000",
+                // Shared through Redis by every run on this machine within 15 minutes.
+                "--login-failures-per-ip",
+                "10000",
             ])
             .args(["--send-rate-per-sec", "1000", "--send-burst", "1000"])
             .args(["--offline-assistant", "false"])
@@ -242,6 +245,32 @@ async fn clients_on_two_nodes_exchange_messages_typing_and_removals() {
     let mut bob_ws = c.node2.connect(&bob).await;
     let mut carol_ws = c.node2.connect(&carol).await;
 
+    // Presence crosses nodes: alice on node 1 sees bob come online on node 2, and node 1
+    // lists him online.
+    let online = wait_for(&mut alice_ws, |frame| match frame {
+        ServerFrame::Presence { user_id, online } if user_id.0 == bob.id => Some(*online),
+        _ => None,
+    })
+    .await;
+    assert!(online, "bob online, told on node 1");
+    let path = format!("/api/v1/rooms/{}", room.0);
+    let (status, listed) = c
+        .node1
+        .call(reqwest::Method::GET, &path, Some(&alice), Value::Null)
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let bob_listed = listed["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == bob.id)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        bob_listed["online"], true,
+        "node 1 lists bob online: {listed}"
+    );
+
     // Both ways, interleaved: each client sees every message once, in seq order.
     let mut last = 0;
     for i in 0..30 {
@@ -372,4 +401,40 @@ async fn delivery_resumes_by_itself_after_the_redis_connection_is_cut() {
         vec![after],
         "live again"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_logins_on_node_1_make_the_sixth_on_node_2_a_429() {
+    let Some(c) = cluster(None).await else { return };
+    // The throttle's window outlives the test database: a username of this run only.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let name = format!("target{}_{nanos}", std::process::id());
+    c.node1.register(&name).await;
+    let login = |password: &str| json!({"username": name, "password": password});
+    for _ in 0..5 {
+        let (status, body) = c
+            .node1
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                login("wrong password!"),
+            )
+            .await;
+        assert_eq!(status, 401, "a wrong password on node 1: {body}");
+    }
+    let (status, body) = c
+        .node2
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            login(PASSWORD),
+        )
+        .await;
+    assert_eq!(status, 429, "the sixth attempt, on node 2: {body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
 }

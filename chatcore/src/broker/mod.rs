@@ -3,7 +3,7 @@
 //!
 //! A single process needs none of this: its [`Hub`](crate::Chat::connect) delivers in-process.
 //! When several nodes share one store (behind a load balancer), each node tells the others
-//! what it committed through a [`Broker`] (pub/sub such as Redis; no implementation ships yet),
+//! what it committed through a [`Broker`] (pub/sub such as Redis: the `chatcore-redis` crate),
 //! and each node delivers to its own live connections.
 //!
 //! The store is the source of truth and the broker only a hint. A node hears "room 7 has
@@ -60,7 +60,8 @@ pub struct Inbox {
 pub(crate) struct InboxShared {
     /// This node's id: its own notices, echoed by the broker, are skipped.
     node: u64,
-    queue: mpsc::Sender<Notice>,
+    /// Notices with the node that sent them.
+    queue: mpsc::Sender<(u64, Notice)>,
     /// Set when notices may have been missed; the relay then catches up from the store.
     catch_up: AtomicBool,
     wake: Notify,
@@ -73,7 +74,7 @@ impl Inbox {
     pub(crate) fn new(
         node: u64,
         stopping: watch::Receiver<bool>,
-    ) -> (Inbox, mpsc::Receiver<Notice>) {
+    ) -> (Inbox, mpsc::Receiver<(u64, Notice)>) {
         let (queue, notices) = mpsc::channel(INBOX_CAPACITY);
         let shared = Arc::new(InboxShared {
             node,
@@ -103,7 +104,7 @@ impl Inbox {
             self.reconnected();
             return;
         }
-        if self.shared.queue.try_send(notice).is_err() {
+        if self.shared.queue.try_send((node, notice)).is_err() {
             self.reconnected();
         }
     }
@@ -136,7 +137,12 @@ impl Inbox {
             first: seq,
             last: seq,
         };
-        if self.shared.queue.try_send(fill).is_err() {
+        if self
+            .shared
+            .queue
+            .try_send((self.shared.node, fill))
+            .is_err()
+        {
             self.reconnected();
         }
     }

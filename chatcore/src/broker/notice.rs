@@ -47,6 +47,9 @@ pub(crate) enum Notice {
         online: bool,
         rooms: Vec<RoomId>,
     },
+    /// The sending node's heartbeat: the users it serves now (their presence there holds for
+    /// another `PRESENCE_TTL`; anyone it no longer names went offline there).
+    Alive { users: Vec<UserId> },
     /// Deliver `room` to `user`'s connections (they joined it).
     Join { user: UserId, room: RoomId },
     /// Stop delivering `room` to `user`'s connections (they left or were removed).

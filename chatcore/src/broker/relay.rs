@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{Inbox, Notice};
-use crate::hub::Hub;
+use crate::hub::{HEARTBEAT, Hub};
 use crate::model::{RoomId, Seq};
 use crate::store::Store;
 
@@ -24,7 +24,7 @@ pub(crate) struct Relay {
     store: Arc<dyn Store>,
     hub: Hub,
     inbox: Inbox,
-    notices: mpsc::Receiver<Notice>,
+    notices: mpsc::Receiver<(u64, Notice)>,
 }
 
 impl Relay {
@@ -33,7 +33,7 @@ impl Relay {
         store: Arc<dyn Store>,
         hub: Hub,
         inbox: Inbox,
-        notices: mpsc::Receiver<Notice>,
+        notices: mpsc::Receiver<(u64, Notice)>,
     ) -> Self {
         Relay {
             store,
@@ -44,17 +44,21 @@ impl Relay {
     }
 
     /// Applies notices until the chat stops; catches up from the store whenever the inbox
-    /// asks (the broker reconnected, or notices were dropped).
+    /// asks (the broker reconnected, or notices were dropped), and tells the other nodes which
+    /// users this one serves every [`HEARTBEAT`].
     pub(crate) async fn run(mut self) {
         let inbox = self.inbox.clone();
         let mut stopped = std::pin::pin!(inbox.stopped());
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
                 () = &mut stopped => return,
                 () = inbox.catch_up_requested() => {}
+                _ = heartbeat.tick() => self.hub.heartbeat(),
                 notice = self.notices.recv() => match notice {
-                    Some(notice) => self.handle(notice).await,
+                    Some((node, notice)) => self.handle(node, notice).await,
                     None => return,
                 },
             }
@@ -64,7 +68,7 @@ impl Relay {
         }
     }
 
-    async fn handle(&mut self, notice: Notice) {
+    async fn handle(&mut self, node: u64, notice: Notice) {
         match notice {
             Notice::Messages { room, first, last } => {
                 self.deliver_through(room, first, last).await;
@@ -82,7 +86,7 @@ impl Relay {
                     Err(err) => tracing::warn!(%err, %room, "could not read a changed message"),
                 }
             }
-            other => self.hub.apply(other),
+            other => self.hub.apply(node, other),
         }
     }
 

@@ -10,10 +10,12 @@ use bytes::Bytes;
 use tokio::runtime::Handle;
 
 use super::{Broker, Inbox};
+use crate::chat::{Clock, ManualClock, SystemClock};
 use crate::hub::{CloseReason, EventKind, RoomChange};
 use crate::throttle::Rate;
 use crate::{
     Actor, Chat, ChatConfig, MemoryMediaStore, MemoryStore, RoomId, SendMessage, Seq, Subscription,
+    Timestamp,
 };
 
 /// What the wire does to the n-th payload published (counting from 1, across all nodes).
@@ -94,20 +96,26 @@ struct Cluster {
 }
 
 fn cluster() -> Cluster {
+    cluster_with_clock(Arc::new(SystemClock))
+}
+
+/// Two nodes; node A reads the time from `clock_a`.
+fn cluster_with_clock(clock_a: Arc<dyn Clock>) -> Cluster {
     let store = Arc::new(MemoryStore::new());
     let wire = Arc::new(Wire::default());
-    let node = || {
+    let node = |clock: Arc<dyn Clock>| {
         let config = ChatConfig {
             send_rate: Rate::per_second(10_000.0, 10_000, Duration::ZERO),
             ..ChatConfig::default()
         };
         Chat::builder(store.clone(), Arc::new(MemoryMediaStore::new()))
             .config(config)
+            .clock(clock)
             .broker(Arc::new(WireEnd(wire.clone())))
             .start(&Handle::current())
             .unwrap()
     };
-    let (a, b) = (node(), node());
+    let (a, b) = (node(clock_a), node(Arc::new(SystemClock)));
     Cluster { wire, a, b }
 }
 
@@ -298,4 +306,118 @@ async fn logout_on_one_node_closes_connections_on_the_other() {
     c.a.logout(&token).await.unwrap();
     let closed = tokio::time::timeout(Duration::from_secs(5), feed.closed()).await;
     assert_eq!(closed.unwrap(), CloseReason::SessionEnded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_a_user_on_one_node_closes_their_connections_on_the_other() {
+    let c = cluster();
+    admin(&c.a).await;
+    c.a.promote_server_admin("admin").await.unwrap();
+    let (admin, _) = c.a.login("admin", "correct horse battery").await.unwrap();
+    let alice = guest(&c.a, "Alice").await;
+    let (feed, _) = c.b.connect(&alice).await.unwrap();
+    c.a.admin_disable_user(&admin, alice.id()).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), feed.closed()).await;
+    assert_eq!(closed.unwrap(), CloseReason::SessionEnded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_expired_on_one_node_closes_its_connections_on_the_other() {
+    let clock = Arc::new(ManualClock::new(Timestamp::now()));
+    let c = cluster_with_clock(clock.clone());
+    let alice = guest(&c.a, "Alice").await;
+    let (feed, _) = c.b.connect(&alice).await.unwrap();
+    // Node A's clock runs past the session's lifetime; its expiry sweep ends the session.
+    clock.advance(c.a.config().session_lifetime + Duration::from_secs(1));
+    assert_eq!(c.a.expire_sessions().await.unwrap(), 1);
+    let closed = tokio::time::timeout(Duration::from_secs(5), feed.closed()).await;
+    assert_eq!(closed.unwrap(), CloseReason::SessionEnded);
+}
+
+/// The presence changes of `user` that `feed` receives until `stop` says an event is the last
+/// one to look at (other events skipped).
+async fn presence_until(
+    feed: &mut Subscription,
+    user: crate::UserId,
+    stop: impl Fn(&EventKind) -> bool,
+) -> Vec<bool> {
+    let wait = async {
+        let mut seen = Vec::new();
+        loop {
+            let event = feed.recv().await.unwrap();
+            if let EventKind::Presence { user_id, online } = event.kind()
+                && *user_id == user
+            {
+                seen.push(*online);
+            }
+            if stop(event.kind()) {
+                return seen;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), wait)
+        .await
+        .expect("the awaited event arrives")
+}
+
+/// The next presence change of `user` on `feed`.
+async fn next_presence(feed: &mut Subscription, user: crate::UserId) -> bool {
+    let of_user =
+        |kind: &EventKind| matches!(kind, EventKind::Presence { user_id, .. } if *user_id == user);
+    presence_until(feed, user, of_user).await[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_online_on_any_node_is_online_on_every_node() {
+    let c = cluster();
+    let alice = guest(&c.a, "Alice").await;
+    let bob = guest(&c.a, "Bob").await;
+    let room = c.a.open_direct(&alice, bob.id()).await.unwrap().id;
+    let (mut bob_on_a, _) = c.a.connect(&bob).await.unwrap();
+    assert!(!c.a.is_online(alice.id()));
+
+    let (alice_on_b, _) = c.b.connect(&alice).await.unwrap();
+    assert!(next_presence(&mut bob_on_a, alice.id()).await, "online");
+    assert!(
+        c.a.is_online(alice.id()),
+        "online on node B counts on node A"
+    );
+
+    // Alice opens a connection on node A too, then closes the one on node B: still online.
+    let (alice_on_a, _) = c.a.connect(&alice).await.unwrap();
+    drop(alice_on_b);
+    // Node B's typing notice comes after its offline notice: whatever node A announced in
+    // answer to it comes before the typing.
+    c.b.typing(&alice, room).await.unwrap();
+    let typing = |kind: &EventKind| matches!(kind, EventKind::Typing { .. });
+    let announced = presence_until(&mut bob_on_a, alice.id(), typing).await;
+    assert!(
+        !announced.contains(&false),
+        "no offline while node A serves her"
+    );
+    assert!(c.a.is_online(alice.id()));
+
+    drop(alice_on_a);
+    assert!(!next_presence(&mut bob_on_a, alice.id()).await, "offline");
+    assert!(!c.a.is_online(alice.id()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_users_of_a_node_that_went_silent_go_offline_everywhere() {
+    let c = cluster();
+    let alice = guest(&c.a, "Alice").await;
+    let bob = guest(&c.a, "Bob").await;
+    c.a.open_direct(&alice, bob.id()).await.unwrap();
+    let (mut bob_on_a, _) = c.a.connect(&bob).await.unwrap();
+    let (_alice_on_b, _) = c.b.connect(&alice).await.unwrap();
+    assert!(next_presence(&mut bob_on_a, alice.id()).await, "online");
+
+    // Node B falls silent (as if killed): no offline notice, no more heartbeats. Its word
+    // expires on node A after PRESENCE_TTL (virtual time runs on while the test waits).
+    c.wire.set_faults(Faults {
+        cut: true,
+        ..Faults::default()
+    });
+    assert!(!next_presence(&mut bob_on_a, alice.id()).await, "offline");
+    assert!(!c.a.is_online(alice.id()));
 }

@@ -94,10 +94,49 @@ impl Hub {
         self.tell(|| Notice::CloseUser { user });
     }
 
-    /// Applies another node's notice to this node's connections. Messages and edits need the
+    /// Tells this node's connections that `user`'s last connection here closed, unless the
+    /// user is still online on another node; tells the other nodes in any case.
+    pub(super) fn went_offline_here(&self, user: UserId, rooms: &[RoomId]) {
+        self.tell(|| Notice::Presence {
+            user,
+            online: false,
+            rooms: rooms.to_vec(),
+        });
+        if !self.online_elsewhere(user) {
+            self.publish_presence_here(user, false, rooms);
+        }
+    }
+
+    /// Tells the other nodes which users this one serves, and announces here the users whose
+    /// nodes went silent for `PRESENCE_TTL` (a node died, or lost the broker). Called every
+    /// [`HEARTBEAT`](super::HEARTBEAT) by the relay.
+    pub(crate) fn heartbeat(&self) {
+        self.tell(|| Notice::Alive {
+            users: self.local_users(),
+        });
+        let gone = self.shared.remote.expire(tokio::time::Instant::now());
+        self.announce_offline(gone);
+    }
+
+    /// Tells this node's connections that each user (no longer online on another node) is
+    /// offline, unless they are online here.
+    fn announce_offline(&self, gone: Vec<(UserId, Vec<RoomId>)>) {
+        for (user, rooms) in gone {
+            if !self.is_online(user) {
+                self.publish_presence_here(user, false, &rooms);
+            }
+        }
+    }
+
+    fn publish_presence_here(&self, user_id: UserId, online: bool, rooms: &[RoomId]) {
+        let event = Event::new(EventKind::Presence { user_id, online });
+        self.publish_to_rooms_here(rooms, event);
+    }
+
+    /// Applies notice from node `node` to this node's connections. Messages and edits need the
     /// store; the relay reads them and publishes with [`Hub::publish_messages_here`] and
     /// [`Hub::publish_change_here`] instead.
-    pub(crate) fn apply(&self, notice: Notice) {
+    pub(crate) fn apply(&self, node: u64, notice: Notice) {
         match notice {
             Notice::Messages { .. } | Notice::Changed { .. } | Notice::CatchUp => {}
             Notice::Typing { room, user, name } => self.publish_here(
@@ -128,15 +167,27 @@ impl Hub {
             ),
             Notice::Presence {
                 user,
-                online,
+                online: true,
                 rooms,
-            } => self.publish_to_rooms_here(
-                &rooms,
-                Event::new(EventKind::Presence {
-                    user_id: user,
-                    online,
-                }),
-            ),
+            } => {
+                let now = tokio::time::Instant::now();
+                self.shared.remote.online(node, user, rooms.clone(), now);
+                self.publish_presence_here(user, true, &rooms);
+            }
+            Notice::Presence {
+                user,
+                online: false,
+                rooms,
+            } => {
+                if self.shared.remote.offline(node, user) && !self.is_online(user) {
+                    self.publish_presence_here(user, false, &rooms);
+                }
+            }
+            Notice::Alive { users } => {
+                let now = tokio::time::Instant::now();
+                let gone = self.shared.remote.heartbeat(node, &users, now);
+                self.announce_offline(gone);
+            }
             Notice::Join { user, room } => self.join_here(user, room),
             Notice::Leave { user, room } => self.leave_here(user, room),
             Notice::CloseSession { session } => self.close_session_here(&session),

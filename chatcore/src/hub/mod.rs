@@ -16,11 +16,15 @@
 
 mod cluster;
 mod event;
+mod presence;
 mod queue;
 mod sequencer;
 
 pub use event::{Event, EventKind, RoomChange};
+pub(crate) use presence::HEARTBEAT;
 pub use sequencer::GAP_WAIT;
+
+use presence::RemotePresence;
 
 use queue::{EventQueue, Taken};
 use sequencer::{Offer, Sequencer};
@@ -66,6 +70,8 @@ struct Shared {
     gap_filler: OnceLock<Inbox>,
     /// The after-commit feeds, told which rooms have new messages.
     commits: Watchers,
+    /// Who is online on the other nodes (empty on a single node).
+    remote: RemotePresence,
 }
 
 #[derive(Default)]
@@ -198,6 +204,7 @@ impl Hub {
                 outbox,
                 gap_filler: OnceLock::new(),
                 commits: Watchers::default(),
+                remote: RemotePresence::default(),
             }),
         }
     }
@@ -487,9 +494,17 @@ impl Hub {
         self.close_all(&subs, CloseReason::Shutdown);
     }
 
-    /// Whether `user` has at least one live connection.
+    /// Whether `user` has at least one live connection, on this node or (with a broker) on
+    /// another one.
     pub fn is_online(&self, user: UserId) -> bool {
-        self.read().users.contains_key(&user)
+        self.read().users.contains_key(&user) || self.online_elsewhere(user)
+    }
+
+    /// Whether another node said (within `PRESENCE_TTL`) that it serves `user`.
+    fn online_elsewhere(&self, user: UserId) -> bool {
+        self.shared
+            .remote
+            .is_online(user, tokio::time::Instant::now())
     }
 
     /// How many live connections `user` has (for per-user connection limits).
@@ -593,14 +608,7 @@ impl Hub {
             (rooms, last)
         };
         if last {
-            let user_id = sub.user_id;
-            self.publish_to_rooms(
-                &rooms,
-                Event::new(EventKind::Presence {
-                    user_id,
-                    online: false,
-                }),
-            );
+            self.went_offline_here(sub.user_id, &rooms);
         }
     }
 }
