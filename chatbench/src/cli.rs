@@ -23,6 +23,12 @@ pub struct Cli {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
 
+    /// Another node of the same chat (`http://HOST:PORT`; repeat for more; ours only): clients
+    /// connect to `--url` and these in turn, so their rooms span the nodes. Accounts and rooms
+    /// are created through `--url`.
+    #[arg(long = "also-url")]
+    pub also_urls: Vec<String>,
+
     /// Protocol of the server under test.
     #[arg(long, value_enum, default_value_t = Proto::Ours)]
     pub proto: Proto,
@@ -87,25 +93,37 @@ pub struct Cli {
 impl Cli {
     /// `HOST:PORT` of the server, whatever the URL's scheme.
     pub fn host_port(&self) -> String {
-        let rest = self
-            .url
-            .split_once("://")
-            .map_or(self.url.as_str(), |(_, r)| r);
-        rest.split('/').next().unwrap_or(rest).to_owned()
+        host_port(&self.url)
     }
 
-    /// The WebSocket URL to connect clients to.
-    pub fn ws_url(&self) -> String {
+    fn ws_url_of(&self, host_port: &str) -> String {
         match self.proto {
-            Proto::Ours => format!("ws://{}/api/v1/ws", self.host_port()),
-            Proto::Raw => format!("ws://{}/", self.host_port()),
+            Proto::Ours => format!("ws://{host_port}/api/v1/ws"),
+            Proto::Raw => format!("ws://{host_port}/"),
         }
+    }
+
+    /// Every node clients connect to, `--url` first: `(WebSocket URL, HOST:PORT)` each.
+    pub fn nodes(&self) -> Vec<(String, String)> {
+        std::iter::once(&self.url)
+            .chain(&self.also_urls)
+            .map(|url| {
+                let host = host_port(url);
+                (self.ws_url_of(&host), host)
+            })
+            .collect()
     }
 
     /// Total number of clients the scenario connects.
     pub fn clients(&self) -> usize {
         self.idle.unwrap_or(self.rooms * self.clients_per_room)
     }
+}
+
+/// `HOST:PORT` of `url`, whatever its scheme.
+fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_owned()
 }
 
 #[cfg(test)]
@@ -116,8 +134,24 @@ mod tests {
     fn urls_are_derived_from_any_scheme() {
         let cli = Cli::parse_from(["chatbench", "--url", "http://127.0.0.1:8080/"]);
         assert_eq!(cli.host_port(), "127.0.0.1:8080");
-        assert_eq!(cli.ws_url(), "ws://127.0.0.1:8080/api/v1/ws");
+        assert_eq!(cli.nodes()[0].0, "ws://127.0.0.1:8080/api/v1/ws");
         let raw = Cli::parse_from(["chatbench", "--proto", "raw", "--url", "ws://h:9001"]);
-        assert_eq!(raw.ws_url(), "ws://h:9001/");
+        assert_eq!(raw.nodes()[0].0, "ws://h:9001/");
+        let two = Cli::parse_from([
+            "chatbench",
+            "--url",
+            "http://a:1",
+            "--also-url",
+            "http://b:2",
+        ]);
+        let nodes = two.nodes();
+        assert_eq!(
+            nodes[0],
+            ("ws://a:1/api/v1/ws".to_owned(), "a:1".to_owned())
+        );
+        assert_eq!(
+            nodes[1],
+            ("ws://b:2/api/v1/ws".to_owned(), "b:2".to_owned())
+        );
     }
 }

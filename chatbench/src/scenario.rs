@@ -142,12 +142,18 @@ async fn connect_all(
     let gate = Arc::new(Semaphore::new(cli.connect_concurrency.max(1)));
     let (report, mut reports) = mpsc::unbounded_channel::<bool>();
     let total = clients.len();
-    let (url, host) = (Arc::new(cli.ws_url()), Arc::new(cli.host_port()));
+    // Clients take the nodes in turn, so each room's members span them.
+    let nodes: Vec<(Arc<String>, Arc<String>)> = cli
+        .nodes()
+        .into_iter()
+        .map(|(url, host)| (Arc::new(url), Arc::new(host)))
+        .collect();
     let mut handles = Vec::with_capacity(total);
     for client in clients {
         let (gate, report, shared, pace) =
             (gate.clone(), report.clone(), shared.clone(), pace.clone());
-        let (url, host, mut start, done) = (url.clone(), host.clone(), start.clone(), done.clone());
+        let (url, host) = nodes[client.spec.conn % nodes.len()].clone();
+        let (mut start, done) = (start.clone(), done.clone());
         handles.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await;
             let began = Instant::now();
