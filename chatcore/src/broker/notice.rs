@@ -48,7 +48,7 @@ pub(crate) enum Notice {
         rooms: Vec<RoomId>,
     },
     /// The sending node's heartbeat: the users it serves now (their presence there holds for
-    /// another `PRESENCE_TTL`; anyone it no longer names went offline there).
+    /// another `PRESENCE_TTL`).
     Alive { users: Vec<UserId> },
     /// Deliver `room` to `user`'s connections (they joined it).
     Join { user: UserId, room: RoomId },

@@ -185,8 +185,7 @@ impl Hub {
             }
             Notice::Alive { users } => {
                 let now = tokio::time::Instant::now();
-                let gone = self.shared.remote.heartbeat(node, &users, now);
-                self.announce_offline(gone);
+                self.shared.remote.heartbeat(node, &users, now);
             }
             Notice::Join { user, room } => self.join_here(user, room),
             Notice::Leave { user, room } => self.leave_here(user, room),
