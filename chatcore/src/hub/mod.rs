@@ -367,12 +367,11 @@ impl Hub {
             .commits
             .committed(messages.iter().map(|m| m.room_id));
         let mut bursts: Vec<(RoomId, Vec<Arc<Event>>)> = Vec::new();
+        // Held until the bursts are in the queues (see the sequencer's module doc).
+        let mut turn = self.shared.sequencer.turn();
         for message in messages {
             let (room, seq) = (message.room_id, message.seq);
-            let offer =
-                self.shared
-                    .sequencer
-                    .offer(room, seq, Event::new(EventKind::Message(message)));
+            let offer = turn.offer(room, seq, Event::new(EventKind::Message(message)));
             match offer {
                 Offer::Ready(events) => {
                     let i = match bursts.iter().position(|(r, _)| *r == room) {
@@ -401,19 +400,16 @@ impl Hub {
         for (room, events) in bursts {
             self.publish_burst(room, &events);
         }
+        drop(turn);
     }
 
     /// Publishes, as they are, the messages of `room` held back for a gap before `seq`, and
     /// what follows them without a gap; connections fill the gap from the store themselves.
     pub(crate) fn release_through(&self, room: RoomId, seq: Seq) {
-        let events: Vec<Arc<Event>> = self
-            .shared
-            .sequencer
-            .release(room, seq)
-            .into_iter()
-            .map(Arc::new)
-            .collect();
+        let mut turn = self.shared.sequencer.turn();
+        let events: Vec<Arc<Event>> = turn.release(room, seq).into_iter().map(Arc::new).collect();
         self.publish_burst(room, &events);
+        drop(turn);
     }
 
     /// A new after-commit feed's set of rooms with new messages (see [`crate::commits`]).

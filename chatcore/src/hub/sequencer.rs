@@ -11,9 +11,13 @@
 //! connections fill it from the store as before; on a node with a broker, the relay reads the
 //! missing messages from the store first, so the node publishes the room without a gap. A
 //! message behind the room's point is dropped: it was published, filled or skipped already.
+//!
+//! Deciding the order is not enough: two tasks told "publish 19" and "publish 20" one after the
+//! other could still reach the queues in the other order. So the order is decided through a
+//! [`Turn`], held until what it made ready is in the queues.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::model::{RoomId, Seq};
@@ -40,19 +44,47 @@ struct RoomOrder {
 pub(super) enum Offer {
     /// Publish these now, in this order.
     Ready(Vec<Event>),
-    /// The message waits for earlier ones; call [`Sequencer::release`] after [`GAP_WAIT`].
+    /// The message waits for earlier ones; call [`Turn::release`] after [`GAP_WAIT`].
     Held,
 }
 
+/// Exclusive use of every room's order. Whoever holds it publishes what it made ready before
+/// letting go, so publications reach the queues in the order they were decided.
+pub(super) struct Turn<'a>(MutexGuard<'a, HashMap<RoomId, RoomOrder>>);
+
 impl Sequencer {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RoomId, RoomOrder>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<RoomId, RoomOrder>> {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Waits for, and takes, the turn to decide and publish.
+    pub(super) fn turn(&self) -> Turn<'_> {
+        Turn(self.lock())
+    }
+
+    /// The next seq expected in `room`, if the room has been seen.
+    pub(super) fn next(&self, room: RoomId) -> Option<Seq> {
+        self.lock().get(&room).map(|order| order.next)
+    }
+
+    /// Starts `room`'s order after `seq`, unless the room has been seen already.
+    pub(super) fn start_after(&self, room: RoomId, seq: Seq) {
+        self.lock().entry(room).or_insert_with(|| RoomOrder {
+            next: seq + 1,
+            waiting: BTreeMap::new(),
+        });
+    }
+
+    /// Forgets `room` and whatever waits in it (nobody here receives it).
+    pub(super) fn forget(&self, room: RoomId) {
+        self.lock().remove(&room);
+    }
+}
+
+impl Turn<'_> {
     /// Offers message `seq` of `room`. The first message seen in a room sets its starting point.
-    pub(super) fn offer(&self, room: RoomId, seq: Seq, event: Event) -> Offer {
-        let mut rooms = self.lock();
-        let order = rooms.entry(room).or_insert_with(|| RoomOrder {
+    pub(super) fn offer(&mut self, room: RoomId, seq: Seq, event: Event) -> Offer {
+        let order = self.0.entry(room).or_insert_with(|| RoomOrder {
             next: seq,
             waiting: BTreeMap::new(),
         });
@@ -76,29 +108,10 @@ impl Sequencer {
         Offer::Ready(ready)
     }
 
-    /// The next seq expected in `room`, if the room has been seen.
-    pub(super) fn next(&self, room: RoomId) -> Option<Seq> {
-        self.lock().get(&room).map(|order| order.next)
-    }
-
-    /// Starts `room`'s order after `seq`, unless the room has been seen already.
-    pub(super) fn start_after(&self, room: RoomId, seq: Seq) {
-        self.lock().entry(room).or_insert_with(|| RoomOrder {
-            next: seq + 1,
-            waiting: BTreeMap::new(),
-        });
-    }
-
-    /// Forgets `room` and whatever waits in it (nobody here receives it).
-    pub(super) fn forget(&self, room: RoomId) {
-        self.lock().remove(&room);
-    }
-
     /// Gives up waiting for the gap before `seq` in `room`: everything held up to and including
     /// `seq`, and what follows it without a gap, is returned in order.
-    pub(super) fn release(&self, room: RoomId, seq: Seq) -> Vec<Event> {
-        let mut rooms = self.lock();
-        let Some(order) = rooms.get_mut(&room) else {
+    pub(super) fn release(&mut self, room: RoomId, seq: Seq) -> Vec<Event> {
+        let Some(order) = self.0.get_mut(&room) else {
             return Vec::new();
         };
         if order.next > seq {
