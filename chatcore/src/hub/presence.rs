@@ -67,15 +67,21 @@ impl RemotePresence {
         gone
     }
 
-    /// `node` serves `served` as of `now` (its heartbeat): their entries hold another
-    /// [`PRESENCE_TTL`]. A user it no longer names is not taken offline here (a heartbeat read
-    /// just before a connection opened may arrive after its online notice); a lost offline
-    /// notice expires instead.
+    /// `node` serves `served` as of `now` (its heartbeat): what `node` said before about them
+    /// holds another [`PRESENCE_TTL`]. A heartbeat only refreshes, in both directions: a user
+    /// it no longer names is not taken offline (a heartbeat read just before a connection
+    /// opened may arrive after its online notice), and a user it names whom `node` has not said
+    /// is online, or has said went offline, is not brought back (a heartbeat read just before
+    /// the last connection closed may arrive after the offline notice, and would leave the
+    /// user online with no rooms to announce the offline to). A lost offline notice expires;
+    /// a lost online notice leaves the user offline here until their next change.
     pub(crate) fn heartbeat(&self, node: u64, served: &[UserId], now: Instant) {
         let mut users = self.lock();
         let until = now + PRESENCE_TTL;
-        for &user in served {
-            users.entry(user).or_default().nodes.insert(node, until);
+        for user in served {
+            if let Some(held) = users.get_mut(user).and_then(|e| e.nodes.get_mut(&node)) {
+                *held = until;
+            }
         }
     }
 
@@ -141,5 +147,16 @@ mod tests {
         assert_eq!(presence.expire(expired), vec![(ALICE, vec![ROOM])]);
         assert!(!presence.is_online(ALICE, expired), "node 1 went silent");
         assert!(presence.is_online(BOB, expired), "node 2's heartbeat held");
+    }
+
+    #[test]
+    fn a_heartbeat_that_comes_after_the_offline_notice_does_not_bring_the_user_back() {
+        let presence = RemotePresence::default();
+        let now = Instant::now();
+        presence.online(2, ALICE, vec![ROOM], now);
+        assert!(presence.offline(2, ALICE));
+        // Node 2 read its users while Alice's last connection was still open.
+        presence.heartbeat(2, &[ALICE], now);
+        assert!(!presence.is_online(ALICE, now));
     }
 }
