@@ -55,8 +55,9 @@ direct=$(api POST /api/v1/rooms/direct "{\"user_id\":$bob}" | json "['id']")
 for text in one two three; do
   api POST "/api/v1/rooms/$group/messages" "{\"body\":\"$text\"}" >/dev/null
 done
-png='\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89'
-media=$(printf "$png" | curl -sS --fail-with-body -X POST "$base/api/v1/rooms/$group/media" \
+# A whole 1x1 PNG: images are decoded and re-encoded on upload, so a bare header is refused.
+png='iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
+media=$(printf '%s' "$png" | base64 -d | curl -sS --fail-with-body -X POST "$base/api/v1/rooms/$group/media" \
   -H 'content-type: image/png' -H "cookie: chat_session=$token" -H "origin: $base" \
   --data-binary @- | json "['id']")
 echo "seeded: group $group, direct $direct, users $bob $carol $dave, media $media"
