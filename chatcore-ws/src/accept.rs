@@ -97,8 +97,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Rewind<S> {
 /// Accepts a WebSocket upgrade on a raw socket, authenticating the request first.
 ///
 /// The session token comes from `Authorization: Bearer <token>` or, failing that, the
-/// `config.session_cookie` cookie; a cookie is only honoured when the request's `Origin` (if
-/// any) is in `config.allowed_origins`, so a foreign web page cannot ride a user's cookie.
+/// `config.session_cookie` cookie. `config.origins` decides which pages may connect: a foreign
+/// `Origin` is refused, and a cookie only counts with an allowed `Origin`, so a foreign web
+/// page cannot ride a user's cookie.
 /// A request without a valid session is answered with HTTP 401 (403 for a bad origin) and
 /// never upgraded. On success the stream carries the limits of [`websocket_config`]; pass it
 /// and the actor to [`serve_connection`](crate::serve_connection).
@@ -199,21 +200,20 @@ async fn authenticate(
     let bearer = header(head, "authorization")
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let token = match bearer {
-        Some(token) => token,
-        None => {
-            let token = cookie(head, &config.session_cookie)
-                .ok_or((StatusCode::UNAUTHORIZED, "not logged in"))?;
-            // A cookie rides along with any page's request, so it only counts from an allowed
-            // origin (this is what stops cross-site WebSocket hijacking). Browsers always send
-            // Origin on WebSocket upgrades; a cookie without one is refused like the server does.
-            let origin = header(head, "origin");
-            if !origin.is_some_and(|origin| config.allowed_origins.iter().any(|o| o == origin)) {
-                return Err((StatusCode::FORBIDDEN, "origin not allowed"));
-            }
-            token
-        }
-    };
+    let token = bearer
+        .or_else(|| cookie(head, &config.session_cookie))
+        .ok_or((StatusCode::UNAUTHORIZED, "not logged in"))?;
+    // A cookie rides along with any page's request, so it only counts from an allowed origin
+    // (this is what stops cross-site WebSocket hijacking).
+    config
+        .origins
+        .check_values(
+            header(head, "origin"),
+            header(head, "host"),
+            None,
+            bearer.is_none(),
+        )
+        .map_err(|_| (StatusCode::FORBIDDEN, "origin not allowed"))?;
     chat.authenticate(&SessionToken::from_presented(token))
         .await
         .map_err(|_| (StatusCode::UNAUTHORIZED, "not logged in"))
@@ -238,7 +238,7 @@ mod tests {
         let chat = Chat::in_memory();
         let (alice, token) = chat.guest(Some("Alice")).await.unwrap();
         let config = WsConfig {
-            allowed_origins: vec!["https://chat.example".into()],
+            origins: crate::Origins::new(["https://chat.example"]),
             ..WsConfig::default()
         };
         let head = |origin: &str| {
@@ -258,5 +258,27 @@ mod tests {
             let refused = authenticate(head(origin).as_bytes(), &chat, &config).await;
             assert_eq!(refused.unwrap_err().0, StatusCode::FORBIDDEN, "{origin:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_bearer_token_needs_no_origin_but_a_foreign_one_is_refused() {
+        let chat = Chat::in_memory();
+        let (alice, token) = chat.guest(Some("Alice")).await.unwrap();
+        let head = |origin: &str| {
+            format!(
+                "GET /ws HTTP/1.1\r\nHost: x\r\n{origin}Authorization: Bearer {}\r\n\r\n",
+                token.as_str()
+            )
+        };
+        let config = WsConfig::default();
+        let ok = authenticate(head("").as_bytes(), &chat, &config).await;
+        assert_eq!(ok.unwrap().id(), alice.id());
+        let refused = authenticate(
+            head("Origin: https://evil.example\r\n").as_bytes(),
+            &chat,
+            &config,
+        )
+        .await;
+        assert_eq!(refused.unwrap_err().0, StatusCode::FORBIDDEN);
     }
 }

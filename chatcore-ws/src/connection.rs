@@ -16,19 +16,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chatcore::{Actor, Chat, CloseReason, Subscription};
-use futures::StreamExt;
-use futures::stream::SplitStream;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, MissedTickBehavior, timeout};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::{
-    Error as WsError, Message as WsMessage, Utf8Bytes, error::CapacityError,
-};
 
 use crate::close;
 use crate::frames::{HelloUser, Outgoing, RoomSeq};
 use crate::limits::WsConfig;
 use crate::resume::Cursors;
+use crate::socket::{Inbound, Outbound, Socket, SocketError, SocketReader};
 use intake::Intake;
 use writer::Outbox;
 
@@ -68,20 +62,19 @@ impl Stop {
 /// duplicate, resume with `sync`, bounded memory (a slow reader is closed with 4000), limits
 /// from `config`, and close 4001 within moments of the session being revoked.
 ///
-/// `stream` should have been created with [`websocket_config`](crate::websocket_config) of the
-/// same `config`. `actor` must come from `Chat` (e.g. [`Chat::authenticate`] of the request's
-/// token). When `shutdown` completes, the connection closes with 1001.
-pub async fn serve_connection<S>(
-    stream: WebSocketStream<S>,
+/// `socket` is any [`Socket`]: a tokio-tungstenite stream from [`upgrade`](crate::upgrade) or
+/// [`accept`](crate::accept) (created with [`websocket_config`](crate::websocket_config) of the
+/// same `config`), or another implementation. `actor` must come from `Chat` (e.g.
+/// [`Chat::authenticate`] of the request's token). When `shutdown` completes, the connection
+/// closes with 1001.
+pub async fn serve_connection<S: Socket>(
+    socket: S,
     chat: Chat,
     actor: Actor,
     config: WsConfig,
     shutdown: impl Future<Output = ()> + Send,
-) -> Closed
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (sink, mut stream) = stream.split();
+) -> Closed {
+    let (mut stream, sink) = socket.split();
     let (out, closer, writer) = writer::spawn(sink, config.outbound_queue, config.write_timeout);
     let stop = match chat.connect(&actor).await {
         Ok((sub, rooms)) => {
@@ -101,16 +94,13 @@ where
 }
 
 /// Sends the close frame (if any), waits for the writer, and lets the peer answer the close.
-async fn finish<S>(
+async fn finish<R: SocketReader>(
     stop: Stop,
     closer: writer::Closer,
     writer: tokio::task::JoinHandle<()>,
-    mut stream: SplitStream<WebSocketStream<S>>,
+    mut stream: R,
     config: &WsConfig,
-) -> Closed
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+) -> Closed {
     let closed = match stop {
         Stop::Close(code, reason) => {
             closer.close(code, reason);
@@ -136,7 +126,13 @@ where
     if closed.code.is_some() {
         // Read (and discard) until the peer answers the close, so the socket closes cleanly
         // instead of with a reset that could swallow the close frame.
-        let drain = async { while let Some(Ok(_)) = stream.next().await {} };
+        let drain = async {
+            while let Some(Ok(frame)) = stream.recv().await {
+                if frame == Inbound::Close {
+                    break;
+                }
+            }
+        };
         if timeout(CLOSE_GRACE, drain).await.is_err() {
             tracing::debug!("peer did not answer the close in time");
         }
@@ -208,14 +204,11 @@ impl Conn {
         self.out.flush(&self.sub).await
     }
 
-    async fn run<S>(
+    async fn run<R: SocketReader>(
         &mut self,
-        stream: &mut SplitStream<WebSocketStream<S>>,
+        stream: &mut R,
         shutdown: impl Future<Output = ()>,
-    ) -> Stop
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
+    ) -> Stop {
         let mut shutdown = std::pin::pin!(shutdown);
         let every = self.config.ping_interval;
         let mut ticks = tokio::time::interval_at(Instant::now() + every, every);
@@ -245,7 +238,7 @@ impl Conn {
                             Ok(event) => self.on_events(&event).await,
                             Err(reason) => Err(Stop::hub(reason)),
                         },
-                        frame = stream.next(), if self.intake.wants_read() => self.on_read(frame),
+                        frame = stream.recv(), if self.intake.wants_read() => self.on_read(frame),
                         _ = ticks.tick() => self.on_tick().await,
                         () = &mut expiry, if self.expiry.is_some() => {
                             self.on_session_deadline().await
@@ -268,11 +261,11 @@ impl Conn {
 
     /// A frame read from the socket waits its turn in the intake; a close ends the
     /// connection at once (frames still waiting are dropped: nobody would read the answers).
-    fn on_read(&mut self, frame: Option<Result<WsMessage, WsError>>) -> Result<(), Stop> {
+    fn on_read(&mut self, frame: Option<Result<Inbound, SocketError>>) -> Result<(), Stop> {
         let msg = match frame {
             None => return Err(Stop::Gone),
             Some(Ok(msg)) => msg,
-            Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
+            Some(Err(SocketError::TooBig)) => {
                 return Err(Stop::Close(close::TOO_BIG, "message too big"));
             }
             Some(Err(err)) => {
@@ -281,7 +274,7 @@ impl Conn {
             }
         };
         self.last_seen = Instant::now();
-        if let WsMessage::Close(_) = msg {
+        if msg == Inbound::Close {
             return Err(Stop::Gone);
         }
         self.intake.push(msg);
@@ -289,16 +282,16 @@ impl Conn {
     }
 
     /// Handles a frame whose turn has come (its token is spent).
-    async fn on_message(&mut self, msg: WsMessage) -> Result<(), Stop> {
+    async fn on_message(&mut self, msg: Inbound) -> Result<(), Stop> {
         match msg {
-            WsMessage::Text(text) => self.on_text(text.as_str()).await,
-            WsMessage::Binary(_) => {
+            Inbound::Text(text) => self.on_text(&text).await,
+            Inbound::Binary(_) => {
                 self.bad_frame("binary frames are not supported; send JSON text", None)
                     .await
             }
-            WsMessage::Close(_) => Err(Stop::Gone),
-            // tungstenite answers pings when it reads them; a pong only proves liveness.
-            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => Ok(()),
+            Inbound::Close => Err(Stop::Gone),
+            // The socket answers pings; a ping or pong only proves liveness.
+            Inbound::Control => Ok(()),
         }
     }
 
@@ -309,19 +302,14 @@ impl Conn {
             return Err(Stop::Close(close::NORMAL, "idle timeout"));
         }
         if quiet >= self.config.ping_interval {
-            return self
-                .out
-                .push(&self.sub, WsMessage::Ping(Bytes::new()))
-                .await;
+            return self.out.push(&self.sub, Outbound::Ping).await;
         }
         Ok(())
     }
 
     /// Queues an already-encoded JSON frame.
     async fn send_bytes(&mut self, json: Bytes) -> Result<(), Stop> {
-        let text = Utf8Bytes::try_from(json)
-            .map_err(|_| Stop::Close(close::INTERNAL, "encoding failed"))?;
-        self.out.push(&self.sub, WsMessage::Text(text)).await
+        self.out.push(&self.sub, Outbound::Text(json)).await
     }
 
     /// Encodes and queues a per-connection frame.

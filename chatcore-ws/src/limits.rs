@@ -5,6 +5,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::origin::Origins;
+
 /// Transport policy for WebSocket connections. `WsConfig::default()` is safe for production.
 ///
 /// Use the same value for [`websocket_config`] (when the stream is created) and
@@ -66,9 +68,11 @@ pub struct WsConfig {
     /// The session cookie [`accept`](crate::accept) reads when there is no bearer token
     /// (default `chat_session`, as set by the reference server).
     pub session_cookie: String,
-    /// Origins whose cookie-authenticated requests [`accept`](crate::accept) honours (default
-    /// none: browsers must go through an HTTP server that checks origins).
-    pub allowed_origins: Vec<String>,
+    /// Browser pages allowed to connect, checked by [`upgrade`](crate::upgrade) and
+    /// [`accept`](crate::accept) before anything else (default: only the page's own origin,
+    /// i.e. `Origin` matching `Host`). A foreign `Origin` is refused with 403; a cookie session
+    /// without `Origin` too.
+    pub origins: Origins,
 }
 
 impl Default for WsConfig {
@@ -91,7 +95,7 @@ impl Default for WsConfig {
             max_connections_per_user: 8,
             max_backfill: 1000,
             session_cookie: "chat_session".to_owned(),
-            allowed_origins: Vec::new(),
+            origins: Origins::default(),
         }
     }
 }

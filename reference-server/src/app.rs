@@ -14,7 +14,6 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::http::ApiError;
 use crate::http::cookies::{self, Credential};
-use crate::http::origin::Origins;
 use crate::ratelimit::Limiter;
 
 /// The server's shared state. Cloning is shallow (an `Arc`).
@@ -38,8 +37,6 @@ pub struct Settings {
     pub max_upload: usize,
     /// Mark the session cookie `Secure` (the public URL is https).
     pub secure_cookie: bool,
-    /// Origins allowed to use cookie sessions.
-    pub origins: Origins,
     /// Serve the web client from this folder instead of the embedded copy.
     pub web_dir: Option<PathBuf>,
     /// Take client IPs from `X-Forwarded-For`.
@@ -83,14 +80,10 @@ impl Settings {
     /// The HTTP settings `config` asks for.
     pub fn from_config(config: &Config) -> Self {
         let public = config.public_url.as_deref();
-        let urls = public
-            .into_iter()
-            .chain(config.allowed_origins.iter().map(String::as_str));
         Settings {
             max_upload: config.max_upload,
             secure_cookie: public
                 .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://")),
-            origins: Origins::new(urls),
             web_dir: config.web_dir.clone(),
             trust_forwarded_for: config.trust_forwarded_for,
             shutdown_grace: Duration::from_secs(config.shutdown_grace),
@@ -187,14 +180,16 @@ impl App {
         Ok(Authed { actor, credential })
     }
 
-    /// Refuses browser requests from foreign pages; see [`Origins::check`].
+    /// Refuses browser requests from foreign pages with 403 `bad_origin`: the WebSocket
+    /// transport's origin policy ([`chatcore_ws::Origins::check`]), one for REST and WebSocket.
     pub fn check_origin(
         &self,
         headers: &HeaderMap,
         local: SocketAddr,
         cookie_auth: bool,
     ) -> Result<(), ApiError> {
-        self.settings().origins.check(headers, local, cookie_auth)
+        let origins = &self.ws_config().origins;
+        Ok(origins.check(headers, Some(local), cookie_auth)?)
     }
 
     /// How long a browser keeps the session cookie: the chat's absolute session lifetime.

@@ -436,11 +436,14 @@ impl Config {
         }
     }
 
-    /// The WebSocket transport limits these settings ask for (the rest are the defaults).
+    /// The WebSocket transport limits these settings ask for (the rest are the defaults), and
+    /// the origins allowed to use cookie sessions: the public URL's and `--allowed-origin`s.
     pub fn ws_config(&self) -> chatcore_ws::WsConfig {
         let mut ws = chatcore_ws::WsConfig::default();
         ws.rate_per_sec = self.ws_rate_per_sec;
         ws.rate_burst = self.ws_rate_burst;
+        let urls = self.public_url.iter().chain(&self.allowed_origins);
+        ws.origins = chatcore_ws::Origins::new(urls.map(String::as_str));
         ws
     }
 
@@ -449,7 +452,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         let urls = self.public_url.iter().chain(&self.allowed_origins);
         for url in urls {
-            if crate::http::origin::normalize(url).is_none() {
+            if chatcore_ws::normalize_origin(url).is_none() {
                 return Err(format!(
                     "{url:?} is not an http(s) URL like https://chat.example.com"
                 ));

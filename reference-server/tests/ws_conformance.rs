@@ -1,6 +1,6 @@
 //! WebSocket conformance: the Autobahn test suite's cases (run by `kosoku`, from PyPI) against
 //! an echo endpoint that exists only in this test. It upgrades through the same
-//! `http::websocket::upgrade` as the chat route, so frames are read and written with the
+//! `chatcore_ws::upgrade` as the chat route, so frames are read and written with the
 //! production limits and settings; only the chat protocol on top is replaced by an echo.
 //!
 //! Cases 1–7 (framing, pings, reserved bits, opcodes, fragmentation, UTF-8, closing) must all
@@ -17,15 +17,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chatcore_ws::close;
 use chatcore_ws::tokio_tungstenite::tungstenite::error::CapacityError;
 use chatcore_ws::tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use chatcore_ws::tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use chatcore_ws::{UpgradedSocket, close};
 use futures::{SinkExt, StreamExt};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use reference_server::Config;
-use reference_server::http::websocket::{self, Socket};
+use reference_server::http::ApiError;
 use serde_json::Value;
 use tokio_util::task::TaskTracker;
 
@@ -42,7 +42,7 @@ fn kosoku() -> Option<PathBuf> {
 /// Echoes text and binary messages until the peer closes. Pings and close replies are
 /// tungstenite's, as on the chat route; a message over the cap gets close 1009, as
 /// `serve_connection` sends it.
-async fn echo(mut stream: Socket) {
+async fn echo(mut stream: UpgradedSocket) {
     loop {
         match stream.next().await {
             Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
@@ -75,10 +75,18 @@ async fn echo_server() -> std::net::SocketAddr {
             let (ws, tasks) = (ws.clone(), tasks.clone());
             tokio::spawn(async move {
                 let service = service_fn(move |mut req| {
-                    let result = websocket::upgrade(&mut req, &ws, &tasks, echo);
+                    let result = chatcore_ws::upgrade(&mut req, &ws).map(|upgrade| {
+                        let response = upgrade.response();
+                        tasks.spawn(async move {
+                            if let Ok(socket) = upgrade.socket().await {
+                                echo(socket).await;
+                            }
+                        });
+                        response
+                    });
                     async move {
                         Ok::<_, std::convert::Infallible>(
-                            result.unwrap_or_else(|e| e.into_response()),
+                            result.unwrap_or_else(|e| ApiError::from(e).into_response()),
                         )
                     }
                 });

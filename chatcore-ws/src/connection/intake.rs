@@ -11,15 +11,15 @@
 use std::collections::VecDeque;
 
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::Stop;
 use crate::close;
 use crate::limits::{TokenBucket, WsConfig};
+use crate::socket::Inbound;
 
 pub(crate) struct Intake {
     tokens: TokenBucket,
-    backlog: VecDeque<WsMessage>,
+    backlog: VecDeque<Inbound>,
     bytes: usize,
     max_frames: usize,
     max_bytes: usize,
@@ -48,7 +48,7 @@ impl Intake {
     }
 
     /// A frame read from the socket, to be handled when a token is free.
-    pub(crate) fn push(&mut self, msg: WsMessage) {
+    pub(crate) fn push(&mut self, msg: Inbound) {
         self.bytes += msg.len();
         self.backlog.push_back(msg);
         if !self.wants_read() && self.full_since.is_none() {
@@ -57,7 +57,7 @@ impl Intake {
     }
 
     /// The next frame to handle, if one waits and a token is free (the token is spent).
-    pub(crate) fn next(&mut self) -> Option<WsMessage> {
+    pub(crate) fn next(&mut self) -> Option<Inbound> {
         if self.backlog.is_empty() || !self.tokens.take() {
             return None;
         }
@@ -110,8 +110,8 @@ mod tests {
         }
     }
 
-    fn frame() -> WsMessage {
-        WsMessage::text("{\"type\":\"ping\"}")
+    fn frame() -> Inbound {
+        Inbound::Text("{\"type\":\"ping\"}".to_owned())
     }
 
     #[tokio::test(start_paused = true)]

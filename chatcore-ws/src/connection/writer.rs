@@ -10,32 +10,26 @@
 use std::time::Duration;
 
 use chatcore::Subscription;
-use futures::SinkExt;
-use futures::stream::SplitSink;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::Stop;
+use crate::socket::{Outbound, SocketWriter};
 
 /// The sending side of the writer queue. Frames are staged first and handed to the writer as
 /// one batch ([`Outbox::flush`]): a burst of events costs one channel send and one wake-up of
 /// the writer instead of one per frame.
 pub(crate) struct Outbox {
-    tx: mpsc::Sender<Vec<WsMessage>>,
-    staged: Vec<WsMessage>,
+    tx: mpsc::Sender<Vec<Outbound>>,
+    staged: Vec<Outbound>,
     batch_size: usize,
 }
 
 impl Outbox {
     /// Stages a frame; hands the staged frames to the writer once there are `batch_size`.
     /// Fails like [`Outbox::flush`].
-    pub(crate) async fn push(&mut self, sub: &Subscription, msg: WsMessage) -> Result<(), Stop> {
+    pub(crate) async fn push(&mut self, sub: &Subscription, msg: Outbound) -> Result<(), Stop> {
         self.staged.push(msg);
         if self.staged.len() >= self.batch_size {
             self.flush(sub).await?;
@@ -84,14 +78,11 @@ impl Closer {
 }
 
 /// Starts the writer task for `sink`; the outbox hands it batches of up to `batch_size` frames.
-pub(crate) fn spawn<S>(
-    sink: SplitSink<WebSocketStream<S>, WsMessage>,
+pub(crate) fn spawn<W: SocketWriter>(
+    sink: W,
     batch_size: usize,
     write_timeout: Duration,
-) -> (Outbox, Closer, JoinHandle<()>)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+) -> (Outbox, Closer, JoinHandle<()>) {
     let batch_size = batch_size.max(1);
     // One batch waiting while the writer writes another: at most three batches' worth of
     // frames (staged, waiting, being written) per connection.
@@ -106,14 +97,12 @@ where
     (outbox, Closer(close_tx), task)
 }
 
-async fn run<S>(
-    mut sink: SplitSink<WebSocketStream<S>, WsMessage>,
-    mut rx: mpsc::Receiver<Vec<WsMessage>>,
+async fn run<W: SocketWriter>(
+    mut sink: W,
+    mut rx: mpsc::Receiver<Vec<Outbound>>,
     mut close_rx: oneshot::Receiver<(u16, &'static str)>,
     write_timeout: Duration,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+) {
     loop {
         tokio::select! {
             biased;
@@ -126,11 +115,7 @@ async fn run<S>(
                     tracing::debug!(%err, "socket write failed while closing");
                     return;
                 }
-                let frame = close.ok().map(|(code, reason)| CloseFrame {
-                    code: CloseCode::from(code),
-                    reason: reason.into(),
-                });
-                match timeout(write_timeout, sink.send(WsMessage::Close(frame))).await {
+                match timeout(write_timeout, sink.close(close.ok())).await {
                     Ok(Ok(())) => {}
                     Ok(Err(err)) => tracing::debug!(%err, "close frame not sent"),
                     Err(_) => tracing::debug!("close frame timed out"),
@@ -148,42 +133,32 @@ async fn run<S>(
     }
 }
 
-/// Writes `first` and every batch queued behind it, then flushes once, so a burst becomes few
-/// socket writes (tungstenite still writes whenever its buffer passes `write_buffer_size`).
+/// Writes `first` and every batch queued behind it as one batch, so a burst becomes few socket
+/// writes.
 ///
-/// Before flushing, the task lets every other ready task run once (`yield_now`): under load the
+/// Before writing, the task lets every other ready task run once (`yield_now`): under load the
 /// connection task queues more frames meanwhile (a group commit publishes many messages at once)
-/// and they leave in the same write; on a quiet server nothing else is ready and the flush
+/// and they leave in the same write; on a quiet server nothing else is ready and the write
 /// follows at once.
-async fn write_burst<S>(
-    sink: &mut SplitSink<WebSocketStream<S>, WsMessage>,
-    rx: &mut mpsc::Receiver<Vec<WsMessage>>,
-    first: Vec<WsMessage>,
+async fn write_burst<W: SocketWriter>(
+    sink: &mut W,
+    rx: &mut mpsc::Receiver<Vec<Outbound>>,
+    first: Vec<Outbound>,
     write_timeout: Duration,
-) -> Result<(), String>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let result = timeout(write_timeout, async {
-        let mut batch = first;
-        let mut yielded = false;
-        loop {
-            for msg in batch.drain(..) {
-                sink.feed(msg).await?;
+) -> Result<(), String> {
+    let mut burst = first;
+    let mut yielded = false;
+    loop {
+        match rx.try_recv() {
+            Ok(mut next) => burst.append(&mut next),
+            Err(_) if !yielded => {
+                yielded = true;
+                tokio::task::yield_now().await;
             }
-            match rx.try_recv() {
-                Ok(next) => batch = next,
-                Err(_) if !yielded => {
-                    yielded = true;
-                    tokio::task::yield_now().await;
-                }
-                Err(_) => break,
-            }
+            Err(_) => break,
         }
-        sink.flush().await
-    })
-    .await;
-    match result {
+    }
+    match timeout(write_timeout, sink.send_batch(burst)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => Err(err.to_string()),
         Err(_) => Err("write timed out".to_owned()),

@@ -155,6 +155,24 @@ impl ApiError {
     }
 }
 
+impl From<chatcore_ws::UpgradeError> for ApiError {
+    fn from(err: chatcore_ws::UpgradeError) -> Self {
+        if err.status().is_server_error() {
+            return ApiError::internal(err);
+        }
+        ApiError {
+            field: err.field(),
+            ..Self::new(err.status(), err.code(), err.to_string())
+        }
+    }
+}
+
+impl From<chatcore_ws::BadOrigin> for ApiError {
+    fn from(_: chatcore_ws::BadOrigin) -> Self {
+        ApiError::bad_origin()
+    }
+}
+
 impl From<chatcore::Error> for ApiError {
     fn from(err: chatcore::Error) -> Self {
         use chatcore::Error as E;

@@ -1,14 +1,12 @@
-//! HTTP plumbing shared by every route: bodies with limits, errors, cookies, origins, headers,
-//! the WebSocket handshake.
+//! HTTP plumbing shared by every route: bodies with limits, errors, cookies, headers. The
+//! origin policy and the WebSocket handshake are `chatcore_ws`'s.
 
 pub mod body;
 pub mod cookies;
 pub mod error;
 pub mod headers;
-pub mod origin;
 pub mod query;
 pub mod range;
-pub mod websocket;
 pub mod write_timeout;
 
 use bytes::Bytes;
