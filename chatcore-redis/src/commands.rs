@@ -21,8 +21,9 @@ pub(crate) struct Commands {
 }
 
 impl Commands {
-    /// Commands on the Redis at `url`, on keys under `prefix`; connects on first use.
+    /// Commands on the Redis at `url`, on keys under `prefix` (checked); connects on first use.
     pub(crate) fn new(url: &str, prefix: &str) -> Result<Self, RedisBrokerError> {
+        crate::check_prefix(prefix)?;
         let client = redis::Client::open(url).map_err(RedisBrokerError::InvalidUrl)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(ANSWER_WITHIN))

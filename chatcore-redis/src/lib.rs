@@ -16,11 +16,16 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Every node publishes to and subscribes to one channel (`chatcore:events` by default; give
-//! each chat sharing a Redis its own with [`RedisBroker::with_channel`]), so every node
-//! receives every notice and skips those about rooms it has no connection in. Notices are
-//! small (ids and seqs; messages are read from the store), which keeps one channel cheap for
-//! the handful of nodes one database serves.
+//! Every name a chat uses in Redis starts with its prefix ([`DEFAULT_PREFIX`], `chatcore`,
+//! unless told otherwise): the channel `{prefix}:events` and the counters' keys
+//! `{prefix}:attempts:…` and `{prefix}:budget:…`. Chats that share one Redis (or the tests of
+//! one machine) each take their own prefix and never hear or count each other
+//! ([`RedisBroker::with_prefix`], [`RedisAttempts::with_prefix`], [`RedisBudgets::with_prefix`]).
+//!
+//! Every node publishes to and subscribes to the one channel, so every node receives every
+//! notice and skips those about rooms it has no connection in. Notices are small (ids and
+//! seqs; messages are read from the store), which keeps one channel cheap for the handful of
+//! nodes one database serves.
 //!
 //! Both connections reconnect by themselves. While Redis is unreachable each node keeps
 //! serving its own connections; what it publishes meanwhile waits in a bounded queue (and is
@@ -40,6 +45,8 @@ mod publisher;
 mod subscriber;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(test)]
+mod tests;
 
 pub use attempts::RedisAttempts;
 pub use budgets::RedisBudgets;
@@ -52,12 +59,11 @@ use chatcore::{Broker, Inbox};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-/// The channel every node uses unless told otherwise.
-pub const DEFAULT_CHANNEL: &str = "chatcore:events";
-
-/// The first part of every key the counters ([`RedisAttempts`], [`RedisBudgets`]) use unless
-/// told otherwise.
+/// The first part of every channel and key a chat uses in Redis unless told otherwise.
 pub const DEFAULT_PREFIX: &str = "chatcore";
+
+/// The longest prefix accepted (a prefix starts every key, so it is kept short).
+pub const MAX_PREFIX_LEN: usize = 64;
 
 /// Payloads waiting to be published; more are dropped (and the other nodes catch up later).
 const OUTBOX_CAPACITY: usize = 8192;
@@ -76,6 +82,19 @@ pub enum RedisBrokerError {
     /// The URL is not a Redis URL (`redis://[user:password@]host[:port][/db]`).
     #[error("invalid Redis URL: {0}")]
     InvalidUrl(#[source] redis::RedisError),
+    /// The prefix is empty, longer than [`MAX_PREFIX_LEN`], or has a character other than
+    /// ASCII letters, digits and `:` `_` `-` `.`.
+    #[error("invalid Redis prefix {0:?}: 1 to 64 ASCII letters, digits or `:` `_` `-` `.`")]
+    InvalidPrefix(String),
+}
+
+/// Checks that `prefix` can start a chat's Redis names (see [`RedisBrokerError::InvalidPrefix`]).
+pub(crate) fn check_prefix(prefix: &str) -> Result<(), RedisBrokerError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.');
+    if prefix.is_empty() || prefix.len() > MAX_PREFIX_LEN || !prefix.chars().all(allowed) {
+        return Err(RedisBrokerError::InvalidPrefix(prefix.to_owned()));
+    }
+    Ok(())
 }
 
 /// Carries a chat's notices between its nodes through Redis pub/sub.
@@ -94,24 +113,24 @@ pub struct RedisBroker {
 }
 
 impl RedisBroker {
-    /// A broker for the Redis at `url` (`redis://host:port`), on [`DEFAULT_CHANNEL`].
+    /// A broker for the Redis at `url` (`redis://host:port`), under [`DEFAULT_PREFIX`].
     pub fn new(url: &str) -> Result<Self, RedisBrokerError> {
+        Self::with_prefix(url, DEFAULT_PREFIX)
+    }
+
+    /// Like [`RedisBroker::new`], on the channel `{prefix}:events`: chats that share one Redis
+    /// need one prefix each.
+    pub fn with_prefix(url: &str, prefix: &str) -> Result<Self, RedisBrokerError> {
+        check_prefix(prefix)?;
         let client = redis::Client::open(url).map_err(RedisBrokerError::InvalidUrl)?;
         let (outbox, pending) = mpsc::channel(OUTBOX_CAPACITY);
         Ok(RedisBroker {
             client,
-            channel: DEFAULT_CHANNEL.to_owned(),
+            channel: format!("{prefix}:events"),
             outbox,
             pending: Mutex::new(Some(pending)),
             dropped: Arc::default(),
         })
-    }
-
-    /// Uses `channel` instead of [`DEFAULT_CHANNEL`]: chats that share one Redis need one each.
-    #[must_use]
-    pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
-        self.channel = channel.into();
-        self
     }
 
     /// The channel this broker publishes and subscribes to.

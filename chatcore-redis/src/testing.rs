@@ -49,9 +49,10 @@ async fn ping(url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// A channel or key prefix of this test run only (`chatcore:test:{test}:{pid}:{nanos}`), so
-/// tests running at once, or again within a throttle's window, do not meet.
-pub fn unique_name(test: &str) -> String {
+/// A prefix (see [`RedisBroker::with_prefix`](crate::RedisBroker::with_prefix)) of this test
+/// run only, `chatcore:test:{test}:{pid}:{nanos}`: tests running at once do not hear each
+/// other, and a test run again within a throttle's window does not meet the last run's counts.
+pub fn unique_prefix(test: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

@@ -10,17 +10,15 @@ use chatcore::{
     Store, Subscription, throttle::Rate,
 };
 use chatcore_redis::RedisBroker;
-use chatcore_redis::testing::{CutProxy, host_port, require, unique_name};
+use chatcore_redis::testing::{CutProxy, host_port, require, unique_prefix};
 
-fn node(store: &Arc<MemoryStore>, url: &str, channel: &str) -> Chat {
+fn node(store: &Arc<MemoryStore>, url: &str, prefix: &str) -> Chat {
     let mut config = ChatConfig::default();
     config.send_rate = Rate::per_second(10_000.0, 10_000, Duration::ZERO);
     let store: Arc<dyn Store> = store.clone();
     Chat::builder(store, Arc::new(MemoryMediaStore::new()))
         .config(config)
-        .broker(Arc::new(
-            RedisBroker::new(url).unwrap().with_channel(channel),
-        ))
+        .broker(Arc::new(RedisBroker::with_prefix(url, prefix).unwrap()))
         .start(&tokio::runtime::Handle::current())
         .unwrap()
 }
@@ -52,9 +50,9 @@ async fn seqs_through(feed: &mut Subscription, last: Seq) -> Vec<Seq> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_deliver_each_others_messages_once_in_order() {
     let Some(url) = require().await else { return };
-    let channel = unique_name("exchange");
+    let prefix = unique_prefix("exchange");
     let store = Arc::new(MemoryStore::new());
-    let (a, b) = (node(&store, &url, &channel), node(&store, &url, &channel));
+    let (a, b) = (node(&store, &url, &prefix), node(&store, &url, &prefix));
     let alice = a.guest(Some("Alice")).await.unwrap().0;
     let bob = b.guest(Some("Bob")).await.unwrap().0;
     let room = a.open_direct(&alice, bob.id()).await.unwrap().id;
@@ -77,10 +75,10 @@ async fn two_nodes_deliver_each_others_messages_once_in_order() {
 async fn a_node_cut_off_from_redis_reconnects_and_catches_up_by_itself() {
     let Some(url) = require().await else { return };
     let proxy = CutProxy::start(host_port(&url)).await.unwrap();
-    let channel = unique_name("cut");
+    let prefix = unique_prefix("cut");
     let store = Arc::new(MemoryStore::new());
-    let a = node(&store, &url, &channel);
-    let b = node(&store, &proxy.url(), &channel);
+    let a = node(&store, &url, &prefix);
+    let b = node(&store, &proxy.url(), &prefix);
     let alice = a.guest(Some("Alice")).await.unwrap().0;
     let bob = b.guest(Some("Bob")).await.unwrap().0;
     let room = a.open_direct(&alice, bob.id()).await.unwrap().id;

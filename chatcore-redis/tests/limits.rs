@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chatcore::throttle::{Rate, SharedAttempts, SharedBudgets};
 use chatcore::{Chat, ChatConfig, MemoryMediaStore, MemoryStore, SendMessage, Store};
-use chatcore_redis::testing::{require, unique_name};
+use chatcore_redis::testing::{require, unique_prefix};
 use chatcore_redis::{RedisAttempts, RedisBudgets};
 
 /// A node on `store` counting in the Redis at `url` under `prefix`, sending at most 3
@@ -30,7 +30,7 @@ fn node(store: &Arc<MemoryStore>, url: &str, prefix: &str) -> Chat {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_wrong_logins_on_one_node_lock_the_username_on_the_other() {
     let Some(url) = require().await else { return };
-    let prefix = unique_name("logins");
+    let prefix = unique_prefix("logins");
     let store = Arc::new(MemoryStore::new());
     let (a, b) = (node(&store, &url, &prefix), node(&store, &url, &prefix));
     a.register("mallory_target", "correct horse battery", None)
@@ -68,7 +68,7 @@ async fn five_wrong_logins_on_one_node_lock_the_username_on_the_other() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_hopping_between_nodes_spends_one_send_budget() {
     let Some(url) = require().await else { return };
-    let prefix = unique_name("budgets");
+    let prefix = unique_prefix("budgets");
     let store = Arc::new(MemoryStore::new());
     let (a, b) = (node(&store, &url, &prefix), node(&store, &url, &prefix));
     let alice = a.guest(Some("Alice")).await.unwrap().0;

@@ -96,6 +96,18 @@ pub struct Config {
     #[arg(long, env = "CHAT_BROKER", hide_env_values = true, global = true)]
     pub broker: Option<String>,
 
+    /// The first part of every channel and key this chat uses in the `--broker` Redis
+    /// (`PREFIX:events`, `PREFIX:attempts:…`, `PREFIX:budget:…`): give each chat sharing one
+    /// Redis its own, and the same to every node of one chat. 1 to 64 ASCII letters, digits
+    /// or `:` `_` `-` `.`.
+    #[arg(
+        long,
+        env = "CHAT_BROKER_PREFIX",
+        default_value = chatcore_redis::DEFAULT_PREFIX,
+        global = true
+    )]
+    pub broker_prefix: String,
+
     /// The URL users reach the server at, e.g. `https://chat.example.com` behind a TLS proxy.
     /// Its origin is allowed, and `https` makes the session cookie `Secure`.
     #[arg(long, env = "CHAT_PUBLIC_URL", global = true)]
@@ -462,7 +474,14 @@ impl Config {
             return Err("--assistant-url and --assistant-model go together".into());
         }
         if let Some(broker) = &self.broker {
-            chatcore_redis::RedisBroker::new(broker).map_err(|e| format!("--broker: {e}"))?;
+            chatcore_redis::RedisBroker::with_prefix(broker, &self.broker_prefix).map_err(|e| {
+                match e {
+                    chatcore_redis::RedisBrokerError::InvalidPrefix(_) => {
+                        format!("--broker-prefix: {e}")
+                    }
+                    _ => format!("--broker: {e}"),
+                }
+            })?;
             let url = self.database_url();
             if url.starts_with("sqlite:") || url.starts_with("memory:") {
                 return Err(

@@ -158,11 +158,13 @@ pub fn start_chat(config: &Config, storage: Storage) -> anyhow::Result<(Chat, Ba
     let broker = match &config.broker {
         Some(url) => {
             // Every node counts the same limits: throttle windows and budgets live in Redis.
-            let attempts = RedisAttempts::new(url).context("cannot use --broker")?;
+            let prefix = &config.broker_prefix;
+            let attempts =
+                RedisAttempts::with_prefix(url, prefix).context("cannot use --broker")?;
             chat_config.attempts = Some(SharedAttempts::new(Arc::new(attempts)));
-            let budgets = RedisBudgets::new(url).context("cannot use --broker")?;
+            let budgets = RedisBudgets::with_prefix(url, prefix).context("cannot use --broker")?;
             chat_config.budgets = SharedBudgets::new(Arc::new(budgets));
-            Some(RedisBroker::new(url).context("cannot use --broker")?)
+            Some(RedisBroker::with_prefix(url, prefix).context("cannot use --broker")?)
         }
         None => None,
     };

@@ -213,6 +213,7 @@ fn help_lists_every_flag_and_subcommand() {
         "--max-connections-per-ip",
         "--request-header-timeout",
         "--broker",
+        "--broker-prefix",
         "migrate",
         "migrate-store",
         "admin",
@@ -275,4 +276,26 @@ fn refuses_a_broker_url_that_is_not_redis() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("invalid Redis URL"), "{stderr}");
+}
+
+#[test]
+fn refuses_a_broker_prefix_that_could_mix_with_other_names() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let out = command(data.path())
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "mysql://nobody@127.0.0.1:1/none",
+        ])
+        .args(["--broker", "redis://127.0.0.1:6379"])
+        .args(["--broker-prefix", "chat *"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--broker-prefix: invalid Redis prefix \"chat *\""),
+        "{stderr}"
+    );
 }
