@@ -2,14 +2,14 @@
 //! (`http::query`) and JSON bodies (`http::body::parse`). Whatever a client sends, the answer
 //! is the value it meant or a 4xx with a stable code, never a panic or a 5xx.
 //!
-//! A failing input is saved by proptest in `reference-server/tests/prop_parsers.proptest-regressions`
+//! A failing input is saved by proptest in `chatcore-http/tests/prop_parsers.proptest-regressions`
 //! and replayed first on every later run; commit that file with the fix.
 
 #![allow(clippy::unwrap_used)]
 
-use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use chatcore_http::http::{body, query};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use proptest::prelude::*;
-use reference_server::http::{body, query};
 use serde_json::Value;
 
 fn key() -> impl Strategy<Value = String> {

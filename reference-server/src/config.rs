@@ -459,6 +459,37 @@ impl Config {
         ws
     }
 
+    /// Whether the public URL is https (then the cookie is `Secure` and HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+    }
+
+    /// The chat API's HTTP settings these settings ask for.
+    pub fn http_settings(&self) -> chatcore_http::Settings {
+        let mut settings = chatcore_http::Settings::default();
+        settings.max_upload = self.max_upload;
+        settings.secure_cookie = self.is_https();
+        settings.trust_forwarded_for = self.trust_forwarded_for;
+        settings.ws = self.ws_config();
+        settings
+    }
+
+    /// The per-address limits of the chat API's `auth` routes, counted in `shared` (every
+    /// node's store, see `--broker`) when given.
+    pub fn http_limits(
+        &self,
+        shared: Option<chatcore::throttle::SharedAttempts>,
+    ) -> chatcore_http::Limits {
+        chatcore_http::Limits::new(
+            self.registrations_per_hour,
+            self.guests_per_hour,
+            self.login_failures_per_ip,
+            shared,
+        )
+    }
+
     /// Refuses settings that would silently not work, e.g. a public URL without a scheme
     /// (whose origin could never match, locking every browser out).
     pub fn validate(&self) -> Result<(), String> {

@@ -1,17 +1,15 @@
-//! Security headers on every response, and the client address.
-
-use std::net::{IpAddr, SocketAddr};
+//! Security headers on every response.
 
 use hyper::header::{
-    CONTENT_SECURITY_POLICY, HeaderMap, HeaderName, HeaderValue, REFERRER_POLICY,
-    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    CONTENT_SECURITY_POLICY, HeaderName, HeaderValue, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS,
 };
 
-use super::Response;
+use chatcore_http::http::Response;
 
 /// The page policy: only our own scripts, styles and media; blobs and data URLs for previews of
 /// local recordings and pictures; no plugins, no framing, no `<base>` tricks. Violations are
-/// reported to `POST /api/v1/csp-report` (see `routes::csp`): `report-to` names the `Reporting-Endpoints` entry (current
+/// reported to `POST /api/v1/csp-report` (see `chatcore_http`'s `routes::csp`): `report-to` names the `Reporting-Endpoints` entry (current
 /// browsers), `report-uri` is the older form (browsers without the Reporting API).
 pub const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; \
                        object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
@@ -59,24 +57,4 @@ pub fn secure(mut res: Response, https: bool) -> Response {
         headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
     res
-}
-
-/// The client's address for rate limits and logs: the TCP peer, or, behind a trusted proxy,
-/// the last `X-Forwarded-For` entry (the one the proxy itself added).
-pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trust_forwarded_for: bool) -> IpAddr {
-    const XFF: HeaderName = HeaderName::from_static("x-forwarded-for");
-    if trust_forwarded_for {
-        // Only the proxy's own (last) entry is trusted; earlier ones are whatever the client sent.
-        let last = headers
-            .get_all(XFF)
-            .iter()
-            .next_back()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
-        if let Some(ip) = last {
-            return ip;
-        }
-    }
-    peer.ip()
 }

@@ -1,11 +1,12 @@
 //! # reference-server
 //!
-//! The reference chat server: the REST API of `docs/api.md`, the WebSocket of
-//! `docs/protocol.md` (through `chatcore-ws`) and the web client, in one hyper 1 binary.
+//! The reference chat server: the REST API of `docs/api.md` and the WebSocket of
+//! `docs/protocol.md` (both `chatcore-http`, with chat's own sessions) and the web client, in
+//! one hyper 1 binary.
 //!
-//! This crate is composition only: configuration, routes, cookies, uploads, static files and
-//! security headers. Every chat rule (who may read a room, what a message may contain) lives in
-//! `chatcore`; handlers parse, call it, and map its errors to HTTP.
+//! This crate is composition only: configuration, the accept loop, static files and security
+//! headers. Every chat rule (who may read a room, what a message may contain) lives in
+//! `chatcore`; the HTTP handlers are `chatcore-http`'s, the same a host app mounts.
 //!
 //! Run it in-process (tests do) with [`run`]:
 //!
@@ -25,13 +26,13 @@
 pub mod app;
 pub mod assistant;
 pub mod config;
-pub mod http;
+pub mod headers;
 pub mod migrate_store;
-pub mod ratelimit;
 pub mod router;
 mod routes;
 pub mod server;
 pub mod storage;
+pub mod write_timeout;
 
 pub use app::App;
 pub use config::{Cli, Command, Config};

@@ -14,8 +14,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::app::App;
-use crate::http::write_timeout::WriteTimeout;
-use crate::router::{self, Conn};
+use crate::router;
+use crate::write_timeout::WriteTimeout;
+use chatcore_http::Conn;
 use chatcore_ws::ConnectionsPerAddress;
 
 /// What a client over `--max-connections-per-ip` gets before the server hangs up.
@@ -101,14 +102,12 @@ pub async fn run(
     drop(listener);
     tracing::info!("shutting down: closing sockets and finishing requests");
     stopping.cancel();
-    app.stopping().cancel();
     connections.close();
-    app.sockets().close();
     let grace = app.settings().shutdown_grace;
     let finished = async {
         app.chat().shutdown().await;
         connections.wait().await;
-        app.sockets().wait().await;
+        app.api().shutdown().await;
     };
     if tokio::time::timeout(grace, finished).await.is_err() {
         tracing::warn!(

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use chatcore_http::http::ApiError;
 use chatcore_ws::tokio_tungstenite::tungstenite::error::CapacityError;
 use chatcore_ws::tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use chatcore_ws::tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -25,7 +26,6 @@ use futures::{SinkExt, StreamExt};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use reference_server::Config;
-use reference_server::http::ApiError;
 use serde_json::Value;
 use tokio_util::task::TaskTracker;
 

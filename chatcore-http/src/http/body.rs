@@ -2,13 +2,12 @@
 
 use std::time::Duration;
 
+use ::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use serde::de::DeserializeOwned;
 
-use super::{ApiError, Request};
+use super::{ApiError, Request, RequestBody};
 
 /// Largest JSON body any route accepts.
 pub const MAX_JSON: usize = 64 * 1024;
@@ -24,7 +23,7 @@ const MIN_RATE: u64 = 64 * 1024;
 /// `Content-Length` already says so), and with 408 when it arrives too slowly.
 pub async fn read_limited(
     headers: &HeaderMap,
-    body: Incoming,
+    body: RequestBody,
     limit: usize,
 ) -> Result<Bytes, ApiError> {
     let declared = headers

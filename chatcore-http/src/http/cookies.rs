@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use ::http::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderValue};
 use chatcore::SessionToken;
-use hyper::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderValue};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "chat_session";

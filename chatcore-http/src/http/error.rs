@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use hyper::StatusCode;
-use hyper::header::{HeaderValue, RETRY_AFTER};
+use ::http::StatusCode;
+use ::http::header::{HeaderValue, RETRY_AFTER};
 use serde::Serialize;
 
 use super::Response;

@@ -4,21 +4,39 @@
 pub mod body;
 pub mod cookies;
 pub mod error;
-pub mod headers;
 pub mod query;
 pub mod range;
-pub mod write_timeout;
 
+use ::http::StatusCode;
+use ::http::header::{CONTENT_TYPE, HeaderValue};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
-use hyper::StatusCode;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
 
 pub use error::ApiError;
 
 /// The request type every handler receives.
-pub type Request = hyper::Request<hyper::body::Incoming>;
+pub type Request = ::http::Request<RequestBody>;
+
+/// A request body of any type, boxed: what the host's server hands over (hyper's `Incoming`,
+/// axum's `Body`, …) becomes this once, at the service's edge.
+pub type RequestBody = UnsyncBoxBody<Bytes, BodyError>;
+
+/// Any error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the host's server failed to deliver a request body (its own error inside). A concrete
+/// type rather than [`BoxError`] itself, so the handlers' futures are provably `Send`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BodyError(BoxError);
+
+impl BodyError {
+    /// Wraps the server's error.
+    pub fn new(err: impl Into<BoxError>) -> Self {
+        BodyError(err.into())
+    }
+}
 
 /// The response body: a complete buffer for every response but media downloads, which stream
 /// from their file.
@@ -32,7 +50,7 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 }
 
 /// The response type every handler returns.
-pub type Response = hyper::Response<Body>;
+pub type Response = ::http::Response<Body>;
 
 /// What a handler returns: a response, or an error that becomes the JSON error shape.
 pub type HandlerResult = Result<Response, ApiError>;
@@ -41,7 +59,7 @@ pub type HandlerResult = Result<Response, ApiError>;
 pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(bytes) => {
-            let mut res = hyper::Response::new(full(bytes));
+            let mut res = ::http::Response::new(full(bytes));
             *res.status_mut() = status;
             res.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -63,7 +81,7 @@ pub fn created<T: Serialize + ?Sized>(value: &T) -> Response {
 
 /// `204 No Content`.
 pub fn no_content() -> Response {
-    let mut res = hyper::Response::new(full(Bytes::new()));
+    let mut res = ::http::Response::new(full(Bytes::new()));
     *res.status_mut() = StatusCode::NO_CONTENT;
     res
 }

@@ -31,8 +31,8 @@ struct Draft {
 
 /// `GET /api/v1/assist` → 200 `{kinds, languages, translate_to, llm, max_draft_chars,
 /// context_messages}`; `kinds` is empty when the server offers no assistant.
-pub async fn offer(app: &App, req: Request) -> HandlerResult {
-    app.authenticate(req.headers()).await?;
+pub async fn offer(app: &App, mut req: Request) -> HandlerResult {
+    app.authenticate(&mut req).await?;
     Ok(http::ok(&Offered {
         offer: app.chat().assist_offer(),
         max_draft_chars: chatcore::sanitize::MAX_BODY_CHARS,
@@ -42,8 +42,8 @@ pub async fn offer(app: &App, req: Request) -> HandlerResult {
 
 /// `POST /api/v1/assist` `{draft, kinds?, translate_to?, room_id?, include_context?}` →
 /// 200 `{draft, suggestions}`.
-pub async fn suggest(app: &App, req: Request) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn suggest(app: &App, mut req: Request) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: Draft = body::json(req).await?;
     let draft = AssistDraft {
         draft: body.draft,

@@ -2,9 +2,9 @@
 
 use std::net::IpAddr;
 
+use ::http::StatusCode;
+use ::http::header::SET_COOKIE;
 use chatcore::{Actor, SessionToken, User};
-use hyper::StatusCode;
-use hyper::header::SET_COOKIE;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
@@ -87,8 +87,8 @@ async fn counted<T>(
 
 /// `POST /api/v1/auth/upgrade` → 200 `{user, token}` and a new session cookie: the acting
 /// guest becomes a full account, every guest session ends. Counts as a registration of `ip`.
-pub async fn upgrade(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn upgrade(app: &App, mut req: Request, ip: IpAddr) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: Credentials = body::json(req).await?;
     let upgrade = app
         .chat()
@@ -99,9 +99,10 @@ pub async fn upgrade(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
 }
 
 /// `POST /api/v1/auth/logout` → 204; the token stops working and the cookie is cleared.
-pub async fn logout(app: &App, req: Request) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
-    app.chat().logout(me.credential.token()).await?;
+pub async fn logout(app: &App, mut req: Request) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
+    let credential = me.credential.ok_or_else(ApiError::unauthenticated)?;
+    app.chat().logout(credential.token()).await?;
     let mut res = http::no_content();
     res.headers_mut().insert(
         SET_COOKIE,

@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use hyper::header::{CONTENT_TYPE, HeaderMap};
+use ::http::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::Value;
 
 use crate::app::App;

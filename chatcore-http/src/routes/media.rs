@@ -7,17 +7,17 @@
 //! `ETag` and `Cache-Control: private, immutable`, and are served so a browser can never run
 //! them: the stored type, `nosniff`, and a sandbox CSP.
 
-use bytes::Bytes;
-use chatcore::{MediaFile, MediaId, MediaRef, MediaVariant, RoomId};
-use futures::TryStreamExt;
-use http_body_util::{BodyExt, StreamBody};
-use hyper::StatusCode;
-use hyper::body::Frame;
-use hyper::header::{
+use ::http::StatusCode;
+use ::http::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONNECTION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE,
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HeaderMap, HeaderName, HeaderValue, IF_NONE_MATCH,
     RANGE,
 };
+use bytes::Bytes;
+use chatcore::{MediaFile, MediaId, MediaRef, MediaVariant, RoomId};
+use futures::TryStreamExt;
+use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::app::App;
@@ -34,8 +34,8 @@ const CHUNK: usize = 64 * 1024;
 
 /// `POST /api/v1/rooms/{id}/media`: raw bytes with their `Content-Type`, or a multipart form
 /// with a `file` field → 201 `{id, mime, size, width, height, duration_ms, thumbnail}`.
-pub async fn upload(app: &App, req: Request, room: RoomId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn upload(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let max = app.settings().max_upload;
     let (parts, incoming) = req.into_parts();
     let declared = parts
@@ -125,11 +125,11 @@ fn multipart_error(err: multer::Error, max: usize) -> ApiError {
 /// `If-None-Match` names them; 404 for anyone who may not see them.
 pub async fn download(
     app: &App,
-    req: Request,
+    mut req: Request,
     id: MediaId,
     variant: MediaVariant,
 ) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+    let me = app.authenticate(&mut req).await?;
     let (media, file) = app.chat().open_media(&me.actor, id, variant).await?;
     let (mime, etag) = match variant {
         MediaVariant::Original => (media.mime.as_str(), format!("\"{}\"", media.sha256)),
@@ -219,14 +219,14 @@ async fn stream(file: MediaFile, start: u64, end: u64) -> Result<Response, ApiEr
         .map_err(|e| ApiError::internal(format!("cannot seek in media: {e}")))?;
     let chunks = tokio_util::io::ReaderStream::with_capacity(reader.take(count), CHUNK);
     let body = StreamBody::new(chunks.map_ok(Frame::data)).boxed_unsync();
-    let mut res = hyper::Response::new(body);
+    let mut res = ::http::Response::new(body);
     res.headers_mut()
         .insert(CONTENT_LENGTH, HeaderValue::from(count));
     Ok(res)
 }
 
 fn status_only(status: StatusCode) -> Response {
-    let mut res = hyper::Response::new(http::full(Bytes::new()));
+    let mut res = ::http::Response::new(http::full(Bytes::new()));
     *res.status_mut() = status;
     res
 }

@@ -34,8 +34,8 @@ struct Read {
 }
 
 /// `GET /api/v1/rooms/{id}/messages?before=<seq>&limit=<n>` → 200 `{messages, has_more}`.
-pub async fn history(app: &App, req: Request, room: RoomId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn history(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let before = query::number::<Seq>(req.uri().query(), "before")?;
     let limit = query::number(req.uri().query(), "limit")?.unwrap_or(DEFAULT_LIMIT);
     Ok(http::ok(
@@ -44,8 +44,8 @@ pub async fn history(app: &App, req: Request, room: RoomId) -> HandlerResult {
 }
 
 /// `POST /api/v1/rooms/{id}/messages` `{body, client_id?, media_id?, reply_to?}` → 201 message.
-pub async fn send(app: &App, req: Request, room: RoomId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn send(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: NewMessage = body::json(req).await?;
     let message = SendMessage {
         room_id: room,
@@ -58,8 +58,8 @@ pub async fn send(app: &App, req: Request, room: RoomId) -> HandlerResult {
 }
 
 /// `PATCH /api/v1/rooms/{id}/messages/{seq}` `{body}` → 200 the edited message.
-pub async fn edit(app: &App, req: Request, room: RoomId, seq: Seq) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn edit(app: &App, mut req: Request, room: RoomId, seq: Seq) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: Edit = body::json(req).await?;
     Ok(http::ok(
         &app.chat().edit(&me.actor, room, seq, &body.body).await?,
@@ -67,21 +67,21 @@ pub async fn edit(app: &App, req: Request, room: RoomId, seq: Seq) -> HandlerRes
 }
 
 /// `DELETE /api/v1/rooms/{id}/messages/{seq}` → 200 the tombstone.
-pub async fn delete(app: &App, req: Request, room: RoomId, seq: Seq) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn delete(app: &App, mut req: Request, room: RoomId, seq: Seq) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     Ok(http::ok(&app.chat().delete(&me.actor, room, seq).await?))
 }
 
 /// `POST /api/v1/rooms/{id}/typing` → 204.
-pub async fn typing(app: &App, req: Request, room: RoomId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn typing(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     app.chat().typing(&me.actor, room).await?;
     Ok(http::no_content())
 }
 
 /// `POST /api/v1/rooms/{id}/read` `{seq}` → 204.
-pub async fn mark_read(app: &App, req: Request, room: RoomId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn mark_read(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: Read = body::json(req).await?;
     app.chat().mark_read(&me.actor, room, body.seq).await?;
     Ok(http::no_content())

@@ -41,16 +41,16 @@ struct RoleChange {
 }
 
 /// `GET /api/v1/rooms` → 200 `{rooms}`, most recently active first.
-pub async fn list(app: &App, req: Request) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn list(app: &App, mut req: Request) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     Ok(http::ok(&Rooms {
         rooms: app.chat().rooms(&me.actor).await?,
     }))
 }
 
 /// `POST /api/v1/rooms` `{name, members}` → 201 room (a group with the caller as admin).
-pub async fn create_group(app: &App, req: Request) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn create_group(app: &App, mut req: Request) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: NewGroup = body::json(req).await?;
     Ok(http::created(
         &app.chat()
@@ -60,8 +60,8 @@ pub async fn create_group(app: &App, req: Request) -> HandlerResult {
 }
 
 /// `POST /api/v1/rooms/direct` `{user_id}` → 200 room (the same one from either side).
-pub async fn open_direct(app: &App, req: Request) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn open_direct(app: &App, mut req: Request) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: Direct = body::json(req).await?;
     Ok(http::ok(
         &app.chat().open_direct(&me.actor, body.user_id).await?,
@@ -69,14 +69,14 @@ pub async fn open_direct(app: &App, req: Request) -> HandlerResult {
 }
 
 /// `GET /api/v1/rooms/{id}` → 200 room.
-pub async fn get(app: &App, req: Request, room: RoomId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn get(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     Ok(http::ok(&app.chat().room(&me.actor, room).await?))
 }
 
 /// `PATCH /api/v1/rooms/{id}` `{name}` → 200 room.
-pub async fn rename(app: &App, req: Request, room: RoomId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn rename(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: Rename = body::json(req).await?;
     Ok(http::ok(
         &app.chat().rename_room(&me.actor, room, &body.name).await?,
@@ -84,8 +84,8 @@ pub async fn rename(app: &App, req: Request, room: RoomId) -> HandlerResult {
 }
 
 /// `POST /api/v1/rooms/{id}/members` `{user_id, role?}` → 204.
-pub async fn add_member(app: &App, req: Request, room: RoomId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn add_member(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: NewMember = body::json(req).await?;
     let role = body.role.unwrap_or(Role::Member);
     app.chat()
@@ -95,8 +95,8 @@ pub async fn add_member(app: &App, req: Request, room: RoomId) -> HandlerResult 
 }
 
 /// `PATCH /api/v1/rooms/{id}/members/{user_id}` `{role}` → 204.
-pub async fn set_role(app: &App, req: Request, room: RoomId, user: UserId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn set_role(app: &App, mut req: Request, room: RoomId, user: UserId) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let body: RoleChange = body::json(req).await?;
     app.chat()
         .set_role(&me.actor, room, user, body.role)
@@ -105,8 +105,13 @@ pub async fn set_role(app: &App, req: Request, room: RoomId, user: UserId) -> Ha
 }
 
 /// `DELETE /api/v1/rooms/{id}/members/{user_id}` → 204 (remove someone, or leave).
-pub async fn remove_member(app: &App, req: Request, room: RoomId, user: UserId) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn remove_member(
+    app: &App,
+    mut req: Request,
+    room: RoomId,
+    user: UserId,
+) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     app.chat().remove_member(&me.actor, room, user).await?;
     Ok(http::no_content())
 }

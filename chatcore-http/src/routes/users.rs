@@ -12,14 +12,14 @@ struct Users {
 }
 
 /// `GET /api/v1/me` → 200 the current user (with `admin`).
-pub async fn me(app: &App, req: Request) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn me(app: &App, mut req: Request) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     Ok(http::ok(me.actor.user()))
 }
 
 /// `GET /api/v1/users?q=<prefix>&limit=<n>` → 200 `{users}`.
-pub async fn search(app: &App, req: Request) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
+pub async fn search(app: &App, mut req: Request) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
     let q = query::param(req.uri().query(), "q").unwrap_or_default();
     let limit = query::number(req.uri().query(), "limit")?.unwrap_or(20);
     let found = app.chat().search_users(&me.actor, &q, limit).await?;

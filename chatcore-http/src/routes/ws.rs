@@ -1,8 +1,7 @@
-//! `GET /api/v1/ws`: authenticate and check the origin, then let `chatcore_ws::upgrade` answer
-//! 101 and serve the chat protocol on the socket.
+//! `GET /api/v1/ws`: identify the user and check the origin, then let `chatcore_ws::upgrade`
+//! answer 101 and serve the chat protocol on the socket.
 
 use crate::app::App;
-use crate::http::cookies::Credential;
 use crate::http::{HandlerResult, Request};
 use crate::router::Conn;
 
@@ -10,14 +9,14 @@ use crate::router::Conn;
 ///
 /// The socket keeps the HTTP connection's place among its address's open connections
 /// (`--max-connections-per-ip`) until it closes.
-pub async fn upgrade(app: &App, mut req: Request, conn: Conn) -> HandlerResult {
-    let me = app.authenticate(req.headers()).await?;
-    let cookie_auth = matches!(me.credential, Credential::Cookie(_));
-    app.check_origin(req.headers(), conn.local, cookie_auth)?;
+pub async fn upgrade(app: &App, mut req: Request, conn: Option<Conn>) -> HandlerResult {
+    let me = app.authenticate(&mut req).await?;
+    let cookie_auth = app.rides_on_cookie(req.headers());
+    app.check_origin(req.headers(), conn.as_ref().map(|c| c.local), cookie_auth)?;
     let upgrade = chatcore_ws::upgrade(&mut req, app.ws_config())?;
     let stopping = app.stopping().clone().cancelled_owned();
     let (response, connection) = upgrade.serve(app.chat().clone(), me.actor, stopping);
-    let place = conn.slot;
+    let place = conn.and_then(|c| c.slot);
     app.sockets().spawn(async move {
         connection.await;
         drop(place);

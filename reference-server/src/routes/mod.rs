@@ -1,14 +1,3 @@
-//! Route handlers, one module per route group. Each handler parses the request, calls one
-//! `chatcore` operation and shapes the response; chat rules live in `chatcore`.
+//! The web client's route; the chat API's routes are `chatcore-http`'s.
 
-pub mod admin;
-pub mod assist;
-pub mod auth;
-pub mod csp;
-pub mod health;
-pub mod media;
-pub mod messages;
-pub mod rooms;
-pub mod users;
 pub mod web;
-pub mod ws;

@@ -7,8 +7,10 @@ use bytes::Bytes;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH};
 use hyper::{Method, StatusCode};
 
+use chatcore_http::http::{ApiError, HandlerResult, Response};
+use hyper::body::Incoming;
+
 use crate::app::App;
-use crate::http::{ApiError, HandlerResult, Request, Response};
 
 /// The files of `web/`, compiled into the binary (read from disk in debug builds).
 #[derive(rust_embed::Embed)]
@@ -17,7 +19,7 @@ struct Assets;
 
 /// `GET /…` → a file of the web client. `/` and extensionless paths (client-side routes) get
 /// `index.html`.
-pub async fn serve(app: &App, req: &Request) -> HandlerResult {
+pub async fn serve(app: &App, req: &hyper::Request<Incoming>) -> HandlerResult {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(ApiError::method_not_allowed());
     }
@@ -39,7 +41,7 @@ pub async fn serve(app: &App, req: &Request) -> HandlerResult {
     } else {
         to_bytes(data)
     };
-    let mut res = Response::new(crate::http::full(body));
+    let mut res = Response::new(chatcore_http::http::full(body));
     if cached {
         *res.status_mut() = StatusCode::NOT_MODIFIED;
     }
