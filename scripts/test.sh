@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check and test of the project: formatting, lints, dependency audit and policy, Rust
+# Runs every check and test of the project: formatting, lints, API docs, dependency audit and policy, Rust
 # tests (unit, conformance on in-memory/SQLite/MariaDB/PostgreSQL, WebSocket over real sockets
 # and against the Autobahn cases, property tests, end-to-end server tests), the examples, the
 # SQL injection scan and the browser tests in Debian's Chromium. Installs what it needs
@@ -21,6 +21,11 @@ cargo fmt --all --check
 
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Every public item's docs build, and every intra-doc link resolves (a broken or ambiguous link
+# is an error, not a warning).
+step "API docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 # Known vulnerabilities in dependencies, against the offline RustSec database when it is here
 # (the advisory repository itself is not reachable from the build machines). cargo-audit and

@@ -52,7 +52,7 @@ impl Chat {
     /// Stores an upload for `room`. The type is decided by sniffing the bytes; a `declared`
     /// type that disagrees, an unaccepted format or an empty file is `UnsupportedMedia`; more
     /// than `max_upload_bytes` is `TooLarge`; past the daily quota `QuotaExceeded`. Images are
-    /// re-encoded (see [`reencode`](crate::media::reencode)): more than `max_image_pixels` is
+    /// re-encoded (see [`reencode`](crate::media::reencode())): more than `max_image_pixels` is
     /// `TooManyPixels`, an animation `Invalid`. Not a member: `NotFound("room")`.
     ///
     /// The media gets a fresh random id; nobody but the uploader can fetch it until a message

@@ -3,7 +3,7 @@
 //! The type of an upload is decided by its bytes (magic numbers), never by the client's
 //! `Content-Type` or file name. Only a short list of image and audio formats is accepted;
 //! everything else (SVG, HTML, PDF, executables, …) is refused. Images are then decoded and
-//! encoded again ([`reencode`]), so only their pixels are stored.
+//! encoded again ([`reencode()`]), so only their pixels are stored.
 
 mod fs;
 mod memory;

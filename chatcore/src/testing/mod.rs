@@ -8,7 +8,7 @@
 //! - the storage conformance suite every backend runs ([`store_conformance_tests!`](crate::store_conformance_tests));
 //! - [`GatedStore`], which holds a call at a gate for tests of races, and [`FakeAssistant`].
 //!
-//! Every [`Store`](crate::Store) implementation runs the same suite with one macro call:
+//! Every [`Store`] implementation runs the same suite with one macro call:
 //!
 //! ```text
 //! async fn make_store() -> (std::sync::Arc<dyn chatcore::Store>, ()) {
