@@ -15,6 +15,10 @@ use crate::model::{RoomId, Seq, UserId};
 /// lose live extras, not messages: those are read from the store).
 const VERSION: u8 = 1;
 
+/// The most users one heartbeat names: a node serving more sends several, so no heartbeat
+/// exceeds ~10 KiB (500 ids of at most 20 characters) however many users the node serves.
+pub(crate) const ALIVE_USERS_MAX: usize = 500;
+
 /// A change committed (or, for typing and presence, happening) on one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
@@ -47,8 +51,8 @@ pub(crate) enum Notice {
         online: bool,
         rooms: Vec<RoomId>,
     },
-    /// The sending node's heartbeat: the users it serves now (their presence there holds for
-    /// another `PRESENCE_TTL`).
+    /// Part of the sending node's heartbeat: some of the users it serves now (their presence
+    /// there holds for another `PRESENCE_TTL`); see [`Notice::alive`].
     Alive { users: Vec<UserId> },
     /// Deliver `room` to `user`'s connections (they joined it).
     Join { user: UserId, room: RoomId },
@@ -74,6 +78,16 @@ struct Envelope<N> {
 }
 
 impl Notice {
+    /// The heartbeat of a node serving `users`: one [`Notice::Alive`] per
+    /// [`ALIVE_USERS_MAX`] users, none when it serves nobody. A heartbeat only refreshes what
+    /// its node said before, so each part stands alone and a lost part costs only its users'
+    /// refresh (they expire if three in a row are lost).
+    pub(crate) fn alive(users: &[UserId]) -> impl Iterator<Item = Notice> + '_ {
+        users.chunks(ALIVE_USERS_MAX).map(|users| Notice::Alive {
+            users: users.to_vec(),
+        })
+    }
+
     /// The wire form of this notice from `node`.
     pub(crate) fn encode(&self, node: u64) -> bytes::Bytes {
         let envelope = Envelope {
@@ -119,6 +133,37 @@ mod tests {
         for notice in notices {
             assert_eq!(Notice::decode(&notice.encode(42)), Some((42, notice)));
         }
+    }
+
+    #[test]
+    fn a_heartbeat_is_split_into_bounded_parts_that_name_every_user_once() {
+        // Ten thousand users with the longest ids there are.
+        let users: Vec<UserId> = (0..10_000).map(|i| UserId(i64::MAX - i)).collect();
+        let parts: Vec<Notice> = Notice::alive(&users).collect();
+        assert_eq!(parts.len(), 10_000 / ALIVE_USERS_MAX);
+        let mut named = Vec::new();
+        for part in parts {
+            let wire = part.encode(u64::MAX);
+            assert!(wire.len() <= 11 * 1024, "{} bytes", wire.len());
+            let Some((_, Notice::Alive { users })) = Notice::decode(&wire) else {
+                panic!("not a heartbeat");
+            };
+            assert!(users.len() <= ALIVE_USERS_MAX);
+            named.extend(users);
+        }
+        assert_eq!(named, users);
+    }
+
+    #[test]
+    fn a_node_serving_nobody_or_a_few_sends_at_most_one_part() {
+        assert_eq!(Notice::alive(&[]).count(), 0);
+        let few = [UserId(1), UserId(2)];
+        assert_eq!(
+            Notice::alive(&few).collect::<Vec<_>>(),
+            vec![Notice::Alive {
+                users: few.to_vec()
+            }]
+        );
     }
 
     #[test]

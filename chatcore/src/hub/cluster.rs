@@ -107,13 +107,16 @@ impl Hub {
         }
     }
 
-    /// Tells the other nodes which users this one serves, and announces here the users whose
-    /// nodes went silent for `PRESENCE_TTL` (a node died, or lost the broker). Called every
+    /// Tells the other nodes which users this one serves (in parts of bounded size, see
+    /// `Notice::alive`), and announces here the users whose nodes went silent for
+    /// `PRESENCE_TTL` (a node died, or lost the broker). Called every
     /// [`HEARTBEAT`](super::HEARTBEAT) by the relay.
     pub(crate) fn heartbeat(&self) {
-        self.tell(|| Notice::Alive {
-            users: self.local_users(),
-        });
+        if let Some(outbox) = &self.shared.outbox {
+            for part in Notice::alive(&self.local_users()) {
+                outbox.tell(&part);
+            }
+        }
         let gone = self.shared.remote.expire(tokio::time::Instant::now());
         self.announce_offline(gone);
     }
