@@ -74,6 +74,12 @@ pub enum Error {
         /// The limit in pixels (width × height).
         limit: u64,
     },
+    /// Audio plays longer than the configured limit (measured from its packets).
+    #[error("the audio plays longer than {limit_secs} s")]
+    TooLong {
+        /// The limit in seconds.
+        limit_secs: u64,
+    },
     /// The uploader's media quota for the day is used up; retry tomorrow or upload less.
     #[error("the daily upload quota of {limit} bytes is used up")]
     QuotaExceeded {
@@ -108,6 +114,7 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             Error::UnsupportedMedia => "unsupported_media",
             Error::TooManyPixels { .. } => "too_many_pixels",
+            Error::TooLong { .. } => "too_long",
             Error::QuotaExceeded { .. } => "quota_exceeded",
             Error::AssistantUnavailable(_) => "assistant_unavailable",
             Error::Storage(_) => "storage",

@@ -136,6 +136,16 @@ pub struct Config {
     )]
     pub max_image_pixels: u64,
 
+    /// Audio that plays longer than this many seconds is refused (its length is read from the
+    /// container's packets, not trusted from its header).
+    #[arg(
+        long,
+        env = "CHAT_MAX_AUDIO_SECONDS",
+        default_value_t = 30 * 60,
+        global = true
+    )]
+    pub max_audio_seconds: u64,
+
     /// Megabytes (MiB) one account may upload per day.
     #[arg(
         long,

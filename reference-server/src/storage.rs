@@ -125,6 +125,7 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     chat.discovery = config.discovery;
     chat.max_upload_bytes = config.max_upload;
     chat.max_image_pixels = config.max_image_pixels;
+    chat.max_audio_duration = std::time::Duration::from_secs(config.max_audio_seconds);
     chat.upload_quota_per_day = config.upload_quota_mb.saturating_mul(1024 * 1024);
     chat.guest_upload_quota_per_day = config.guest_upload_quota_mb.saturating_mul(1024 * 1024);
     if config.max_concurrent_hashes > 0 {

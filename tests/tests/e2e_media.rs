@@ -370,6 +370,67 @@ async fn ranges_are_served_with_206_and_etags_with_304() {
     server.stop().await;
 }
 
+/// A recording as a browser's MediaRecorder makes it (Opus in WebM, 1.5 s), and the other
+/// accepted containers (`chatcore/tests/fixtures/audio`).
+const VOICE_NOTES: &[(&str, &[u8])] = &[
+    (
+        "audio/webm",
+        include_bytes!("../../chatcore/tests/fixtures/audio/voice.webm"),
+    ),
+    (
+        "audio/ogg",
+        include_bytes!("../../chatcore/tests/fixtures/audio/voice.ogg"),
+    ),
+    (
+        "audio/mp4",
+        include_bytes!("../../chatcore/tests/fixtures/audio/voice.m4a"),
+    ),
+    (
+        "audio/mpeg",
+        include_bytes!("../../chatcore/tests/fixtures/audio/voice.mp3"),
+    ),
+];
+
+#[tokio::test]
+async fn voice_notes_carry_the_duration_read_from_their_container() {
+    let (server, alice, bob, room) = two_members().await;
+    for (mime, bytes) in VOICE_NOTES {
+        let media = uploaded(&server, &alice, room, bytes.to_vec()).await;
+        assert_eq!(media["mime"], *mime);
+        let ms = media["duration_ms"].as_u64().unwrap();
+        assert!((1400..=1600).contains(&ms), "{mime}: {ms} ms");
+        let sent = send_media(&server, &alice, room, &media).await;
+        assert_eq!(sent["media"]["duration_ms"], media["duration_ms"], "{mime}");
+        let got = server.get(Some(&bob), &media_path(&media)).await;
+        assert_eq!(got.body, *bytes, "{mime}: audio is stored as sent");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn audio_that_does_not_parse_or_plays_too_long_is_refused() {
+    let server = Server::start_with(|c| c.max_audio_seconds = 1).await;
+    let alice = server.register("alice").await;
+    let room = server.group(&alice, "Voice", &[]).await;
+    let (_, webm) = VOICE_NOTES[0];
+    let too_long = upload(&server, &alice, room, webm.to_vec()).await;
+    assert_eq!(
+        (too_long.status, too_long.code().as_str()),
+        (413, "too_long")
+    );
+    // An Ogg magic number on anything else, and a WebM cut after its header.
+    let mut fake = b"OggS".to_vec();
+    fake.resize(8192, 0x41);
+    for bytes in [fake, webm[..60].to_vec()] {
+        let refused = upload(&server, &alice, room, bytes).await;
+        assert_eq!(
+            (refused.status, refused.code().as_str()),
+            (415, "unsupported_media")
+        );
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn uploads_past_the_daily_quota_are_413() {
     let server = Server::start_with(|c| c.upload_quota_mb = 1).await;

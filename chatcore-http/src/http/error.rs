@@ -183,9 +183,10 @@ impl From<chatcore::Error> for ApiError {
             E::NotFound(_) => StatusCode::NOT_FOUND,
             E::Conflict { .. } => StatusCode::CONFLICT,
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            E::TooLarge { .. } | E::TooManyPixels { .. } | E::QuotaExceeded { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            E::TooLarge { .. }
+            | E::TooManyPixels { .. }
+            | E::TooLong { .. }
+            | E::QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             E::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::AssistantUnavailable(_) | E::Storage(_) | E::Busy { .. } | E::Unavailable(_) => {

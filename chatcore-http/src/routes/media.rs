@@ -248,7 +248,6 @@ fn extension(mime: &str) -> &'static str {
         "audio/ogg" => "ogg",
         "audio/mpeg" => "mp3",
         "audio/mp4" => "m4a",
-        "audio/aac" => "aac",
         _ => "bin",
     }
 }

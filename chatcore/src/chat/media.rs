@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::{Actor, Chat};
 use crate::error::{Error, Result};
-use crate::media::{classify, content_key, reencode, thumbnail_key};
+use crate::media::{audio, classify, content_key, reencode, thumbnail_key};
 use crate::model::{Media, MediaDetails, MediaId, NewMedia, RoomId};
 use crate::store::MediaFile;
 
@@ -53,7 +53,9 @@ impl Chat {
     /// type that disagrees, an unaccepted format or an empty file is `UnsupportedMedia`; more
     /// than `max_upload_bytes` is `TooLarge`; past the daily quota `QuotaExceeded`. Images are
     /// re-encoded (see [`reencode`](crate::media::reencode())): more than `max_image_pixels` is
-    /// `TooManyPixels`, an animation `Invalid`. Not a member: `NotFound("room")`.
+    /// `TooManyPixels`, an animation `Invalid`. Audio is demuxed to its end (see
+    /// [`audio::probe`]): a malformed container is `UnsupportedMedia`, more than
+    /// `max_audio_duration` `TooLong`. Not a member: `NotFound("room")`.
     ///
     /// The media gets a fresh random id; nobody but the uploader can fetch it until a message
     /// carries it.
@@ -70,12 +72,7 @@ impl Chat {
         let stored = if mime.starts_with("image/") {
             self.reencode_image(bytes, mime).await?
         } else {
-            Stored {
-                bytes,
-                mime,
-                details: MediaDetails::default(),
-                thumbnail: None,
-            }
+            self.probe_audio(bytes, mime).await?
         };
         self.check_quota(actor, stored.bytes.len() as u64).await?;
         let id = MediaId::generate();
@@ -190,6 +187,27 @@ impl Chat {
             return Err(Error::QuotaExceeded { limit });
         }
         Ok(())
+    }
+
+    /// Reads an audio file's container on the blocking pool (a read of the file, no decoding)
+    /// and keeps the file as it was sent, with its duration.
+    async fn probe_audio(&self, bytes: Bytes, mime: &'static str) -> Result<Stored> {
+        let max = self.config().max_audio_duration;
+        let (bytes, probed) = tokio::task::spawn_blocking(move || {
+            let probed = audio::probe(&bytes, mime, max);
+            (bytes, probed)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("audio task failed: {e}")))?;
+        Ok(Stored {
+            bytes,
+            mime,
+            details: MediaDetails {
+                duration_ms: Some(probed?.duration_ms),
+                ..MediaDetails::default()
+            },
+            thumbnail: None,
+        })
     }
 
     /// Re-encodes an image on the blocking pool, at most one per CPU at once.

@@ -74,6 +74,8 @@ pub struct ChatConfig {
     /// Images whose header declares more pixels than this are refused before decoding
     /// (default 40 megapixels).
     pub max_image_pixels: u64,
+    /// Audio that plays longer than this is refused (default 30 minutes).
+    pub max_audio_duration: Duration,
     /// Bytes one user may upload per day, counting uploads that still exist (default 1 GiB).
     pub upload_quota_per_day: u64,
     /// The same for guests (default 100 MiB).
@@ -140,6 +142,7 @@ impl Default for ChatConfig {
             discovery: Discovery::Everyone,
             max_upload_bytes: 10 * 1024 * 1024,
             max_image_pixels: 40_000_000,
+            max_audio_duration: Duration::from_secs(30 * 60),
             upload_quota_per_day: 1024 * 1024 * 1024,
             guest_upload_quota_per_day: 100 * 1024 * 1024,
             unattached_media_grace: Duration::from_secs(24 * 3600),

@@ -81,6 +81,8 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
   ben.on('request', (req) => { if (/\/api\/v1\/media\/[A-Za-z0-9_-]{22}$/.test(req.url())) mediaRequests.push(req.url()); });
   const handle = await voice.getByTestId('voice-audio').elementHandle();
   assert.equal(await handle.evaluate((audio) => audio.currentSrc), '', 'no audio source before play');
+  // The server measured the recording from its container: its length shows before playback.
+  assert.match(await voice.getByTestId('voice-time').textContent(), /^0:0[1-9]$/, 'duration before play');
 
   // Play: the bytes are fetched, the control switches to pause and time advances.
   await voice.getByTestId('voice-play').click();
@@ -91,6 +93,15 @@ test('image thumbnails, full-size viewer and a voice message that plays', async 
   await ben.waitForFunction((audio) => audio.currentTime > 0.2, handle, { timeout: 15000 });
   await voice.locator('[aria-label="Pause voice message"]').waitFor();
   assert.equal(mediaRequests.length, 1, `fetched once, on play: ${mediaRequests}`);
+  // Seekable: pause, drag the slider to the middle, and playback stands there.
+  await voice.getByTestId('voice-play').click();
+  await voice.locator('[aria-label="Play voice message"]').waitFor();
+  await voice.locator('input[type="range"]').evaluate((range) => {
+    range.value = '500';
+    range.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  const middle = await handle.evaluate((audio) => audio.currentTime / audio.duration);
+  assert.ok(middle > 0.4 && middle < 0.6, `seeked to ${middle} of the note`);
   mkdirSync(join(repoRoot, 'tests/browser/artifacts'), { recursive: true });
   await ben.screenshot({ path: join(repoRoot, 'tests/browser/artifacts/media.png') });
 
