@@ -8,7 +8,7 @@
 //! trusted from a header (browsers' recorders often write none). Nothing is decoded, so the cost
 //! is a read of the file. Callers run [`probe`] off the async runtime.
 
-use std::io::Cursor;
+use std::io::{Cursor, ErrorKind};
 use std::time::Duration;
 
 use symphonia::core::errors::Error as Demux;
@@ -42,7 +42,18 @@ pub fn probe(bytes: &[u8], mime: &str, max: Duration) -> Result<Probed> {
     let limit = Time::try_new(i64::try_from(max.as_secs()).unwrap_or(i64::MAX), 0)
         .ok_or(Error::UnsupportedMedia)?;
     let mut end: Option<Timestamp> = None;
-    while let Some(packet) = reader.next_packet().map_err(bad)? {
+    loop {
+        let packet = match reader.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            // A container written live does not say where it ends (Chromium's MediaRecorder
+            // writes WebM whose segment and clusters have an unknown size): after a packet, its
+            // bytes running out is its end.
+            Err(Demux::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof && end.is_some() => {
+                break;
+            }
+            Err(e) => return Err(bad(e)),
+        };
         if packet.track_id != track_id {
             continue;
         }

@@ -25,6 +25,26 @@ const FIXTURES: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// 2 s recorded by Chromium's MediaRecorder from its fake microphone (Opus in WebM, as the web
+/// client records voice notes): its segment and clusters have an unknown size.
+const CHROMIUM: &[u8] = include_bytes!("../../../tests/fixtures/audio/voice-chromium.webm");
+
+#[test]
+fn a_live_recording_that_does_not_say_where_it_ends_is_measured_to_its_last_packet() {
+    assert_eq!(crate::media::sniff(CHROMIUM), Some("audio/webm"));
+    let probed = probe(CHROMIUM, "audio/webm", HOUR).unwrap();
+    assert!(
+        (1800..=2100).contains(&probed.duration_ms),
+        "{} ms for about 2 s",
+        probed.duration_ms
+    );
+    // Cut before its first packet, nothing is measured: still refused.
+    assert!(matches!(
+        probe(&CHROMIUM[..150], "audio/webm", HOUR),
+        Err(Error::UnsupportedMedia)
+    ));
+}
+
 const HOUR: Duration = Duration::from_secs(3600);
 
 #[test]
