@@ -288,6 +288,23 @@ pub trait MediaStore: Send + Sync + 'static {
     /// Stores `bytes` under `key`, replacing what was there. A crash must never leave partial
     /// bytes under the real key.
     async fn put(&self, key: &str, bytes: Bytes) -> StoreResult<()>;
+    /// Where uploads are written while they arrive (see [`Staging`](crate::media::Staging)).
+    /// A store that keeps files should answer a directory on their filesystem, so that
+    /// [`MediaStore::put_staged`] can keep an upload with a rename. The default is the system's
+    /// temporary directory.
+    fn staging_dir(&self) -> std::path::PathBuf {
+        std::env::temp_dir()
+    }
+    /// Stores a staged upload under `key` as it is, like [`MediaStore::put`]. The default reads
+    /// it into memory (on the blocking pool) and calls `put`; the staged file is removed
+    /// either way.
+    async fn put_staged(&self, key: &str, staged: crate::media::Staged) -> StoreResult<()> {
+        let bytes = tokio::task::spawn_blocking(move || staged.read_all())
+            .await
+            .map_err(|e| StoreError::backend(std::io::Error::other(e)))?
+            .map_err(StoreError::backend)?;
+        self.put(key, Bytes::from(bytes)).await
+    }
     /// Opens the bytes under `key` for reading (and seeking), without loading them whole.
     async fn open(&self, key: &str) -> StoreResult<Option<MediaFile>>;
     /// Deletes the bytes under `key`; deleting absent bytes succeeds.

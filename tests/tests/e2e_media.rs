@@ -474,6 +474,129 @@ async fn a_non_member_upload_is_refused_before_its_body_is_read() {
     server.stop().await;
 }
 
+/// How many uploads are being received right now: the files in the media directory's staging
+/// folder (`<media>/tmp`).
+fn staged_uploads(server: &Server) -> usize {
+    std::fs::read_dir(server.config.media_dir().join("tmp"))
+        .unwrap()
+        .count()
+}
+
+/// Waits until `wanted` files are staged and returns how many there are (after 10 s, however
+/// many there are then): the server creates and removes them in its own tasks, and a directory
+/// sends no event to await.
+async fn staged_settles_at(server: &Server, wanted: usize) -> usize {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = staged_uploads(server);
+        if now == wanted || tokio::time::Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Every file under `dir`, staging folder included.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Writes the head of a raw upload request to `room` on a new connection.
+async fn start_upload(
+    server: &Server,
+    user: &TestUser,
+    room: i64,
+    framing: &str,
+) -> tokio::net::TcpStream {
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/rooms/{room}/media HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: audio/wav\r\n{framing}\r\n\r\n",
+        user.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn an_upload_aborted_midway_leaves_no_temporary_file() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let room = server.group(&alice, "Abort", &[]).await;
+    let body = wav(4 * 1024 * 1024);
+    let mut stream = start_upload(
+        &server,
+        &alice,
+        room,
+        &format!("Content-Length: {}", body.len()),
+    )
+    .await;
+    stream.write_all(&body[..512 * 1024]).await.unwrap();
+    assert_eq!(
+        staged_settles_at(&server, 1).await,
+        1,
+        "the upload is written to a file as it arrives"
+    );
+    drop(stream);
+    assert_eq!(
+        staged_settles_at(&server, 0).await,
+        0,
+        "the client went away: its partial upload is removed"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_past_the_limit_while_streaming_is_413_and_leaves_nothing() {
+    const MAX: usize = 64 * 1024;
+    let server = Server::start_with(|c| c.max_upload = MAX).await;
+    let alice = server.register("alice").await;
+    let room = server.group(&alice, "Too big", &[]).await;
+    // Chunked, so no length is declared and the limit can only be found while reading.
+    let mut stream = start_upload(&server, &alice, room, "Transfer-Encoding: chunked").await;
+    let body = wav(MAX + 16 * 1024);
+    for chunk in body.chunks(16 * 1024) {
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(chunk);
+        framed.extend_from_slice(b"\r\n");
+        if stream.write_all(&framed).await.is_err() {
+            break; // the server answered and closed: read the answer
+        }
+    }
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&answer).contains("too_large") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    read.await.expect("answered");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("\"too_large\""), "{text}");
+    assert_eq!(
+        staged_settles_at(&server, 0).await,
+        0,
+        "nothing is left of it"
+    );
+    let stored = files_under(&server.config.media_dir());
+    assert!(stored.is_empty(), "nothing stored: {stored:?}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn downloads_held_by_clients_that_do_not_read_do_not_grow_memory() {
     const CLIENTS: usize = 200;

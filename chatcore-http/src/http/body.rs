@@ -19,6 +19,12 @@ const BODY_GRACE: Duration = Duration::from_secs(30);
 /// The slowest upload pace budgeted for, in bytes per second.
 const MIN_RATE: u64 = 64 * 1024;
 
+/// How long a body of at most `limit` bytes may take to arrive: 30 s of grace, plus the limit
+/// at 64 KiB/s. Past that the request is answered 408 `timeout`.
+pub fn time_allowed(limit: usize) -> Duration {
+    BODY_GRACE + Duration::from_secs(limit as u64 / MIN_RATE)
+}
+
 /// Reads the whole body, refusing with 413 as soon as it passes `limit` bytes (or up front, when
 /// `Content-Length` already says so), and with 408 when it arrives too slowly.
 pub async fn read_limited(
@@ -33,8 +39,7 @@ pub async fn read_limited(
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::too_large(limit));
     }
-    let allowed = BODY_GRACE + Duration::from_secs(limit as u64 / MIN_RATE);
-    let read = tokio::time::timeout(allowed, Limited::new(body, limit).collect()).await;
+    let read = tokio::time::timeout(time_allowed(limit), Limited::new(body, limit).collect()).await;
     match read.map_err(|_| ApiError::timeout())? {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::too_large(limit)),

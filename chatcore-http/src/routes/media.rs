@@ -14,6 +14,7 @@ use ::http::header::{
     RANGE,
 };
 use bytes::Bytes;
+use chatcore::media::Staged;
 use chatcore::{MediaFile, MediaId, MediaRef, MediaVariant, RoomId};
 use futures::TryStreamExt;
 use http_body::Frame;
@@ -22,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::app::App;
 use crate::http::range::{Wanted, wanted};
-use crate::http::{self, ApiError, HandlerResult, Request, Response, body};
+use crate::http::{self, ApiError, HandlerResult, Request, RequestBody, Response, body};
 
 const CORP: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
 
@@ -59,20 +60,14 @@ pub async fn upload(app: &App, mut req: Request, room: RoomId) -> HandlerResult 
             .insert(CONNECTION, HeaderValue::from_static("close"));
         return Ok(res);
     }
-    let (bytes, declared) = match boundary {
-        Some(boundary) => {
-            let raw =
-                body::read_limited(&parts.headers, incoming, max + MULTIPART_OVERHEAD).await?;
-            file_field(raw, boundary, max).await?
-        }
-        None => (
-            body::read_limited(&parts.headers, incoming, max).await?,
-            declared,
-        ),
-    };
+    let read = tokio::time::timeout(
+        body::time_allowed(max + MULTIPART_OVERHEAD),
+        receive(app, incoming, boundary, declared, max),
+    );
+    let (staged, declared) = read.await.map_err(|_| ApiError::timeout())??;
     let media = app
         .chat()
-        .upload(&me.actor, room, bytes, declared.as_deref())
+        .upload_staged(&me.actor, room, staged, declared.as_deref())
         .await?;
     tracing::info!(user = %me.actor.id(), room = %room, media = %media.id, mime = %media.mime, size = media.size, "uploaded");
     Ok(http::created(&MediaRef::from(&media)))
@@ -85,28 +80,49 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// The `file` field of a multipart body and its declared type.
-async fn file_field(
-    raw: Bytes,
-    boundary: String,
+/// Streams the file of an upload body to a staging file as it arrives: the whole body, or the
+/// `file` field of a multipart form (with its declared type), refused with 413 `too_large` as
+/// soon as it passes `max` bytes. Nothing but the bytes in flight is held in memory; on any
+/// error (including the client going away) the staging file is removed.
+async fn receive(
+    app: &App,
+    incoming: RequestBody,
+    boundary: Option<String>,
+    declared: Option<String>,
     max: usize,
-) -> Result<(Bytes, Option<String>), ApiError> {
-    let limits = multer::SizeLimit::new().per_field(max as u64);
-    let stream = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(raw) });
+) -> Result<(Staged, Option<String>), ApiError> {
+    let mut staging = app.chat().stage_upload().await?;
+    let Some(boundary) = boundary else {
+        let mut incoming = incoming;
+        while let Some(frame) = incoming.frame().await {
+            let frame = frame.map_err(|e| {
+                ApiError::invalid("file", format!("could not read the upload: {e}"))
+            })?;
+            if let Ok(data) = frame.into_data() {
+                staging.write(&data).await?;
+            }
+        }
+        return Ok((staging.finish().await?, declared));
+    };
+    let limits = multer::SizeLimit::new()
+        .whole_stream((max + MULTIPART_OVERHEAD) as u64)
+        .per_field(max as u64);
     let mut form = multer::Multipart::with_constraints(
-        stream,
+        incoming.into_data_stream(),
         boundary,
         multer::Constraints::new().size_limit(limits),
     );
-    while let Some(field) = form
+    while let Some(mut field) = form
         .next_field()
         .await
         .map_err(|e| multipart_error(e, max))?
     {
         if field.name() == Some("file") {
             let declared = field.content_type().map(ToString::to_string);
-            let bytes = field.bytes().await.map_err(|e| multipart_error(e, max))?;
-            return Ok((bytes, declared));
+            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max))? {
+                staging.write(&chunk).await?;
+            }
+            return Ok((staging.finish().await?, declared));
         }
     }
     Err(ApiError::invalid("file", "the form has no `file` field"))

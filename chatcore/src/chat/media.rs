@@ -9,8 +9,8 @@
 use bytes::Bytes;
 
 use super::{Actor, Chat};
-use crate::error::{Error, Result};
-use crate::media::{audio, classify, content_key, reencode, thumbnail_key};
+use crate::error::{Error, Result, StoreError};
+use crate::media::{Staged, Staging, audio, classify, content_key, reencode, thumbnail_key};
 use crate::model::{Media, MediaDetails, MediaId, NewMedia, RoomId};
 use crate::store::MediaFile;
 
@@ -49,16 +49,20 @@ impl Chat {
         self.check_quota(actor, declared_len.unwrap_or(0)).await
     }
 
-    /// Stores an upload for `room`. The type is decided by sniffing the bytes; a `declared`
-    /// type that disagrees, an unaccepted format or an empty file is `UnsupportedMedia`; more
-    /// than `max_upload_bytes` is `TooLarge`; past the daily quota `QuotaExceeded`. Images are
-    /// re-encoded (see [`reencode`](crate::media::reencode())): more than `max_image_pixels` is
-    /// `TooManyPixels`, an animation `Invalid`. Audio is demuxed to its end (see
-    /// [`audio::probe`]): a malformed container is `UnsupportedMedia`, more than
-    /// `max_audio_duration` `TooLong`. Not a member: `NotFound("room")`.
-    ///
-    /// The media gets a fresh random id; nobody but the uploader can fetch it until a message
-    /// carries it.
+    /// Starts receiving an upload's bytes (after [`Chat::check_upload`]): they go to a
+    /// temporary file of the media store as they are written, hashed on the way, and are
+    /// refused with `TooLarge` past `max_upload_bytes`. Give the finished upload to
+    /// [`Chat::upload_staged`]; dropping it at any point removes the file.
+    pub async fn stage_upload(&self) -> Result<Staging> {
+        Staging::start(
+            self.inner.media.staging_dir(),
+            self.config().max_upload_bytes,
+        )
+        .await
+    }
+
+    /// Stores an upload whose bytes are all in memory: [`Chat::upload_staged`] after writing
+    /// them to a [staging](Chat::stage_upload) file.
     pub async fn upload(
         &self,
         actor: &Actor,
@@ -68,13 +72,39 @@ impl Chat {
     ) -> Result<Media> {
         self.check_upload(actor, room, Some(bytes.len() as u64))
             .await?;
-        let mime = classify(&bytes, declared)?;
+        let mut staging = self.stage_upload().await?;
+        staging.write(&bytes).await?;
+        let staged = staging.finish().await?;
+        self.upload_staged(actor, room, staged, declared).await
+    }
+
+    /// Stores an upload for `room`. The type is decided by sniffing the bytes; a `declared`
+    /// type that disagrees, an unaccepted format or an empty file is `UnsupportedMedia`; more
+    /// than `max_upload_bytes` is `TooLarge`; past the daily quota `QuotaExceeded`. Images are
+    /// re-encoded (see [`reencode`](crate::media::reencode())): more than `max_image_pixels` is
+    /// `TooManyPixels`, an animation `Invalid`. Audio is demuxed to its end (see
+    /// [`audio::probe`]): a malformed container is `UnsupportedMedia`, more than
+    /// `max_audio_duration` `TooLong`. Not a member: `NotFound("room")`.
+    ///
+    /// Audio is read where it was staged and kept as it is (moved, not copied, by a store on
+    /// files); an image is read into memory to be decoded, and its fresh encoding stored. The
+    /// staged file is removed on every error. The media gets a fresh random id; nobody but the
+    /// uploader can fetch it until a message carries it.
+    pub async fn upload_staged(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        staged: Staged,
+        declared: Option<&str>,
+    ) -> Result<Media> {
+        self.check_upload(actor, room, Some(staged.len())).await?;
+        let mime = classify(staged.head(), declared)?;
         let stored = if mime.starts_with("image/") {
-            self.reencode_image(bytes, mime).await?
+            self.reencode_image(staged, mime).await?
         } else {
-            self.probe_audio(bytes, mime).await?
+            self.probe_audio(staged, mime).await?
         };
-        self.check_quota(actor, stored.bytes.len() as u64).await?;
+        self.check_quota(actor, stored.size).await?;
         let id = MediaId::generate();
         let key = id.to_string();
         let new = NewMedia {
@@ -82,8 +112,8 @@ impl Chat {
             room_id: room,
             uploader_id: actor.id(),
             mime: stored.mime.to_owned(),
-            size: stored.bytes.len() as u64,
-            sha256: content_key(&stored.bytes),
+            size: stored.size,
+            sha256: stored.sha256,
             key: key.clone(),
             details: stored.details,
             created_at: self.now(),
@@ -94,7 +124,14 @@ impl Chat {
                 .put(&thumbnail_key(&key), thumbnail)
                 .await?;
         }
-        self.inner.media.put(&key, stored.bytes).await?;
+        let put = match stored.content {
+            Content::Bytes(bytes) => self.inner.media.put(&key, bytes).await,
+            Content::Staged(staged) => self.inner.media.put_staged(&key, staged).await,
+        };
+        if let Err(err) = put {
+            self.delete_bytes(&key).await;
+            return Err(err.into());
+        }
         match self.store().create_media(new).await {
             Ok(media) => Ok(media),
             Err(err) => {
@@ -189,29 +226,35 @@ impl Chat {
         Ok(())
     }
 
-    /// Reads an audio file's container on the blocking pool (a read of the file, no decoding)
-    /// and keeps the file as it was sent, with its duration.
-    async fn probe_audio(&self, bytes: Bytes, mime: &'static str) -> Result<Stored> {
+    /// Reads an audio file's container where it was staged, on the blocking pool (a read of
+    /// the file, no decoding), and keeps the file as it was sent, with its duration.
+    async fn probe_audio(&self, staged: Staged, mime: &'static str) -> Result<Stored> {
         let max = self.config().max_audio_duration;
-        let (bytes, probed) = tokio::task::spawn_blocking(move || {
-            let probed = audio::probe(&bytes, mime, max);
-            (bytes, probed)
+        let (staged, probed) = tokio::task::spawn_blocking(move || {
+            // On an error the staged file is dropped (removed) here, off the runtime.
+            let file = staged.reader().map_err(io_error)?;
+            let probed = audio::probe_file(file, mime, max)?;
+            Ok::<_, Error>((staged, probed))
         })
         .await
-        .map_err(|e| Error::Internal(format!("audio task failed: {e}")))?;
+        .map_err(|e| Error::Internal(format!("audio task failed: {e}")))??;
         Ok(Stored {
-            bytes,
+            size: staged.len(),
+            sha256: staged.sha256().to_owned(),
+            content: Content::Staged(staged),
             mime,
             details: MediaDetails {
-                duration_ms: Some(probed?.duration_ms),
+                duration_ms: Some(probed.duration_ms),
                 ..MediaDetails::default()
             },
             thumbnail: None,
         })
     }
 
-    /// Re-encodes an image on the blocking pool, at most one per CPU at once.
-    async fn reencode_image(&self, bytes: Bytes, mime: &'static str) -> Result<Stored> {
+    /// Re-encodes an image on the blocking pool, at most one per CPU at once. The upload is
+    /// read into memory for that (it is within the upload limit, and its pixels within the
+    /// pixel limit); the staged file is removed once read.
+    async fn reencode_image(&self, staged: Staged, mime: &'static str) -> Result<Stored> {
         let max_pixels = self.config().max_image_pixels;
         let _slot = self
             .inner
@@ -219,12 +262,18 @@ impl Chat {
             .acquire()
             .await
             .map_err(|_| Error::Unavailable("the chat is shutting down"))?;
-        let out = tokio::task::spawn_blocking(move || reencode(&bytes, mime, max_pixels))
-            .await
-            .map_err(|e| Error::Internal(format!("image task failed: {e}")))??;
+        let out = tokio::task::spawn_blocking(move || {
+            let bytes = staged.read_all().map_err(io_error)?;
+            drop(staged);
+            reencode(&bytes, mime, max_pixels)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("image task failed: {e}")))??;
         let thumbnail_mime = out.thumbnail.as_ref().map(|(_, m)| (*m).to_owned());
         Ok(Stored {
-            bytes: Bytes::from(out.bytes),
+            size: out.bytes.len() as u64,
+            sha256: content_key(&out.bytes),
+            content: Content::Bytes(Bytes::from(out.bytes)),
             mime: out.mime,
             details: MediaDetails {
                 width: Some(out.width),
@@ -237,12 +286,24 @@ impl Chat {
     }
 }
 
+fn io_error(err: std::io::Error) -> Error {
+    Error::Storage(StoreError::backend(err))
+}
+
 /// What an upload becomes in the media store.
 struct Stored {
-    bytes: Bytes,
+    content: Content,
+    size: u64,
+    sha256: String,
     mime: &'static str,
     details: MediaDetails,
     thumbnail: Option<Bytes>,
+}
+
+/// The bytes to store: a fresh encoding in memory, or the upload as it was staged.
+enum Content {
+    Bytes(Bytes),
+    Staged(Staged),
 }
 
 #[cfg(test)]

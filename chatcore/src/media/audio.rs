@@ -8,12 +8,13 @@
 //! trusted from a header (browsers' recorders often write none). Nothing is decoded, so the cost
 //! is a read of the file. Callers run [`probe`] off the async runtime.
 
+use std::fs::File;
 use std::io::{Cursor, ErrorKind};
 use std::time::Duration;
 
 use symphonia::core::errors::Error as Demux;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::units::{Time, Timestamp};
 use symphonia::default::formats::{IsoMp4Reader, MkvReader, MpaReader, OggReader, WavReader};
 
@@ -33,8 +34,18 @@ pub struct Probed {
 /// `mime` is not an accepted audio type; `TooLong` when it plays longer than `max` (checked as
 /// the packets are read, so an endless stream is refused once it passes the limit).
 pub fn probe(bytes: &[u8], mime: &str, max: Duration) -> Result<Probed> {
+    measure(Box::new(Cursor::new(bytes)), mime, max)
+}
+
+/// [`probe`] on a file, read from where it stands as the demuxer goes (never loaded whole).
+/// Blocking.
+pub fn probe_file(file: File, mime: &str, max: Duration) -> Result<Probed> {
+    measure(Box::new(file), mime, max)
+}
+
+fn measure(source: Box<dyn MediaSource + '_>, mime: &str, max: Duration) -> Result<Probed> {
     let bad = |_: Demux| Error::UnsupportedMedia;
-    let mut reader = demuxer(bytes, mime)?;
+    let mut reader = demuxer(source, mime)?;
     let track = reader
         .default_track(TrackType::Audio)
         .ok_or(Error::UnsupportedMedia)?;
@@ -76,11 +87,14 @@ pub fn probe(bytes: &[u8], mime: &str, max: Duration) -> Result<Probed> {
     Ok(Probed { duration_ms })
 }
 
-/// The demuxer for `mime`, opened on `bytes` (which reads the container's header).
-fn demuxer<'b>(bytes: &'b [u8], mime: &str) -> Result<Box<dyn FormatReader + 'b>> {
-    let source = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
+/// The demuxer for `mime`, opened on `source` (which reads the container's header).
+fn demuxer<'s>(
+    source: Box<dyn MediaSource + 's>,
+    mime: &str,
+) -> Result<Box<dyn FormatReader + 's>> {
+    let source = MediaSourceStream::new(source, Default::default());
     let options = FormatOptions::default();
-    let reader: std::result::Result<Box<dyn FormatReader + 'b>, Demux> = match mime {
+    let reader: std::result::Result<Box<dyn FormatReader + 's>, Demux> = match mime {
         "audio/ogg" => OggReader::try_new(source, options).map(|r| Box::new(r) as _),
         "audio/webm" => MkvReader::try_new(source, options).map(|r| Box::new(r) as _),
         "audio/mp4" => IsoMp4Reader::try_new(source, options).map(|r| Box::new(r) as _),

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
+use super::Staged;
 use crate::error::{Entity, StoreError};
 use crate::store::{MediaFile, MediaStore, StoreResult};
 
@@ -61,6 +62,23 @@ impl MediaStore for FsMediaStore {
             return Err(StoreError::backend(e));
         }
         Ok(())
+    }
+
+    fn staging_dir(&self) -> PathBuf {
+        self.dir.join("tmp")
+    }
+
+    /// Keeps the staged file by renaming it into place (the staging directory is inside the
+    /// media directory, so the rename is atomic).
+    async fn put_staged(&self, key: &str, staged: Staged) -> StoreResult<()> {
+        let path = self.path_of(key)?;
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+            staged.persist(&path)
+        })
+        .await
+        .map_err(|e| StoreError::backend(std::io::Error::other(e)))?
+        .map_err(StoreError::backend)
     }
 
     async fn open(&self, key: &str) -> StoreResult<Option<MediaFile>> {
@@ -138,6 +156,20 @@ mod tests {
         let mut tail = String::new();
         file.reader.read_to_string(&mut tail).await.unwrap();
         assert_eq!(tail, "hello");
+
+        // A staged upload is kept by a rename out of the staging directory.
+        let mut staging = crate::media::Staging::start(store.staging_dir(), 64)
+            .await
+            .unwrap();
+        staging.write(b"streamed").await.unwrap();
+        store
+            .put_staged(&key, staging.finish().await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            read_all(&store, &key).await.as_deref(),
+            Some(&b"streamed"[..])
+        );
 
         store.delete(&key).await.unwrap();
         store.delete(&key).await.unwrap();

@@ -10,17 +10,23 @@ pub mod audio;
 mod fs;
 mod memory;
 pub mod reencode;
+mod staged;
 
 pub use fs::FsMediaStore;
 pub use memory::MemoryMediaStore;
 pub use reencode::{Reencoded, reencode};
+pub use staged::{Staged, Staging};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
+/// How many bytes from the start of a file [`sniff`] and [`classify`] look at, at most: an
+/// upload is classified by its first bytes before the rest is read.
+pub const SNIFF_LEN: usize = 64;
+
 /// The MIME type of `bytes` if they are one of the accepted formats: PNG, JPEG, GIF, WebP
-/// images; WebM, Ogg, MP3, M4A, WAV audio.
+/// images; WebM, Ogg, MP3, M4A, WAV audio. Only the first [`SNIFF_LEN`] bytes matter.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     let starts = |magic: &[u8]| bytes.starts_with(magic);
     let riff = |form: &[u8]| starts(b"RIFF") && bytes.get(8..12) == Some(form);
@@ -49,7 +55,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 
 /// EBML files name their doctype near the start; only `webm` is accepted (not Matroska).
 fn is_webm(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(64)];
+    let head = &bytes[..bytes.len().min(SNIFF_LEN)];
     head.windows(4).any(|w| w == b"webm")
 }
 

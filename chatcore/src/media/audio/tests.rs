@@ -123,3 +123,19 @@ fn only_audio_types_have_a_demuxer() {
         );
     }
 }
+
+#[test]
+fn a_file_is_measured_in_place_like_its_bytes() {
+    let path =
+        std::env::temp_dir().join(format!("chatcore-audio-{}.ogg", crate::MediaId::generate()));
+    for (mime, bytes) in FIXTURES {
+        std::fs::write(&path, bytes).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        assert_eq!(
+            probe_file(file, mime, HOUR).unwrap(),
+            probe(bytes, mime, HOUR).unwrap(),
+            "{mime}"
+        );
+    }
+    std::fs::remove_file(path).ok();
+}
