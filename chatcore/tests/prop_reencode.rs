@@ -83,7 +83,7 @@ proptest! {
         let mut png = image_bytes(1, 1, ImageFormat::Png);
         png[16..20].copy_from_slice(&w.to_be_bytes());
         png[20..24].copy_from_slice(&h.to_be_bytes());
-        let crc = crc32(&png[12..29]);
+        let crc = crc32fast::hash(&png[12..29]);
         png[29..33].copy_from_slice(&crc.to_be_bytes());
         let refused = matches!(
             reencode(&png, "image/png", MAX_PIXELS),
@@ -91,19 +91,4 @@ proptest! {
         );
         prop_assert!(refused, "{w} x {h} was not refused for its size");
     }
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }

@@ -38,6 +38,8 @@ pub struct World {
     pub chat: Chat,
     /// Its rows, readable without going through the chat's rules.
     pub store: Arc<MemoryStore>,
+    /// Its media bytes, readable (and countable) without going through the chat's rules.
+    pub media: Arc<MemoryMediaStore>,
     /// Its clock.
     pub clock: Arc<ManualClock>,
     /// The fault injector between the chat and [`World::store`], when built with
@@ -162,7 +164,8 @@ impl WorldBuilder {
             None => store.clone(),
         };
         let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
-        let mut chat = Chat::builder(chat_store, Arc::new(MemoryMediaStore::new()))
+        let media = Arc::new(MemoryMediaStore::new());
+        let mut chat = Chat::builder(chat_store, media.clone())
             .config(self.config)
             .clock(clock.clone());
         if let Some(policy) = self.policy {
@@ -175,6 +178,7 @@ impl WorldBuilder {
         World {
             chat,
             store,
+            media,
             clock,
             faults,
         }

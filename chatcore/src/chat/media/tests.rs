@@ -1,35 +1,21 @@
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::AsyncReadExt;
 
 use super::*;
-use crate::chat::{ChatConfig, ManualClock, SendMessage};
-use crate::model::{Message, Role, Timestamp};
-use crate::{MemoryMediaStore, MemoryStore};
+use crate::chat::{ChatConfig, SendMessage};
+use crate::model::{Message, Role};
+use crate::testing::World;
 
-struct World {
-    chat: Chat,
-    files: Arc<MemoryMediaStore>,
-    clock: Arc<ManualClock>,
+fn world() -> World {
+    World::new()
 }
 
 fn world_with(config: ChatConfig) -> World {
-    let files = Arc::new(MemoryMediaStore::new());
-    let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
-    let chat = Chat::builder(Arc::new(MemoryStore::new()), files.clone())
-        .config(config)
-        .clock(clock.clone())
-        .start(&tokio::runtime::Handle::current())
-        .unwrap();
-    World { chat, files, clock }
-}
-
-fn world() -> World {
-    world_with(ChatConfig::default())
+    World::builder().config(config).start()
 }
 
 fn png(width: u32, height: u32) -> Bytes {
@@ -39,24 +25,13 @@ fn png(width: u32, height: u32) -> Bytes {
     Bytes::from(out.into_inner())
 }
 
-impl World {
-    async fn user(&self, name: &str) -> Actor {
-        self.chat
-            .register(name, "correct horse battery", None)
-            .await
-            .unwrap()
-            .0
-    }
+/// What these scenarios do beyond the public [`World`]'s steps.
+trait MediaSteps {
+    async fn send_media(&self, actor: &Actor, room: RoomId, id: MediaId) -> Result<Message>;
+    async fn read(&self, actor: &Actor, id: MediaId, variant: MediaVariant) -> Result<Vec<u8>>;
+}
 
-    async fn room(&self, admin: &Actor, members: &[&Actor]) -> RoomId {
-        let ids: Vec<_> = members.iter().map(|a| a.id()).collect();
-        self.chat
-            .create_group(admin, "Team", &ids)
-            .await
-            .unwrap()
-            .id
-    }
-
+impl MediaSteps for World {
     async fn send_media(&self, actor: &Actor, room: RoomId, id: MediaId) -> Result<Message> {
         let msg = SendMessage {
             room_id: room,
@@ -82,13 +57,13 @@ fn code<T>(r: Result<T>) -> &'static str {
 async fn deleting_the_message_deletes_its_media_for_everyone() {
     let w = world();
     let (alice, bob) = (w.user("alice").await, w.user("bob").await);
-    let room = w.room(&alice, &[&bob]).await;
+    let room = w.group(&alice, &[&bob]).await;
     let media = w
         .chat
         .upload(&alice, room, png(400, 300), None)
         .await
         .unwrap();
-    assert_eq!(w.files.len(), 2, "the image and its thumbnail");
+    assert_eq!(w.media.len(), 2, "the image and its thumbnail");
     let sent = w.send_media(&alice, room, media.id).await.unwrap();
     for who in [&alice, &bob] {
         assert!(w.read(who, media.id, MediaVariant::Original).await.is_ok());
@@ -101,7 +76,7 @@ async fn deleting_the_message_deletes_its_media_for_everyone() {
             assert_eq!(code(w.read(who, media.id, variant).await), "not_found");
         }
     }
-    assert!(w.files.is_empty(), "bytes and thumbnail deleted");
+    assert!(w.media.is_empty(), "bytes and thumbnail deleted");
     assert_eq!(
         code(w.send_media(&alice, room, media.id).await),
         "not_found",
@@ -113,7 +88,7 @@ async fn deleting_the_message_deletes_its_media_for_everyone() {
 async fn media_another_message_carries_survives_a_delete() {
     let w = world();
     let alice = w.user("alice").await;
-    let room = w.room(&alice, &[]).await;
+    let room = w.group(&alice, &[]).await;
     let media = w.chat.upload(&alice, room, png(8, 8), None).await.unwrap();
     let first = w.send_media(&alice, room, media.id).await.unwrap();
     w.send_media(&alice, room, media.id).await.unwrap();
@@ -133,7 +108,7 @@ async fn an_upload_is_the_uploaders_until_it_is_sent() {
         w.user("bob").await,
         w.user("carol").await,
     );
-    let room = w.room(&alice, &[&bob]).await;
+    let room = w.group(&alice, &[&bob]).await;
     let media = w.chat.upload(&alice, room, png(8, 8), None).await.unwrap();
     assert!(
         w.read(&alice, media.id, MediaVariant::Original)
@@ -174,7 +149,7 @@ async fn an_upload_is_the_uploaders_until_it_is_sent() {
 async fn unsent_uploads_are_swept_after_the_grace_period() {
     let w = world();
     let alice = w.user("alice").await;
-    let room = w.room(&alice, &[]).await;
+    let room = w.group(&alice, &[]).await;
     let unsent = w.chat.upload(&alice, room, png(8, 8), None).await.unwrap();
     let sent = w.chat.upload(&alice, room, png(9, 9), None).await.unwrap();
     w.send_media(&alice, room, sent.id).await.unwrap();
@@ -196,7 +171,7 @@ async fn unsent_uploads_are_swept_after_the_grace_period() {
             .await
             .is_ok()
     );
-    assert_eq!(w.files.len(), 1);
+    assert_eq!(w.media.len(), 1);
 }
 
 #[tokio::test]
@@ -210,7 +185,7 @@ async fn uploads_past_the_daily_quota_are_refused() {
     };
     let w = world_with(config);
     let alice = w.user("alice").await;
-    let room = w.room(&alice, &[]).await;
+    let room = w.group(&alice, &[]).await;
     let mut used = 0;
     while used < 3 * 1024 - 200 {
         used += w
@@ -236,7 +211,7 @@ async fn uploads_past_the_daily_quota_are_refused() {
     );
 
     let (guest, _) = w.chat.guest(None).await.unwrap();
-    let theirs = w.room(&guest, &[]).await;
+    let theirs = w.group(&guest, &[]).await;
     assert_eq!(
         code(w.chat.upload(&guest, theirs, one, None).await),
         "quota_exceeded",
@@ -248,7 +223,7 @@ async fn uploads_past_the_daily_quota_are_refused() {
 async fn images_are_stored_reencoded_with_their_size_and_a_thumbnail() {
     let w = world();
     let alice = w.user("alice").await;
-    let room = w.room(&alice, &[]).await;
+    let room = w.group(&alice, &[]).await;
     let mut upload = png(640, 200).to_vec();
     upload.extend_from_slice(b"PK\x03\x04trailing zip");
     let media = w
@@ -283,10 +258,10 @@ async fn images_are_stored_reencoded_with_their_size_and_a_thumbnail() {
     };
     let small = world_with(config);
     let bob = small.user("bob").await;
-    let room = small.room(&bob, &[]).await;
+    let room = small.group(&bob, &[]).await;
     assert_eq!(
         code(small.chat.upload(&bob, room, png(11, 10), None).await),
         "too_many_pixels"
     );
-    assert!(small.files.is_empty());
+    assert!(small.media.is_empty());
 }
