@@ -85,11 +85,18 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 cat "$OUT/machine.txt"
 
 PID=
+DBNAME=
+# stop_server: stops the running server and drops the MariaDB database it ran on, if any (a run
+# would otherwise leave one database per scenario behind).
 stop_server() {
   if [ -n "$PID" ]; then
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
     PID=
+  fi
+  if [ -n "$DBNAME" ]; then
+    mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $DBNAME" || true
+    DBNAME=
   fi
 }
 trap stop_server EXIT
@@ -108,9 +115,9 @@ start_server() {
       ;;
     sqlite) local db=() ;;
     mysql)
-      local dbname="chatbench_${name}_$$"
-      mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $dbname; CREATE DATABASE $dbname"
-      local db=(--database "$MYSQL/$dbname")
+      DBNAME="chatbench_${name}_$$"
+      mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $DBNAME; CREATE DATABASE $DBNAME"
+      local db=(--database "$MYSQL/$DBNAME")
       ;;
   esac
   local data
