@@ -14,6 +14,12 @@ pub struct MySqlServer;
 /// A database that exists for one test; dropping the guard drops the database.
 pub type TestDb = chatcore_sql::testing::TestDb<MySqlServer>;
 
+/// What tests on this backend need, for `chatcore::testing::harness::run`: the MariaDB/MySQL test
+/// server (without it, outside CI, the tests are reported ignored).
+pub fn needs() -> chatcore::testing::harness::Needs {
+    chatcore_sql::testing::needs::<MySqlServer>()
+}
+
 /// The server under test, as given by the environment.
 #[allow(clippy::expect_used)] // test support: a bad test server URL should panic loudly
 pub fn server_options() -> MySqlConnectOptions {

@@ -14,4 +14,9 @@ async fn make_store() -> Option<(Arc<dyn Store>, TestDb)> {
     Some((Arc::new(store), db))
 }
 
-chatcore::store_conformance_tests!(make_store);
+fn main() {
+    chatcore::testing::harness::run(
+        &[chatcore_mysql::testing::needs()],
+        chatcore::store_conformance_tests!(make_store, harness),
+    );
+}

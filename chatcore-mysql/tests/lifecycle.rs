@@ -8,6 +8,17 @@ use chatcore_mysql::{MySqlOptions, MySqlStore};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
+fn main() {
+    chatcore::testing::harness::run(
+        &[chatcore_mysql::testing::needs()],
+        chatcore::harness_tests![
+            an_already_migrated_database_opens_again_with_its_data,
+            an_unreachable_server_is_a_backend_error_not_a_hang,
+            operations_fail_during_an_outage_and_recover_after_it,
+        ],
+    );
+}
+
 fn guest(name: &str) -> NewUser {
     NewUser {
         username: None,
@@ -40,11 +51,8 @@ fn proxy(listener: TcpListener) -> JoinHandle<()> {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_already_migrated_database_opens_again_with_its_data() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await.expect("a test database");
     let first = MySqlStore::connect(&db.url(), MySqlOptions::default())
         .await
         .expect("fresh");
@@ -56,7 +64,6 @@ async fn an_already_migrated_database_opens_again_with_its_data() {
     assert_eq!(again.user(alice.id).await.expect("read"), Some(alice));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_server_is_a_backend_error_not_a_hang() {
     // Port 1 on loopback: nothing listens there.
     let options = MySqlOptions::default().acquire_timeout(Duration::from_millis(500));
@@ -71,11 +78,8 @@ async fn an_unreachable_server_is_a_backend_error_not_a_hang() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_fail_during_an_outage_and_recover_after_it() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await.expect("a test database");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
     let port = listener.local_addr().expect("proxy address").port();
     let link = proxy(listener);

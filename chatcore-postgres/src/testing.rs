@@ -14,6 +14,12 @@ pub struct PostgresServer;
 /// A database that exists for one test; dropping the guard drops the database.
 pub type TestDb = chatcore_sql::testing::TestDb<PostgresServer>;
 
+/// What tests on this backend need, for `chatcore::testing::harness::run`: the PostgreSQL test
+/// server (without it, outside CI, the tests are reported ignored).
+pub fn needs() -> chatcore::testing::harness::Needs {
+    chatcore_sql::testing::needs::<PostgresServer>()
+}
+
 impl TestServer for PostgresServer {
     type DB = sqlx::Postgres;
     const URL_VAR: &'static str = "CHATCORE_TEST_POSTGRES_URL";

@@ -1,7 +1,8 @@
 //! Throwaway databases on a real server, for the tests of the server backends and of anyone
 //! testing against them (feature `testing`). Each test gets its own uniquely named database,
-//! dropped when its guard is dropped. Without a server the test is skipped with a printed
-//! reason, except under `CI=true`, where it fails.
+//! dropped when its guard is dropped. Test files run with `chatcore::testing::harness` and
+//! [`needs`], so that without a server their tests are reported ignored, except under
+//! `CI=true`, where they fail.
 
 #![allow(clippy::expect_used)] // test support: a broken test database setup should panic loudly
 
@@ -53,6 +54,11 @@ async fn admin<S: TestServer>(sql: String) -> Result<(), SetupError> {
     S::DB::execute(&mut conn, Cow::Owned(sql), Default::default()).await?;
     conn.close().await?;
     Ok(())
+}
+
+/// What the tests need: the server `S`, as its environment variable names it.
+pub fn needs<S: TestServer>() -> chatcore::testing::harness::Needs {
+    chatcore::testing::harness::Needs::service(S::NAME, S::URL_VAR, S::DEFAULT_URL)
 }
 
 /// The server under test, as the environment names it.

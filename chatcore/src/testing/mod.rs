@@ -6,7 +6,8 @@
 //! - [`SimNetwork`] and [`SimClient`]: a network that drops, duplicates, reorders and breaks
 //!   connections, and a client that keeps the delivery contract over it;
 //! - the storage conformance suite every backend runs ([`store_conformance_tests!`](crate::store_conformance_tests));
-//! - [`GatedStore`], which holds a call at a gate for tests of races, and [`FakeAssistant`].
+//! - [`GatedStore`], which holds a call at a gate for tests of races, and [`FakeAssistant`];
+//! - [`harness`]: a test harness that reports tests needing an absent server as ignored.
 //!
 //! Every [`Store`] implementation runs the same suite with one macro call:
 //!
@@ -26,6 +27,7 @@ mod assistant;
 pub mod conformance;
 mod faulty;
 mod gated;
+pub mod harness;
 mod rng;
 mod sim;
 mod world;
@@ -63,10 +65,16 @@ impl<G> StoreFixture for Option<(Arc<dyn Store>, G)> {
 }
 
 /// Expands to one test per conformance case, each on a fresh store from `$make`.
+///
+/// `store_conformance_tests!(make_store)` defines a `#[tokio::test]` per case, in a module
+/// `store_conformance`. `store_conformance_tests!(make_store, harness)` is instead an
+/// expression: the cases as a list for [`harness::run`], for stores on a server the machine may
+/// not have (the cases are then reported ignored, not passed; `make_store` returning `None`
+/// fails the case, since the harness found the server there).
 #[macro_export]
 macro_rules! store_conformance_tests {
-    ($make:ident) => {
-        $crate::store_conformance_tests!(@cases $make;
+    ($make:ident $(, $form:ident)?) => {
+        $crate::store_conformance_tests!(@cases [$($form)?] $make;
             users_round_trip,
             usernames_are_unique,
             external_ids_are_unique,
@@ -105,7 +113,21 @@ macro_rules! store_conformance_tests {
             missing_rows,
         );
     };
-    (@cases $make:ident; $($case:ident),* $(,)?) => {
+    (@cases [harness] $make:ident; $($case:ident),* $(,)?) => {
+        ::std::vec![$(
+            (
+                ::std::concat!("store_conformance::", ::std::stringify!($case)),
+                (|| ::std::boxed::Box::pin(async {
+                    let (store, guard) = $crate::testing::StoreFixture::into_fixture($make().await)
+                        .expect("the store under test could not be made");
+                    $crate::testing::conformance::$case(store).await;
+                    drop(guard);
+                }) as $crate::testing::harness::TestFuture)
+                    as fn() -> $crate::testing::harness::TestFuture,
+            )
+        ),*]
+    };
+    (@cases [] $make:ident; $($case:ident),* $(,)?) => {
         mod store_conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
