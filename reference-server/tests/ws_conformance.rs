@@ -8,7 +8,7 @@
 //! 64 KiB cap are expected to end with close code 1009, and the rest must pass.
 //!
 //! `kosoku` is found on `PATH` or at `$CHAT_KOSOKU` (scripts/test.sh installs it into
-//! `target/pyenv`). Without it the test says so and passes, except with `CI=true`, where it
+//! `target/pyenv`). Without it the test is reported ignored, except with `CI=true`, where it
 //! fails. The full report (HTML and JSON per case) goes to `target/ws-conformance/`.
 
 #![allow(clippy::unwrap_used)]
@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use chatcore::testing::harness::Needs;
 use chatcore_http::http::ApiError;
 use chatcore_ws::tokio_tungstenite::tungstenite::error::CapacityError;
 use chatcore_ws::tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -28,6 +29,13 @@ use hyper_util::rt::TokioIo;
 use reference_server::Config;
 use serde_json::Value;
 use tokio_util::task::TaskTracker;
+
+fn main() {
+    chatcore::testing::harness::run(
+        &[Needs::program("kosoku", "CHAT_KOSOKU")],
+        chatcore::harness_tests![autobahn_cases_pass_against_the_production_websocket_settings],
+    );
+}
 
 fn kosoku() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("CHAT_KOSOKU") {
@@ -128,16 +136,9 @@ fn group(id: &str) -> u32 {
         .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn autobahn_cases_pass_against_the_production_websocket_settings() {
-    let Some(kosoku) = kosoku() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kosoku is not installed (pip install kosoku, or set CHAT_KOSOKU)"
-        );
-        eprintln!("SKIPPED: kosoku is not installed (pip install kosoku, or set CHAT_KOSOKU)");
-        return;
-    };
+    let kosoku =
+        kosoku().expect("kosoku is not installed (pip install kosoku, or set CHAT_KOSOKU)");
     let addr = echo_server().await;
     let report = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ws-conformance");
     std::fs::remove_dir_all(&report).ok();

@@ -35,36 +35,50 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 /// A real 1×1 PNG (uploads are decoded and re-encoded, so a header alone is refused).
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDATx\x9cc\xf8\xcf\xc0\0\0\x03\x01\x01\0\xc9\xfe\x92\xef\0\0\0\0IEND\xaeB`\x82";
 
-/// One `#[tokio::test]` per scenario and backend: `memory::name`, `sqlite::name`,
-/// `mariadb::name` and `postgres::name`. Each scenario is an `async fn name(backend: Backend)` in
-/// the calling file. Scenarios listed after `durable:` need a store that exists apart from the
-/// server (a restart, or [`Server::open_store`] to look at rows), so they run on every backend
-/// but the in-memory one.
+/// One test per scenario and backend, `memory::name`, `sqlite::name`, `mariadb::name` and
+/// `postgres::name`, as groups for [`chatcore::testing::harness::run_groups`]: the MariaDB and
+/// PostgreSQL tests are reported ignored (not passed) when their server is absent outside CI.
+/// Each scenario is an `async fn name(backend: Backend)` in the calling file. Scenarios listed
+/// after `durable:` need a store that exists apart from the server (a restart, or
+/// [`Server::open_store`] to look at rows), so they run on every backend but the in-memory one.
 ///
 /// ```ignore
-/// on_every_backend!(sends_and_reads; durable: survives_a_restart);
+/// fn main() {
+///     let mut groups = on_every_backend!(sends_and_reads; durable: survives_a_restart);
+///     groups.push(no_service(chatcore::harness_tests![a_test_on_one_server]));
+///     chatcore::testing::harness::run_groups(groups);
+/// }
 /// ```
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)? $(; durable: $($durable:ident),* $(,)?)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(chat_tests::Backend::Memory).await;
-            })*
-        }
-        $crate::on_every_backend!(@module sqlite Sqlite $($name),* $($(, $durable)*)?);
-        $crate::on_every_backend!(@module mariadb MySql $($name),* $($(, $durable)*)?);
-        $crate::on_every_backend!(@module postgres Postgres $($name),* $($(, $durable)*)?);
+        ::std::vec![
+            $crate::on_every_backend!(@group memory Memory $($name),*),
+            $crate::on_every_backend!(@group sqlite Sqlite $($name),* $($(, $durable)*)?),
+            $crate::on_every_backend!(@group mariadb MySql $($name),* $($(, $durable)*)?),
+            $crate::on_every_backend!(@group postgres Postgres $($name),* $($(, $durable)*)?),
+        ]
     };
-    (@module $module:ident $backend:ident $($name:ident),*) => {
-        mod $module {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(chat_tests::Backend::$backend).await;
-            })*
-        }
+    (@group $module:ident $backend:ident $($name:ident),*) => {
+        (
+            $crate::Backend::$backend.needs(),
+            ::std::vec![$(
+                (
+                    ::std::concat!(::std::stringify!($module), "::", ::std::stringify!($name)),
+                    (|| ::std::boxed::Box::pin($name($crate::Backend::$backend))
+                        as ::chatcore::testing::harness::TestFuture)
+                        as fn() -> ::chatcore::testing::harness::TestFuture,
+                )
+            ),*],
+        )
     };
+}
+
+/// A group of tests that need no service (the server runs in-process on SQLite or memory).
+pub fn no_service(
+    tests: Vec<chatcore::testing::harness::NamedTest>,
+) -> chatcore::testing::harness::Group {
+    (Vec::new(), tests)
 }
 
 /// Which store a test server runs on.
@@ -79,6 +93,17 @@ pub enum Backend {
     MySql,
     /// A fresh database on the PostgreSQL test server (`CHATCORE_TEST_POSTGRES_URL`).
     Postgres,
+}
+
+impl Backend {
+    /// The servers a test on this backend needs (none for SQLite and memory).
+    pub fn needs(self) -> Vec<chatcore::testing::harness::Needs> {
+        match self {
+            Backend::Memory | Backend::Sqlite => Vec::new(),
+            Backend::MySql => vec![chatcore_mysql::testing::needs()],
+            Backend::Postgres => vec![chatcore_postgres::testing::needs()],
+        }
+    }
 }
 
 /// A running server, its data directory and an HTTP client for it.

@@ -7,15 +7,17 @@
 
 use chat_tests::on_every_backend;
 
-on_every_backend!(
-    direct_chat_over_websocket_and_rest,
-    group_of_three_history_unread_and_read_markers,
-    media_round_trip_raw_and_multipart,
-    guest_joins_then_upgrades_keeping_rooms,
-    logout_ends_the_session_and_clears_the_cookie,
-    shutdown_closes_live_sockets_with_1001;
-    durable: everything_is_still_there_after_a_restart
-);
+fn main() {
+    chatcore::testing::harness::run_groups(on_every_backend!(
+            direct_chat_over_websocket_and_rest,
+            group_of_three_history_unread_and_read_markers,
+            media_round_trip_raw_and_multipart,
+            guest_joins_then_upgrades_keeping_rooms,
+            logout_ends_the_session_and_clears_the_cookie,
+            shutdown_closes_live_sockets_with_1001;
+            durable: everything_is_still_there_after_a_restart
+    ));
+}
 
 use chat_tests::{Backend, PASSWORD, PNG, Server, wait_for};
 use chatcore_ws::frames::ServerFrame;

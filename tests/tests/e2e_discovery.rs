@@ -8,13 +8,15 @@ use chat_tests::{Backend, Reply, Server, TestUser, on_every_backend};
 use chatcore::Discovery;
 use serde_json::json;
 
-on_every_backend!(
-    a_guest_lists_and_reaches_only_people_in_its_rooms,
-    registered_users_reach_each_other_but_not_strangers_guests,
-    with_everyone_a_guest_finds_and_writes_to_anyone,
-    with_shared_rooms_strangers_cannot_be_found_or_contacted,
-    the_scope_applies_before_the_search_limit,
-);
+fn main() {
+    chatcore::testing::harness::run_groups(on_every_backend!(
+        a_guest_lists_and_reaches_only_people_in_its_rooms,
+        registered_users_reach_each_other_but_not_strangers_guests,
+        with_everyone_a_guest_finds_and_writes_to_anyone,
+        with_shared_rooms_strangers_cannot_be_found_or_contacted,
+        the_scope_applies_before_the_search_limit,
+    ));
+}
 
 /// The usernames (or display names, for guests) a search for `q` by `user` lists.
 async fn search(server: &Server, user: &TestUser, q: &str) -> Vec<String> {

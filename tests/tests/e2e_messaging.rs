@@ -7,11 +7,13 @@
 
 use chat_tests::on_every_backend;
 
-on_every_backend!(
-    edit_and_delete_over_rest_reach_live_members,
-    edit_and_delete_over_rest_refuse_others_and_outsiders,
-    typing_and_read_over_rest_reach_live_members
-);
+fn main() {
+    chatcore::testing::harness::run_groups(on_every_backend!(
+        edit_and_delete_over_rest_reach_live_members,
+        edit_and_delete_over_rest_refuse_others_and_outsiders,
+        typing_and_read_over_rest_reach_live_members
+    ));
+}
 
 use chat_tests::{Backend, Server, wait_for};
 use chatcore_ws::frames::ServerFrame;

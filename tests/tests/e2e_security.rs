@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chat_tests::{
-    Backend, PASSWORD, Reply, Server, TestUser, closed_with, on_every_backend, raw_frame, raw_send,
-    wait_until,
+    Backend, PASSWORD, Reply, Server, TestUser, closed_with, no_service, on_every_backend,
+    raw_frame, raw_send, wait_until,
 };
 use chatcore::Discovery;
 use chatcore::testing::GatedStore;
@@ -19,23 +19,32 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-on_every_backend!(
-    parallel_attempts_share_one_budget,
-    a_refused_registration_does_not_use_up_the_address,
-    invisible_characters_never_reach_a_name,
-    an_upgrade_ends_every_guest_session,
-    of_concurrent_upgrades_exactly_one_wins,
-    a_member_removed_while_connecting_never_receives_the_room,
-    concurrent_adds_never_pass_the_group_cap,
-    admins_demoting_each_other_leave_an_admin,
-    admins_leaving_at_once_leave_an_admin,
-    a_rest_send_flood_is_paced_then_refused,
-    rest_and_websocket_sends_share_one_budget,
-    group_and_member_add_floods_are_refused,
-    an_ack_paced_sender_is_slowed_never_closed,
-    an_oversized_sync_is_refused;
-    durable: an_open_socket_closes_when_its_session_expires
-);
+fn main() {
+    let mut groups = on_every_backend!(
+            parallel_attempts_share_one_budget,
+            a_refused_registration_does_not_use_up_the_address,
+            invisible_characters_never_reach_a_name,
+            an_upgrade_ends_every_guest_session,
+            of_concurrent_upgrades_exactly_one_wins,
+            a_member_removed_while_connecting_never_receives_the_room,
+            concurrent_adds_never_pass_the_group_cap,
+            admins_demoting_each_other_leave_an_admin,
+            admins_leaving_at_once_leave_an_admin,
+            a_rest_send_flood_is_paced_then_refused,
+            rest_and_websocket_sends_share_one_budget,
+            group_and_member_add_floods_are_refused,
+            an_ack_paced_sender_is_slowed_never_closed,
+            an_oversized_sync_is_refused;
+            durable: an_open_socket_closes_when_its_session_expires
+    );
+    groups.push(no_service(chatcore::harness_tests![
+        clients_that_reset_mid_login_cannot_multiply_hashing,
+        a_full_hashing_line_answers_503_busy_at_once,
+        an_oversized_username_is_refused_without_a_hash,
+        silent_clients_are_dropped_and_one_address_cannot_take_every_socket,
+    ]));
+    chatcore::testing::harness::run_groups(groups);
+}
 
 /// How many replies had each (status, code).
 fn tally(replies: &[Reply]) -> BTreeMap<(u16, String), usize> {
@@ -154,7 +163,6 @@ fn raw_login(username: &str) -> String {
 /// Issue #11, item 2: "send, then reset". Each client sends a login and resets the connection
 /// while its password is being hashed. The server must not start a new hash for the next one
 /// while the abandoned one still runs: never more than `--max-concurrent-hashes` at once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_reset_mid_login_cannot_multiply_hashing() {
     let server = Server::start_with(|c| c.max_concurrent_hashes = 1).await;
     let addr = server.base.trim_start_matches("http://").to_owned();
@@ -200,7 +208,6 @@ async fn clients_that_reset_mid_login_cannot_multiply_hashing() {
 
 /// Issue #11, item 2: a full hashing line answers at once with 503 `busy` and `Retry-After`
 /// instead of queueing without bound.
-#[tokio::test]
 async fn a_full_hashing_line_answers_503_busy_at_once() {
     let server = Server::start_with(|c| {
         c.max_concurrent_hashes = 1;
@@ -225,7 +232,6 @@ async fn a_full_hashing_line_answers_503_busy_at_once() {
 
 /// Issue #11, item 10: the login throttle is keyed by valid usernames only, so 64 KiB of
 /// garbage as a username costs nothing and fills no table.
-#[tokio::test]
 async fn an_oversized_username_is_refused_without_a_hash() {
     let server = Server::start().await;
     let huge = "x".repeat(60 * 1024);
@@ -794,7 +800,6 @@ async fn first_words(addr: &str, send: &[u8]) -> String {
 /// Issue #11, item 9: a client that connects and says nothing is dropped after the header
 /// timeout, and one address cannot hold more than `--max-connections-per-ip` sockets
 /// (WebSockets included): the next one gets 429 with `Retry-After`.
-#[tokio::test]
 async fn silent_clients_are_dropped_and_one_address_cannot_take_every_socket() {
     let server = Server::start_with(|c| {
         c.request_header_timeout = 1;

@@ -4,13 +4,14 @@
 //! copied to MariaDB and to PostgreSQL. A server started on each copy lets people in with their
 //! old passwords and sessions, shows the same rooms, and resumes a client from its old per-room
 //! seqs with no gap and no duplicate. An interrupted copy continues where it stopped; a
-//! database that is not empty is refused. The server databases are skipped with a reason when
-//! no server answers, outside CI.
+//! database that is not empty is refused. Without MariaDB or PostgreSQL, outside CI, the tests
+//! that need them are reported ignored.
 
 #![allow(clippy::unwrap_used)] // scenarios are test code: a panic is the report
 
 use chat_tests::{
-    Backend, PASSWORD, PNG, Server, Stopped, TestDatabase, TestUser, raw_frame, raw_send,
+    Backend, PASSWORD, PNG, Server, Stopped, TestDatabase, TestUser, no_service, raw_frame,
+    raw_send,
 };
 use chatcore::RoomId;
 use chatcore_ws::client::Connect;
@@ -18,6 +19,22 @@ use futures::{StreamExt, stream};
 use reference_server::migrate_store::migrate_store;
 use reference_server::storage::{Backend as StoreBackend, open_store};
 use serde_json::{Value, json};
+
+fn main() {
+    chatcore::testing::harness::run_groups(vec![
+        (
+            [Backend::MySql.needs(), Backend::Postgres.needs()].concat(),
+            chatcore::harness_tests![a_chat_moves_from_sqlite_to_mariadb_and_to_postgres],
+        ),
+        (
+            Backend::Postgres.needs(),
+            chatcore::harness_tests![an_interrupted_copy_resumes_where_it_stopped],
+        ),
+        no_service(chatcore::harness_tests![
+            a_database_in_use_is_refused_and_left_alone
+        ]),
+    ]);
+}
 
 /// Sends in flight at once on the populating socket.
 const IN_FLIGHT: usize = 256;
@@ -177,13 +194,12 @@ async fn migrate(chat: &Chat, target: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8(out).unwrap())
 }
 
-#[tokio::test]
 async fn a_chat_moves_from_sqlite_to_mariadb_and_to_postgres() {
     let chat = chat_on_sqlite(10_000).await;
     for backend in [Backend::MySql, Backend::Postgres] {
-        let Some(target) = TestDatabase::create(backend).await else {
-            continue;
-        };
+        let target = TestDatabase::create(backend)
+            .await
+            .expect("a test database");
         let printed = migrate(&chat, &target.url).await.unwrap();
         assert!(
             printed.contains("messages: 10001 of 10001 rows"),
@@ -296,12 +312,11 @@ async fn new_rows_get_new_ids(server: &Server, chat: &Chat) {
     assert_ne!(media.json()["id"].as_str(), Some(chat.media_id.as_str()));
 }
 
-#[tokio::test]
 async fn an_interrupted_copy_resumes_where_it_stopped() {
     let chat = chat_on_sqlite(2_000).await;
-    let Some(target) = TestDatabase::create(Backend::Postgres).await else {
-        return;
-    };
+    let target = TestDatabase::create(Backend::Postgres)
+        .await
+        .expect("a test database");
     let (StoreBackend::Sqlite(from), StoreBackend::Postgres(to)) = (
         open_store(&chat.stopped.config.database_url())
             .await
@@ -341,7 +356,6 @@ async fn an_interrupted_copy_resumes_where_it_stopped() {
     server.stop().await;
 }
 
-#[tokio::test]
 async fn a_database_in_use_is_refused_and_left_alone() {
     let chat = chat_on_sqlite(10).await;
     let other = Server::start().await;

@@ -61,16 +61,24 @@ impl Needs {
         Needs { missing }
     }
 
-    /// A program whose path is in the environment variable `path_var`, present when that
-    /// names an existing file.
+    /// A program at the path in the environment variable `path_var`, or else named `name` on
+    /// `PATH`: present when that file exists.
     pub fn program(name: &str, path_var: &str) -> Needs {
+        let on_path = || {
+            std::env::var_os("PATH").is_some_and(|dirs| {
+                std::env::split_paths(&dirs).any(|dir| dir.join(name).is_file())
+            })
+        };
         let missing = match std::env::var_os(path_var) {
             Some(path) if std::path::Path::new(&path).is_file() => None,
             Some(path) => Some(format!(
-                "{name}: {path_var}={} is not a file",
+                "{path_var}={} is not a file",
                 path.to_string_lossy()
             )),
-            None => Some(format!("{name} not given: set {path_var} to its path")),
+            None if on_path() => None,
+            None => Some(format!(
+                "{name} is not on PATH; install it or set {path_var} to its path"
+            )),
         };
         Needs { missing }
     }
@@ -81,20 +89,32 @@ impl Needs {
     }
 }
 
+/// Tests that need the same things: what they need, and the tests.
+pub type Group = (Vec<Needs>, Vec<NamedTest>);
+
 /// Runs `tests` like the built-in harness does (same arguments, same output), each on a tokio
 /// multi-thread runtime of its own with two workers. When something in `needs` is missing and
 /// `CI` is not `true`, every test is ignored, with the reasons printed once on stderr.
 pub fn run(needs: &[Needs], tests: Vec<NamedTest>) -> ! {
+    run_groups(vec![(needs.to_vec(), tests)])
+}
+
+/// [`run`] for tests with different needs: each group's tests are ignored when something that
+/// group needs is missing (and `CI` is not `true`).
+pub fn run_groups(groups: Vec<Group>) -> ! {
     let args = Arguments::from_args();
-    let missing: Vec<&str> = needs.iter().filter_map(Needs::missing).collect();
-    let ignore = !missing.is_empty() && std::env::var("CI").as_deref() != Ok("true");
-    if ignore && !args.list {
-        eprintln!("ignored: {}", missing.join("; "));
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    let mut trials = Vec::new();
+    for (needs, tests) in groups {
+        let missing: Vec<&str> = needs.iter().filter_map(Needs::missing).collect();
+        let ignore = !missing.is_empty() && !ci;
+        if ignore && !args.list && !tests.is_empty() {
+            eprintln!("ignored {} tests: {}", tests.len(), missing.join("; "));
+        }
+        trials.extend(tests.into_iter().map(|(name, test)| {
+            Trial::test(name, move || run_one(test)).with_ignored_flag(ignore)
+        }));
     }
-    let trials = tests
-        .into_iter()
-        .map(|(name, test)| Trial::test(name, move || run_one(test)).with_ignored_flag(ignore))
-        .collect();
     libtest_mimic::run(&args, trials).exit()
 }
 
@@ -212,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn a_program_is_present_only_as_an_existing_file() {
+    fn a_program_is_found_through_its_variable_or_path() {
         let absent = Needs::program("tool", "CHATCORE_HARNESS_TEST_NO_SUCH_VAR");
         assert!(
             absent
