@@ -12,6 +12,9 @@ export CHATCORE_TEST_MYSQL_URL="${CHATCORE_TEST_MYSQL_URL:-mysql://root@127.0.0.
 export CHATCORE_TEST_POSTGRES_URL="${CHATCORE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 export CHATCORE_TEST_REDIS_URL="${CHATCORE_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# One build from scratch gains nothing from incremental compilation, whose caches add gigabytes
+# to target/ (a full disk once killed the linker mid-build: "ld terminated with signal 7").
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # Each step says when it started (seconds into the run), so a CI log shows what takes the time.
 step() { printf '\n==> [%ds] %s\n' "$SECONDS" "$*"; }
