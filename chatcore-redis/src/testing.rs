@@ -2,8 +2,9 @@
 //! connections through it, to prove that a node recovers by itself (the proxy also stands in
 //! for a load balancer in front of several nodes: [`CutProxy::set_upstream`]).
 //!
-//! The Redis is named by `CHATCORE_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`). Without
-//! one a test is skipped with a printed reason, except under `CI=true`, where it fails.
+//! The Redis is named by `CHATCORE_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`). Test
+//! files run on `chatcore::testing::harness` with [`needs`]: without Redis their tests are
+//! reported ignored, except under `CI=true`, where they fail.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,12 @@ pub const URL_VAR: &str = "CHATCORE_TEST_REDIS_URL";
 /// The Redis under test, as given by the environment.
 pub fn server_url() -> String {
     std::env::var(URL_VAR).unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// What tests on Redis need, for `chatcore::testing::harness::run_groups`: the test Redis
+/// (without it, outside CI, they are reported ignored).
+pub fn needs() -> chatcore::testing::harness::Needs {
+    chatcore::testing::harness::Needs::service("Redis", URL_VAR, "redis://127.0.0.1:6379")
 }
 
 /// The test Redis's URL when it answers a ping. Outside CI, `None` (with the reason printed)

@@ -10,7 +10,23 @@ use chatcore::{
     Store, Subscription, throttle::Rate,
 };
 use chatcore_redis::RedisBroker;
-use chatcore_redis::testing::{CutProxy, host_port, require, unique_prefix};
+use chatcore_redis::testing::{CutProxy, host_port, needs, require, unique_prefix};
+
+fn main() {
+    chatcore::testing::harness::run_groups(vec![
+        (
+            vec![needs()],
+            chatcore::harness_tests![
+                two_nodes_deliver_each_others_messages_once_in_order,
+                a_node_cut_off_from_redis_reconnects_and_catches_up_by_itself,
+            ],
+        ),
+        (
+            Vec::new(),
+            chatcore::harness_tests![an_invalid_url_is_refused_at_once],
+        ),
+    ]);
+}
 
 fn node(store: &Arc<MemoryStore>, url: &str, prefix: &str) -> Chat {
     let mut config = ChatConfig::default();
@@ -47,9 +63,8 @@ async fn seqs_through(feed: &mut Subscription, last: Seq) -> Vec<Seq> {
     seqs
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_deliver_each_others_messages_once_in_order() {
-    let Some(url) = require().await else { return };
+    let url = require().await.expect("the test Redis answers");
     let prefix = unique_prefix("exchange");
     let store = Arc::new(MemoryStore::new());
     let (a, b) = (node(&store, &url, &prefix), node(&store, &url, &prefix));
@@ -71,9 +86,8 @@ async fn two_nodes_deliver_each_others_messages_once_in_order() {
     b.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_cut_off_from_redis_reconnects_and_catches_up_by_itself() {
-    let Some(url) = require().await else { return };
+    let url = require().await.expect("the test Redis answers");
     let proxy = CutProxy::start(host_port(&url)).await.unwrap();
     let prefix = unique_prefix("cut");
     let store = Arc::new(MemoryStore::new());
@@ -103,8 +117,7 @@ async fn a_node_cut_off_from_redis_reconnects_and_catches_up_by_itself() {
     b.shutdown().await;
 }
 
-#[test]
-fn an_invalid_url_is_refused_at_once() {
+async fn an_invalid_url_is_refused_at_once() {
     let err = RedisBroker::new("http://example.com").unwrap_err();
     assert!(err.to_string().starts_with("invalid Redis URL"), "{err}");
 }

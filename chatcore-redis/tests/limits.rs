@@ -8,8 +8,24 @@ use std::time::Duration;
 
 use chatcore::throttle::{Rate, SharedAttempts, SharedBudgets};
 use chatcore::{Chat, ChatConfig, MemoryMediaStore, MemoryStore, SendMessage, Store};
-use chatcore_redis::testing::{require, unique_prefix};
+use chatcore_redis::testing::{needs, require, unique_prefix};
 use chatcore_redis::{RedisAttempts, RedisBudgets};
+
+fn main() {
+    chatcore::testing::harness::run_groups(vec![
+        (
+            vec![needs()],
+            chatcore::harness_tests![
+                five_wrong_logins_on_one_node_lock_the_username_on_the_other,
+                a_user_hopping_between_nodes_spends_one_send_budget,
+            ],
+        ),
+        (
+            Vec::new(),
+            chatcore::harness_tests![without_redis_a_node_counts_alone_instead_of_refusing],
+        ),
+    ]);
+}
 
 /// A node on `store` counting in the Redis at `url` under `prefix`, sending at most 3
 /// messages (then 1 per 100 s).
@@ -27,9 +43,8 @@ fn node(store: &Arc<MemoryStore>, url: &str, prefix: &str) -> Chat {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_wrong_logins_on_one_node_lock_the_username_on_the_other() {
-    let Some(url) = require().await else { return };
+    let url = require().await.expect("the test Redis answers");
     let prefix = unique_prefix("logins");
     let store = Arc::new(MemoryStore::new());
     let (a, b) = (node(&store, &url, &prefix), node(&store, &url, &prefix));
@@ -65,9 +80,8 @@ async fn five_wrong_logins_on_one_node_lock_the_username_on_the_other() {
     b.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_hopping_between_nodes_spends_one_send_budget() {
-    let Some(url) = require().await else { return };
+    let url = require().await.expect("the test Redis answers");
     let prefix = unique_prefix("budgets");
     let store = Arc::new(MemoryStore::new());
     let (a, b) = (node(&store, &url, &prefix), node(&store, &url, &prefix));
@@ -93,7 +107,6 @@ async fn a_user_hopping_between_nodes_spends_one_send_budget() {
     b.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_redis_a_node_counts_alone_instead_of_refusing() {
     // Nothing listens on port 1: every call falls back to this node's own table and budget.
     let store = Arc::new(MemoryStore::new());

@@ -1,6 +1,6 @@
 //! Scale-out as an operator runs it: two `reference-server` processes on one MariaDB database,
-//! linked through the local Redis (`--broker`), with clients on both. Skipped with a reason
-//! when MariaDB or Redis does not answer, outside CI; failing under `CI=true`.
+//! linked through the local Redis (`--broker`), with clients on both. Reported ignored when
+//! MariaDB or Redis is absent, outside CI; failing under `CI=true`.
 //!
 //! The processes are the real binary (`target/debug/reference-server`, built with the
 //! workspace; `CHAT_SERVER_BIN` names another). A TCP proxy in the test stands for the load
@@ -22,6 +22,21 @@ use chatcore_ws::frames::ServerFrame;
 use serde_json::{Value, json};
 
 const PATIENCE: Duration = Duration::from_secs(30);
+
+fn main() {
+    chatcore::testing::harness::run(
+        &[
+            chatcore_mysql::testing::needs(),
+            chatcore_redis::testing::needs(),
+        ],
+        chatcore::harness_tests![
+            clients_on_two_nodes_exchange_messages_typing_and_removals,
+            a_killed_nodes_clients_resume_on_the_other_without_gap_or_duplicate,
+            delivery_resumes_by_itself_after_the_redis_connection_is_cut,
+            five_wrong_logins_on_node_1_make_the_sixth_on_node_2_a_429,
+        ],
+    );
+}
 
 /// The server binary under test.
 fn server_binary() -> PathBuf {
@@ -183,9 +198,9 @@ struct Cluster {
     _db: TestDb,
 }
 
-async fn cluster(redis_proxy: Option<&CutProxy>) -> Option<Cluster> {
-    let db = TestDb::create().await?;
-    let redis = require().await?;
+async fn cluster(redis_proxy: Option<&CutProxy>) -> Cluster {
+    let db = TestDb::create().await.expect("a test database");
+    let redis = require().await.expect("the test Redis answers");
     let data = tempfile::tempdir().unwrap();
     // This cluster's own channel and counters: clusters running at once do not hear each
     // other, and a run soon after another does not meet its throttle windows.
@@ -193,12 +208,12 @@ async fn cluster(redis_proxy: Option<&CutProxy>) -> Option<Cluster> {
     let node1 = Node::start(&db.url(), &redis, &prefix, data.path());
     let redis2 = redis_proxy.map_or(redis, CutProxy::url);
     let node2 = Node::start(&db.url(), &redis2, &prefix, data.path());
-    Some(Cluster {
+    Cluster {
         node1,
         node2,
         _data: data,
         _db: db,
-    })
+    }
 }
 
 /// The message seqs of `room` that `client` receives until it has seen `last`.
@@ -236,9 +251,8 @@ async fn messages_before_pong(client: &mut Client) -> Vec<Seq> {
     seqs
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_on_two_nodes_exchange_messages_typing_and_removals() {
-    let Some(c) = cluster(None).await else { return };
+    let c = cluster(None).await;
     let alice = c.node1.register("alice").await;
     let bob = c.node2.register("bob").await;
     let carol = c.node2.register("carol").await;
@@ -326,11 +340,8 @@ async fn clients_on_two_nodes_exchange_messages_typing_and_removals() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_nodes_clients_resume_on_the_other_without_gap_or_duplicate() {
-    let Some(mut c) = cluster(None).await else {
-        return;
-    };
+    let mut c = cluster(None).await;
     let alice = c.node1.register("alice").await;
     let bob = c.node2.register("bob").await;
     let room = c.node1.group(&alice, &[&bob]).await;
@@ -366,13 +377,10 @@ async fn a_killed_nodes_clients_resume_on_the_other_without_gap_or_duplicate() {
     assert_eq!(again, last + 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delivery_resumes_by_itself_after_the_redis_connection_is_cut() {
-    let Some(redis) = require().await else { return };
+    let redis = require().await.expect("the test Redis answers");
     let proxy = CutProxy::start(host_port(&redis)).await.unwrap();
-    let Some(c) = cluster(Some(&proxy)).await else {
-        return;
-    };
+    let c = cluster(Some(&proxy)).await;
     let alice = c.node1.register("alice").await;
     let bob = c.node2.register("bob").await;
     let room = c.node1.group(&alice, &[&bob]).await;
@@ -405,9 +413,8 @@ async fn delivery_resumes_by_itself_after_the_redis_connection_is_cut() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_wrong_logins_on_node_1_make_the_sixth_on_node_2_a_429() {
-    let Some(c) = cluster(None).await else { return };
+    let c = cluster(None).await;
     let name = "target";
     c.node1.register(name).await;
     let login = |password: &str| json!({"username": name, "password": password});
