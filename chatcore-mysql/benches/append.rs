@@ -7,6 +7,8 @@
 
 #![allow(missing_docs)]
 
+#[path = "../../chatcore-sqlite/benches/bench_mode.rs"]
+mod bench_mode;
 #[path = "../../chatcore-sqlite/benches/append_driver.rs"]
 mod driver;
 
@@ -18,6 +20,9 @@ use chatcore_mysql::{MySqlOptions, MySqlStore};
 
 #[tokio::main]
 async fn main() {
+    if !bench_mode::requested() {
+        return;
+    }
     let total = std::env::var("CHATCORE_BENCH_MESSAGES")
         .ok()
         .and_then(|n| n.parse().ok())

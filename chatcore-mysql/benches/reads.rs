@@ -7,6 +7,8 @@
 
 #![allow(missing_docs)]
 
+#[path = "../../chatcore-sqlite/benches/bench_mode.rs"]
+mod bench_mode;
 #[path = "../../chatcore-sqlite/benches/reads_driver.rs"]
 mod driver;
 
@@ -25,6 +27,9 @@ async fn open(db: &TestDb) -> Arc<dyn Store> {
 
 #[tokio::main]
 async fn main() {
+    if !bench_mode::requested() {
+        return;
+    }
     let rooms = TestDb::create().await.expect("a MySQL server to benchmark");
     let history = TestDb::create().await.expect("a MySQL server to benchmark");
     println!("MySQL/MariaDB");

@@ -5,6 +5,8 @@
 
 #![allow(missing_docs)]
 
+#[path = "bench_mode.rs"]
+mod bench_mode;
 #[path = "append_driver.rs"]
 mod driver;
 
@@ -15,6 +17,9 @@ use chatcore_sqlite::{Durability, SqliteOptions, SqliteStore};
 
 #[tokio::main]
 async fn main() {
+    if !bench_mode::requested() {
+        return;
+    }
     let total = std::env::var("CHATCORE_BENCH_MESSAGES")
         .ok()
         .and_then(|n| n.parse().ok())

@@ -6,6 +6,8 @@
 
 #![allow(missing_docs)]
 
+#[path = "bench_mode.rs"]
+mod bench_mode;
 #[path = "reads_driver.rs"]
 mod driver;
 
@@ -16,6 +18,9 @@ use chatcore_sqlite::{SqliteOptions, SqliteStore};
 
 #[tokio::main]
 async fn main() {
+    if !bench_mode::requested() {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let open = |name: &str| {
         let path = dir.path().join(name);
