@@ -13,6 +13,9 @@ use chatcore::Error;
 use chatcore::media::{audio, sniff};
 use proptest::prelude::*;
 
+mod damage;
+use damage::damaged;
+
 const FIXTURES: &[&[u8]] = &[
     include_bytes!("fixtures/audio/voice.ogg"),
     include_bytes!("fixtures/audio/voice.webm"),
@@ -23,28 +26,9 @@ const FIXTURES: &[&[u8]] = &[
 
 const MAX: Duration = Duration::from_secs(60);
 
-/// A real audio file, then damaged: bytes flipped, cut short, or a tail appended.
+/// A real audio file, then damaged.
 fn upload() -> impl Strategy<Value = Vec<u8>> {
-    prop::sample::select(FIXTURES)
-        .prop_flat_map(|bytes| {
-            let len = bytes.len();
-            (
-                Just(bytes.to_vec()),
-                prop::collection::vec((0..len, any::<u8>()), 0..6),
-                prop::option::of(8..=len),
-                prop::collection::vec(any::<u8>(), 0..64),
-            )
-        })
-        .prop_map(|(mut bytes, flips, cut, tail)| {
-            for (at, value) in flips {
-                bytes[at] = value;
-            }
-            if let Some(cut) = cut {
-                bytes.truncate(cut);
-            }
-            bytes.extend_from_slice(&tail);
-            bytes
-        })
+    damaged(prop::sample::select(FIXTURES).prop_map(<[u8]>::to_vec), 6)
 }
 
 proptest! {

@@ -13,6 +13,9 @@ use chatcore::media::{reencode, sniff};
 use image::{ImageFormat, Rgba, RgbaImage};
 use proptest::prelude::*;
 
+mod damage;
+use damage::damaged;
+
 const MAX_PIXELS: u64 = 64 * 64;
 
 fn image_bytes(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
@@ -28,30 +31,13 @@ fn image_bytes(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
-/// A real image, then damaged: bytes flipped, cut short, or a tail appended.
+/// A real image, then damaged.
 fn upload() -> impl Strategy<Value = Vec<u8>> {
     let formats = prop::sample::select(vec![ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Gif]);
-    (1u32..80, 1u32..80, formats)
-        .prop_map(|(w, h, f)| image_bytes(w, h, f))
-        .prop_flat_map(|bytes| {
-            let len = bytes.len();
-            (
-                Just(bytes),
-                prop::collection::vec((0..len, any::<u8>()), 0..4),
-                prop::option::of(8..=len),
-                prop::collection::vec(any::<u8>(), 0..64),
-            )
-        })
-        .prop_map(|(mut bytes, flips, cut, tail)| {
-            for (at, value) in flips {
-                bytes[at] = value;
-            }
-            if let Some(cut) = cut {
-                bytes.truncate(cut);
-            }
-            bytes.extend_from_slice(&tail);
-            bytes
-        })
+    damaged(
+        (1u32..80, 1u32..80, formats).prop_map(|(w, h, f)| image_bytes(w, h, f)),
+        4,
+    )
 }
 
 proptest! {
