@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chatcore::{
     Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia,
     NewMessage, NewRoom, NewUser, Removed, Role, Room, RoomId, RoomListEntry, Seq, Session, Store,
-    StoreError, StoreResult, Timestamp, User, UserId,
+    StoreError, StoreResult, Timestamp, UploadQuota, User, UserId,
 };
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
@@ -514,12 +514,25 @@ impl<D: Dialect> Store for SqlStore<D> {
         messages::count_unread::<D>(&mut *self.conn().await?, room, user, after_seq).await
     }
 
-    async fn create_media(&self, new: NewMedia) -> StoreResult<Media> {
-        let mut conn = self.conn().await?;
-        if !rooms::exists::<D>(&mut conn, new.room_id).await? {
+    async fn create_media(&self, new: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
+        let mut tx = self.write().await?;
+        // The room's row first, as appends do, then the uploader's: holding the user's lock
+        // while the insert waits on the room's (its foreign key) could deadlock with an append.
+        if rooms::lock::<D>(&mut tx, new.room_id).await?.is_none() {
             return Err(StoreError::Missing(Entity::Room));
         }
-        media::insert::<D>(&mut conn, new).await
+        // Uploads lock their uploader's row, so the sum below stays true until this transaction
+        // commits, whichever connection or node stores the user's next upload.
+        if !users::lock::<D>(&mut tx, new.uploader_id).await? {
+            return Err(StoreError::Missing(Entity::User));
+        }
+        let used = media::bytes_since::<D>(&mut tx, new.uploader_id, quota.since).await?;
+        if used.saturating_add(new.size) > quota.limit {
+            return Err(StoreError::QuotaExceeded);
+        }
+        let media = media::insert::<D>(&mut tx, new).await?;
+        commit::<D>(tx).await?;
+        Ok(media)
     }
 
     async fn media(&self, id: MediaId) -> StoreResult<Option<Media>> {

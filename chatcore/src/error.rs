@@ -162,6 +162,9 @@ pub enum StoreError {
     /// The room already has as many members as the caller allows.
     #[error("the room is full")]
     RoomFull,
+    /// The upload would take its uploader past the quota the caller gave.
+    #[error("the upload quota is used up")]
+    QuotaExceeded,
     /// The change would leave the room without an admin.
     #[error("a room needs at least one admin")]
     LastAdmin,

@@ -82,6 +82,15 @@ impl State {
             .ok_or(StoreError::Missing(Entity::User))
     }
 
+    /// The total size of `user`'s media created at or after `since`.
+    fn bytes_uploaded_since(&self, user: UserId, since: Timestamp) -> u64 {
+        self.media
+            .values()
+            .filter(|m| m.uploader_id == user && m.created_at >= since)
+            .map(|m| m.size)
+            .sum()
+    }
+
     fn room_mut(&mut self, id: RoomId) -> StoreResult<&mut RoomRow> {
         self.rooms
             .get_mut(&id)
@@ -711,12 +720,19 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn create_media(&self, new: NewMedia) -> StoreResult<Media> {
+    async fn create_media(&self, new: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
         let mut st = self.lock();
         st.room_mut(new.room_id)?;
         st.user_mut(new.uploader_id)?;
         if st.media.contains_key(&new.id) {
             return Err(StoreError::Duplicate(Unique::Media));
+        }
+        if st
+            .bytes_uploaded_since(new.uploader_id, quota.since)
+            .saturating_add(new.size)
+            > quota.limit
+        {
+            return Err(StoreError::QuotaExceeded);
         }
         let media = Media {
             id: new.id,
@@ -765,13 +781,7 @@ impl Store for MemoryStore {
     }
 
     async fn uploaded_bytes_since(&self, user: UserId, since: Timestamp) -> StoreResult<u64> {
-        Ok(self
-            .lock()
-            .media
-            .values()
-            .filter(|m| m.uploader_id == user && m.created_at >= since)
-            .map(|m| m.size)
-            .sum())
+        Ok(self.lock().bytes_uploaded_since(user, since))
     }
 
     async fn ping(&self) -> StoreResult<()> {

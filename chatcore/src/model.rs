@@ -422,6 +422,16 @@ pub struct NewMedia {
     pub created_at: Timestamp,
 }
 
+/// How many bytes one user may upload within a window: [`Store::create_media`](crate::Store::create_media)
+/// refuses an upload that would take the uploader's uploads since `since` past `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadQuota {
+    /// Start of the window; uploads created at or after it count.
+    pub since: Timestamp,
+    /// The most bytes the window may hold, this upload included.
+    pub limit: u64,
+}
+
 impl From<&Media> for MediaRef {
     fn from(m: &Media) -> Self {
         MediaRef {

@@ -233,8 +233,12 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- media ----
 
-    /// Records uploaded media metadata under the id the caller generated.
-    async fn create_media(&self, media: NewMedia) -> StoreResult<Media>;
+    /// Records uploaded media metadata under the id the caller generated, unless the uploader's
+    /// uploads since `quota.since` (those that still exist) plus this one would pass
+    /// `quota.limit`: then `QuotaExceeded` and nothing is written. The sum and the insert are one
+    /// atomic step per uploader, so concurrent uploads never take a user past the quota.
+    /// `Missing(Room)`, then `Missing(User)` when absent; `Duplicate(Media)` for a reused id.
+    async fn create_media(&self, media: NewMedia, quota: UploadQuota) -> StoreResult<Media>;
     /// Media metadata by id.
     async fn media(&self, id: MediaId) -> StoreResult<Option<Media>>;
     /// Whether a message (not deleted) carries the media.

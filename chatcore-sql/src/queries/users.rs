@@ -387,6 +387,19 @@ pub async fn disable_all<D: Dialect>(conn: &mut Conn<D>, ids: &[UserId]) -> Stor
     Ok(())
 }
 
+/// Locks the user's row until the caller's transaction ends; `false` if the user is absent.
+/// Uploads take this lock, which serializes one user's quota checks across connections and
+/// server nodes.
+pub async fn lock<D: Dialect>(conn: &mut Conn<D>, id: UserId) -> StoreResult<bool> {
+    Ok(
+        Sql::<D>::new("SELECT 1 AS one FROM users WHERE id = ? FOR UPDATE")
+            .bind(id.0)
+            .fetch_optional(conn, |_| Ok(()))
+            .await?
+            .is_some(),
+    )
+}
+
 /// Whether the user exists.
 pub async fn exists<D: Dialect>(conn: &mut Conn<D>, id: UserId) -> StoreResult<bool> {
     Ok(Sql::<D>::new("SELECT 1 AS one FROM users WHERE id = ?")

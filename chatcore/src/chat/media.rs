@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::{Actor, Chat};
 use crate::error::{Error, Result, StoreError};
 use crate::media::{Staged, Staging, audio, classify, content_key, reencode, thumbnail_key};
-use crate::model::{Media, MediaDetails, MediaId, NewMedia, RoomId};
+use crate::model::{Media, MediaDetails, MediaId, NewMedia, RoomId, UploadQuota};
 use crate::store::MediaFile;
 
 /// How many unattached uploads one sweep deletes at most (the next sweep takes the rest).
@@ -104,7 +104,6 @@ impl Chat {
         } else {
             self.probe_audio(staged, mime).await?
         };
-        self.check_quota(actor, stored.size).await?;
         let id = MediaId::generate();
         let key = id.to_string();
         let new = NewMedia {
@@ -132,11 +131,15 @@ impl Chat {
             self.delete_bytes(&key).await;
             return Err(err.into());
         }
-        match self.store().create_media(new).await {
+        let quota = self.upload_quota(actor);
+        match self.store().create_media(new, quota).await {
             Ok(media) => Ok(media),
             Err(err) => {
                 self.delete_bytes(&key).await;
-                Err(err.into())
+                Err(match err {
+                    StoreError::QuotaExceeded => Error::QuotaExceeded { limit: quota.limit },
+                    other => other.into(),
+                })
             }
         }
     }
@@ -208,20 +211,28 @@ impl Chat {
         }
     }
 
-    /// `QuotaExceeded` unless `more` bytes fit in what is left of the actor's daily quota.
-    async fn check_quota(&self, actor: &Actor, more: u64) -> Result<()> {
+    /// The actor's upload quota: their kind of user's daily bytes, over the last 24 hours.
+    fn upload_quota(&self, actor: &Actor) -> UploadQuota {
         let limit = if actor.user().is_guest {
             self.config().guest_upload_quota_per_day
         } else {
             self.config().upload_quota_per_day
         };
-        let day_ago = self.now().minus(std::time::Duration::from_secs(24 * 3600));
+        let since = self.now().minus(std::time::Duration::from_secs(24 * 3600));
+        UploadQuota { since, limit }
+    }
+
+    /// `QuotaExceeded` unless `more` bytes fit in what is left of the actor's daily quota: an
+    /// early answer, before the bytes are read. The store checks again, atomically, when the
+    /// upload is recorded.
+    async fn check_quota(&self, actor: &Actor, more: u64) -> Result<()> {
+        let quota = self.upload_quota(actor);
         let used = self
             .store()
-            .uploaded_bytes_since(actor.id(), day_ago)
+            .uploaded_bytes_since(actor.id(), quota.since)
             .await?;
-        if used.saturating_add(more) > limit {
-            return Err(Error::QuotaExceeded { limit });
+        if used.saturating_add(more) > quota.limit {
+            return Err(Error::QuotaExceeded { limit: quota.limit });
         }
         Ok(())
     }

@@ -13,6 +13,11 @@ use crate::store::{Among, Store};
 type S = Arc<dyn Store>;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
+/// A quota no test upload reaches.
+const NO_QUOTA: UploadQuota = UploadQuota {
+    since: T0,
+    limit: u64::MAX,
+};
 
 fn new_user(username: Option<&str>, display: &str) -> NewUser {
     NewUser {
@@ -1286,7 +1291,7 @@ pub async fn edit_and_delete(store: S) {
     new.details.width = Some(640);
     new.details.height = Some(480);
     new.details.thumbnail_mime = Some("image/png".into());
-    let media = store.create_media(new).await.unwrap();
+    let media = store.create_media(new, NO_QUOTA).await.unwrap();
     let mut with_media = msg(room.id, a.id, "m", "caption");
     with_media.media_id = Some(media.id);
     let (original, _) = store.append_message(with_media).await.unwrap();
@@ -1415,7 +1420,7 @@ pub async fn media_metadata(store: S) {
     let mut new = new_media(room.id, a.id, "audio/webm", 123_456);
     new.sha256 = "0f".repeat(32);
     new.details.duration_ms = Some(61_500);
-    let media = store.create_media(new.clone()).await.unwrap();
+    let media = store.create_media(new.clone(), NO_QUOTA).await.unwrap();
     assert_eq!(
         (
             media.id,
@@ -1439,14 +1444,17 @@ pub async fn media_metadata(store: S) {
         )
     );
     assert!(matches!(
-        store.create_media(new.clone()).await,
+        store.create_media(new.clone(), NO_QUOTA).await,
         Err(StoreError::Duplicate(Unique::Media))
     ));
     let again = store
-        .create_media(NewMedia {
-            id: MediaId::generate(),
-            ..new
-        })
+        .create_media(
+            NewMedia {
+                id: MediaId::generate(),
+                ..new
+            },
+            NO_QUOTA,
+        )
         .await
         .unwrap();
     assert_ne!(again.id, media.id, "the same bytes twice are two uploads");
@@ -1460,11 +1468,11 @@ pub async fn media_release(store: S) {
     let a = user(&store, "alice").await;
     let room = group(&store, &[a.id]).await;
     let sent = store
-        .create_media(new_media(room.id, a.id, "image/png", 10))
+        .create_media(new_media(room.id, a.id, "image/png", 10), NO_QUOTA)
         .await
         .unwrap();
     let twice = store
-        .create_media(new_media(room.id, a.id, "image/png", 10))
+        .create_media(new_media(room.id, a.id, "image/png", 10), NO_QUOTA)
         .await
         .unwrap();
     for (client_id, id) in [("1", sent.id), ("2", twice.id), ("3", twice.id)] {
@@ -1501,9 +1509,9 @@ pub async fn media_release(store: S) {
     // Rows from before per-upload keys may share their bytes: the key comes back with the last.
     let mut shared = new_media(room.id, a.id, "image/png", 10);
     shared.key = "cd".repeat(32);
-    let first = store.create_media(shared.clone()).await.unwrap();
+    let first = store.create_media(shared.clone(), NO_QUOTA).await.unwrap();
     shared.id = MediaId::generate();
-    let second = store.create_media(shared.clone()).await.unwrap();
+    let second = store.create_media(shared.clone(), NO_QUOTA).await.unwrap();
     assert_eq!(store.release_media(first.id).await.unwrap(), None, "shared");
     assert_eq!(
         store.release_media(second.id).await.unwrap(),
@@ -1521,10 +1529,13 @@ pub async fn unattached_media_and_quota_use(store: S) {
         m.created_at = T0.plus(std::time::Duration::from_secs(secs));
         m
     };
-    let old = store.create_media(at(0, a.id, 100)).await.unwrap();
-    let older = store.create_media(at(0, b.id, 7)).await.unwrap();
-    let attached = store.create_media(at(1, a.id, 20)).await.unwrap();
-    let recent = store.create_media(at(50, a.id, 3)).await.unwrap();
+    let old = store
+        .create_media(at(0, a.id, 100), NO_QUOTA)
+        .await
+        .unwrap();
+    let older = store.create_media(at(0, b.id, 7), NO_QUOTA).await.unwrap();
+    let attached = store.create_media(at(1, a.id, 20), NO_QUOTA).await.unwrap();
+    let recent = store.create_media(at(50, a.id, 3), NO_QUOTA).await.unwrap();
     let mut m = msg(room.id, a.id, "x", "");
     m.media_id = Some(attached.id);
     store.append_message(m).await.unwrap();
@@ -1549,6 +1560,59 @@ pub async fn unattached_media_and_quota_use(store: S) {
     assert_eq!(store.uploaded_bytes_since(b.id, T0).await.unwrap(), 7);
     store.release_media(old.id).await.unwrap();
     assert_eq!(store.uploaded_bytes_since(a.id, T0).await.unwrap(), 23);
+}
+
+/// `create_media` refuses an upload past the quota, atomically, also with 20 uploads at once;
+/// only the uploader's uploads within the window count.
+pub async fn upload_quota(store: S) {
+    let a = user(&store, "alice").await;
+    let b = user(&store, "bob").await;
+    let room = group(&store, &[a.id, b.id]).await;
+    let window = T0.plus(std::time::Duration::from_secs(60));
+    let mut before = new_media(room.id, a.id, "image/png", 1_000);
+    before.created_at = T0;
+    store.create_media(before, NO_QUOTA).await.unwrap();
+    store
+        .create_media(new_media(room.id, b.id, "image/png", 1_000), NO_QUOTA)
+        .await
+        .unwrap();
+
+    let quota = UploadQuota {
+        since: window,
+        limit: 500,
+    };
+    let uploads: Vec<_> = (0..20)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let mut new = new_media(room.id, a.id, "image/png", 100);
+            new.created_at = window;
+            tokio::spawn(async move { store.create_media(new, quota).await })
+        })
+        .collect();
+    let (mut stored, mut refused) = (0, 0);
+    for upload in uploads {
+        match upload.await.unwrap() {
+            Ok(_) => stored += 1,
+            Err(StoreError::QuotaExceeded) => refused += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((stored, refused), (5, 15), "exactly the quota");
+    assert_eq!(store.uploaded_bytes_since(a.id, window).await.unwrap(), 500);
+    let mut one_more = new_media(room.id, a.id, "image/png", 1);
+    one_more.created_at = window;
+    assert!(matches!(
+        store.create_media(one_more.clone(), quota).await,
+        Err(StoreError::QuotaExceeded)
+    ));
+    assert!(
+        store.media(one_more.id).await.unwrap().is_none(),
+        "nothing written"
+    );
+    // Bob's own quota is untouched by Alice's uploads.
+    let mut bobs = new_media(room.id, b.id, "image/png", 500);
+    bobs.created_at = window;
+    store.create_media(bobs, quota).await.unwrap();
 }
 
 /// Injection payloads and exotic text round-trip byte for byte and change nothing else. (No
@@ -1707,11 +1771,13 @@ pub async fn missing_rows(store: S) {
     );
     let media = |room_id, uploader_id| new_media(room_id, uploader_id, "image/png", 1);
     assert!(matches!(
-        store.create_media(media(RoomId(999_999), alice.id)).await,
+        store
+            .create_media(media(RoomId(999_999), alice.id), NO_QUOTA)
+            .await,
         Err(StoreError::Missing(Entity::Room))
     ));
     assert!(matches!(
-        store.create_media(media(room.id, nobody)).await,
+        store.create_media(media(room.id, nobody), NO_QUOTA).await,
         Err(StoreError::Missing(Entity::User))
     ));
     assert!(matches!(

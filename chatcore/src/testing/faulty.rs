@@ -407,8 +407,8 @@ impl Store for FaultyStore {
             .await
     }
 
-    async fn create_media(&self, media: NewMedia) -> StoreResult<Media> {
-        self.around(self.inner.create_media(media)).await
+    async fn create_media(&self, media: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
+        self.around(self.inner.create_media(media, quota)).await
     }
 
     async fn media(&self, id: MediaId) -> StoreResult<Option<Media>> {

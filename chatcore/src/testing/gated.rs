@@ -278,8 +278,8 @@ impl Store for GatedStore {
         self.inner.count_unread(room, user, after_seq).await
     }
 
-    async fn create_media(&self, media: NewMedia) -> StoreResult<Media> {
-        self.inner.create_media(media).await
+    async fn create_media(&self, media: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
+        self.inner.create_media(media, quota).await
     }
 
     async fn media(&self, id: MediaId) -> StoreResult<Option<Media>> {

@@ -109,6 +109,7 @@ macro_rules! store_conformance_tests {
             media_metadata,
             media_release,
             unattached_media_and_quota_use,
+            upload_quota,
             text_round_trips_exactly,
             missing_rows,
         );
