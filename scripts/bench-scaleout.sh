@@ -18,22 +18,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-DURATION=20
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 MYSQL=mysql://root@127.0.0.1:3306
 REDIS=redis://127.0.0.1:6379
-CLIENT_IDS=uuid
-BUILD=1
 OUT="${TMPDIR:-/tmp}/chatbench-scaleout-$(date +%Y%m%d-%H%M%S)"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --duration) DURATION=$2; shift 2 ;;
-    --mysql) MYSQL=$2; shift 2 ;;
     --redis) REDIS=$2; shift 2 ;;
-    --client-ids) CLIENT_IDS=$2; shift 2 ;;
-    --out) OUT=$2; shift 2 ;;
-    --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$SHIFT" ;;
   esac
 done
 
@@ -41,21 +34,23 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 SERVER="$TARGET/release/reference-server"
 BENCH="$TARGET/release/chatbench"
 mkdir -p "$OUT"
-if [ "$BUILD" = 1 ]; then
-  echo "==> building release binaries"
-  cargo build --release -p reference-server -p chatbench
-fi
+build_release
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-{ echo "# $(date -u +%FT%TZ) $(uname -srm), client ids: $CLIENT_IDS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"; lscpu | grep -E 'Model name|^CPU\(s\)'; free -m | sed -n 2p; } > "$OUT/machine.txt"
-cat "$OUT/machine.txt"
+write_machine
 
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   PIDS=()
 }
-trap cleanup EXIT
+# The databases of the run, dropped when it ends however it ends.
+db_name() { echo "chatbench_scaleout_$1_$$"; }
+drop_dbs() {
+  for db in "$(db_name one)" "$(db_name two)"; do
+    mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $db" || true
+  done
+}
+trap 'cleanup; drop_dbs' EXIT
 
 # cpu_secs PID: user + system CPU seconds of a process (0 when it is gone).
 cpu_secs() {
@@ -68,24 +63,13 @@ start_node() {
   data=$(mktemp -d)
   local extra=()
   [ -n "$broker" ] && extra=(--broker "$broker")
-  "$SERVER" --listen 127.0.0.1:0 --data-dir "$data" --database "$db" "${extra[@]}" --log warn \
-    --guests-per-hour 10000000 --registrations-per-hour 10000000 --guests-can-create-groups \
-    --discovery everyone \
-    --ws-rate-per-sec 1000000 --ws-rate-burst 1000000 --send-rate-per-sec 1000000 \
-    --send-burst 1000000 --groups-per-hour 1000000 --member-adds-per-hour 100000000 \
-    --max-connections 100000 --max-connections-per-ip 100000 >"$log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 300); do
-    URL=$(grep -o 'http://[0-9.:]*' "$log" | head -1 || true)
-    [ -n "$URL" ] && return
-    sleep 0.1
-  done
-  echo "server did not start; see $log" >&2
-  exit 1
+  start_unlimited "$log" -- --data-dir "$data" --database "$db" "${extra[@]}"
+  PIDS+=("$PID")
 }
 
 fresh_db() {
-  local name="chatbench_scaleout_$1_$$"
+  local name
+  name=$(db_name "$1")
   mysql -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS $name; CREATE DATABASE $name"
   echo "$MYSQL/$name"
 }

@@ -24,32 +24,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 SCENARIOS=A,B,C,D,L
-DURATION=20
 LONG=300
 DOC=docs/performance.md
 ARGS="$*"
 IDLE=20000
-MYSQL=
-CLIENT_IDS=uuid
-BUILD=1
 RAW_DIR="$ROOT/../shared/bench/raw-ws"
 OUT="${TMPDIR:-/tmp}/chatbench-$(date +%Y%m%d-%H%M%S)"
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) SCENARIOS=$2; shift 2 ;;
-    --duration) DURATION=$2; shift 2 ;;
     --long) LONG=$2; shift 2 ;;
     --doc) DOC=$2; shift 2 ;;
     --no-doc) DOC=; shift ;;
     --idle) IDLE=$2; shift 2 ;;
-    --mysql) MYSQL=$2; shift 2 ;;
-    --client-ids) CLIENT_IDS=$2; shift 2 ;;
     --raw-ws) RAW_DIR=$2; ARGS=${ARGS/--raw-ws $2/--raw-ws DIR}; shift 2 ;;
-    --out) OUT=$2; shift 2 ;;
-    --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$SHIFT" ;;
   esac
 done
 
@@ -60,9 +52,8 @@ BENCH="$TARGET/release/chatbench"
 RAW="$RAW_TARGET/release/raw-ws"
 mkdir -p "$OUT"
 
+build_release
 if [ "$BUILD" = 1 ]; then
-  echo "==> building release binaries"
-  cargo build --release -p reference-server -p chatbench
   # raw-ws is not part of the project: built outside the tree.
   CARGO_TARGET_DIR="$RAW_TARGET" cargo build --release --manifest-path "$RAW_DIR/Cargo.toml"
 fi
@@ -81,8 +72,7 @@ if awk "BEGIN{exit !($load > 0.5)}" || pgrep -x rustc >/dev/null; then
 fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-{ echo "# $(date -u +%FT%TZ) $(uname -srm), client ids: $CLIENT_IDS, load average: $LOAD_START"; lscpu | grep -E 'Model name|^CPU\(s\)'; free -m | sed -n 2p; } > "$OUT/machine.txt"
-cat "$OUT/machine.txt"
+write_machine
 
 PID=
 DBNAME=
@@ -122,20 +112,7 @@ start_server() {
   esac
   local data
   data=$(mktemp -d)
-  taskset -c 0 "$SERVER" --listen 127.0.0.1:0 --data-dir "$data" "${db[@]}" --log warn \
-    --guests-per-hour 10000000 --registrations-per-hour 10000000 --guests-can-create-groups \
-    --discovery everyone \
-    --ws-rate-per-sec 1000000 --ws-rate-burst 1000000 --send-rate-per-sec 1000000 \
-    --send-burst 1000000 --groups-per-hour 1000000 --member-adds-per-hour 100000000 \
-    --max-connections 100000 --max-connections-per-ip 100000 >"$log" 2>&1 &
-  PID=$!
-  for _ in $(seq 100); do
-    URL=$(grep -o 'http://[0-9.:]*' "$log" | head -1 || true)
-    [ -n "$URL" ] && return
-    sleep 0.1
-  done
-  echo "server did not start; see $log" >&2
-  exit 1
+  start_unlimited "$log" taskset -c 0 -- --data-dir "$data" "${db[@]}"
 }
 
 # Scenario definitions: the same flags for every server.
