@@ -27,7 +27,7 @@ use axum::{Router, response::IntoResponse};
 use chatcore::commits::Cursor;
 use chatcore::policy::{Draft, Policy, Verdict};
 use chatcore::{Chat, Error, SessionToken};
-use chatcore_http::ChatHttp;
+use chatcore_http::{ChatHttp, Conn};
 
 /// The app's own users and passwords (a real app has a database).
 const USERS: [(&str, &str); 2] = [("ann", "ann-pw"), ("bob", "bob-pw")];
@@ -162,7 +162,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("serving http://{}", listener.local_addr()?);
-    axum::serve(listener, app(chat.clone())).await?;
+    // Connect info: chat sees each client's address (per-address limits, own origin).
+    let app = app(chat.clone()).into_make_service_with_connect_info::<Conn>();
+    axum::serve(listener, app).await?;
     chat.shutdown().await;
     Ok(())
 }
@@ -185,7 +187,8 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let chat = start_chat().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app(chat)).await });
+        let app = app(chat).into_make_service_with_connect_info::<Conn>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
         addr
     }
 

@@ -24,9 +24,14 @@
 //! # }
 //! ```
 //!
+//! With feature `axum`, axum's connect info gives every request its client's address
+//! (`chatcore_http::axum`).
+//!
 //! No chat rule lives here: handlers parse, call `chatcore`, and map its errors to HTTP.
 
 pub mod app;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod http;
 mod identity;
 pub mod ratelimit;

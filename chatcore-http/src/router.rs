@@ -41,7 +41,7 @@ pub async fn handle(app: App, req: Request) -> Response {
 }
 
 async fn dispatch(app: &App, req: Request) -> HandlerResult {
-    let conn = req.extensions().get::<Conn>().cloned();
+    let conn = conn(req.extensions());
     let local = conn.as_ref().map(|c| c.local);
     if is_state_changing(req.method()) {
         app.check_origin(req.headers(), local, app.rides_on_cookie(req.headers()))?;
@@ -141,6 +141,14 @@ async fn api(
 
         _ => Err(ApiError::not_found()),
     }
+}
+
+/// The request's [`Conn`]: the host's, or (feature `axum`) the one axum's connect info holds.
+fn conn(extensions: &::http::Extensions) -> Option<Conn> {
+    let conn = extensions.get::<Conn>();
+    #[cfg(feature = "axum")]
+    let conn = conn.or_else(|| crate::axum::connect_info(extensions));
+    conn.cloned()
 }
 
 /// A path id like `42`; anything else is a path that does not exist.

@@ -27,12 +27,17 @@
 //! # }
 //! ```
 //!
+//! With feature `axum`, `chatcore_ws::axum::ChatUpgrade` is the same upgrade as an axum
+//! extractor.
+//!
 //! Serving raw TCP (tests, embedding without HTTP): [`accept`] authenticates the request's
 //! bearer token or cookie before the upgrade, then [`serve_connection`]. The driver itself
 //! speaks through the small [`Socket`] trait, so another WebSocket implementation (or a
 //! simulated one) can carry the protocol too.
 
 mod accept;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod client;
 
 pub mod close;
@@ -56,4 +61,4 @@ pub use socket::{Inbound, Outbound, Socket, SocketError, SocketReader, SocketWri
 /// The tokio-tungstenite version this crate speaks, re-exported so servers build streams with
 /// the same types.
 pub use tokio_tungstenite;
-pub use upgrade::{Upgrade, UpgradeError, UpgradedSocket, upgrade};
+pub use upgrade::{Upgrade, UpgradeError, UpgradedSocket, upgrade, upgrade_at};

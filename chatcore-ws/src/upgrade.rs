@@ -1,5 +1,5 @@
 //! The WebSocket handshake on an HTTP request, for hyper and every framework built on it
-//! (axum, see [`crate::axum`]): check the request and its origin, answer 101, and once the
+//! (axum: the `chatcore_ws::axum::ChatUpgrade` extractor of feature `axum`): check the request and its origin, answer 101, and once the
 //! server hands the connection over, serve the chat protocol on it with the limits of the
 //! [`WsConfig`]. The shape follows tokio-tungstenite's `server-custom-accept` example.
 //!
@@ -9,13 +9,14 @@
 //! e.g. with [`WsConfig::handshake_timeout`]).
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use chatcore::{Actor, Chat};
 use http::header::{
-    CONNECTION, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    CONNECTION, COOKIE, HeaderMap, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
     SEC_WEBSOCKET_VERSION, UPGRADE,
 };
-use http::{Request, Response, StatusCode};
+use http::{Extensions, Request, Response, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
@@ -85,28 +86,62 @@ pub struct Upgrade {
     config: WsConfig,
 }
 
-/// Checks that `req` is a WebSocket upgrade from an allowed origin (`config.origins`: a
-/// foreign `Origin` is refused; none at all is a non-browser client and passes) and takes
-/// over its connection. Authenticate the request before or after, as the host likes; nothing
-/// is sent until the returned [`Upgrade`]'s response is.
+/// Checks that `req` is a WebSocket upgrade from an allowed origin and takes over its
+/// connection: [`upgrade_at`] for a server that does not know its listening address, with any
+/// `Cookie` header counting as cookie authentication (so a request carrying cookies must name
+/// an allowed `Origin`; one without cookies and without `Origin` is a non-browser client and
+/// passes). Authenticate the request before or after, as the host likes; nothing is sent until
+/// the returned [`Upgrade`]'s response is.
 pub fn upgrade<B>(req: &mut Request<B>, config: &WsConfig) -> Result<Upgrade, UpgradeError> {
-    let accept = accept_key(req.headers())?;
+    let cookie_auth = req.headers().contains_key(COOKIE);
+    upgrade_at(req, config, None, cookie_auth)
+}
+
+/// [`upgrade`] with the one origin check of [`Origins::check`](crate::Origins::check):
+/// `local` is the listening address as the client reached it (its `http://` origin is the
+/// server's own), and `cookie_auth` says whether the request authenticates with a cookie
+/// (then it must carry an allowed `Origin`). A foreign origin is refused before anything else.
+pub fn upgrade_at<B>(
+    req: &mut Request<B>,
+    config: &WsConfig,
+    local: Option<SocketAddr>,
+    cookie_auth: bool,
+) -> Result<Upgrade, UpgradeError> {
+    let accept = check(req.headers(), config, local, cookie_auth)?;
+    Upgrade::take(accept, req.extensions_mut(), config)
+}
+
+/// The origin check, then the upgrade headers: the `Sec-WebSocket-Accept` answer.
+pub(crate) fn check(
+    headers: &HeaderMap,
+    config: &WsConfig,
+    local: Option<SocketAddr>,
+    cookie_auth: bool,
+) -> Result<HeaderValue, UpgradeError> {
     config
         .origins
-        .check(req.headers(), None, false)
+        .check(headers, local, cookie_auth)
         .map_err(|_| UpgradeError::BadOrigin)?;
-    let on_upgrade = req
-        .extensions_mut()
-        .remove::<OnUpgrade>()
-        .ok_or(UpgradeError::NotUpgradeable)?;
-    Ok(Upgrade {
-        accept,
-        on_upgrade,
-        config: config.clone(),
-    })
+    accept_key(headers)
 }
 
 impl Upgrade {
+    /// Takes the connection over from the request's extensions, where hyper left it.
+    pub(crate) fn take(
+        accept: HeaderValue,
+        extensions: &mut Extensions,
+        config: &WsConfig,
+    ) -> Result<Self, UpgradeError> {
+        let on_upgrade = extensions
+            .remove::<OnUpgrade>()
+            .ok_or(UpgradeError::NotUpgradeable)?;
+        Ok(Upgrade {
+            accept,
+            on_upgrade,
+            config: config.clone(),
+        })
+    }
+
     /// The `101 Switching Protocols` answer, with any body type that has an empty default
     /// (hyper's `Full<Bytes>`, axum's `Body`).
     pub fn response<B: Default>(&self) -> Response<B> {
@@ -263,5 +298,43 @@ mod tests {
         headers.extend([("host", "chat.example"), ("origin", "https://chat.example")]);
         let err = upgrade(&mut request(&headers), &WsConfig::default()).unwrap_err();
         assert_eq!(err, UpgradeError::NotUpgradeable);
+    }
+
+    #[test]
+    fn the_listening_address_is_an_own_origin_whatever_the_host_says() {
+        let mut headers = UPGRADE_HEADERS.to_vec();
+        headers.extend([
+            ("host", "chat.example"),
+            ("origin", "http://127.0.0.1:8080"),
+            ("cookie", "chat_session=x"),
+        ]);
+        let local = Some("127.0.0.1:8080".parse().unwrap());
+        let config = WsConfig::default();
+        // Past the origin check: what stops it is the missing hyper connection.
+        let err = upgrade_at(&mut request(&headers), &config, local, true).unwrap_err();
+        assert_eq!(err, UpgradeError::NotUpgradeable);
+        // Without the listening address, that origin is foreign.
+        let err = upgrade(&mut request(&headers), &config).unwrap_err();
+        assert_eq!(err, UpgradeError::BadOrigin);
+    }
+
+    #[test]
+    fn cookies_without_an_origin_are_refused_and_bearer_clients_pass() {
+        let mut headers = UPGRADE_HEADERS.to_vec();
+        headers.push(("host", "chat.example"));
+        let config = WsConfig::default();
+        let err = upgrade(&mut request(&headers), &config).unwrap_err();
+        assert_eq!(
+            err,
+            UpgradeError::NotUpgradeable,
+            "no cookie, no Origin: a bot"
+        );
+        headers.push(("cookie", "app_session=1"));
+        let err = upgrade(&mut request(&headers), &config).unwrap_err();
+        assert_eq!(
+            err,
+            UpgradeError::BadOrigin,
+            "a cookie needs an allowed Origin"
+        );
     }
 }

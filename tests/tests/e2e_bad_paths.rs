@@ -354,8 +354,11 @@ async fn cookie_requests_from_foreign_origins_are_refused() {
 async fn websocket_upgrade_checks_session_and_origin_first() {
     let server = Server::start().await;
     let alice = server.register("alice").await;
-    let status = |origin: Option<&str>, cookie: Option<&str>| {
+    let status = |origin: Option<&str>, cookie: Option<&str>, host: Option<&str>| {
         let mut req = server.ws_url().into_client_request().unwrap();
+        if let Some(h) = host {
+            req.headers_mut().insert("host", h.parse().unwrap());
+        }
         if let Some(o) = origin {
             req.headers_mut().insert("origin", o.parse().unwrap());
         }
@@ -381,17 +384,23 @@ async fn websocket_upgrade_checks_session_and_origin_first() {
         }
     };
     let cookie = format!("chat_session={}", alice.token);
-    assert_eq!(status(None, None).await, 401);
+    assert_eq!(status(None, None, None).await, 401);
     assert_eq!(
-        status(Some("http://evil.example"), Some(&cookie)).await,
+        status(Some("http://evil.example"), Some(&cookie), None).await,
         403
     );
     assert_eq!(
-        status(None, Some(&cookie)).await,
+        status(None, Some(&cookie), None).await,
         403,
         "a cookie without Origin is not a browser we trust"
     );
-    assert_eq!(status(Some(&server.base), Some(&cookie)).await, 101);
+    assert_eq!(status(Some(&server.base), Some(&cookie), None).await, 101);
+    // A page served from the listening address, reached under another host name (a proxy
+    // that rewrites `Host`): one origin check, which knows the listening address.
+    assert_eq!(
+        status(Some(&server.base), Some(&cookie), Some("chat.example")).await,
+        101
+    );
     server.stop().await;
 }
 
