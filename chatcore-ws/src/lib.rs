@@ -51,7 +51,7 @@ mod socket;
 mod upgrade;
 
 pub use accept::{AcceptError, Rewind, accept};
-pub use client::{Client, ClientError, Connect};
+pub use client::{Client, ClientError, ClientHandle, Connect};
 
 pub use connection::{Closed, serve_connection};
 pub use limits::{WsConfig, websocket_config};

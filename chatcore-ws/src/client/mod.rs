@@ -1,8 +1,9 @@
 //! A Rust client for the WebSocket protocol: bots, tests and load generation.
 //!
 //! [`Connect`] opens a connection (bearer token or session cookie) and waits for `hello`.
-//! [`Client::send`] picks a `client_id`, sends, and resolves with the stored message once the
-//! server acks (or with the `error` frame that refers to it). [`Client::next_event`] yields
+//! [`Client::send`](ClientHandle::send) picks a `client_id`, sends, and resolves with the
+//! stored message once the server acks (or with the `error` frame that refers to it);
+//! [`Client::handle`] sends the same way from other tasks. [`Client::next_event`] yields
 //! everything else, with `message`s de-duplicated and in seq order per room. When the
 //! connection drops for a reason worth retrying (lagged, server restart, network), the client
 //! reconnects, sends `sync` with the last seq it saw per room, and re-sends unacked requests
@@ -22,6 +23,7 @@
 
 mod task;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -34,8 +36,8 @@ use crate::frames::{ClientFrame, RoomSeq, ServerFrame, WireUser};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientEvent {
-    /// A frame from the server (acks are consumed by [`Client::send`], duplicate `message`s
-    /// dropped).
+    /// A frame from the server (acks are consumed by [`Client::send`](ClientHandle::send),
+    /// duplicate `message`s dropped).
     Frame(ServerFrame),
     /// The connection closed; `reconnecting` says whether the client is resuming on its own.
     Closed {
@@ -169,15 +171,32 @@ pub(crate) enum Command {
     Close,
 }
 
-/// A connected client. Dropping it closes the connection.
+/// A connected client. Dropping it (and every [`ClientHandle`] of it) closes the connection.
+///
+/// It reads events ([`next_event`](Self::next_event)) and derefs to its [`ClientHandle`], so
+/// every sending method is available on it too.
 #[derive(Debug)]
 pub struct Client {
-    commands: mpsc::Sender<Command>,
+    handle: ClientHandle,
     events: mpsc::Receiver<ClientEvent>,
     user: WireUser,
     rooms: Vec<RoomSeq>,
-    id_prefix: String,
-    next_id: AtomicU64,
+}
+
+/// Sends on a [`Client`]'s connection from any task while the client itself waits for events
+/// (e.g. a terminal UI that keeps drawing while a send waits for its ack). Cloning is
+/// shallow; sends from every clone share one connection and one `client_id` sequence.
+#[derive(Debug, Clone)]
+pub struct ClientHandle {
+    commands: mpsc::Sender<Command>,
+    ids: Arc<ClientIds>,
+}
+
+/// Where a client's `client_id`s come from.
+#[derive(Debug)]
+struct ClientIds {
+    prefix: String,
+    next: AtomicU64,
 }
 
 /// A message to send with options beyond room and text.
@@ -196,6 +215,27 @@ pub struct SendRequest {
 }
 
 impl Client {
+    fn new(
+        commands: mpsc::Sender<Command>,
+        events: mpsc::Receiver<ClientEvent>,
+        user: WireUser,
+        rooms: Vec<RoomSeq>,
+    ) -> Self {
+        let ids = ClientIds {
+            prefix: id_prefix(),
+            next: AtomicU64::new(1),
+        };
+        Client {
+            handle: ClientHandle {
+                commands,
+                ids: Arc::new(ids),
+            },
+            events,
+            user,
+            rooms,
+        }
+    }
+
     /// The connected user, as `hello` described it.
     pub fn user(&self) -> &WireUser {
         &self.user
@@ -206,6 +246,26 @@ impl Client {
         &self.rooms
     }
 
+    /// A handle that sends on this connection from other tasks.
+    pub fn handle(&self) -> ClientHandle {
+        self.handle.clone()
+    }
+
+    /// The next event, or `None` once the client stopped for good.
+    pub async fn next_event(&mut self) -> Option<ClientEvent> {
+        self.events.recv().await
+    }
+}
+
+impl std::ops::Deref for Client {
+    type Target = ClientHandle;
+
+    fn deref(&self) -> &ClientHandle {
+        &self.handle
+    }
+}
+
+impl ClientHandle {
     /// Sends `body` to `room` and waits until the server stored it.
     pub async fn send(&self, room: RoomId, body: &str) -> Result<Message, ClientError> {
         self.send_message(SendRequest {
@@ -270,11 +330,6 @@ impl Client {
         self.frame(&ClientFrame::Ping).await
     }
 
-    /// The next event, or `None` once the client stopped for good.
-    pub async fn next_event(&mut self) -> Option<ClientEvent> {
-        self.events.recv().await
-    }
-
     /// Closes the connection with 1000 and stops reconnecting.
     pub async fn close(&self) {
         if self.commands.send(Command::Close).await.is_err() {
@@ -297,8 +352,8 @@ impl Client {
     /// The current time (milliseconds, fixed-width hex, so ids sort by time: the store indexes
     /// them cheaply), then this client's prefix and counter (so ids never repeat).
     fn new_client_id(&self) -> String {
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        format!("{:012x}-{}-{n:x}", unix_millis(), self.id_prefix)
+        let n = self.ids.next.fetch_add(1, Ordering::Relaxed);
+        format!("{:012x}-{}-{n:x}", unix_millis(), self.ids.prefix)
     }
 }
 

@@ -66,14 +66,7 @@ pub(super) async fn start(opts: Connect) -> Result<Client, ClientError> {
         resuming: false,
     };
     tokio::spawn(run(state, ws, command_rx));
-    Ok(Client {
-        commands,
-        events,
-        user,
-        rooms,
-        id_prefix: super::id_prefix(),
-        next_id: std::sync::atomic::AtomicU64::new(1),
-    })
+    Ok(Client::new(commands, events, user, rooms))
 }
 
 /// Connects and reads the `hello`.
