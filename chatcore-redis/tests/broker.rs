@@ -5,10 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chatcore::{
-    Actor, Chat, ChatConfig, EventKind, MemoryMediaStore, MemoryStore, RoomId, SendMessage, Seq,
-    Store, Subscription, throttle::Rate,
-};
+use chatcore::testing::{send_text, start_node};
+use chatcore::{Chat, MemoryStore, Seq, Subscription, SystemClock};
 use chatcore_redis::RedisBroker;
 use chatcore_redis::testing::{CutProxy, host_port, needs, require, unique_prefix};
 
@@ -29,38 +27,13 @@ fn main() {
 }
 
 fn node(store: &Arc<MemoryStore>, url: &str, prefix: &str) -> Chat {
-    let mut config = ChatConfig::default();
-    config.send_rate = Rate::per_second(10_000.0, 10_000, Duration::ZERO);
-    let store: Arc<dyn Store> = store.clone();
-    Chat::builder(store, Arc::new(MemoryMediaStore::new()))
-        .config(config)
-        .broker(Arc::new(RedisBroker::with_prefix(url, prefix).unwrap()))
-        .start(&tokio::runtime::Handle::current())
-        .unwrap()
-}
-
-async fn send(chat: &Chat, actor: &Actor, room: RoomId, body: &str) -> Seq {
-    let msg = SendMessage {
-        room_id: room,
-        body: body.into(),
-        ..Default::default()
-    };
-    chat.send(actor, msg).await.unwrap().seq
+    let broker = Arc::new(RedisBroker::with_prefix(url, prefix).unwrap());
+    start_node(store.clone(), broker, Arc::new(SystemClock))
 }
 
 /// The message seqs `feed` receives until it has seen `last` (other events skipped).
 async fn seqs_through(feed: &mut Subscription, last: Seq) -> Vec<Seq> {
-    let mut seqs = Vec::new();
-    while seqs.last() != Some(&last) {
-        let event = tokio::time::timeout(Duration::from_secs(20), feed.recv())
-            .await
-            .expect("the message arrives")
-            .unwrap();
-        if let EventKind::Message(m) = event.kind() {
-            seqs.push(m.seq);
-        }
-    }
-    seqs
+    chatcore::testing::seqs_through(feed, last, Duration::from_secs(20)).await
 }
 
 async fn two_nodes_deliver_each_others_messages_once_in_order() {
@@ -77,7 +50,7 @@ async fn two_nodes_deliver_each_others_messages_once_in_order() {
     let mut last = 0;
     for i in 0..60 {
         let (chat, who) = if i % 2 == 0 { (&a, &alice) } else { (&b, &bob) };
-        last = send(chat, who, room, &format!("m{i}")).await;
+        last = send_text(chat, who, room, &format!("m{i}")).await;
     }
     let every: Vec<Seq> = (1..=last).collect();
     assert_eq!(seqs_through(&mut on_a, last).await, every);
@@ -98,17 +71,17 @@ async fn a_node_cut_off_from_redis_reconnects_and_catches_up_by_itself() {
     let room = a.open_direct(&alice, bob.id()).await.unwrap().id;
     let (mut on_b, _) = b.connect(&bob).await.unwrap();
 
-    let before = send(&a, &alice, room, "before").await;
+    let before = send_text(&a, &alice, room, "before").await;
     assert_eq!(seqs_through(&mut on_b, before).await, vec![before]);
 
     // Redis unreachable for node B: node A keeps committing, node B keeps serving its own.
     proxy.set_down(true);
     for i in 0..5 {
-        send(&a, &alice, room, &format!("while cut {i}")).await;
+        send_text(&a, &alice, room, &format!("while cut {i}")).await;
     }
-    let own = send(&b, &bob, room, "bob while cut").await;
+    let own = send_text(&b, &bob, room, "bob while cut").await;
     proxy.set_down(false);
-    let after = send(&a, &alice, room, "after").await;
+    let after = send_text(&a, &alice, room, "after").await;
 
     let every: Vec<Seq> = (before + 1..=after).collect();
     assert!(every.contains(&own));

@@ -12,11 +12,8 @@ use tokio::runtime::Handle;
 use super::{Broker, Inbox};
 use crate::chat::{Clock, ManualClock, SystemClock};
 use crate::hub::{CloseReason, EventKind, RoomChange};
-use crate::throttle::Rate;
-use crate::{
-    Actor, Chat, ChatConfig, MemoryMediaStore, MemoryStore, RoomId, SendMessage, Seq, Subscription,
-    Timestamp,
-};
+use crate::testing::{send_text, start_node};
+use crate::{Actor, Chat, MemoryStore, RoomId, Seq, Subscription, Timestamp};
 
 /// What the wire does to the n-th payload published (counting from 1, across all nodes).
 #[derive(Default, Clone, Copy)]
@@ -103,18 +100,8 @@ fn cluster() -> Cluster {
 fn cluster_with_clock(clock_a: Arc<dyn Clock>) -> Cluster {
     let store = Arc::new(MemoryStore::new());
     let wire = Arc::new(Wire::default());
-    let node = |clock: Arc<dyn Clock>| {
-        let config = ChatConfig {
-            send_rate: Rate::per_second(10_000.0, 10_000, Duration::ZERO),
-            ..ChatConfig::default()
-        };
-        Chat::builder(store.clone(), Arc::new(MemoryMediaStore::new()))
-            .config(config)
-            .clock(clock)
-            .broker(Arc::new(WireEnd(wire.clone())))
-            .start(&Handle::current())
-            .unwrap()
-    };
+    let node =
+        |clock: Arc<dyn Clock>| start_node(store.clone(), Arc::new(WireEnd(wire.clone())), clock);
     let (a, b) = (node(clock_a), node(Arc::new(SystemClock)));
     Cluster { wire, a, b }
 }
@@ -131,28 +118,9 @@ async fn admin(chat: &Chat) -> Actor {
         .0
 }
 
-async fn send(chat: &Chat, actor: &Actor, room: RoomId, body: &str) -> Seq {
-    let msg = SendMessage {
-        room_id: room,
-        body: body.into(),
-        ..Default::default()
-    };
-    chat.send(actor, msg).await.unwrap().seq
-}
-
 /// The message seqs `feed` receives until it has seen `last` (other events skipped).
 async fn seqs_through(feed: &mut Subscription, last: Seq) -> Vec<Seq> {
-    let mut seqs = Vec::new();
-    while seqs.last() != Some(&last) {
-        let event = tokio::time::timeout(Duration::from_secs(5), feed.recv())
-            .await
-            .expect("the message arrives")
-            .unwrap();
-        if let EventKind::Message(m) = event.kind() {
-            seqs.push(m.seq);
-        }
-    }
-    seqs
+    crate::testing::seqs_through(feed, last, Duration::from_secs(5)).await
 }
 
 /// A group created on node A by its admin, with two members connected on node B: one stays,
@@ -214,7 +182,7 @@ async fn each_node_delivers_every_message_once_in_order_over_a_lossy_broker() {
         } else {
             (&c.a, &alice)
         };
-        last = send(chat, who, room, &format!("m{i}")).await;
+        last = send_text(chat, who, room, &format!("m{i}")).await;
     }
     // The wire may have lost the tail; the broker's next reconnect makes every node catch up.
     c.wire.reconnect_all();
@@ -249,7 +217,7 @@ async fn a_removal_on_one_node_stops_delivery_on_the_other_and_typing_crosses() 
     assert_eq!(typing, admin.id());
 
     c.a.remove_member(&admin, room, goes.id()).await.unwrap();
-    let seq = send(&c.a, &admin, room, "after the removal").await;
+    let seq = send_text(&c.a, &admin, room, "after the removal").await;
     assert_eq!(seqs_through(&mut stays_feed, seq).await, vec![seq]);
     // The removed member's feed learnt why, and got nothing after it.
     let mut removed = false;
@@ -283,10 +251,10 @@ async fn changes_missed_while_the_broker_was_cut_are_reconciled_on_reconnect() {
         ..Faults::default()
     });
     c.a.remove_member(&admin, room, goes.id()).await.unwrap();
-    let during = send(&c.a, &admin, room, "while cut").await;
+    let during = send_text(&c.a, &admin, room, "while cut").await;
     c.wire.set_faults(Faults::default());
     c.wire.reconnect_all();
-    let after = send(&c.a, &admin, room, "after").await;
+    let after = send_text(&c.a, &admin, room, "after").await;
 
     assert_eq!(
         seqs_through(&mut stays_feed, after).await,

@@ -28,6 +28,7 @@ pub mod conformance;
 mod faulty;
 mod gated;
 pub mod harness;
+mod nodes;
 mod rng;
 mod sim;
 mod world;
@@ -35,6 +36,7 @@ mod world;
 pub use assistant::FakeAssistant;
 pub use faulty::FaultyStore;
 pub use gated::{GatedStore, Held};
+pub use nodes::{send_text, seqs_through, start_node};
 pub use sim::{Faults, RETRY_AFTER, SimClient, SimNetwork};
 pub use world::{PASSWORD, World, WorldBuilder};
 
