@@ -36,6 +36,7 @@ fn message(seq: i64) -> Message {
         body: stamp.body(64),
         media: None,
         reply_to: None,
+        custom: None,
         client_id: format!("b12-{seq}"),
         created_at: Timestamp(1_795_000_000_000),
         edited_at: None,
@@ -189,6 +190,7 @@ fn store_append(c: &mut Criterion) {
                             body: Stamp { t: n, sender: 0, n }.body(64),
                             media_id: None,
                             reply_to: None,
+                            custom: None,
                             client_id: format!("c{n}"),
                             created_at: Timestamp::now(),
                         }

@@ -123,6 +123,7 @@ fn new_row(msg: &NewMessage, seq: Seq, display_name: String, media: Option<Media
         body: msg.body.clone(),
         media: media.map(Box::new),
         reply_to: msg.reply_to,
+        custom: msg.custom.clone().map(Box::new),
         client_id: msg.client_id.clone(),
         created_at: msg.created_at,
         edited_at: None,
@@ -280,10 +281,11 @@ async fn insert_rows<D: Dialect>(
         let size = 1 << (rows.len() - start).ilog2().min(in_list::MAX.ilog2());
         let chunk = &rows[start..start + size];
         start += size;
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; size].join(", ");
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; size].join(", ");
         let mut sql = format!(
             "INSERT INTO messages \
-             (room_id, seq, sender_id, body, media_id, reply_to, client_id, created_at) \
+             (room_id, seq, sender_id, body, media_id, reply_to, kind, payload, client_id, \
+             created_at) \
              VALUES {values}"
         );
         if D::NEW_IDS == NewIds::Returning {
@@ -291,6 +293,7 @@ async fn insert_rows<D: Dialect>(
         }
         let mut insert = Sql::<D>::built(sql).references(Entity::Media);
         for m in chunk {
+            let (kind, payload) = messages::kind_columns(m.custom.as_deref());
             insert = insert
                 .bind(m.room_id.0)
                 .bind(m.seq)
@@ -303,6 +306,8 @@ async fn insert_rows<D: Dialect>(
                         .map(|(row, _)| *row),
                 )
                 .bind(m.reply_to)
+                .bind(kind)
+                .bind(payload.as_deref())
                 .bind(m.client_id.as_str())
                 .bind(m.created_at.0);
         }

@@ -49,6 +49,7 @@ pub async fn appends_per_second(store: Arc<dyn Store>, senders: usize, total: us
                     body: format!("message {i} from {sender}"),
                     media_id: None,
                     reply_to: None,
+                    custom: None,
                     client_id: format!("c{i}"),
                     created_at: Timestamp::now(),
                 };

@@ -65,6 +65,7 @@ async fn fill(store: &Arc<dyn Store>, room: RoomId, senders: &[UserId], count: u
                 body: format!("message {i}, about as long as a chat line usually is"),
                 media_id: None,
                 reply_to: None,
+                custom: None,
                 client_id: format!("{i:x}-{room}"),
                 created_at: Timestamp::now(),
             })

@@ -261,6 +261,7 @@ fn stored(msg: &NewMessage, check: &Check, id: i64, seq: Seq) -> Message {
             .as_ref()
             .map(|(_, media)| Box::new(media.clone())),
         reply_to: msg.reply_to,
+        custom: msg.custom.clone().map(Box::new),
         client_id: msg.client_id.clone(),
         created_at: msg.created_at,
         edited_at: None,
@@ -379,6 +380,7 @@ async fn insert_rows(
             rest = tail;
             let mut query = sqlx::query(sql.as_str());
             for (m, media_row) in chunk {
+                let (kind, payload) = messages::kind_columns(m.custom.as_deref());
                 query = query
                     .bind(m.id.0)
                     .bind(m.room_id.0)
@@ -387,6 +389,8 @@ async fn insert_rows(
                     .bind(&m.body)
                     .bind(*media_row)
                     .bind(m.reply_to)
+                    .bind(kind)
+                    .bind(payload)
                     .bind(&m.client_id)
                     .bind(m.created_at.0);
             }
@@ -402,11 +406,12 @@ const CHUNK_SIZES: usize = 9;
 /// `INSERTS[k]` inserts 2^k rows.
 static INSERTS: LazyLock<[String; CHUNK_SIZES]> = LazyLock::new(|| {
     std::array::from_fn(|k| {
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         let rows = vec![row; 1 << k].join(", ");
         format!(
             "INSERT INTO messages \
-             (id, room_id, seq, sender_id, body, media_id, reply_to, client_id, created_at) \
+             (id, room_id, seq, sender_id, body, media_id, reply_to, kind, payload, client_id, \
+             created_at) \
              VALUES {rows}"
         )
     })

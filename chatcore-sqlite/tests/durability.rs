@@ -109,6 +109,7 @@ fn send_until_killed(path: &str) {
                             body: format!("{t}/{i}"),
                             media_id: None,
                             reply_to: None,
+                            custom: None,
                             client_id: format!("t{t}-{i}"),
                             created_at: Timestamp::now(),
                         };

@@ -47,6 +47,7 @@ fn send(room: RoomId, sender: UserId, client_id: &str, at: Timestamp) -> NewMess
         body: format!("sent as {client_id}"),
         media_id: None,
         reply_to: None,
+        custom: None,
         client_id: client_id.to_owned(),
         created_at: at,
     }

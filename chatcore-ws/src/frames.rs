@@ -36,6 +36,12 @@ pub enum ClientFrame<'a> {
         /// Seq of the quoted message in the same room.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<Seq>,
+        /// A custom kind the server's host registered; absent for text and media.
+        #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+        kind: Option<Cow<'a, str>>,
+        /// The custom kind's JSON payload; only with `kind`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payload: Option<serde_json::Value>,
     },
     /// Edit an own message.
     Edit {

@@ -51,6 +51,11 @@ pub enum Error {
     /// reason, written for the user.
     #[error("{0}")]
     Rejected(String),
+    /// The message names a custom kind this chat does not accept: the host never registered
+    /// it (see [`ChatBuilder::message_kind`](crate::ChatBuilder::message_kind)). Nothing was
+    /// stored.
+    #[error("unknown message kind {0:?}")]
+    UnknownKind(String),
     /// The chat is shutting down (or otherwise not taking this kind of work); nothing was done.
     /// Retry later, or against another node.
     #[error("{0}")]
@@ -111,6 +116,7 @@ impl Error {
             Error::Busy { .. } => "busy",
             Error::Unavailable(_) => "unavailable",
             Error::Rejected(_) => "rejected",
+            Error::UnknownKind(_) => "unknown_kind",
             Error::TooLarge { .. } => "too_large",
             Error::UnsupportedMedia => "unsupported_media",
             Error::TooManyPixels { .. } => "too_many_pixels",

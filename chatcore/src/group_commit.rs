@@ -180,6 +180,7 @@ mod tests {
             body: client_id.to_owned(),
             media_id: None,
             reply_to: None,
+            custom: None,
             client_id: client_id.to_owned(),
             created_at: Timestamp(0),
         }
@@ -197,6 +198,7 @@ mod tests {
             body: m.body,
             media: None,
             reply_to: None,
+            custom: None,
             client_id: m.client_id,
             created_at: m.created_at,
             edited_at: None,

@@ -31,6 +31,7 @@ pub mod commits;
 mod error;
 mod group_commit;
 mod hub;
+pub mod kinds;
 pub mod media;
 mod memory;
 mod model;

@@ -51,6 +51,7 @@ struct StoredMessage {
     body: String,
     media: Option<MediaId>,
     reply_to: Option<Seq>,
+    custom: Option<Box<Custom>>,
     client_id: String,
     created_at: Timestamp,
     edited_at: Option<Timestamp>,
@@ -129,6 +130,7 @@ impl State {
                 .and_then(|id| self.media.get(&id))
                 .map(|m| Box::new(MediaRef::from(m))),
             reply_to: m.reply_to,
+            custom: m.custom.clone(),
             client_id: m.client_id.clone(),
             created_at: m.created_at,
             edited_at: m.edited_at,
@@ -177,6 +179,7 @@ impl State {
             body: msg.body,
             media: msg.media_id,
             reply_to: msg.reply_to,
+            custom: msg.custom.map(Box::new),
             client_id: msg.client_id,
             created_at: msg.created_at,
             edited_at: None,
@@ -704,6 +707,7 @@ impl Store for MemoryStore {
         let m = st.stored_message_mut(room, seq)?;
         m.body.clear();
         m.media = None;
+        m.custom = None;
         m.deleted = true;
         m.edited_at = Some(at);
         let m = m.clone();

@@ -331,6 +331,11 @@ pub struct Message {
     pub media: Option<Box<MediaRef>>,
     /// The seq of the message this one replies to, in the same room.
     pub reply_to: Option<Seq>,
+    /// The host-defined kind and its payload, for a message of a custom kind (none for text
+    /// and media messages, and none once deleted). On the wire its two fields sit next to the
+    /// others (`"kind"`, `"payload"`), absent for built-in messages. Boxed like `media`.
+    #[serde(flatten)]
+    pub custom: Option<Box<Custom>>,
     /// The sender's idempotency key.
     pub client_id: String,
     /// When it was stored.
@@ -339,6 +344,20 @@ pub struct Message {
     pub edited_at: Option<Timestamp>,
     /// A deleted message stays as a tombstone so seqs stay gapless.
     pub deleted: bool,
+}
+
+/// The content of a message of a custom kind: a kind the host registered (see
+/// [`ChatBuilder::message_kind`](crate::ChatBuilder::message_kind)) and a JSON payload its
+/// validator accepted. Stores keep both as they are (the payload as JSON text); clients that
+/// do not know the kind show a placeholder, and never render the payload as markup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Custom {
+    /// The kind: 1–32 of `a-z 0-9 _ . -`, starting with a letter (see
+    /// [`kinds::check_name`](crate::kinds::check_name)).
+    pub kind: String,
+    /// The payload: any JSON value (`null` when the sender gave none), at most
+    /// [`kinds::MAX_PAYLOAD_BYTES`](crate::kinds::MAX_PAYLOAD_BYTES) as JSON text.
+    pub payload: serde_json::Value,
 }
 
 /// What a store needs to append a message.
@@ -354,6 +373,8 @@ pub struct NewMessage {
     pub media_id: Option<MediaId>,
     /// Seq of the quoted message (already checked to exist).
     pub reply_to: Option<Seq>,
+    /// The custom kind and its payload (already checked by the host's validator), if any.
+    pub custom: Option<Custom>,
     /// Idempotency key, unique per (room, sender).
     pub client_id: String,
     /// Send time.

@@ -35,7 +35,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{MediaId, RoomId, Seq, User};
+use crate::model::{Custom, MediaId, RoomId, Seq, User};
 
 /// A message about to be stored, as the policy sees it: after chatcore's checks (the sender
 /// is a member, the text is sanitized and within limits), before anything is written.
@@ -46,12 +46,14 @@ pub struct Draft<'a> {
     pub sender: &'a User,
     /// The room it goes to.
     pub room_id: RoomId,
-    /// The sanitized text (a caption when media is attached; may then be empty).
+    /// The sanitized text (a caption next to media or a custom kind; may then be empty).
     pub body: &'a str,
     /// Attached media, if any.
     pub media_id: Option<MediaId>,
     /// The message it quotes, if any.
     pub reply_to: Option<Seq>,
+    /// The custom kind and its payload, already accepted by the kind's validator, if any.
+    pub custom: Option<&'a Custom>,
     /// `Some(seq)` when this is an edit of the message at `seq`, `None` for a new message.
     pub editing: Option<Seq>,
 }

@@ -87,6 +87,7 @@ export default {
   'message.number': 'Message #{n}',
   'message.show_quoted': 'Show the quoted message',
   'message.attachment': 'Attachment',
+  'message.unsupported': 'Unsupported message',
   'message.photo': 'Photo',
   'message.open_photo': 'Open photo',
   'message.reply': 'Reply',

@@ -86,6 +86,7 @@ export default {
   'message.number': 'הודעה מס׳ {n}',
   'message.show_quoted': 'הצגת ההודעה המצוטטת',
   'message.attachment': 'קובץ מצורף',
+  'message.unsupported': 'הודעה שאינה נתמכת',
   'message.photo': 'תמונה',
   'message.open_photo': 'פתיחת התמונה',
   'message.reply': 'תגובה',

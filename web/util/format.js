@@ -78,6 +78,7 @@ export function previewText(message) {
   const body = (message.body || '').replace(/\s+/g, ' ').trim();
   if (mime.startsWith('image/')) return body ? t('preview.photo_caption', { text: body }) : t('preview.photo');
   if (mime.startsWith('audio/')) return t('preview.voice');
+  if (message.kind && !body) return t('message.unsupported');
   return body;
 }
 

@@ -37,7 +37,7 @@ export function updateMessageRow(row, msg, view) {
   setProgress(row, msg.progress);
   const quoted = view.quoted;
   const signature = JSON.stringify([
-    msg.seq ?? null, msg.body, msg.deleted, msg.edited_at, msg.media?.id ?? msg.media?.local ?? null,
+    msg.seq ?? null, msg.body, msg.deleted, msg.edited_at, msg.media?.id ?? msg.media?.local ?? null, msg.kind ?? null,
     !!msg.pending, msg.failed ?? null, view.pendingEdit ?? null, !!view.senderGuest,
     quoted ? [quoted.seq, quoted.edited_at, quoted.deleted] : null,
   ]);
@@ -93,6 +93,9 @@ function fillBubble(row, msg, view) {
     nodes.push(h('div', { class: 'msg-text deleted', 'data-testid': 'message-body' }, t('message.deleted')));
   } else {
     nodes.push(...mediaNodes(row, msg));
+    // A custom kind the host application defined: this client draws none of them, so it says
+    // so and shows only the text next to it. The payload is never rendered.
+    if (msg.kind) nodes.push(h('div', { class: 'msg-text muted', 'data-testid': 'message-unsupported' }, t('message.unsupported')));
     const body = view.pendingEdit ?? msg.body;
     if (body) nodes.push(h('div', { class: 'msg-text', dir: 'auto', 'data-testid': 'message-body' }, linkify(body)));
   }

@@ -188,7 +188,7 @@ impl From<chatcore::Error> for ApiError {
             | E::TooLong { .. }
             | E::QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            E::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            E::Rejected(_) | E::UnknownKind(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::AssistantUnavailable(_) | E::Storage(_) | E::Busy { .. } | E::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

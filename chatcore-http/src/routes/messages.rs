@@ -21,6 +21,10 @@ struct NewMessage {
     media_id: Option<MediaId>,
     #[serde(default)]
     reply_to: Option<Seq>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    payload: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -43,7 +47,8 @@ pub async fn history(app: &App, mut req: Request, room: RoomId) -> HandlerResult
     ))
 }
 
-/// `POST /api/v1/rooms/{id}/messages` `{body, client_id?, media_id?, reply_to?}` → 201 message.
+/// `POST /api/v1/rooms/{id}/messages` `{body, client_id?, media_id?, reply_to?, kind?,
+/// payload?}` → 201 message.
 pub async fn send(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
     let me = app.authenticate(&mut req).await?;
     let body: NewMessage = body::json(req).await?;
@@ -53,6 +58,8 @@ pub async fn send(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
         client_id: body.client_id,
         media_id: body.media_id,
         reply_to: body.reply_to,
+        kind: body.kind,
+        payload: body.payload,
     };
     Ok(http::created(&app.chat().send(&me.actor, message).await?))
 }

@@ -2,7 +2,7 @@
 //! [`crate::append`]).
 
 use chatcore::{
-    Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp, UserId,
+    Custom, Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp, UserId,
 };
 
 use crate::db::Cols;
@@ -15,7 +15,8 @@ macro_rules! select_message {
     () => {
         "SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, m.body, \
          md.public_id AS media_public_id, md.mime, md.size, md.width, md.height, md.duration_ms, \
-         md.thumbnail_mime, m.reply_to, m.client_id, m.created_at, m.edited_at, m.deleted \
+         md.thumbnail_mime, m.reply_to, m.kind, m.payload, m.client_id, m.created_at, \
+         m.edited_at, m.deleted \
          FROM messages m JOIN users u ON u.id = m.sender_id LEFT JOIN media md ON md.id = m.media_id"
     };
 }
@@ -36,11 +37,34 @@ pub fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Message, sqlx::Error> {
         body: row.get("body")?,
         media: media.map(Box::new),
         reply_to: row.get("reply_to")?,
+        custom: custom(row.get("kind")?, row.get("payload")?)?.map(Box::new),
         client_id: row.get("client_id")?,
         created_at: Timestamp(row.get("created_at")?),
         edited_at: row.get::<Option<i64>>("edited_at")?.map(Timestamp),
         deleted: row.get("deleted")?,
     })
+}
+
+/// The custom kind of a row from its `kind` and `payload` columns (JSON text, as stored by
+/// [`kind_columns`]).
+fn custom(kind: Option<String>, payload: Option<String>) -> Result<Option<Custom>, sqlx::Error> {
+    let Some(kind) = kind else {
+        return Ok(None);
+    };
+    let payload = match payload {
+        Some(text) => serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        None => serde_json::Value::Null,
+    };
+    Ok(Some(Custom { kind, payload }))
+}
+
+/// The `kind` and `payload` columns of a message: its custom kind's name and payload as compact
+/// JSON text, both `NULL` for a built-in message.
+pub fn kind_columns(custom: Option<&Custom>) -> (Option<&str>, Option<String>) {
+    match custom {
+        Some(c) => (Some(c.kind.as_str()), Some(c.payload.to_string())),
+        None => (None, None),
+    }
 }
 
 // ---- reads ----
@@ -207,7 +231,8 @@ pub async fn tombstone<D: Dialect>(
     at: Timestamp,
 ) -> StoreResult<bool> {
     Ok(Sql::<D>::new(
-        "UPDATE messages SET body = '', media_id = NULL, deleted = TRUE, edited_at = ? \
+        "UPDATE messages SET body = '', media_id = NULL, kind = NULL, payload = NULL, \
+         deleted = TRUE, edited_at = ? \
          WHERE room_id = ? AND seq = ?",
     )
     .bind(at.0)

@@ -255,6 +255,8 @@ pub(super) const TABLES: [Table; 6] = [
             ("body", Text),
             ("media_id", OptInt),
             ("reply_to", OptInt),
+            ("kind", OptText),
+            ("payload", OptText),
             ("client_id", Text),
             ("created_at", Int),
             ("edited_at", OptInt),

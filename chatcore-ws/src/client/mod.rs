@@ -212,6 +212,10 @@ pub struct SendRequest {
     pub media_id: Option<MediaId>,
     /// Seq of the quoted message.
     pub reply_to: Option<Seq>,
+    /// A custom kind the server's host registered (`None` for text and media).
+    pub kind: Option<String>,
+    /// The custom kind's JSON payload; only with `kind`.
+    pub payload: Option<serde_json::Value>,
 }
 
 impl Client {
@@ -286,6 +290,8 @@ impl ClientHandle {
             client_id: client_id.as_str().into(),
             media_id: msg.media_id,
             reply_to: msg.reply_to,
+            kind: msg.kind.map(Into::into),
+            payload: msg.payload,
         };
         let json = encode(&frame)?;
         let (reply, answer) = oneshot::channel();

@@ -1,5 +1,7 @@
 //! Client frames: decode, call `Chat`, answer (the rate is the intake's job).
 
+use std::borrow::Cow;
+
 use chatcore::SendMessage;
 
 use super::{Conn, Stop};
@@ -36,6 +38,8 @@ impl Conn {
                 client_id,
                 media_id,
                 reply_to,
+                kind,
+                payload,
             } => {
                 let msg = SendMessage {
                     room_id,
@@ -43,6 +47,8 @@ impl Conn {
                     client_id: Some(client_id.to_string()),
                     media_id,
                     reply_to,
+                    kind: kind.map(Cow::into_owned),
+                    payload,
                 };
                 return match chat.send(actor, msg).await {
                     // The store committed it: acked means durable.

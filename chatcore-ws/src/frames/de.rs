@@ -2,7 +2,9 @@
 //! wire but do not deserialize (timestamps are RFC 3339 text there), so these mirrors read the
 //! wire shape and convert into the `chatcore` types.
 
-use chatcore::{MediaId, MediaRef, Message, MessageId, RoomId, Sender, Seq, Timestamp, UserId};
+use chatcore::{
+    Custom, MediaId, MediaRef, Message, MessageId, RoomId, Sender, Seq, Timestamp, UserId,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// A user as sent in `hello`.
@@ -63,6 +65,10 @@ struct MessageDe {
     media: Option<MediaRefFrame>,
     #[serde(default)]
     reply_to: Option<Seq>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    payload: Option<serde_json::Value>,
     client_id: String,
     #[serde(deserialize_with = "rfc3339")]
     created_at: Timestamp,
@@ -115,6 +121,12 @@ pub(super) mod message {
                 })
             }),
             reply_to: m.reply_to,
+            custom: m.kind.map(|kind| {
+                Box::new(Custom {
+                    kind,
+                    payload: m.payload.unwrap_or_default(),
+                })
+            }),
             client_id: m.client_id,
             created_at: m.created_at,
             edited_at: m.edited_at,

@@ -15,6 +15,7 @@ fn message() -> Message {
         body: "hello <b>world</b>".into(),
         media: None,
         reply_to: Some(16),
+        custom: None,
         client_id: "c-01".into(),
         created_at: Timestamp(1_795_849_200_123),
         edited_at: None,
@@ -34,7 +35,9 @@ fn client_frames_decode_as_documented() {
             body: "hi".into(),
             client_id: "c-01".into(),
             media_id: None,
-            reply_to: None
+            reply_to: None,
+            kind: None,
+            payload: None,
         }
     );
     let sync = decode(r#"{"type":"sync","rooms":{"3":16,"8":0}}"#).unwrap();
@@ -126,6 +129,41 @@ fn server_frames_round_trip_through_the_client_decoder() {
     );
 }
 
+#[test]
+fn custom_kinds_travel_in_both_directions() {
+    let send = decode(
+        r#"{"type":"send","room_id":3,"body":"","client_id":"c-02","kind":"poll","payload":{"q":"Lunch?"}}"#,
+    )
+    .unwrap();
+    let ClientFrame::Send { kind, payload, .. } = send else {
+        panic!("not a send: {send:?}");
+    };
+    assert_eq!(kind.as_deref(), Some("poll"));
+    assert_eq!(payload, Some(serde_json::json!({"q": "Lunch?"})));
+
+    let mut m = message();
+    m.custom = Some(Box::new(chatcore::Custom {
+        kind: "poll".into(),
+        payload: serde_json::json!({"q": "<b>Lunch?</b>", "options": [1, 2]}),
+    }));
+    let event = encode_event(&EventKind::Message(m.clone()));
+    let text = std::str::from_utf8(&event).unwrap();
+    assert!(
+        text.contains(r#""kind":"poll","payload":{"#),
+        "flat on the message: {text}"
+    );
+    assert_eq!(
+        ServerFrame::decode(text).unwrap(),
+        ServerFrame::Message { message: m }
+    );
+    let plain = encode_event(&EventKind::Message(message()));
+    let plain = std::str::from_utf8(&plain).unwrap();
+    assert!(
+        !plain.contains("kind") && !plain.contains("payload"),
+        "{plain}"
+    );
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
@@ -158,6 +196,8 @@ mod fuzz {
                 Just("client_id".to_owned()),
                 Just("media_id".to_owned()),
                 Just("reply_to".to_owned()),
+                Just("kind".to_owned()),
+                Just("payload".to_owned()),
                 "[a-z0-9]{1,6}",
             ];
             prop_oneof![

@@ -10,6 +10,7 @@ use crate::assistant::Assistant;
 use crate::broker::{Broker, Outbox};
 use crate::error::Result;
 use crate::hub::Hub;
+use crate::kinds::{Kinds, Validator};
 use crate::password::PasswordHasher;
 use crate::policy::Policy;
 use crate::store::{MediaStore, Store};
@@ -48,6 +49,7 @@ pub struct ChatBuilder {
     policy: Option<Arc<dyn Policy>>,
     assistant: Option<Arc<dyn Assistant>>,
     broker: Option<Arc<dyn Broker>>,
+    kinds: Vec<(String, Arc<Validator>)>,
 }
 
 impl ChatBuilder {
@@ -61,6 +63,7 @@ impl ChatBuilder {
             policy: None,
             assistant: None,
             broker: None,
+            kinds: Vec::new(),
         }
     }
 
@@ -96,10 +99,29 @@ impl ChatBuilder {
         self
     }
 
+    /// Accepts messages of the custom `kind` (1–32 of `a-z 0-9 _ . -`, starting with a
+    /// letter), whose payloads `validate` checks: `Ok(())` stores the message, `Err(reason)`
+    /// refuses it (`invalid` on field `payload`, with the reason). A chat accepts no custom kind
+    /// it was not told about here (see [`crate::kinds`]). Registering a name twice keeps the
+    /// last validator; a bad name makes [`ChatBuilder::start`] fail.
+    pub fn message_kind(
+        mut self,
+        kind: impl Into<String>,
+        validate: impl Fn(&serde_json::Value) -> std::result::Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.kinds.push((kind.into(), Arc::new(validate)));
+        self
+    }
+
     /// Builds the chat and starts its background tasks on `runtime`, which must keep running
     /// until [`Chat::shutdown`] returns. Fails when `config.password_cost` is not a valid
-    /// argon2 cost; nothing is spawned then.
+    /// argon2 cost or a [message kind](ChatBuilder::message_kind) has a bad name; nothing is
+    /// spawned then.
     pub fn start(self, runtime: &Handle) -> Result<Chat> {
+        let mut kinds = Kinds::default();
+        for (kind, validate) in self.kinds {
+            kinds.register(kind, validate)?;
+        }
         let config = self.config;
         let hasher = PasswordHasher::new(
             config.password_cost,
@@ -134,6 +156,7 @@ impl ChatBuilder {
                 login_failures,
                 config,
                 policy: self.policy,
+                kinds,
                 assistant: self.assistant,
                 assist_budget,
                 image_slots: tokio::sync::Semaphore::new(
@@ -155,6 +178,10 @@ impl std::fmt::Debug for ChatBuilder {
             .field("policy", &self.policy.is_some())
             .field("assistant", &self.assistant.is_some())
             .field("broker", &self.broker.is_some())
+            .field(
+                "kinds",
+                &self.kinds.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -27,6 +27,11 @@ pub struct SendMessage {
     pub media_id: Option<MediaId>,
     /// The seq of a message in the same room this one quotes.
     pub reply_to: Option<Seq>,
+    /// A custom kind the host registered (see [`crate::kinds`]); `None` for a text or media
+    /// message. With a kind, `body` is optional text shown next to it (a caption).
+    pub kind: Option<String>,
+    /// The custom kind's JSON payload (`null` when `None`); only with a `kind`.
+    pub payload: Option<serde_json::Value>,
 }
 
 /// One page of history, in ascending seq.
@@ -44,7 +49,10 @@ impl Chat {
     /// message.
     ///
     /// A repeated `client_id` from the same sender in the same room returns the first message
-    /// and publishes nothing. Not a member: `NotFound("room")`, nothing stored. The host's
+    /// and publishes nothing. Not a member: `NotFound("room")`, nothing stored. A custom `kind`
+    /// must be one the host registered (else `UnknownKind`), its payload at most
+    /// [`MAX_PAYLOAD_BYTES`](crate::kinds::MAX_PAYLOAD_BYTES) (else `TooLarge`) and accepted
+    /// by the kind's validator (else `Invalid` on `payload`). The host's
     /// [`Policy::before_send`](crate::policy::Policy::before_send) sees the sanitized text
     /// last: it may reject it (`Rejected`, nothing stored) or rewrite it.
     ///
@@ -57,7 +65,8 @@ impl Chat {
             Some(id) => check_client_id(id)?,
             None => generated_client_id(),
         };
-        let clean = text_rule(msg.media_id.is_some());
+        let custom = self.inner.kinds.check(msg.kind, msg.payload)?;
+        let clean = text_rule(msg.media_id.is_some() || custom.is_some());
         let body = clean(&msg.body)?;
         self.spend(actor, Budget::Sends, 1).await?;
         if msg.media_id.is_some() || msg.reply_to.is_some() || self.inner.policy.is_some() {
@@ -88,6 +97,7 @@ impl Chat {
             body: &body,
             media_id: msg.media_id,
             reply_to: msg.reply_to,
+            custom: custom.as_ref(),
             editing: None,
         };
         let body = self.screen(draft, clean).await?.unwrap_or(body);
@@ -97,6 +107,7 @@ impl Chat {
             body,
             media_id: msg.media_id,
             reply_to: msg.reply_to,
+            custom,
             client_id,
             created_at: self.now(),
         };
@@ -141,7 +152,8 @@ impl Chat {
         Ok(self.store().messages_after(room, after, limit).await?)
     }
 
-    /// Edits the actor's own message and tells the room (`edited`). Not a member:
+    /// Edits the actor's own message and tells the room (`edited`). Only the text changes: a
+    /// custom kind's payload stays as it was sent. Not a member:
     /// `NotFound("room")`; no such (or a deleted) message: `NotFound("message")`; someone
     /// else's: `Forbidden`.
     ///
@@ -149,7 +161,7 @@ impl Chat {
     /// [`send_rate`](super::ChatConfig::send_rate) budget.
     pub async fn edit(&self, actor: &Actor, room: RoomId, seq: Seq, body: &str) -> Result<Message> {
         let original = self.own_message(actor, room, seq).await?;
-        let clean = text_rule(original.media.is_some());
+        let clean = text_rule(original.media.is_some() || original.custom.is_some());
         let body = clean(body)?;
         self.spend(actor, Budget::Sends, 1).await?;
         let draft = Draft {
@@ -158,6 +170,7 @@ impl Chat {
             body: &body,
             media_id: original.media.as_ref().map(|m| m.id),
             reply_to: original.reply_to,
+            custom: original.custom.as_deref(),
             editing: Some(seq),
         };
         let body = self.screen(draft, clean).await?.unwrap_or(body);
@@ -264,9 +277,10 @@ impl Chat {
     }
 }
 
-/// How a message's text is cleaned: a caption when media is attached, a body otherwise.
-fn text_rule(with_media: bool) -> fn(&str) -> Result<String> {
-    if with_media {
+/// How a message's text is cleaned: a caption (may be empty) next to media or a custom kind, a
+/// body otherwise.
+fn text_rule(with_content: bool) -> fn(&str) -> Result<String> {
+    if with_content {
         sanitize::caption
     } else {
         sanitize::message_body

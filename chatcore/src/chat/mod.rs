@@ -260,6 +260,8 @@ struct Inner {
     config: ChatConfig,
     /// The host's policy; `None` skips the hooks (and the reads only they need).
     policy: Option<Arc<dyn crate::policy::Policy>>,
+    /// The custom message kinds the host registered, with their validators.
+    kinds: crate::kinds::Kinds,
     /// Images decoded at once (one per CPU), so decoding memory stays bounded: at most this
     /// many times [`MAX_DECODE_BYTES`](crate::media::reencode::MAX_DECODE_BYTES).
     image_slots: tokio::sync::Semaphore,

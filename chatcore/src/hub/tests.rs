@@ -163,6 +163,7 @@ fn message(seq: Seq) -> crate::model::Message {
         body: format!("m{seq}"),
         media: None,
         reply_to: None,
+        custom: None,
         client_id: format!("c{seq}"),
         created_at: crate::model::Timestamp(0),
         edited_at: None,

@@ -62,6 +62,7 @@ fn msg(room: RoomId, sender: UserId, client_id: &str, body: &str) -> NewMessage 
         body: body.to_owned(),
         media_id: None,
         reply_to: None,
+        custom: None,
         client_id: client_id.to_owned(),
         created_at: T0,
     }
@@ -1341,6 +1342,83 @@ pub async fn edit_and_delete(store: S) {
         store.delete_message(room.id, 9, t2).await,
         Err(StoreError::Missing(Entity::Message))
     ));
+}
+
+fn custom(kind: &str, payload: serde_json::Value) -> Option<Custom> {
+    Some(Custom {
+        kind: kind.to_owned(),
+        payload,
+    })
+}
+
+pub async fn custom_kinds_round_trip(store: S) {
+    let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
+    let room = group(&store, &[a.id, b.id]).await;
+    let poll = custom(
+        "poll",
+        serde_json::json!({
+            "question": "Lunch? <b>now</b> 'quoted' \"double\" ש",
+            "options": ["yes", "no", null, 1, -2.5, 46.55, 1e300, true],
+            "nested": {"deep": [{"x": {}}], "empty": []},
+            "big": "x".repeat(crate::kinds::MAX_PAYLOAD_BYTES - 200),
+        }),
+    );
+    let mut first = msg(room.id, a.id, "p1", "");
+    first.custom = poll.clone();
+    let mut ping = msg(room.id, b.id, "p2", "fallback text");
+    ping.custom = custom("acme.ping-v2", serde_json::Value::Null);
+    let plain = msg(room.id, a.id, "p3", "plain");
+    let results = store
+        .append_messages(vec![first.clone(), ping, plain])
+        .await;
+    let stored: Vec<Message> = results.into_iter().map(|r| r.unwrap().0).collect();
+    assert_eq!(stored[0].custom.as_deref(), poll.as_ref());
+    assert_eq!(
+        stored[1].custom.as_deref(),
+        custom("acme.ping-v2", serde_json::Value::Null).as_ref()
+    );
+    assert_eq!(stored[2].custom, None);
+    assert_eq!(
+        store.messages_after(room.id, 0, 10).await.unwrap(),
+        stored,
+        "history keeps kind and payload exactly"
+    );
+    assert_eq!(
+        store.messages_before(room.id, None, 10).await.unwrap(),
+        stored
+    );
+    assert_eq!(
+        store.message(room.id, 1).await.unwrap().as_ref(),
+        Some(&stored[0])
+    );
+
+    let mut retry = first.clone();
+    retry.custom = custom("poll", serde_json::json!({"question": "other"}));
+    let (again, created) = store.append_message(retry).await.unwrap();
+    assert!(!created);
+    assert_eq!(
+        again, stored[0],
+        "a retried send returns the first, kind and all"
+    );
+
+    let t1 = T0.plus(std::time::Duration::from_secs(1));
+    let edited = store.edit_message(room.id, 1, "caption", t1).await.unwrap();
+    assert_eq!(
+        (edited.body.as_str(), edited.custom.as_deref()),
+        ("caption", poll.as_ref()),
+        "an edit changes the text, not the kind or payload"
+    );
+    let entry = store.room_list(b.id).await.unwrap();
+    assert_eq!(entry[0].last_message.as_ref(), Some(&stored[2]));
+
+    let tomb = store.delete_message(room.id, 1, t1).await.unwrap();
+    assert_eq!((tomb.deleted, tomb.custom.clone()), (true, None));
+    assert_eq!(store.message(room.id, 1).await.unwrap(), Some(tomb));
+    assert_eq!(
+        store.message(room.id, 2).await.unwrap().unwrap().custom,
+        stored[1].custom,
+        "deleting one message leaves the others' kinds alone"
+    );
 }
 
 pub async fn unread_counts(store: S) {

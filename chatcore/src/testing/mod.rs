@@ -106,6 +106,7 @@ macro_rules! store_conformance_tests {
             batch_append,
             history_pages,
             edit_and_delete,
+            custom_kinds_round_trip,
             unread_counts,
             room_list_matches_single_room_reads,
             media_metadata,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::chat::{Actor, Chat, ChatConfig, ManualClock, SendMessage};
 use crate::error::Result;
+use crate::kinds::Validator;
 use crate::media::MemoryMediaStore;
 use crate::memory::MemoryStore;
 use crate::model::{Message, RoomId, Timestamp, UserId};
@@ -52,6 +53,7 @@ pub struct World {
 pub struct WorldBuilder {
     config: ChatConfig,
     policy: Option<Arc<dyn Policy>>,
+    kinds: Vec<(String, Arc<Validator>)>,
     fault_seed: Option<u64>,
 }
 
@@ -69,6 +71,7 @@ impl World {
         WorldBuilder {
             config: ChatConfig::default(),
             policy: None,
+            kinds: Vec::new(),
             fault_seed: None,
         }
     }
@@ -143,6 +146,17 @@ impl WorldBuilder {
         self
     }
 
+    /// A custom message kind the chat accepts, as
+    /// [`ChatBuilder::message_kind`](crate::ChatBuilder::message_kind) registers it.
+    pub fn message_kind(
+        mut self,
+        kind: &str,
+        validate: impl Fn(&serde_json::Value) -> std::result::Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.kinds.push((kind.to_owned(), Arc::new(validate)));
+        self
+    }
+
     /// Puts a [`FaultyStore`] (seeded with `seed`, failing nothing until told to) between the
     /// chat and its store; it is [`World::faults`].
     pub fn faulty(mut self, seed: u64) -> Self {
@@ -153,7 +167,7 @@ impl WorldBuilder {
     /// Starts the chat on the current tokio runtime.
     ///
     /// # Panics
-    /// Outside a tokio runtime, or with an invalid `password_cost`.
+    /// Outside a tokio runtime, with an invalid `password_cost` or a bad kind name.
     pub fn start(self) -> World {
         let store = Arc::new(MemoryStore::new());
         let faults = self
@@ -171,10 +185,13 @@ impl WorldBuilder {
         if let Some(policy) = self.policy {
             chat = chat.policy(policy);
         }
+        for (kind, validate) in self.kinds {
+            chat = chat.message_kind(kind, move |payload| validate(payload));
+        }
         #[allow(clippy::expect_used)]
         let chat = chat
             .start(&tokio::runtime::Handle::current())
-            .expect("invalid password cost");
+            .expect("invalid password cost or kind name");
         World {
             chat,
             store,
