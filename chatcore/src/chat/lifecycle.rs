@@ -287,6 +287,55 @@ mod tests {
         chat.shutdown().await; // a second shutdown waits for the same, finished drain
     }
 
+    /// A send the store has committed but not yet answered when shutdown begins is acked (and
+    /// durable); a send that arrives after is refused; shutdown returns only after the ack.
+    #[tokio::test]
+    async fn shutdown_waits_for_the_send_inside_the_store() {
+        let store = Arc::new(MemoryStore::new());
+        let gated = Arc::new(crate::testing::GatedStore::new(store.clone()));
+        let chat = Chat::builder(gated.clone(), Arc::new(MemoryMediaStore::new()))
+            .start(&Handle::current())
+            .unwrap();
+        let (alice, _) = chat.guest(Some("Alice")).await.unwrap();
+        let (bob, _) = chat.guest(Some("Bob")).await.unwrap();
+        let room = chat.open_direct(&alice, bob.id()).await.unwrap().id;
+
+        let mut held = gated.hold_next_append();
+        let in_flight = tokio::spawn({
+            let (chat, alice) = (chat.clone(), alice.clone());
+            async move { chat.send(&alice, text(room, "in flight")).await }
+        });
+        held.arrived().await;
+        let shutdown = tokio::spawn({
+            let chat = chat.clone();
+            async move { chat.shutdown().await }
+        });
+        // Shutdown has begun once new connections are refused (sends are held up behind the
+        // gate until then, so they cannot tell).
+        while chat.connect(&bob).await.is_ok() {
+            tokio::task::yield_now().await;
+        }
+        let late = chat.send(&alice, text(room, "late")).await.unwrap_err();
+        assert_eq!(late.code(), "unavailable");
+        assert!(
+            !shutdown.is_finished() && !in_flight.is_finished(),
+            "shutdown cannot finish while a committed send is unanswered"
+        );
+        held.release();
+        let acked = in_flight
+            .await
+            .unwrap()
+            .expect("the in-flight send is acked");
+        shutdown.await.unwrap();
+        use crate::Store as _;
+        let stored = store.messages_after(room, 0, 10).await.unwrap();
+        assert_eq!(
+            stored,
+            vec![acked],
+            "acked and stored; the late send is not"
+        );
+    }
+
     #[test]
     fn background_tasks_run_on_the_runtime_given_not_the_first_caller() {
         let host = tokio::runtime::Runtime::new().unwrap();

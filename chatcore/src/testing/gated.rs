@@ -11,10 +11,13 @@ use crate::store::{Among, Store, StoreResult};
 /// Passes every call through to the wrapped store, except that the next
 /// [`Store::rooms_of_user`] can be held after it has read the rooms and before it returns them:
 /// exactly the moment a [`Chat::connect`](crate::Chat::connect) is between looking up the
-/// user's rooms and starting their delivery. Tests run something there and then release it.
+/// user's rooms and starting their delivery; and the next [`Store::append_messages`] after it
+/// committed and before it answers: a send stored but not yet acknowledged. Tests run something
+/// there and then release it.
 pub struct GatedStore {
     inner: Arc<dyn Store>,
     gate: Mutex<Option<Gate>>,
+    append_gate: Mutex<Option<Gate>>,
 }
 
 struct Gate {
@@ -47,18 +50,37 @@ impl GatedStore {
         GatedStore {
             inner,
             gate: Mutex::new(None),
+            append_gate: Mutex::new(None),
         }
     }
 
     /// Holds the next `rooms_of_user` call at the gate until the returned handle releases it.
     pub fn hold_next_rooms_of_user(&self) -> Held {
-        let (arrived_tx, arrived) = oneshot::channel();
-        let (release, release_rx) = oneshot::channel();
-        *self.gate.lock().unwrap_or_else(|p| p.into_inner()) = Some(Gate {
-            arrived: arrived_tx,
-            release: release_rx,
-        });
-        Held { arrived, release }
+        arm(&self.gate)
+    }
+
+    /// Holds the next `append_messages` call, once the wrapped store has committed it, until
+    /// the returned handle releases it.
+    pub fn hold_next_append(&self) -> Held {
+        arm(&self.append_gate)
+    }
+}
+
+fn arm(slot: &Mutex<Option<Gate>>) -> Held {
+    let (arrived_tx, arrived) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Gate {
+        arrived: arrived_tx,
+        release: release_rx,
+    });
+    Held { arrived, release }
+}
+
+impl Gate {
+    /// Says the call arrived and waits for its release.
+    async fn pass(self) {
+        self.arrived.send(()).ok();
+        self.release.await.ok();
     }
 }
 
@@ -68,8 +90,7 @@ impl Store for GatedStore {
         let gate = self.gate.lock().unwrap_or_else(|p| p.into_inner()).take();
         let rooms = self.inner.rooms_of_user(user).await;
         if let Some(gate) = gate {
-            gate.arrived.send(()).ok();
-            gate.release.await.ok();
+            gate.pass().await;
         }
         rooms
     }
@@ -235,7 +256,16 @@ impl Store for GatedStore {
     }
 
     async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<StoreResult<(Message, bool)>> {
-        self.inner.append_messages(msgs).await
+        let gate = self
+            .append_gate
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let results = self.inner.append_messages(msgs).await;
+        if let Some(gate) = gate {
+            gate.pass().await;
+        }
+        results
     }
 
     async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {
