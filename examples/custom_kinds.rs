@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use chatcore::{Chat, Error};
-use chatcore_http::ChatHttp;
+use chatcore_http::{ChatHttp, Conn};
 use serde_json::Value;
 
 /// A location is `{"lat": -90..=90, "lon": -180..=180}` and, optionally, a short `"label"`.
@@ -48,13 +48,19 @@ fn start_chat() -> Result<Chat, Error> {
     .start(&tokio::runtime::Handle::current())
 }
 
+/// The whole chat API, served at the root.
+fn app(chat: Chat) -> axum::Router {
+    axum::Router::new().fallback_service(ChatHttp::builder(chat).build())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let chat = start_chat()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3001").await?;
     println!("serving http://{}", listener.local_addr()?);
-    let api = ChatHttp::builder(chat.clone()).build();
-    axum::serve(listener, axum::Router::new().fallback_service(api)).await?;
+    // Connect info: chat sees each client's address (per-address limits, own origin).
+    let app = app(chat.clone()).into_make_service_with_connect_info::<Conn>();
+    axum::serve(listener, app).await?;
     chat.shutdown().await;
     Ok(())
 }
@@ -77,10 +83,8 @@ mod tests {
     async fn serve() -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let api = ChatHttp::builder(start_chat().unwrap()).build();
-        tokio::spawn(async move {
-            axum::serve(listener, axum::Router::new().fallback_service(api)).await
-        });
+        let app = app(start_chat().unwrap()).into_make_service_with_connect_info::<Conn>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
         addr
     }
 
