@@ -86,6 +86,10 @@ export const api = {
 
   messages: (id, { before, limit = 50 } = {}) =>
     request('GET', `/rooms/${enc(id)}/messages?limit=${limit}${before ? `&before=${enc(before)}` : ''}`),
+  /** Adds my reaction; answers the message's reactions now: { room_id, seq, reactions }. */
+  react: (id, seq, emoji) => request('PUT', `/rooms/${enc(id)}/messages/${enc(seq)}/reactions/${enc(emoji)}`),
+  /** Takes my reaction back; answers like `react`. */
+  unreact: (id, seq, emoji) => request('DELETE', `/rooms/${enc(id)}/messages/${enc(seq)}/reactions/${enc(emoji)}`),
   uploadMedia: (id, blob, mime, onProgress) => upload(`/rooms/${enc(id)}/media`, blob, mime, onProgress),
   mediaUrl: (mediaId) => `${BASE}/media/${enc(mediaId)}`,
   thumbnailUrl: (mediaId) => `${BASE}/media/${enc(mediaId)}/thumbnail`,

@@ -177,6 +177,9 @@ export class Chat {
         store.updateMessage(frame.message);
         this.sender.editSettled(frame.message.room_id, frame.message.seq);
         break;
+      case 'reactions':
+        store.setReactions(frame.room_id, frame.seq, frame.reactions);
+        break;
       case 'typing':
         store.setTyping(frame.room_id, frame.user);
         break;
@@ -342,6 +345,16 @@ export class Chat {
 
   edit(roomId, seq, body) {
     return this.sender.edit(roomId, seq, body);
+  }
+
+  /** Adds (`on`) or takes back my reaction; the answer updates the message at once. */
+  async react(roomId, seq, emoji, on) {
+    try {
+      const now = on ? await api.react(roomId, seq, emoji) : await api.unreact(roomId, seq, emoji);
+      this.store.setReactions(now.room_id, now.seq, now.reactions);
+    } catch (err) {
+      toast(errorText(err));
+    }
   }
 
   remove(roomId, seq) {

@@ -205,6 +205,7 @@ export class Store extends EventTarget {
       const known = hist.bySeq.get(msg.seq);
       if (known) {
         if (isNewer(msg, known)) this.replaceMessage(msg);
+        else if (!isNewer(known, msg) && sameReactions(msg, known) === false) this.replaceMessage({ ...known, reactions: msg.reactions });
         continue;
       }
       hist.bySeq.set(msg.seq, msg);
@@ -253,6 +254,15 @@ export class Store extends EventTarget {
     if (!kept) return msg;
     this.laterVersions.delete(key);
     return isNewer(kept, msg) ? kept : msg;
+  }
+
+  /**
+   * Sets the reactions of a held message (a `reactions` event, or the answer to my own). A
+   * reaction is not a new version of the message: isNewer does not see it.
+   */
+  setReactions(roomId, seq, reactions) {
+    const known = this.findMessage(roomId, seq);
+    if (known && !known.deleted) this.replaceMessage({ ...known, reactions });
   }
 
   /** Puts a newer version of a message in the history (if held) and in the chat-list preview. */
@@ -455,4 +465,10 @@ export class Store extends EventTarget {
 function isLatest(room, msg) {
   if (msg.seq !== room.last_seq) return msg.seq > room.last_seq;
   return room.last_message?.seq !== msg.seq || isNewer(msg, room.last_message);
+}
+
+/** Whether two versions of a message carry the same reactions (undefined when `a` has none to tell). */
+function sameReactions(a, b) {
+  if (!Array.isArray(a.reactions)) return undefined;
+  return JSON.stringify(a.reactions) === JSON.stringify(b.reactions || []);
 }

@@ -41,6 +41,7 @@ fn message(seq: i64) -> Message {
         created_at: Timestamp(1_795_000_000_000),
         edited_at: None,
         deleted: false,
+        reactions: Vec::new(),
     }
 }
 

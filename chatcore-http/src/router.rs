@@ -11,7 +11,9 @@ use chatcore::{MediaId, MediaVariant, RoomId, UserId};
 
 use crate::app::App;
 use crate::http::{ApiError, HandlerResult, Request, Response};
-use crate::routes::{admin, assist, auth, csp, health, media, messages, rooms, users, ws};
+use crate::routes::{
+    admin, assist, auth, csp, health, media, messages, reactions, rooms, users, ws,
+};
 
 /// The two ends of the TCP connection a request came over. A host that knows them puts one in
 /// the request's extensions; without it, every request counts as coming from one unknown
@@ -110,6 +112,32 @@ async fn api(
         (M::DELETE, ["api", "v1", "rooms", room, "messages", seq]) => {
             messages::delete(app, req, RoomId(id(room)?), id(seq)?).await
         }
+        (
+            M::PUT,
+            [
+                "api",
+                "v1",
+                "rooms",
+                room,
+                "messages",
+                seq,
+                "reactions",
+                emoji,
+            ],
+        ) => reactions::add(app, req, RoomId(id(room)?), id(seq)?, emoji).await,
+        (
+            M::DELETE,
+            [
+                "api",
+                "v1",
+                "rooms",
+                room,
+                "messages",
+                seq,
+                "reactions",
+                emoji,
+            ],
+        ) => reactions::remove(app, req, RoomId(id(room)?), id(seq)?, emoji).await,
         (M::POST, ["api", "v1", "rooms", room, "typing"]) => {
             messages::typing(app, req, RoomId(id(room)?)).await
         }

@@ -128,6 +128,7 @@ fn new_row(msg: &NewMessage, seq: Seq, display_name: String, media: Option<Media
         created_at: msg.created_at,
         edited_at: None,
         deleted: false,
+        reactions: Vec::new(),
     }
 }
 

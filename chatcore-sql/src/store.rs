@@ -7,15 +7,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chatcore::{
     Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia,
-    NewMessage, NewRoom, NewUser, Removed, Role, Room, RoomId, RoomListEntry, Seq, Session, Store,
-    StoreError, StoreResult, Timestamp, UploadQuota, User, UserId,
+    NewMessage, NewRoom, NewUser, Reaction, Removed, Role, Room, RoomId, RoomListEntry, Seq,
+    Session, Store, StoreError, StoreResult, Timestamp, UploadQuota, User, UserId,
 };
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
 use crate::dialect::{Dialect, InMemory};
-use crate::queries::{media, messages, rooms, sessions, users};
+use crate::queries::{media, messages, reactions, rooms, sessions, users};
 use crate::sql::{Sql, backend};
 
 /// A [`Store`] in a SQL database; `D` says which (`chatcore_sqlite::SqliteStore` is
@@ -445,7 +445,12 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn message(&self, room: RoomId, seq: Seq) -> StoreResult<Option<Message>> {
-        messages::at_seq::<D>(&mut *self.conn().await?, room, seq).await
+        let mut conn = self.conn().await?;
+        let mut found = messages::at_seq::<D>(&mut conn, room, seq).await?;
+        if let Some(m) = found.as_mut() {
+            reactions::attach::<D>(&mut conn, std::slice::from_mut(m)).await?;
+        }
+        Ok(found)
     }
 
     async fn messages_before(
@@ -461,6 +466,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             return Err(StoreError::Missing(Entity::Room));
         }
         page.reverse();
+        reactions::attach::<D>(&mut conn, &mut page).await?;
         Ok(page)
     }
 
@@ -471,10 +477,11 @@ impl<D: Dialect> Store for SqlStore<D> {
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
         let mut conn = self.conn().await?;
-        let page = messages::after::<D>(&mut conn, room, after, limit).await?;
+        let mut page = messages::after::<D>(&mut conn, room, after, limit).await?;
         if page.is_empty() && !rooms::exists::<D>(&mut conn, room).await? {
             return Err(StoreError::Missing(Entity::Room));
         }
+        reactions::attach::<D>(&mut conn, &mut page).await?;
         Ok(page)
     }
 
@@ -490,9 +497,10 @@ impl<D: Dialect> Store for SqlStore<D> {
             drop(tx);
             return Err(self.missing_room_or(room, Entity::Message).await);
         }
-        let edited = messages::at_seq::<D>(&mut tx, room, seq)
+        let mut edited = messages::at_seq::<D>(&mut tx, room, seq)
             .await?
             .ok_or(StoreError::Missing(Entity::Message))?;
+        reactions::attach::<D>(&mut tx, std::slice::from_mut(&mut edited)).await?;
         commit::<D>(tx).await?;
         Ok(edited)
     }
@@ -506,12 +514,59 @@ impl<D: Dialect> Store for SqlStore<D> {
         let deleted = messages::at_seq::<D>(&mut tx, room, seq)
             .await?
             .ok_or(StoreError::Missing(Entity::Message))?;
+        reactions::clear::<D>(&mut tx, deleted.id).await?;
         commit::<D>(tx).await?;
         Ok(deleted)
     }
 
     async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64> {
         messages::count_unread::<D>(&mut *self.conn().await?, room, user, after_seq).await
+    }
+
+    async fn add_reaction(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        user: UserId,
+        emoji: &str,
+        at: Timestamp,
+        max_emojis: usize,
+    ) -> StoreResult<(Vec<Reaction>, bool)> {
+        let mut tx = self.write().await?;
+        // The message's row lock orders this change after (or before) a concurrent delete and
+        // other reactions to the message, so the emoji count below stays true until commit.
+        let message = messages::lock_live::<D>(&mut tx, room, seq)
+            .await?
+            .ok_or(StoreError::Missing(Entity::Message))?;
+        let before = reactions::of_message::<D>(&mut tx, message).await?;
+        let same = before.iter().find(|r| r.emoji == emoji);
+        if same.is_some_and(|r| r.users.contains(&user)) {
+            return Ok((before, false));
+        }
+        if same.is_none() && before.len() >= max_emojis {
+            return Err(StoreError::TooManyReactions);
+        }
+        reactions::insert::<D>(&mut tx, message, user, emoji, at).await?;
+        let after = reactions::of_message::<D>(&mut tx, message).await?;
+        commit::<D>(tx).await?;
+        Ok((after, true))
+    }
+
+    async fn remove_reaction(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        user: UserId,
+        emoji: &str,
+    ) -> StoreResult<(Vec<Reaction>, bool)> {
+        let mut tx = self.write().await?;
+        let message = messages::lock_live::<D>(&mut tx, room, seq)
+            .await?
+            .ok_or(StoreError::Missing(Entity::Message))?;
+        let removed = reactions::delete::<D>(&mut tx, message, user, emoji).await?;
+        let after = reactions::of_message::<D>(&mut tx, message).await?;
+        commit::<D>(tx).await?;
+        Ok((after, removed))
     }
 
     async fn create_media(&self, new: NewMedia, quota: UploadQuota) -> StoreResult<Media> {

@@ -266,6 +266,7 @@ fn stored(msg: &NewMessage, check: &Check, id: i64, seq: Seq) -> Message {
         created_at: msg.created_at,
         edited_at: None,
         deleted: false,
+        reactions: Vec::new(),
     }
 }
 

@@ -8,7 +8,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use chatcore::{EventKind, MediaId, Message, RoomChange, RoomId, Sender, Seq, User, UserId};
+use chatcore::{
+    EventKind, MediaId, Message, Reaction, RoomChange, RoomId, Sender, Seq, User, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 mod de;
@@ -59,6 +61,26 @@ pub enum ClientFrame<'a> {
         room_id: RoomId,
         /// The message's seq.
         seq: Seq,
+    },
+    /// Add the user's reaction to a message.
+    React {
+        /// The room.
+        room_id: RoomId,
+        /// The message's seq.
+        seq: Seq,
+        /// The emoji.
+        #[serde(borrow)]
+        emoji: Cow<'a, str>,
+    },
+    /// Take the user's reaction back.
+    Unreact {
+        /// The room.
+        room_id: RoomId,
+        /// The message's seq.
+        seq: Seq,
+        /// The emoji.
+        #[serde(borrow)]
+        emoji: Cow<'a, str>,
     },
     /// Tell the other members the user is typing.
     Typing {
@@ -232,6 +254,11 @@ enum EventFrame<'a> {
     Deleted {
         message: &'a Message,
     },
+    Reactions {
+        room_id: RoomId,
+        seq: Seq,
+        reactions: &'a [Reaction],
+    },
     Typing {
         room_id: RoomId,
         user: &'a Sender,
@@ -260,6 +287,11 @@ pub fn encode_event(kind: &EventKind) -> Bytes {
         EventKind::Message(message) => EventFrame::Message { message },
         EventKind::Edited(message) => EventFrame::Edited { message },
         EventKind::Deleted(message) => EventFrame::Deleted { message },
+        EventKind::Reactions(r) => EventFrame::Reactions {
+            room_id: r.room_id,
+            seq: r.seq,
+            reactions: &r.reactions,
+        },
         EventKind::Typing { room_id, user } => EventFrame::Typing {
             room_id: *room_id,
             user,
@@ -337,6 +369,15 @@ pub enum ServerFrame {
         /// The tombstone.
         #[serde(with = "de::message")]
         message: Message,
+    },
+    /// A message's reactions changed.
+    Reactions {
+        /// The message's room.
+        room_id: RoomId,
+        /// The message's seq.
+        seq: Seq,
+        /// All its reactions now.
+        reactions: Vec<Reaction>,
     },
     /// Another member is typing.
     Typing {

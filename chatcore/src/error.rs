@@ -177,6 +177,9 @@ pub enum StoreError {
     /// The user is not a guest (any more), so there is nothing to upgrade.
     #[error("the user is not a guest")]
     NotAGuest,
+    /// The message already carries as many different emojis as the caller allows.
+    #[error("the message has too many different reactions")]
+    TooManyReactions,
     /// The backend itself failed (connection lost, disk full, …); the source says how.
     #[error("storage backend error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -203,6 +203,7 @@ mod tests {
             created_at: m.created_at,
             edited_at: None,
             deleted: false,
+            reactions: Vec::new(),
         }
     }
 

@@ -56,6 +56,8 @@ struct StoredMessage {
     created_at: Timestamp,
     edited_at: Option<Timestamp>,
     deleted: bool,
+    /// (emoji, user, when), kept in the order of [`Store`]'s reaction contract.
+    reactions: Vec<(String, UserId, Timestamp)>,
 }
 
 impl MemoryStore {
@@ -135,6 +137,7 @@ impl State {
             created_at: m.created_at,
             edited_at: m.edited_at,
             deleted: m.deleted,
+            reactions: Reaction::group(m.reactions.iter().map(|(e, u, _)| (e.clone(), *u))),
         }
     }
 
@@ -184,6 +187,7 @@ impl State {
             created_at: msg.created_at,
             edited_at: None,
             deleted: false,
+            reactions: Vec::new(),
         };
         row.room.last_seq = seq;
         row.client_ids.insert(key, seq);
@@ -220,6 +224,14 @@ impl State {
             .filter(|r| r.members.iter().any(|m| m.user_id == user))
             .flat_map(|r| r.members.iter().map(|m| m.user_id))
             .collect()
+    }
+
+    /// A message that is not a tombstone; `Missing(Message)` otherwise.
+    fn live_message_mut(&mut self, room: RoomId, seq: Seq) -> StoreResult<&mut StoredMessage> {
+        match self.stored_message_mut(room, seq) {
+            Ok(m) if !m.deleted => Ok(m),
+            _ => Err(StoreError::Missing(Entity::Message)),
+        }
     }
 
     fn member_mut(&mut self, room: RoomId, user: UserId) -> StoreResult<&mut Member> {
@@ -708,6 +720,7 @@ impl Store for MemoryStore {
         m.body.clear();
         m.media = None;
         m.custom = None;
+        m.reactions.clear();
         m.deleted = true;
         m.edited_at = Some(at);
         let m = m.clone();
@@ -722,6 +735,52 @@ impl Store for MemoryStore {
                 .filter(|m| m.seq > after_seq && m.sender != user && !m.deleted)
                 .count() as u64
         }))
+    }
+
+    async fn add_reaction(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        user: UserId,
+        emoji: &str,
+        at: Timestamp,
+        max_emojis: usize,
+    ) -> StoreResult<(Vec<Reaction>, bool)> {
+        let mut st = self.lock();
+        let m = st.live_message_mut(room, seq)?;
+        let changed = if m.reactions.iter().any(|(e, u, _)| e == emoji && *u == user) {
+            false
+        } else {
+            let mut emojis: Vec<&str> = m.reactions.iter().map(|(e, _, _)| e.as_str()).collect();
+            emojis.sort_unstable();
+            emojis.dedup();
+            if !emojis.contains(&emoji) && emojis.len() >= max_emojis {
+                return Err(StoreError::TooManyReactions);
+            }
+            m.reactions.push((emoji.to_owned(), user, at));
+            // The contract's order: by time, then user, then emoji.
+            m.reactions
+                .sort_by(|a, b| (a.2, a.1, &a.0).cmp(&(b.2, b.1, &b.0)));
+            true
+        };
+        let m = m.clone();
+        Ok((st.to_message(room, &m).reactions, changed))
+    }
+
+    async fn remove_reaction(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        user: UserId,
+        emoji: &str,
+    ) -> StoreResult<(Vec<Reaction>, bool)> {
+        let mut st = self.lock();
+        let m = st.live_message_mut(room, seq)?;
+        let before = m.reactions.len();
+        m.reactions.retain(|(e, u, _)| !(e == emoji && *u == user));
+        let changed = m.reactions.len() != before;
+        let m = m.clone();
+        Ok((st.to_message(room, &m).reactions, changed))
     }
 
     async fn create_media(&self, new: NewMedia, quota: UploadQuota) -> StoreResult<Media> {

@@ -344,6 +344,48 @@ pub struct Message {
     pub edited_at: Option<Timestamp>,
     /// A deleted message stays as a tombstone so seqs stay gapless.
     pub deleted: bool,
+    /// Members' emoji reactions, one entry per emoji in the order each was first used; a
+    /// deleted message has none.
+    pub reactions: Vec<Reaction>,
+}
+
+/// The reactions of one emoji on a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    /// The emoji, e.g. `👍` (see [`sanitize::emoji`](crate::sanitize::emoji)).
+    pub emoji: String,
+    /// Who reacted with it, earliest first; each user once.
+    pub users: Vec<UserId>,
+}
+
+impl Reaction {
+    /// Groups single reactions, given in the order they were made, into one entry per emoji
+    /// in the order each emoji was first used (what stores return as [`Message::reactions`]).
+    pub fn group(made: impl IntoIterator<Item = (String, UserId)>) -> Vec<Reaction> {
+        let mut grouped: Vec<Reaction> = Vec::new();
+        for (emoji, user) in made {
+            match grouped.iter_mut().find(|r| r.emoji == emoji) {
+                Some(r) => r.users.push(user),
+                None => grouped.push(Reaction {
+                    emoji,
+                    users: vec![user],
+                }),
+            }
+        }
+        grouped
+    }
+}
+
+/// A message's reactions after a change: what `react`/`unreact` return and what live members
+/// receive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageReactions {
+    /// The message's room.
+    pub room_id: RoomId,
+    /// The message's seq.
+    pub seq: Seq,
+    /// All its reactions now, as in [`Message::reactions`].
+    pub reactions: Vec<Reaction>,
 }
 
 /// The content of a message of a custom kind: a kind the host registered (see

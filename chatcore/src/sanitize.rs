@@ -10,6 +10,10 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Error, Result};
 
+mod emoji;
+
+pub use emoji::{MAX_EMOJI_CHARS, emoji};
+
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 4000;
 /// Longest display name, in characters.

@@ -227,11 +227,46 @@ pub trait Store: Send + Sync + 'static {
         body: &str,
         at: Timestamp,
     ) -> StoreResult<Message>;
-    /// Turns a message into a tombstone (empty body, no media, no custom kind, `deleted`).
-    /// `Missing(Message)`.
+    /// Turns a message into a tombstone (empty body, no media, no custom kind, no reactions,
+    /// `deleted`). `Missing(Message)`.
     async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message>;
     /// How many messages after `after_seq` were sent by someone other than `user` and not deleted.
     async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64>;
+
+    // ---- reactions ----
+    //
+    // `message`, `messages_before`, `messages_after` and `edit_message` fill in the reactions
+    // of the messages they return: emojis in the order each was first used, users in the order
+    // they reacted (ties of `at` broken by user id, then emoji). Appends answer without them,
+    // and a room list's newest message may carry none (it is a preview).
+
+    /// Adds `user`'s reaction `emoji` to the message at `seq` and returns the message's
+    /// reactions after it, with whether anything changed (`false`: the user had already reacted
+    /// with it).
+    ///
+    /// `Missing(Message)` when there is no message at `seq` (or no such room) or it is deleted.
+    /// `TooManyReactions` when `emoji` is new on a message that already carries `max_emojis`
+    /// different emojis; the count and the insert are one atomic step, as is the check against
+    /// a concurrent delete. A refusal writes nothing.
+    async fn add_reaction(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        user: UserId,
+        emoji: &str,
+        at: Timestamp,
+        max_emojis: usize,
+    ) -> StoreResult<(Vec<Reaction>, bool)>;
+    /// Removes `user`'s reaction `emoji` from the message at `seq` and returns the message's
+    /// reactions after it, with whether there was one to remove. `Missing(Message)` as for
+    /// [`Store::add_reaction`].
+    async fn remove_reaction(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        user: UserId,
+        emoji: &str,
+    ) -> StoreResult<(Vec<Reaction>, bool)>;
 
     // ---- media ----
 

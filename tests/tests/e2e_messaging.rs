@@ -1,5 +1,5 @@
 //! Messaging features over real HTTP and WebSocket, with their access rules: editing, deleting,
-//! typing and read markers over REST (what an HTTP-only bot needs). Each scenario runs on
+//! typing and read markers over REST (what an HTTP-only bot needs), and reactions. Each scenario runs on
 //! SQLite, MariaDB and PostgreSQL (the server databases skipped with a reason when no server
 //! answers, outside CI).
 
@@ -11,12 +11,15 @@ fn main() {
     chatcore::testing::harness::run_groups(on_every_backend!(
         edit_and_delete_over_rest_reach_live_members,
         edit_and_delete_over_rest_refuse_others_and_outsiders,
-        typing_and_read_over_rest_reach_live_members
+        typing_and_read_over_rest_reach_live_members,
+        reactions_reach_members_live_and_in_history,
+        reactions_refuse_outsiders_bad_emojis_and_too_many
     ));
 }
 
-use chat_tests::{Backend, Server, wait_for};
+use chat_tests::{Backend, Server, TestUser, wait_for};
 use chatcore_ws::frames::ServerFrame;
+use reqwest::Method;
 use serde_json::json;
 
 async fn edit_and_delete_over_rest_reach_live_members(backend: Backend) {
@@ -214,5 +217,176 @@ async fn typing_and_read_over_rest_reach_live_members(backend: Backend) {
         (outsider.status, outsider.code()),
         (404, "not_found".into())
     );
+    server.stop().await;
+}
+
+/// The path of `emoji`'s reaction to message `seq`, percent-encoded as a browser would.
+fn reaction_path(room: i64, seq: i64, emoji: &str) -> String {
+    let encoded: String = emoji.bytes().map(|b| format!("%{b:02X}")).collect();
+    format!("/api/v1/rooms/{room}/messages/{seq}/reactions/{encoded}")
+}
+
+async fn reactions_reach_members_live_and_in_history(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.group(&alice, "Lunch", &[&bob]).await;
+    server.say(&alice, room, "noon?").await;
+    let mut bob_ws = server.connect(&bob).await;
+    let alice_ws = server.connect(&alice).await;
+
+    let put = server
+        .send(server.request(Method::PUT, &reaction_path(room, 1, "👍"), Some(&bob)))
+        .await;
+    assert_eq!(put.status, 200);
+    assert_eq!(
+        put.json(),
+        json!({"room_id": room, "seq": 1, "reactions": [{"emoji": "👍", "users": [bob.id]}]})
+    );
+    alice_ws
+        .react(chatcore::RoomId(room), 1, "👍")
+        .await
+        .expect("react");
+    let live = wait_for(&mut bob_ws, |f| match f {
+        ServerFrame::Reactions { seq, reactions, .. } if reactions[0].users.len() == 2 => {
+            Some((*seq, reactions.clone()))
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(live.0, 1);
+    assert_eq!(live.1[0].emoji, "👍");
+    assert_eq!(
+        live.1[0].users.iter().map(|u| u.0).collect::<Vec<_>>(),
+        [bob.id, alice.id],
+        "who reacted, in order"
+    );
+
+    // Adding it again changes nothing; taking it back tells the room.
+    let again = server
+        .send(server.request(Method::PUT, &reaction_path(room, 1, "👍"), Some(&bob)))
+        .await;
+    assert_eq!(
+        again.json()["reactions"][0]["users"],
+        json!([bob.id, alice.id])
+    );
+    let removed = server
+        .delete(Some(&bob), &reaction_path(room, 1, "👍"))
+        .await;
+    assert_eq!(removed.status, 200);
+    assert_eq!(
+        removed.json()["reactions"],
+        json!([{"emoji": "👍", "users": [alice.id]}])
+    );
+    let history = server
+        .get(Some(&bob), &format!("/api/v1/rooms/{room}/messages"))
+        .await
+        .json();
+    assert_eq!(
+        history["messages"][0]["reactions"],
+        json!([{"emoji": "👍", "users": [alice.id]}])
+    );
+
+    // A deleted message loses its reactions and takes no new ones.
+    server
+        .delete(Some(&alice), &format!("/api/v1/rooms/{room}/messages/1"))
+        .await;
+    let history = server
+        .get(Some(&bob), &format!("/api/v1/rooms/{room}/messages"))
+        .await
+        .json();
+    assert_eq!(history["messages"][0]["reactions"], json!([]));
+    let on_tomb = server
+        .send(server.request(Method::PUT, &reaction_path(room, 1, "👍"), Some(&bob)))
+        .await;
+    assert_eq!((on_tomb.status, on_tomb.code()), (404, "not_found".into()));
+    server.stop().await;
+}
+
+async fn reactions_refuse_outsiders_bad_emojis_and_too_many(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let mallory = server.register("mallory").await;
+    let room = server.group(&alice, "Private", &[&bob]).await;
+    server.say(&alice, room, "secret").await;
+    let put =
+        |user: &TestUser, path: String| server.send(server.request(Method::PUT, &path, Some(user)));
+
+    // An outsider learns nothing, over REST or WebSocket.
+    let paths = [
+        reaction_path(room, 1, "👍"),
+        reaction_path(room, 9, "👍"),
+        reaction_path(room + 1000, 1, "👍"),
+    ];
+    let mut answers = Vec::new();
+    for path in paths {
+        let reply = put(&mallory, path.clone()).await;
+        assert_eq!((reply.status, reply.code()), (404, "not_found".into()));
+        answers.push(reply.json());
+        let reply = server.delete(Some(&mallory), &path).await;
+        assert_eq!((reply.status, reply.code()), (404, "not_found".into()));
+        answers.push(reply.json());
+    }
+    assert!(
+        answers.iter().all(|a| *a == answers[0]),
+        "the same answer whether the room or message exists: {answers:?}"
+    );
+    let mut mallory_ws = server.connect(&mallory).await;
+    mallory_ws
+        .react(chatcore::RoomId(room), 1, "👍")
+        .await
+        .expect("frame sent");
+    let refused = wait_for(&mut mallory_ws, |f| match f {
+        ServerFrame::Error { code, .. } => Some(code.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(refused, "not_found");
+
+    // Text, markup, whitespace and broken encodings are not emojis.
+    let base = format!("/api/v1/rooms/{room}/messages/1/reactions/");
+    for bad in [
+        "ok",
+        "%3Cb%3E",
+        "%F0%9F%91%8D%20",
+        "%FF",
+        "%E2%80%AE%F0%9F%91%8D",
+    ] {
+        let reply = put(&alice, format!("{base}{bad}")).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "invalid".into()),
+            "{bad}"
+        );
+        assert_eq!(reply.json()["error"]["field"], "emoji");
+    }
+    let empty = put(&alice, base.clone()).await;
+    assert_eq!((empty.status, empty.code()), (400, "invalid".into()));
+
+    // At most 20 different emojis per message; the 21st is refused and not stored.
+    let emojis: Vec<String> = (0..21)
+        .map(|i| char::from_u32(0x1F600 + i).unwrap().to_string())
+        .collect();
+    for emoji in &emojis[..20] {
+        assert_eq!(put(&alice, reaction_path(room, 1, emoji)).await.status, 200);
+    }
+    let over = put(&alice, reaction_path(room, 1, &emojis[20])).await;
+    assert_eq!((over.status, over.code()), (409, "conflict".into()));
+    assert_eq!(over.json()["error"]["field"], "emoji");
+    // Another member may still join an emoji that is there.
+    assert_eq!(
+        put(&bob, reaction_path(room, 1, &emojis[0])).await.status,
+        200
+    );
+    let message = &server
+        .get(Some(&alice), &format!("/api/v1/rooms/{room}/messages"))
+        .await
+        .json()["messages"][0];
+    assert_eq!(message["reactions"].as_array().map(Vec::len), Some(20));
     server.stop().await;
 }

@@ -56,7 +56,7 @@ struct Chat {
 }
 
 /// A chat on SQLite with `messages` text messages from Alice over one socket (one in five in
-/// the direct chat), plus one with media, an edit, a delete and read markers.
+/// the direct chat), plus one with media, an edit, a delete, a reaction and read markers.
 async fn chat_on_sqlite(messages: usize) -> Chat {
     let server = Server::start_with(|c| {
         c.send_rate_per_sec = 1e9;
@@ -125,6 +125,12 @@ async fn chat_on_sqlite(messages: usize) -> Chat {
     .await;
     assert_eq!(raw_frame(&mut raw).await["type"], "deleted");
     drop(raw);
+    let react = server.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/rooms/{group}/messages/2/reactions/%F0%9F%91%8D"),
+        Some(&bob),
+    );
+    assert_eq!(server.send(react).await.status, 200);
     for (user, room, seq) in [
         (&bob, group, 4000),
         (&carol, group, 100),
@@ -207,7 +213,8 @@ async fn a_chat_moves_from_sqlite_to_mariadb_and_to_postgres() {
         );
         assert!(
             printed.contains(
-                "copied: users 3, rooms 2, members 5, sessions 3, media 1, messages 10001"
+                "copied: users 3, rooms 2, members 5, sessions 3, media 1, messages 10001, \
+                 reactions 1"
             ),
             "{printed}"
         );
@@ -242,6 +249,10 @@ async fn sessions_passwords_and_rooms_survive(server: &Server, chat: &Chat) {
     let first = history(server, &chat.bob, chat.group, "before=4&limit=3").await;
     assert_eq!(first["messages"][0]["media"]["id"], chat.media_id);
     assert_eq!(first["messages"][1]["body"], "edited");
+    assert_eq!(
+        first["messages"][1]["reactions"],
+        json!([{"emoji": "👍", "users": [chat.bob.id]}])
+    );
     assert_eq!(first["messages"][2]["deleted"], true);
     let media = server
         .get(Some(&chat.bob), &format!("/api/v1/media/{}", chat.media_id))

@@ -40,6 +40,7 @@ export function renderConversation(ctx, roomId) {
     reply: (m) => composer.reply(m),
     edit: (m) => composer.edit(m),
     delete: (m) => { if (confirm(t('message.confirm_delete'))) chat.remove(roomId, m.seq); },
+    react: (m, emoji, on) => chat.react(roomId, m.seq, emoji, on),
     retry: (m) => chat.retry(m.client_id),
     discard: (m) => chat.discard(m.client_id),
     quote: (seq) => revealMessage(seq),
@@ -53,6 +54,8 @@ export function renderConversation(ctx, roomId) {
       senderGuest: !!room?.members?.find((m) => m.id === msg.sender?.id)?.guest,
       quoted: msg.reply_to ? store.findMessage(roomId, msg.reply_to) : undefined,
       pendingEdit: msg.pending ? undefined : store.pendingEdit(roomId, msg.seq),
+      me: store.me.id,
+      nameOf: (id) => (id === store.me.id ? t('list.you') : room?.members?.find((m) => m.id === id)?.display_name || t('user.unknown')),
       actions,
     };
   }

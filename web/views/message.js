@@ -8,12 +8,16 @@ import { formatFull, formatTime, previewText } from '../util/format.js';
 import { openViewer } from './viewer.js';
 import { voicePlayer } from './voice.js';
 
+/** The reactions the picker offers (any emoji shown under a message can be added by a click). */
+export const PICKER_EMOJIS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+
 /** How long Retry waits after a send was refused as too fast. */
 const RATE_LIMIT_PAUSE_MS = 1000;
 
 /**
  * The view of a message: { own, group, senderGuest, quoted (message | undefined), pendingEdit (text |
- * undefined), actions: { reply, edit, delete, retry, discard, quote } (each gets the message) }.
+ * undefined), me (my user id), nameOf (user id → name), actions: { reply, edit, delete, retry,
+ * discard, quote, react } (each gets the message; react also the emoji and whether to add it) }.
  */
 export function createMessageRow(msg, view) {
   const bubble = h('div', { class: 'bubble' });
@@ -40,6 +44,7 @@ export function updateMessageRow(row, msg, view) {
     msg.seq ?? null, msg.body, msg.deleted, msg.edited_at, msg.media?.id ?? msg.media?.local ?? null, msg.kind ?? null,
     !!msg.pending, msg.failed ?? null, view.pendingEdit ?? null, !!view.senderGuest,
     quoted ? [quoted.seq, quoted.edited_at, quoted.deleted] : null,
+    msg.reactions || [], view.me ?? null,
   ]);
   if (parts.signature === signature) return;
   parts.signature = signature;
@@ -108,10 +113,38 @@ function fillBubble(row, msg, view) {
     edited ? h('span', { class: 'edited', title: editPending ? t('tick.pending') : null }, t('message.edited'), editPending ? ' 🕓' : '') : null,
     h('time', { datetime: msg.created_at, title: formatFull(msg.created_at) }, formatTime(msg.created_at)),
     tick));
+  if (!msg.deleted && msg.reactions?.length) nodes.push(reactionStrip(msg, view));
   bubble.replaceChildren(...nodes);
   const previous = row.parts.tick?.dataset.status;
   row.parts.tick = tick;
   if (tick && previous) setTick(row, previous);
+}
+
+/** The counts under a message: one button per emoji, pressed when I reacted with it. */
+function reactionStrip(msg, view) {
+  return h('div', { class: 'reactions', 'data-testid': 'reactions' }, msg.reactions.map((r) => {
+    const mine = r.users.includes(view.me);
+    const names = r.users.map((id) => view.nameOf?.(id) || '').join(', ');
+    return h('button', {
+      type: 'button', class: 'reaction', 'data-testid': 'reaction', 'data-emoji': r.emoji,
+      'aria-pressed': mine ? 'true' : 'false', title: names,
+      'aria-label': t('reaction.label', { emoji: r.emoji, n: r.users.length, names }),
+      onclick: () => view.actions.react?.(msg, r.emoji, !mine),
+    }, h('span', { class: 'reaction-emoji' }, r.emoji), h('span', { class: 'reaction-count' }, String(r.users.length)));
+  }));
+}
+
+/** A row of emojis to react with; toggles my reaction and closes. */
+function reactionPicker(msg, view, close) {
+  const mine = (emoji) => !!msg.reactions?.find((r) => r.emoji === emoji)?.users.includes(view.me);
+  const picker = h('div', { class: 'reaction-picker', role: 'group', 'aria-label': t('reaction.picker'), 'data-testid': 'reaction-picker' },
+    PICKER_EMOJIS.map((emoji) => h('button', {
+      type: 'button', class: 'reaction-choice', 'data-testid': 'reaction-choice', 'data-emoji': emoji,
+      'aria-pressed': mine(emoji) ? 'true' : 'false',
+      onclick: () => { close(); view.actions.react?.(msg, emoji, !mine(emoji)); },
+    }, emoji)));
+  picker.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); close(); } });
+  return picker;
 }
 
 function quoteButton(msg, view) {
@@ -172,12 +205,26 @@ function fillActions(row, msg, view) {
     nodes.push(retry);
     nodes.push(h('button', { type: 'button', class: 'retry-btn', 'data-testid': 'action-discard', onclick: () => on.discard?.(msg) }, t('action.discard')));
   } else if (!msg.pending && !msg.deleted) {
+    nodes.push(iconButton('react', t('message.react'), () => togglePicker(row, msg, view), { 'data-testid': 'action-react' }));
     nodes.push(iconButton('reply', t('message.reply'), () => on.reply?.(msg), { 'data-testid': 'action-reply' }));
     if (view.own && msg.body && !msg.media) nodes.push(iconButton('edit', t('message.edit'), () => on.edit?.(msg), { 'data-testid': 'action-edit' }));
     if (view.own) nodes.push(iconButton('delete', t('message.delete'), () => on.delete?.(msg), { 'data-testid': 'action-delete' }));
   }
   actions.classList.toggle('visible', !!(msg.pending && msg.failed));
   actions.replaceChildren(...nodes);
+}
+
+/**
+ * Opens the reaction picker at the foot of the bubble (in the flow, so it wraps and is never
+ * clipped on a phone), or closes it. A rebuild of the bubble (a reaction arrived) closes it.
+ */
+function togglePicker(row, msg, view) {
+  const open = row.parts.bubble.querySelector('[data-testid="reaction-picker"]');
+  if (open) { open.remove(); return; }
+  const close = () => { picker.remove(); row.parts.actions.querySelector('[data-testid="action-react"]')?.focus(); };
+  const picker = reactionPicker(msg, view, close);
+  row.parts.bubble.append(picker);
+  picker.querySelector('button')?.focus();
 }
 
 /** Shows upload progress (0…1) in the bubble, or removes the bar (null). */

@@ -8,6 +8,7 @@ pub mod csp;
 pub mod health;
 pub mod media;
 pub mod messages;
+pub mod reactions;
 pub mod rooms;
 pub mod users;
 pub mod ws;

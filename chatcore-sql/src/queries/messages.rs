@@ -42,6 +42,8 @@ pub fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Message, sqlx::Error> {
         created_at: Timestamp(row.get("created_at")?),
         edited_at: row.get::<Option<i64>>("edited_at")?.map(Timestamp),
         deleted: row.get("deleted")?,
+        // Filled in by `reactions::attach` where the store's contract asks for them.
+        reactions: Vec::new(),
     })
 }
 
@@ -199,6 +201,22 @@ pub async fn count_unread<D: Dialect>(
     .fetch_one(conn, |row| row.get("n"))
     .await?;
     Ok(n.unsigned_abs())
+}
+
+/// Locks the message at `seq` for the rest of the transaction and returns its id, unless there
+/// is none or it is deleted.
+pub async fn lock_live<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    seq: Seq,
+) -> StoreResult<Option<MessageId>> {
+    Sql::<D>::new(
+        "SELECT id FROM messages WHERE room_id = ? AND seq = ? AND deleted = FALSE FOR UPDATE",
+    )
+    .bind(room.0)
+    .bind(seq)
+    .fetch_optional(conn, |row| Ok(MessageId(row.get("id")?)))
+    .await
 }
 
 // ---- changes ----

@@ -5,6 +5,7 @@
 pub mod in_list;
 pub mod media;
 pub mod messages;
+pub mod reactions;
 pub mod rooms;
 pub mod sessions;
 pub mod users;

@@ -174,7 +174,7 @@ impl Table {
 use Kind::{Bool, Bytes, Int, OptInt, OptText, Text};
 
 /// Every table of the schema, parents before the tables that refer to them.
-pub(super) const TABLES: [Table; 6] = [
+pub(super) const TABLES: [Table; 7] = [
     Table {
         name: "users",
         columns: &[
@@ -261,6 +261,17 @@ pub(super) const TABLES: [Table; 6] = [
             ("created_at", Int),
             ("edited_at", OptInt),
             ("deleted", Bool),
+        ],
+        generated_ids: true,
+    },
+    Table {
+        name: "reactions",
+        columns: &[
+            ("id", Int),
+            ("message_id", Int),
+            ("user_id", Int),
+            ("emoji", Text),
+            ("created_at", Int),
         ],
         generated_ids: true,
     },

@@ -321,6 +321,27 @@ impl ClientHandle {
         self.frame(&ClientFrame::Delete { room_id, seq }).await
     }
 
+    /// Adds this user's `emoji` reaction to a message; the result arrives as a `reactions` (or
+    /// `error`) event.
+    pub async fn react(&self, room_id: RoomId, seq: Seq, emoji: &str) -> Result<(), ClientError> {
+        self.frame(&ClientFrame::React {
+            room_id,
+            seq,
+            emoji: emoji.into(),
+        })
+        .await
+    }
+
+    /// Takes this user's `emoji` reaction back; the result arrives as a `reactions` event.
+    pub async fn unreact(&self, room_id: RoomId, seq: Seq, emoji: &str) -> Result<(), ClientError> {
+        self.frame(&ClientFrame::Unreact {
+            room_id,
+            seq,
+            emoji: emoji.into(),
+        })
+        .await
+    }
+
     /// Tells the room's other members this user is typing.
     pub async fn typing(&self, room_id: RoomId) -> Result<(), ClientError> {
         self.frame(&ClientFrame::Typing { room_id }).await

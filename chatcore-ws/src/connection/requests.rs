@@ -62,7 +62,7 @@ impl Conn {
                     Err(err) => self.send_error(&err, Some(&client_id)).await,
                 };
             }
-            // Edits, deletes, typing and read markers come back to every member (this
+            // Edits, deletes, reactions, typing and read markers come back to every member (this
             // connection too) as hub events; only failures are answered directly.
             ClientFrame::Edit { room_id, seq, body } => {
                 chat.edit(actor, room_id, seq, &body).await.map(drop)
@@ -70,6 +70,16 @@ impl Conn {
             ClientFrame::Delete { room_id, seq } => {
                 chat.delete(actor, room_id, seq).await.map(drop)
             }
+            ClientFrame::React {
+                room_id,
+                seq,
+                emoji,
+            } => chat.react(actor, room_id, seq, &emoji).await.map(drop),
+            ClientFrame::Unreact {
+                room_id,
+                seq,
+                emoji,
+            } => chat.unreact(actor, room_id, seq, &emoji).await.map(drop),
             ClientFrame::Typing { room_id } => chat.typing(actor, room_id).await,
             ClientFrame::Read { room_id, seq } => {
                 chat.mark_read(actor, room_id, seq).await.map(drop)

@@ -3,7 +3,8 @@
 //! wire shape and convert into the `chatcore` types.
 
 use chatcore::{
-    Custom, MediaId, MediaRef, Message, MessageId, RoomId, Sender, Seq, Timestamp, UserId,
+    Custom, MediaId, MediaRef, Message, MessageId, Reaction, RoomId, Sender, Seq, Timestamp,
+    UserId,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -76,6 +77,8 @@ struct MessageDe {
     edited_at: Option<Timestamp>,
     #[serde(default)]
     deleted: bool,
+    #[serde(default)]
+    reactions: Vec<Reaction>,
 }
 
 fn parse_time<E: serde::de::Error>(text: &str) -> Result<Timestamp, E> {
@@ -131,6 +134,7 @@ pub(super) mod message {
             created_at: m.created_at,
             edited_at: m.edited_at,
             deleted: m.deleted,
+            reactions: m.reactions,
         })
     }
 }

@@ -20,6 +20,7 @@ fn message() -> Message {
         created_at: Timestamp(1_795_849_200_123),
         edited_at: None,
         deleted: false,
+        reactions: Vec::new(),
     }
 }
 
@@ -227,4 +228,48 @@ mod fuzz {
             let _ = ServerFrame::decode(&text);
         }
     }
+}
+
+#[test]
+fn reaction_frames_round_trip_as_documented() {
+    let react = decode(r#"{"type":"react","room_id":3,"seq":17,"emoji":"👍"}"#).unwrap();
+    assert_eq!(
+        react,
+        ClientFrame::React {
+            room_id: RoomId(3),
+            seq: 17,
+            emoji: "👍".into()
+        }
+    );
+    let unreact = decode(r#"{"type":"unreact","room_id":3,"seq":17,"emoji":"👍"}"#).unwrap();
+    assert_eq!(
+        unreact,
+        ClientFrame::Unreact {
+            room_id: RoomId(3),
+            seq: 17,
+            emoji: "👍".into()
+        }
+    );
+    let now = chatcore::MessageReactions {
+        room_id: RoomId(3),
+        seq: 17,
+        reactions: vec![Reaction {
+            emoji: "👍".into(),
+            users: vec![UserId(12), UserId(40)],
+        }],
+    };
+    let bytes = encode_event(&EventKind::Reactions(now.clone()));
+    let text = std::str::from_utf8(&bytes).unwrap();
+    assert_eq!(
+        text,
+        r#"{"type":"reactions","room_id":3,"seq":17,"reactions":[{"emoji":"👍","users":[12,40]}]}"#
+    );
+    assert_eq!(
+        ServerFrame::decode(text).unwrap(),
+        ServerFrame::Reactions {
+            room_id: RoomId(3),
+            seq: 17,
+            reactions: now.reactions
+        }
+    );
 }

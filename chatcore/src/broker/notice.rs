@@ -27,6 +27,8 @@ pub(crate) enum Notice {
     Messages { room: RoomId, first: Seq, last: Seq },
     /// Message `seq` of `room` was edited or deleted.
     Changed { room: RoomId, seq: Seq },
+    /// A member added or took back a reaction to message `seq` of `room`.
+    Reacted { room: RoomId, seq: Seq },
     /// `user` (shown as `name`) is typing in `room`.
     Typing {
         room: RoomId,
@@ -124,6 +126,10 @@ mod tests {
                 user: UserId(3),
             },
             Notice::CloseSession { session: [7; 32] },
+            Notice::Reacted {
+                room: RoomId(2),
+                seq: 17,
+            },
             Notice::Typing {
                 room: RoomId(1),
                 user: UserId(5),

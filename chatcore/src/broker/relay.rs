@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use super::{Inbox, Notice};
 use crate::hub::{HEARTBEAT, Hub};
-use crate::model::{RoomId, Seq};
+use crate::model::{Message, RoomId, Seq};
 use crate::store::Store;
 
 /// Messages read from the store per query.
@@ -77,16 +77,25 @@ impl Relay {
                 self.hub.release_through(room, last);
             }
             Notice::Changed { room, seq } => {
-                if !self.hub.routes_room(room) {
-                    return;
-                }
-                match self.store.message(room, seq).await {
-                    Ok(Some(message)) => self.hub.publish_change_here(message),
-                    Ok(None) => {}
-                    Err(err) => tracing::warn!(%err, %room, "could not read a changed message"),
-                }
+                self.republish(room, seq, Hub::publish_change_here).await;
+            }
+            Notice::Reacted { room, seq } => {
+                self.republish(room, seq, Hub::publish_reactions_here).await;
             }
             other => self.hub.apply(node, other),
+        }
+    }
+
+    /// Reads message `seq` of `room`, changed on another node, and hands it to `publish` (when
+    /// anyone here receives the room).
+    async fn republish(&self, room: RoomId, seq: Seq, publish: impl FnOnce(&Hub, Message)) {
+        if !self.hub.routes_room(room) {
+            return;
+        }
+        match self.store.message(room, seq).await {
+            Ok(Some(message)) => publish(&self.hub, message),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(%err, %room, "could not read a changed message"),
         }
     }
 

@@ -235,6 +235,48 @@ async fn a_removal_on_one_node_stops_delivery_on_the_other_and_typing_crosses() 
     assert!(removed);
 }
 
+/// The next reactions event on `feed` whose reactions are `wanted` (emoji, users), within 5 s.
+async fn reactions_until(feed: &mut Subscription, wanted: &[(&str, &[crate::UserId])]) {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let event = feed.recv().await.unwrap();
+            if let EventKind::Reactions(now) = event.kind() {
+                let seen: Vec<(&str, &[crate::UserId])> = now
+                    .reactions
+                    .iter()
+                    .map(|r| (r.emoji.as_str(), r.users.as_slice()))
+                    .collect();
+                if seen == wanted {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reactions_on_one_node_reach_the_other_as_the_store_has_them() {
+    let Team {
+        c,
+        admin,
+        room,
+        goes,
+        mut stays_feed,
+        ..
+    } = team().await;
+    let seq = send_text(&c.a, &admin, room, "lunch?").await;
+
+    c.a.react(&admin, room, seq, "👍").await.unwrap();
+    reactions_until(&mut stays_feed, &[("👍", &[admin.id()])]).await;
+    c.b.react(&goes, room, seq, "👍").await.unwrap();
+    reactions_until(&mut stays_feed, &[("👍", &[admin.id(), goes.id()])]).await;
+    // Only node A's notice can tell node B this state.
+    c.a.unreact(&admin, room, seq, "👍").await.unwrap();
+    reactions_until(&mut stays_feed, &[("👍", &[goes.id()])]).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_missed_while_the_broker_was_cut_are_reconciled_on_reconnect() {
     let Team {

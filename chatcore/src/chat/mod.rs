@@ -12,6 +12,7 @@ mod discovery;
 mod lifecycle;
 mod media;
 mod messages;
+mod reactions;
 mod rooms;
 pub use rooms::direct_key;
 mod sessions;
@@ -116,6 +117,9 @@ pub struct ChatConfig {
     /// How many members one user may add to groups, at creation or later (default 1,024 per
     /// hour, so one full group can be created at once).
     pub member_add_rate: Rate,
+    /// Most different emojis one message may carry as reactions (default 20); each member
+    /// reacts with each emoji at most once.
+    pub max_reaction_emojis: usize,
     /// Where the per-user budgets above are kept (default: in this process).
     pub budgets: SharedBudgets,
     /// Where the login and assistant throttles keep their attempts: `None` (the default) in
@@ -158,6 +162,7 @@ impl Default for ChatConfig {
             typing_rate: Rate::per_second(1.0, 5, Duration::ZERO),
             group_rate: Rate::per_hour(20),
             member_add_rate: Rate::per_hour(1024),
+            max_reaction_emojis: 20,
             budgets: SharedBudgets::default(),
             attempts: None,
             guest_expiry_interval: Some(Duration::from_secs(3600)),

@@ -950,6 +950,75 @@ async fn a_repeated_client_id_returns_the_first_message_and_publishes_once() {
     );
 }
 
+/// Skips other events until the next reactions event.
+async fn next_reactions(sub: &mut crate::Subscription) -> crate::MessageReactions {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), sub.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let EventKind::Reactions(now) = event.kind() {
+            return now.clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn reactions_are_checked_capped_idempotent_and_published_once_per_change() {
+    let w = world_with(ChatConfig {
+        max_reaction_emojis: 2,
+        ..ChatConfig::default()
+    });
+    let (alice, bob, eve) = (
+        w.user("alice").await,
+        w.user("bob").await,
+        w.user("eve").await,
+    );
+    let room = w.group(&alice, &[&bob]).await;
+    let seq = w.send(&alice, room, "lunch?").await.unwrap().seq;
+    let (mut alices_feed, _) = w.chat.connect(&alice).await.unwrap();
+
+    let first = w.chat.react(&bob, room, seq, "👍").await.unwrap();
+    assert_eq!(next_reactions(&mut alices_feed).await, first);
+    let retry = w.chat.react(&bob, room, seq, "👍").await.unwrap();
+    assert_eq!(retry, first, "a retried add changes nothing");
+    w.chat.react(&alice, room, seq, "❤️").await.unwrap();
+    let now = next_reactions(&mut alices_feed).await;
+    assert_eq!(
+        now.reactions.len(),
+        2,
+        "the retry was not published: {now:?}"
+    );
+
+    // The cap counts different emojis; joining one that is there is always fine.
+    let over = w.chat.react(&bob, room, seq, "🎉").await.unwrap_err();
+    assert_eq!((over.code(), over.field()), ("conflict", Some("emoji")));
+    w.chat.react(&bob, room, seq, "❤️").await.unwrap();
+    // Bad emojis and outsiders are refused; an outsider hears "room" whatever it asks.
+    for bad in ["ok", "<b>", " 👍", ""] {
+        let err = w.chat.react(&bob, room, seq, bad).await.unwrap_err();
+        assert_eq!((err.code(), err.field()), ("invalid", Some("emoji")));
+    }
+    for (r, s) in [(room, seq), (room, 99), (RoomId(999), 1)] {
+        let err = w.chat.react(&eve, r, s, "👍").await.unwrap_err();
+        assert_eq!(err.to_string(), "room not found");
+        let err = w.chat.unreact(&eve, r, s, "👍").await.unwrap_err();
+        assert_eq!(err.to_string(), "room not found");
+    }
+    let missing = w.chat.react(&bob, room, 99, "👍").await.unwrap_err();
+    assert_eq!(missing.code(), "not_found");
+
+    // A deleted message takes no reactions, nor gives any back.
+    w.chat.delete(&alice, room, seq).await.unwrap();
+    assert_eq!(code(w.chat.react(&bob, room, seq, "👍").await), "not_found");
+    assert_eq!(
+        code(w.chat.unreact(&bob, room, seq, "👍").await),
+        "not_found"
+    );
+    let history = w.chat.history(&bob, room, None, 10).await.unwrap();
+    assert!(history.messages[0].reactions.is_empty());
+}
+
 /// The idempotency window is at least a day (`Store::append_message`): a client that retries a
 /// send 24 hours later, with other messages in between, gets the first message back.
 #[tokio::test]

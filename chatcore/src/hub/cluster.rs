@@ -2,12 +2,12 @@
 //! other nodes (through the [`Outbox`](crate::broker::Outbox), when there is one), which apply
 //! it to theirs with [`Hub::apply`].
 //!
-//! Messages and edits are told by reference (room and seq); other nodes read them from the
+//! Messages, edits and reactions are told by reference (room and seq); other nodes read them from the
 //! store (see `broker::Relay`). Everything else is applied as told.
 
 use super::{Event, EventKind, Hub};
 use crate::broker::Notice;
-use crate::model::{Message, RoomId, Sender, UserId};
+use crate::model::{Message, MessageReactions, RoomId, Sender, UserId};
 
 impl Hub {
     fn tell(&self, notice: impl FnOnce() -> Notice) {
@@ -141,7 +141,10 @@ impl Hub {
     /// [`Hub::publish_change_here`] instead.
     pub(crate) fn apply(&self, node: u64, notice: Notice) {
         match notice {
-            Notice::Messages { .. } | Notice::Changed { .. } | Notice::CatchUp => {}
+            Notice::Messages { .. }
+            | Notice::Changed { .. }
+            | Notice::Reacted { .. }
+            | Notice::CatchUp => {}
             Notice::Typing { room, user, name } => self.publish_here(
                 room,
                 Event::new(EventKind::Typing {
@@ -210,6 +213,20 @@ impl Hub {
         };
         self.publish_here(room, Event::new(kind));
     }
+
+    /// Publishes the reactions of `message`, read from the store after another node changed
+    /// them, to this node's connections (a tombstone's are covered by its `Deleted` event).
+    pub(crate) fn publish_reactions_here(&self, message: Message) {
+        if message.deleted {
+            return;
+        }
+        let now = MessageReactions {
+            room_id: message.room_id,
+            seq: message.seq,
+            reactions: message.reactions,
+        };
+        self.publish_here(now.room_id, Event::new(EventKind::Reactions(now)));
+    }
 }
 
 /// The notice that tells other nodes about `kind`, published in `room`.
@@ -221,6 +238,7 @@ fn notice_of(room: RoomId, kind: &EventKind) -> Notice {
             last: m.seq,
         },
         EventKind::Edited(m) | EventKind::Deleted(m) => Notice::Changed { room, seq: m.seq },
+        EventKind::Reactions(r) => Notice::Reacted { room, seq: r.seq },
         EventKind::Typing { user, .. } => Notice::Typing {
             room,
             user: user.id,

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Message, RoomId, Sender, Seq, UserId};
+use crate::model::{Message, MessageReactions, RoomId, Sender, Seq, UserId};
 
 /// A membership or room change, as announced to the room's live members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +33,8 @@ pub enum EventKind {
     Edited(Message),
     /// A message was deleted (the tombstone).
     Deleted(Message),
+    /// A member added or removed a reaction: the message's reactions now.
+    Reactions(MessageReactions),
     /// A member is typing (not stored).
     Typing {
         /// The room.
@@ -93,6 +95,7 @@ impl Event {
     pub fn room_id(&self) -> Option<RoomId> {
         match &self.kind {
             EventKind::Message(m) | EventKind::Edited(m) | EventKind::Deleted(m) => Some(m.room_id),
+            EventKind::Reactions(r) => Some(r.room_id),
             EventKind::Typing { room_id, .. }
             | EventKind::Read { room_id, .. }
             | EventKind::Room { room_id, .. } => Some(*room_id),

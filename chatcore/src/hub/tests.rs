@@ -168,6 +168,7 @@ fn message(seq: Seq) -> crate::model::Message {
         created_at: crate::model::Timestamp(0),
         edited_at: None,
         deleted: false,
+        reactions: Vec::new(),
     }
 }
 

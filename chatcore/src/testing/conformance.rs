@@ -1421,6 +1421,154 @@ pub async fn custom_kinds_round_trip(store: S) {
     );
 }
 
+fn reaction(emoji: &str, users: &[UserId]) -> Reaction {
+    Reaction {
+        emoji: emoji.to_owned(),
+        users: users.to_vec(),
+    }
+}
+
+pub async fn reactions(store: S) {
+    let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
+    let room = group(&store, &[a.id, b.id]).await;
+    store
+        .append_message(msg(room.id, a.id, "1", "hello"))
+        .await
+        .unwrap();
+    store
+        .append_message(msg(room.id, b.id, "2", "world"))
+        .await
+        .unwrap();
+    let at = |s| T0.plus(std::time::Duration::from_secs(s));
+
+    let (now, added) = store
+        .add_reaction(room.id, 1, b.id, "👍", at(1), 3)
+        .await
+        .unwrap();
+    assert!(added);
+    assert_eq!(now, [reaction("👍", &[b.id])]);
+    let (again, added) = store
+        .add_reaction(room.id, 1, b.id, "👍", at(2), 3)
+        .await
+        .unwrap();
+    assert!(!added, "one reaction per emoji per user");
+    assert_eq!(again, now);
+    store
+        .add_reaction(room.id, 1, a.id, "❤️", at(3), 3)
+        .await
+        .unwrap();
+    let (now, _) = store
+        .add_reaction(room.id, 1, a.id, "👍", at(4), 3)
+        .await
+        .unwrap();
+    let expected = [reaction("👍", &[b.id, a.id]), reaction("❤️", &[a.id])];
+    assert_eq!(
+        now, expected,
+        "emojis by first use, users in the order they reacted"
+    );
+
+    // Reactions are part of the message wherever it is read.
+    assert_eq!(
+        store.message(room.id, 1).await.unwrap().unwrap().reactions,
+        expected
+    );
+    assert_eq!(
+        store.messages_before(room.id, None, 10).await.unwrap()[0].reactions,
+        expected
+    );
+    let page = store.messages_after(room.id, 0, 10).await.unwrap();
+    assert_eq!(page[0].reactions, expected);
+    assert!(page[1].reactions.is_empty(), "only the message reacted to");
+    let edited = store
+        .edit_message(room.id, 1, "hello!", at(5))
+        .await
+        .unwrap();
+    assert_eq!(edited.reactions, expected, "an edit keeps the reactions");
+
+    // The cap counts different emojis; another user on a used emoji is always fine. Emojis
+    // compare as exact text: ❤ without the variation selector is another emoji.
+    store
+        .add_reaction(room.id, 1, b.id, "❤", at(6), 3)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.add_reaction(room.id, 1, b.id, "🎉", at(7), 3).await,
+        Err(StoreError::TooManyReactions)
+    ));
+    let (now, added) = store
+        .add_reaction(room.id, 1, b.id, "❤️", at(8), 3)
+        .await
+        .unwrap();
+    assert!(added);
+    assert_eq!(now.len(), 3, "the refused emoji was not stored");
+
+    let (now, removed) = store.remove_reaction(room.id, 1, a.id, "❤️").await.unwrap();
+    assert!(removed);
+    let expected = [
+        reaction("👍", &[b.id, a.id]),
+        reaction("❤", &[b.id]),
+        reaction("❤️", &[b.id]),
+    ];
+    assert_eq!(now, expected, "the order follows the reactions that remain");
+    let (_, removed) = store.remove_reaction(room.id, 1, a.id, "❤️").await.unwrap();
+    assert!(!removed, "removing what is not there changes nothing");
+    let (now, _) = store.remove_reaction(room.id, 1, b.id, "❤️").await.unwrap();
+    let emojis: Vec<&str> = now.iter().map(|r| r.emoji.as_str()).collect();
+    assert_eq!(emojis, ["👍", "❤"], "an emoji nobody uses any more is gone");
+
+    // A tombstone has no reactions and takes none.
+    let tomb = store.delete_message(room.id, 1, at(9)).await.unwrap();
+    assert!(tomb.reactions.is_empty());
+    assert!(
+        store
+            .message(room.id, 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .reactions
+            .is_empty()
+    );
+    for (room_id, seq) in [(room.id, 1), (room.id, 99), (RoomId(999_999), 1)] {
+        assert!(matches!(
+            store
+                .add_reaction(room_id, seq, a.id, "👍", at(10), 3)
+                .await,
+            Err(StoreError::Missing(Entity::Message))
+        ));
+        assert!(matches!(
+            store.remove_reaction(room_id, seq, b.id, "👍").await,
+            Err(StoreError::Missing(Entity::Message))
+        ));
+    }
+}
+
+pub async fn reactions_stay_under_the_cap_when_concurrent(store: S) {
+    let a = user(&store, "alice").await;
+    let room = group(&store, &[a.id]).await;
+    store
+        .append_message(msg(room.id, a.id, "1", "hi"))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = ["😀", "😁", "😂", "🤣", "😃", "😄", "😅", "😆"]
+        .into_iter()
+        .map(|emoji| {
+            let store = store.clone();
+            tokio::spawn(async move { store.add_reaction(room.id, 1, a.id, emoji, T0, 3).await })
+        })
+        .collect();
+    let (mut added, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => added += 1,
+            Err(StoreError::TooManyReactions) => refused += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((added, refused), (3, 5));
+    let stored = store.message(room.id, 1).await.unwrap().unwrap().reactions;
+    assert_eq!(stored.len(), 3);
+}
+
 pub async fn unread_counts(store: S) {
     let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
     let room = group(&store, &[a.id, b.id]).await;

@@ -308,6 +308,30 @@ impl Store for GatedStore {
         self.inner.count_unread(room, user, after_seq).await
     }
 
+    async fn add_reaction(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        user: UserId,
+        emoji: &str,
+        at: Timestamp,
+        max_emojis: usize,
+    ) -> StoreResult<(Vec<Reaction>, bool)> {
+        self.inner
+            .add_reaction(room, seq, user, emoji, at, max_emojis)
+            .await
+    }
+
+    async fn remove_reaction(
+        &self,
+        room: RoomId,
+        seq: Seq,
+        user: UserId,
+        emoji: &str,
+    ) -> StoreResult<(Vec<Reaction>, bool)> {
+        self.inner.remove_reaction(room, seq, user, emoji).await
+    }
+
     async fn create_media(&self, media: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
         self.inner.create_media(media, quota).await
     }

@@ -107,6 +107,8 @@ macro_rules! store_conformance_tests {
             history_pages,
             edit_and_delete,
             custom_kinds_round_trip,
+            reactions,
+            reactions_stay_under_the_cap_when_concurrent,
             unread_counts,
             room_list_matches_single_room_reads,
             media_metadata,
