@@ -758,9 +758,8 @@ impl Store for MemoryStore {
                 return Err(StoreError::TooManyReactions);
             }
             m.reactions.push((emoji.to_owned(), user, at));
-            // The contract's order: by time, then user, then emoji.
-            m.reactions
-                .sort_by(|a, b| (a.2, a.1, &a.0).cmp(&(b.2, b.1, &b.0)));
+            // The contract's order: by time, then as taken (the sort is stable).
+            m.reactions.sort_by_key(|r| r.2);
             true
         };
         let m = m.clone();

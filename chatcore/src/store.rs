@@ -237,7 +237,7 @@ pub trait Store: Send + Sync + 'static {
     //
     // `message`, `messages_before`, `messages_after` and `edit_message` fill in the reactions
     // of the messages they return: emojis in the order each was first used, users in the order
-    // they reacted (ties of `at` broken by user id, then emoji). Appends answer without them,
+    // they reacted (ties of `at` in the order the store took them). Appends answer without them,
     // and a room list's newest message may carry none (it is a preview).
 
     /// Adds `user`'s reaction `emoji` to the message at `seq` and returns the message's

@@ -22,7 +22,7 @@ pub async fn attach<D: Dialect>(conn: &mut Conn<D>, messages: &mut [Message]) ->
     for chunk in ids.chunks(in_list::MAX) {
         let text = format!(
             "SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({}) \
-             ORDER BY message_id, created_at, user_id, emoji",
+             ORDER BY message_id, created_at, id",
             in_list::placeholders(chunk.len(), 1)
         );
         let rows = in_list::bind(Sql::<D>::built(text), chunk, |sql, id| sql.bind(*id))
@@ -53,7 +53,7 @@ pub async fn of_message<D: Dialect>(
 ) -> StoreResult<Vec<Reaction>> {
     let rows = Sql::<D>::new(
         "SELECT emoji, user_id FROM reactions WHERE message_id = ? \
-         ORDER BY created_at, user_id, emoji",
+         ORDER BY created_at, id",
     )
     .bind(message.0)
     .fetch_all(conn, |row| {

@@ -3,8 +3,7 @@
 //! wire shape and convert into the `chatcore` types.
 
 use chatcore::{
-    Custom, MediaId, MediaRef, Message, MessageId, Reaction, RoomId, Sender, Seq, Timestamp,
-    UserId,
+    Custom, MediaId, MediaRef, Message, MessageId, Reaction, RoomId, Sender, Seq, Timestamp, UserId,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 

@@ -1479,6 +1479,19 @@ pub async fn reactions(store: S) {
     let page = store.messages_after(room.id, 0, 10).await.unwrap();
     assert_eq!(page[0].reactions, expected);
     assert!(page[1].reactions.is_empty(), "only the message reacted to");
+
+    // Reactions in the same millisecond keep the order they were made in, whoever made them.
+    for who in [b.id, a.id] {
+        store
+            .add_reaction(room.id, 2, who, "👍", at(4), 3)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.message(room.id, 2).await.unwrap().unwrap().reactions,
+        [reaction("👍", &[b.id, a.id])],
+        "a tie in time is broken by the order the store took them"
+    );
     let edited = store
         .edit_message(room.id, 1, "hello!", at(5))
         .await
