@@ -12,7 +12,7 @@ use chatcore::{MediaId, MediaVariant, RoomId, UserId};
 use crate::app::App;
 use crate::http::{ApiError, HandlerResult, Request, Response};
 use crate::routes::{
-    admin, assist, auth, csp, health, media, messages, reactions, rooms, users, ws,
+    admin, assist, auth, csp, health, media, messages, reactions, rooms, search, users, ws,
 };
 
 /// The two ends of the TCP connection a request came over. A host that knows them puts one in
@@ -82,6 +82,7 @@ async fn api(
 
         (M::GET, ["api", "v1", "me"]) => users::me(app, req).await,
         (M::GET, ["api", "v1", "users"]) => users::search(app, req).await,
+        (M::GET, ["api", "v1", "search"]) => search::messages(app, req).await,
 
         (M::GET, ["api", "v1", "rooms"]) => rooms::list(app, req).await,
         (M::POST, ["api", "v1", "rooms"]) => rooms::create_group(app, req).await,

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::str::FromStr;
 
 use chatcore::StoreError;
-use chatcore_sql::{Dialect, NewIds, Row, ServerOptions, SqlDb, SqlStore, backend};
+use chatcore_sql::{Dialect, NewIds, Row, ServerOptions, SqlDb, SqlStore, TextIndex, backend};
 use sqlx::mysql::{MySqlConnectOptions, MySqlQueryResult};
 use sqlx::{Pool, Transaction};
 
@@ -17,6 +17,8 @@ impl Dialect for MySql {
     type Options = ServerOptions;
 
     const NEW_IDS: NewIds = NewIds::LastInsertId;
+
+    const TEXT_INDEX: TextIndex = TextIndex::Fulltext;
 
     const INTEGER_CAST: &'static str = "SIGNED";
 

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::str::FromStr;
 
 use chatcore::StoreError;
-use chatcore_sql::{Dialect, NewIds, ServerOptions, SqlStore, backend};
+use chatcore_sql::{Dialect, NewIds, ServerOptions, SqlStore, TextIndex, backend};
 use sqlx::postgres::{PgConnectOptions, PgQueryResult};
 use sqlx::{Pool, Transaction};
 
@@ -17,6 +17,8 @@ impl Dialect for Postgres {
     type Options = ServerOptions;
 
     const NEW_IDS: NewIds = NewIds::Returning;
+
+    const TEXT_INDEX: TextIndex = TextIndex::Trigram;
 
     const INTEGER_CAST: &'static str = "BIGINT";
 

@@ -17,6 +17,20 @@ pub enum NewIds {
     LastInsertId,
 }
 
+/// How a database looks up the text of messages (see [`crate::queries::search`]). Every
+/// kind is kept in step with `messages` inside the transaction that changes a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextIndex {
+    /// An FTS5 table `messages_fts` with the trigram tokenizer, kept by triggers (SQLite): the
+    /// text is looked up as one quoted phrase, which is a case-insensitive substring match.
+    Fts5Trigram,
+    /// A FULLTEXT index on `messages.body` (MySQL, MariaDB): the text's words narrow the rows
+    /// down, then `LIKE` on the lowercased body decides.
+    Fulltext,
+    /// A `pg_trgm` GIN index on `messages.body` (PostgreSQL), which `ILIKE` uses.
+    Trigram,
+}
+
 /// One database's differences from the shared SQL. Implemented by each backend crate on a unit
 /// type (`chatcore_sqlite::Sqlite`, …); everything else is written once in this crate.
 ///
@@ -38,6 +52,9 @@ pub trait Dialect: Send + Sync + Sized + 'static {
 
     /// How new ids come back.
     const NEW_IDS: NewIds;
+
+    /// How message text is searched.
+    const TEXT_INDEX: TextIndex;
 
     /// The type `CAST(… AS …)` names to turn a `SUM` (a decimal on MySQL and PostgreSQL) into
     /// a 64-bit integer.

@@ -53,7 +53,7 @@ pub mod testing;
 pub mod transfer;
 
 pub use db::{Cols, Column, Param, Row, SqlDb};
-pub use dialect::{Dialect, InMemory, NewIds};
+pub use dialect::{Dialect, InMemory, NewIds, TextIndex};
 pub use options::ServerOptions;
 pub use sql::{Conn, Sql, backend};
 pub use store::{BatchAppend, SqlStore};

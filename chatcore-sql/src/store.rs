@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chatcore::{
-    Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, NewMedia,
+    Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, MessageId, NewMedia,
     NewMessage, NewRoom, NewUser, Reaction, Removed, Role, Room, RoomId, RoomListEntry, Seq,
     Session, Store, StoreError, StoreResult, Timestamp, UploadQuota, User, UserId,
 };
@@ -15,7 +15,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
 use crate::dialect::{Dialect, InMemory};
-use crate::queries::{media, messages, reactions, rooms, sessions, users};
+use crate::queries::{media, messages, reactions, rooms, search, sessions, users};
 use crate::sql::{Sql, backend};
 
 /// A [`Store`] in a SQL database; `D` says which (`chatcore_sqlite::SqliteStore` is
@@ -567,6 +567,17 @@ impl<D: Dialect> Store for SqlStore<D> {
         let after = reactions::of_message::<D>(&mut tx, message).await?;
         commit::<D>(tx).await?;
         Ok((after, removed))
+    }
+
+    async fn search_messages(
+        &self,
+        rooms: &[RoomId],
+        text: &str,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let mut conn = self.conn().await?;
+        search::search::<D>(&mut conn, rooms, text, before, limit).await
     }
 
     async fn create_media(&self, new: NewMedia, quota: UploadQuota) -> StoreResult<Media> {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use chatcore::{StoreError, StoreResult};
-use chatcore_sql::{Dialect, InMemory, NewIds, SqlStore, backend};
+use chatcore_sql::{Dialect, InMemory, NewIds, SqlStore, TextIndex, backend};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult};
 use sqlx::{Pool, Transaction};
 
@@ -21,6 +21,8 @@ impl Dialect for Sqlite {
     type Options = SqliteOptions;
 
     const NEW_IDS: NewIds = NewIds::Returning;
+
+    const TEXT_INDEX: TextIndex = TextIndex::Fts5Trigram;
 
     const INTEGER_CAST: &'static str = "INTEGER";
 

@@ -782,6 +782,34 @@ impl Store for MemoryStore {
         Ok((st.to_message(room, &m).reactions, changed))
     }
 
+    async fn search_messages(
+        &self,
+        rooms: &[RoomId],
+        text: &str,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let st = self.lock();
+        let mut found: Vec<(RoomId, &StoredMessage)> = rooms
+            .iter()
+            .filter_map(|id| st.rooms.get(id).map(|row| (*id, row)))
+            .flat_map(|(id, row)| row.messages.iter().map(move |m| (id, m)))
+            .filter(|(_, m)| before.is_none_or(|b| m.id < b))
+            .filter(|(_, m)| !m.deleted && crate::search::contains(&m.body, text))
+            .collect();
+        found.sort_by_key(|(_, m)| std::cmp::Reverse(m.id));
+        found.dedup_by_key(|(_, m)| m.id);
+        Ok(found
+            .into_iter()
+            .take(limit as usize)
+            .map(|(room, m)| {
+                let mut msg = st.to_message(room, m);
+                msg.reactions.clear();
+                msg
+            })
+            .collect())
+    }
+
     async fn create_media(&self, new: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
         let mut st = self.lock();
         st.room_mut(new.room_id)?;

@@ -268,6 +268,26 @@ pub trait Store: Send + Sync + 'static {
         emoji: &str,
     ) -> StoreResult<(Vec<Reaction>, bool)>;
 
+    // ---- search ----
+
+    /// Up to `limit` messages of `rooms` whose body contains `text`, compared
+    /// case-insensitively (see [`crate::search`]), newest (highest id) first, only ids below
+    /// `before` when it is given. Deleted messages are never found, and an edited one only by
+    /// its text now: the index changes in the same transaction as the message. `text` is data,
+    /// never a query language (`%`, `_`, quotes, `*`, `NEAR`, `-` are themselves). Reactions are
+    /// not filled in.
+    ///
+    /// A backend whose index is by word (MariaDB's FULLTEXT) may miss a text that begins inside
+    /// a word of the body; callers pass texts of at least
+    /// [`MIN_TEXT_CHARS`](crate::search::MIN_TEXT_CHARS) characters.
+    async fn search_messages(
+        &self,
+        rooms: &[RoomId],
+        text: &str,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+
     // ---- media ----
 
     /// Records uploaded media metadata under the id the caller generated, unless the uploader's

@@ -10,5 +10,6 @@ pub mod media;
 pub mod messages;
 pub mod reactions;
 pub mod rooms;
+pub mod search;
 pub mod users;
 pub mod ws;

@@ -3,9 +3,11 @@
 //! chatcore's types; transactions and locks are the caller's (see [`crate::store`]).
 
 pub mod in_list;
+pub mod like;
 pub mod media;
 pub mod messages;
 pub mod reactions;
 pub mod rooms;
+pub mod search;
 pub mod sessions;
 pub mod users;

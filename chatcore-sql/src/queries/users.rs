@@ -47,15 +47,7 @@ fn search_key(display_name: &str) -> String {
 
 /// A `LIKE` pattern matching strings that start with `prefix` taken literally (`!` escapes).
 fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_' | '!') {
-            pattern.push('!');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+    format!("{}%", crate::queries::like::escaped(prefix))
 }
 
 /// Inserts the user. A taken username or external id is `Duplicate` of the one that is taken.

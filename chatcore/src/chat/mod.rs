@@ -14,6 +14,7 @@ mod media;
 mod messages;
 mod reactions;
 mod rooms;
+mod search;
 pub use rooms::direct_key;
 mod sessions;
 mod views;

@@ -10,6 +10,9 @@ use crate::error::{Entity, StoreError, Unique};
 use crate::model::*;
 use crate::store::{Among, Store};
 
+mod search;
+pub use search::*;
+
 type S = Arc<dyn Store>;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);

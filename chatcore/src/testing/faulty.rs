@@ -434,6 +434,17 @@ impl Store for FaultyStore {
             .await
     }
 
+    async fn search_messages(
+        &self,
+        rooms: &[RoomId],
+        text: &str,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.around(self.inner.search_messages(rooms, text, before, limit))
+            .await
+    }
+
     async fn create_media(&self, media: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
         self.around(self.inner.create_media(media, quota)).await
     }

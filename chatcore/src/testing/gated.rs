@@ -332,6 +332,16 @@ impl Store for GatedStore {
         self.inner.remove_reaction(room, seq, user, emoji).await
     }
 
+    async fn search_messages(
+        &self,
+        rooms: &[RoomId],
+        text: &str,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.inner.search_messages(rooms, text, before, limit).await
+    }
+
     async fn create_media(&self, media: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
         self.inner.create_media(media, quota).await
     }
