@@ -74,6 +74,8 @@ export const api = {
   logout: () => request('POST', '/auth/logout'),
 
   searchUsers: (q) => request('GET', `/users?q=${enc(q)}`),
+  /** Messages of my rooms containing `q`, newest first: { hits: [{ message, matches }], next_before }. */
+  searchMessages: (q, before) => request('GET', `/search?q=${enc(q)}${before ? `&before=${enc(before)}` : ''}`),
 
   rooms: () => request('GET', '/rooms'),
   room: (id) => request('GET', `/rooms/${enc(id)}`),

@@ -16,6 +16,8 @@ import { toast } from './views/toast.js';
 
 const PAGE = 50;
 const GAP_PAGE = 100;
+/** Messages loaded before a revealed search hit, at least (one page brings more). */
+const CONTEXT_BEFORE = 5;
 const TYPING_THROTTLE_MS = 3000;
 
 export class Chat {
@@ -315,6 +317,29 @@ export class Chat {
       hist.hasMore = has_more && messages.length > 0;
       store.addMessages(roomId, messages, { older: true });
     });
+  }
+
+  /**
+   * Loads a room's history back to `seq` and a little before it, page by page, so the message
+   * shows in context and the history held stays without holes.
+   */
+  async loadThrough(roomId, seq) {
+    const { store } = this;
+    await this.loadInitial(roomId);
+    for (;;) {
+      const hist = store.history(roomId);
+      const room = store.rooms.get(roomId);
+      const oldest = store.oldestSeq(roomId);
+      const enough = oldest <= Math.max(1, seq - CONTEXT_BEFORE);
+      if (!room || !hist.loaded || !hist.hasMore || enough) return;
+      const running = this.loading.get(roomId);
+      if (running) {
+        await running;
+        continue;
+      }
+      await this.loadOlder(roomId);
+      if (store.oldestSeq(roomId) >= oldest) return;   // nothing came: a failure was shown
+    }
   }
 
   /** Runs a room's history request, one at a time per room; a failure is shown, not thrown. */

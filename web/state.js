@@ -19,6 +19,7 @@ const MAX_LATER_VERSIONS = 500;
  * - `pending` ({ roomId, pending }): an unsent message was added or changed (progress, failure)
  * - `pending-removed` ({ roomId, clientId }): an unsent message was dropped or confirmed
  * - `history-reset` (room id): a room's history was replaced or trimmed; views rebuild it
+ * - `reveal` ({ roomId, seq }): a message should be shown in its chat and marked (a search hit)
  */
 export class Store extends EventTarget {
   constructor() {
@@ -33,6 +34,7 @@ export class Store extends EventTarget {
     this.presence = new Map();    // user id -> online
     this.typing = new Map();      // room id -> Map<user id, { name, timer }>
     this.currentRoomId = null;
+    this.reveal = null;           // { roomId, seq } a search hit to show once its chat is open
     this.connection = 'connecting';
     this.connectionReason = null;
   }
@@ -147,6 +149,20 @@ export class Store extends EventTarget {
     this.currentRoomId = id;
     if (left !== null) this.trimHistory(left);
     this.emit('current', id);
+  }
+
+  /** Asks for a message to be shown in its chat and marked, once that chat is on screen. */
+  requestReveal(roomId, seq) {
+    this.reveal = { roomId, seq };
+    this.emit('reveal', this.reveal);
+  }
+
+  /** The seq of the message waiting to be revealed in this room, if any (taken only once). */
+  takeReveal(roomId) {
+    if (this.reveal?.roomId !== roomId) return null;
+    const { seq } = this.reveal;
+    this.reveal = null;
+    return seq;
   }
 
   sortedRooms() {

@@ -49,7 +49,7 @@ export default {
 
   'list.chats': 'Chats',
   'list.people': 'People',
-  'list.search_label': 'Search chats and people',
+  'list.search_label': 'Search chats, people and messages',
   'list.search_placeholder': 'Search or start a new chat',
   'list.no_match': 'No chats match.',
   'list.empty': 'No chats yet. Search for someone to start one.',
@@ -57,6 +57,8 @@ export default {
   'list.you': 'You',
   'list.preview_from': '{name}: {text}',
   'list.unread': { one: '{n} unread message', other: '{n} unread messages' },
+  'search.messages': 'Messages',
+  'search.more': 'More messages',
 
   'user.guest': 'guest',
   'user.unknown': 'Unknown',

@@ -48,7 +48,7 @@ export default {
 
   'list.chats': 'שיחות',
   'list.people': 'אנשים',
-  'list.search_label': 'חיפוש שיחות ואנשים',
+  'list.search_label': 'חיפוש שיחות, אנשים והודעות',
   'list.search_placeholder': 'חיפוש או התחלת שיחה חדשה',
   'list.no_match': 'אין שיחות מתאימות.',
   'list.empty': 'אין עדיין שיחות. חפשו מישהו כדי להתחיל.',
@@ -56,6 +56,8 @@ export default {
   'list.you': 'את/ה',
   'list.preview_from': '{name}: {text}',
   'list.unread': { one: 'הודעה אחת שלא נקראה', two: '{n} הודעות שלא נקראו', other: '{n} הודעות שלא נקראו' },
+  'search.messages': 'הודעות',
+  'search.more': 'הודעות נוספות',
 
   'user.guest': 'אורח',
   'user.unknown': 'לא ידוע',

@@ -1,4 +1,4 @@
-// Left pane: who I am, the menu, search (rooms and people), and the chat list. Each chat is one
+// Left pane: who I am, the menu, search (rooms, people and messages), and the chat list. Each chat is one
 // element keyed by room id and patched in place, so focus and scroll survive every update.
 
 import { api } from '../api.js';
@@ -7,6 +7,7 @@ import { avatar, followTextDirection, h, icon, iconButton, setText } from '../ut
 import { formatListTime, previewText, roomTitle } from '../util/format.js';
 import { toggleMenu } from './menu.js';
 import { openNewGroup } from './newgroup.js';
+import { renderMessageSearch } from './messagesearch.js';
 import { renderNotifyHint } from './notifyhint.js';
 import { toast } from './toast.js';
 import { navigate } from '../util/route.js';
@@ -33,10 +34,11 @@ export function renderChatList(ctx) {
   const peopleSection = h('section', { class: 'people-section', hidden: true },
     h('h2', { class: 'section-title' }, t('list.people')), people);
   const empty = h('p', { class: 'list-empty', hidden: true });
+  const messageSearch = renderMessageSearch(ctx);
 
   const el = h('aside', { class: 'pane list-pane', 'aria-label': t('list.chats') },
     header, renderNotifyHint(), searchBar,
-    h('div', { class: 'list-scroll' }, list, empty, peopleSection));
+    h('div', { class: 'list-scroll' }, list, empty, peopleSection, messageSearch.el));
 
   const items = new Map();   // room id -> { li, parts }
 
@@ -112,6 +114,7 @@ export function renderChatList(ctx) {
   async function searchPeople() {
     const q = search.value.trim();
     const mine = ++searchSeq;
+    messageSearch.update(q);
     if (!q) {
       peopleSection.hidden = true;
       people.replaceChildren();

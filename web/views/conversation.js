@@ -133,6 +133,21 @@ export function renderConversation(ctx, roomId) {
     node.addEventListener('animationend', () => node.classList.remove('flash'), { once: true });
   }
 
+  /** Shows a search hit: its history loaded around it, scrolled to and marked until the next. */
+  async function revealHit(seq) {
+    await chat.loadThrough(roomId, seq);
+    const node = list.rowOf(seq);
+    if (!node) return;
+    listEl.querySelector('.msg-row.found')?.classList.remove('found');
+    node.classList.add('found');
+    node.scrollIntoView({ block: 'center' });
+  }
+
+  function takeReveal() {
+    const seq = store.takeReveal(roomId);
+    if (seq != null) revealHit(seq);
+  }
+
   function loadOlder() {
     const hist = store.history(roomId);
     if (!hist.loaded || !hist.hasMore || chat.isLoading(roomId)) return Promise.resolve();
@@ -197,6 +212,7 @@ export function renderConversation(ctx, roomId) {
   cleanups.push(store.on('read', ({ roomId: id }) => { if (mine(id)) list.updateTicks(statusOf); }));
   cleanups.push(store.on('room', (id) => { if (mine(id)) { renderHeader(); list.updateTicks(statusOf); } }));
   cleanups.push(store.on('typing', (id) => { if (mine(id)) renderHeader(); }));
+  cleanups.push(store.on('reveal', ({ roomId: id }) => { if (mine(id)) takeReveal(); }));
   cleanups.push(store.on('presence', renderHeader));
   cleanups.push(store.on('me', renderHeader));
 
@@ -218,6 +234,7 @@ export function renderConversation(ctx, roomId) {
     attached() {
       scrollToBottom();
       if (store.history(roomId).loaded) fillViewport();
+      takeReveal();
     },
     focus: () => composer.focus(),
     composer,
