@@ -90,6 +90,8 @@ export const api = {
     request('GET', `/rooms/${enc(id)}/messages?limit=${limit}${before ? `&before=${enc(before)}` : ''}`),
   /** Adds my reaction; answers the message's reactions now: { room_id, seq, reactions }. */
   react: (id, seq, emoji) => request('PUT', `/rooms/${enc(id)}/messages/${enc(seq)}/reactions/${enc(emoji)}`),
+  /** Changes my own settings for a room ({ muted?, archived? }); answers { room_id, muted, archived }. */
+  roomSettings: (id, change) => request('PATCH', `/rooms/${enc(id)}/settings`, change),
   /** Takes my reaction back; answers like `react`. */
   unreact: (id, seq, emoji) => request('DELETE', `/rooms/${enc(id)}/messages/${enc(seq)}/reactions/${enc(emoji)}`),
   uploadMedia: (id, blob, mime, onProgress) => upload(`/rooms/${enc(id)}/media`, blob, mime, onProgress),

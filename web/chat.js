@@ -182,6 +182,9 @@ export class Chat {
       case 'reactions':
         store.setReactions(frame.room_id, frame.seq, frame.reactions);
         break;
+      case 'room_settings':
+        store.setRoomSettings(frame.room_id, frame);
+        break;
       case 'typing':
         store.setTyping(frame.room_id, frame.user);
         break;
@@ -382,6 +385,17 @@ export class Chat {
     }
   }
 
+  /** Changes my own settings for a room ({ muted?, archived? }) on every device I use. */
+  async setRoomSettings(roomId, change) {
+    try {
+      const now = await api.roomSettings(roomId, change);
+      this.store.setRoomSettings(now.room_id, now);
+      if ('archived' in change) toast(t(change.archived ? 'room_menu.archived_done' : 'room_menu.unarchived_done'));
+    } catch (err) {
+      toast(errorText(err));
+    }
+  }
+
   remove(roomId, seq) {
     if (!this.socket.raw({ type: 'delete', room_id: roomId, seq })) toast(t('conv.offline_delete'));
   }
@@ -425,14 +439,17 @@ export class Chat {
   }
 
   /** Tells the user about a message from someone else: spoken by screen readers, and as a
-   * desktop notification when the page is hidden. */
+   * desktop notification when the page is hidden. A muted room tells nothing unless it is
+   * the one on screen. */
   tell(msg) {
     const room = this.store.rooms.get(msg.room_id);
     if (!room) return;
+    const onScreen = room.id === this.store.currentRoomId;
+    if (room.muted && !(onScreen && document.visibilityState === 'visible')) return;
     const title = roomTitle(room, this.store.me);
     const text = previewText(msg);
     if (document.visibilityState === 'visible') {
-      announce(room.id === this.store.currentRoomId
+      announce(onScreen
         ? t('announce.message', { name: msg.sender.display_name, text })
         : t('announce.message_in', { name: msg.sender.display_name, room: title }));
       return;

@@ -169,10 +169,20 @@ export class Store extends EventTarget {
     return [...this.rooms.values()].sort((a, b) => activityOf(b) - activityOf(a) || b.id - a.id);
   }
 
+  /** Unread messages of every room I have not muted (a muted room never calls for attention). */
   unreadTotal() {
     let total = 0;
-    for (const room of this.rooms.values()) total += room.unread || 0;
+    for (const room of this.rooms.values()) if (!room.muted) total += room.unread || 0;
     return total;
+  }
+
+  /** My own settings for a room now (a `room_settings` event, or the answer to my change). */
+  setRoomSettings(roomId, { muted, archived }) {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    this.rooms.set(roomId, { ...room, muted: !!muted, archived: !!archived });
+    this.emit('rooms');
+    this.emit('room', roomId);
   }
 
   history(roomId) {

@@ -12,7 +12,8 @@ use chatcore::{MediaId, MediaVariant, RoomId, UserId};
 use crate::app::App;
 use crate::http::{ApiError, HandlerResult, Request, Response};
 use crate::routes::{
-    admin, assist, auth, csp, health, media, messages, reactions, rooms, search, users, ws,
+    admin, assist, auth, csp, health, media, messages, reactions, rooms, search, settings, users,
+    ws,
 };
 
 /// The two ends of the TCP connection a request came over. A host that knows them puts one in
@@ -90,6 +91,9 @@ async fn api(
         (M::GET, ["api", "v1", "rooms", room]) => rooms::get(app, req, RoomId(id(room)?)).await,
         (M::PATCH, ["api", "v1", "rooms", room]) => {
             rooms::rename(app, req, RoomId(id(room)?)).await
+        }
+        (M::PATCH, ["api", "v1", "rooms", room, "settings"]) => {
+            settings::change(app, req, RoomId(id(room)?)).await
         }
         (M::POST, ["api", "v1", "rooms", room, "members"]) => {
             rooms::add_member(app, req, RoomId(id(room)?)).await

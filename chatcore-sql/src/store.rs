@@ -7,8 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chatcore::{
     Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, MessageId, NewMedia,
-    NewMessage, NewRoom, NewUser, Reaction, Removed, Role, Room, RoomId, RoomListEntry, Seq,
-    Session, Store, StoreError, StoreResult, Timestamp, UploadQuota, User, UserId,
+    NewMessage, NewRoom, NewUser, Reaction, Removed, Role, Room, RoomId, RoomListEntry,
+    RoomSettings, Seq, Session, SettingsChange, Store, StoreError, StoreResult, Timestamp,
+    UploadQuota, User, UserId,
 };
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
@@ -434,6 +435,28 @@ impl<D: Dialect> Store for SqlStore<D> {
             Some(marker) => Ok(marker),
             None => Err(self.missing_room_or(room, Entity::Member).await),
         }
+    }
+
+    async fn set_room_settings(
+        &self,
+        room: RoomId,
+        user: UserId,
+        change: SettingsChange,
+    ) -> StoreResult<(RoomSettings, bool)> {
+        let mut tx = self.write().await?;
+        // The membership's row lock orders concurrent changes, so a field the change leaves
+        // alone keeps what another change just wrote.
+        let Some(before) = rooms::lock_settings::<D>(&mut tx, room, user).await? else {
+            drop(tx);
+            return Err(self.missing_room_or(room, Entity::Member).await);
+        };
+        let after = change.apply(before);
+        if after == before {
+            return Ok((before, false));
+        }
+        rooms::set_settings::<D>(&mut tx, room, user, after).await?;
+        commit::<D>(tx).await?;
+        Ok((after, true))
     }
 
     async fn append_message(&self, msg: NewMessage) -> AppendResult {

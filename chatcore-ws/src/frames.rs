@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use chatcore::{
-    EventKind, MediaId, Message, Reaction, RoomChange, RoomId, Sender, Seq, User, UserId,
+    EventKind, MediaId, Message, Reaction, RoomChange, RoomId, RoomSettings, Sender, Seq, User,
+    UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -277,6 +278,11 @@ enum EventFrame<'a> {
         event: RoomChange,
         user_id: UserId,
     },
+    RoomSettings {
+        room_id: RoomId,
+        #[serde(flatten)]
+        settings: RoomSettings,
+    },
 }
 
 /// Encodes a hub event as its wire frame. Pass this to [`chatcore::Event::encoded`] so every
@@ -317,6 +323,10 @@ pub fn encode_event(kind: &EventKind) -> Bytes {
             room_id: *room_id,
             event: *change,
             user_id: *user_id,
+        },
+        EventKind::Settings { now, .. } => EventFrame::RoomSettings {
+            room_id: now.room_id,
+            settings: now.settings,
         },
         _ => return Bytes::from_static(br#"{"type":"unknown"}"#),
     };
@@ -411,6 +421,15 @@ pub enum ServerFrame {
         event: String,
         /// The member concerned.
         user_id: UserId,
+    },
+    /// This user changed their own settings for a room (on this or another device).
+    RoomSettings {
+        /// The room.
+        room_id: RoomId,
+        /// Whether the user muted it.
+        muted: bool,
+        /// Whether the user archived it.
+        archived: bool,
     },
     /// All missed messages of a `sync` were sent.
     Synced {

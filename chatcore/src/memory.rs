@@ -507,6 +507,7 @@ impl Store for MemoryStore {
                 role,
                 joined_at: new.created_at,
                 last_read_seq: 0,
+                settings: RoomSettings::default(),
             })
             .collect();
         st.rooms.insert(
@@ -604,6 +605,7 @@ impl Store for MemoryStore {
             role,
             joined_at: at,
             last_read_seq: 0,
+            settings: RoomSettings::default(),
         });
         Ok(())
     }
@@ -657,6 +659,19 @@ impl Store for MemoryStore {
         let m = st.member_mut(room, user)?;
         m.last_read_seq = m.last_read_seq.max(seq);
         Ok(m.last_read_seq)
+    }
+
+    async fn set_room_settings(
+        &self,
+        room: RoomId,
+        user: UserId,
+        change: SettingsChange,
+    ) -> StoreResult<(RoomSettings, bool)> {
+        let mut st = self.lock();
+        let m = st.member_mut(room, user)?;
+        let before = m.settings;
+        m.settings = change.apply(before);
+        Ok((m.settings, m.settings != before))
     }
 
     async fn append_message(&self, msg: NewMessage) -> StoreResult<(Message, bool)> {

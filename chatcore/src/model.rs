@@ -260,6 +260,55 @@ pub struct Member {
     pub joined_at: Timestamp,
     /// The highest seq this member has read.
     pub last_read_seq: Seq,
+    /// The member's own settings for the room (mute, archive), seen by no one else.
+    pub settings: RoomSettings,
+}
+
+/// A member's own settings for one room, kept with the membership (a member who leaves and is
+/// added again starts from the defaults). No one else sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSettings {
+    /// Muted: the room's messages still count as unread, but clients do not notify of them
+    /// (no desktop notification, no sound), except of a message that mentions the member.
+    pub muted: bool,
+    /// Archived: clients list the room apart, under "Archived". It stays archived when new
+    /// messages arrive (as in WhatsApp with "keep chats archived") until the member unarchives it.
+    pub archived: bool,
+}
+
+/// A change to a member's [`RoomSettings`]: the fields to set; `None` keeps a field as it is,
+/// so two devices changing different fields at once do not undo each other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    /// Mute (`true`) or unmute (`false`) the room.
+    #[serde(default)]
+    pub muted: Option<bool>,
+    /// Archive (`true`) or unarchive (`false`) the room.
+    #[serde(default)]
+    pub archived: Option<bool>,
+}
+
+impl SettingsChange {
+    /// The settings after applying this change to `settings`.
+    pub fn apply(self, settings: RoomSettings) -> RoomSettings {
+        RoomSettings {
+            muted: self.muted.unwrap_or(settings.muted),
+            archived: self.archived.unwrap_or(settings.archived),
+        }
+    }
+}
+
+/// A member's settings for a room after a change: what
+/// [`Chat::set_room_settings`](crate::Chat::set_room_settings) returns and what the member's
+/// own live connections receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberSettings {
+    /// The room.
+    pub room_id: RoomId,
+    /// The member's settings for it now.
+    #[serde(flatten)]
+    pub settings: RoomSettings,
 }
 
 /// One room of a user's room list, as [`Store::room_list`](crate::Store::room_list) reads it.

@@ -176,6 +176,16 @@ pub trait Store: Send + Sync + 'static {
     /// Raises a member's read marker to `seq` (never lowers it) and returns the marker now
     /// stored. `Missing(Member)` if not a member.
     async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> StoreResult<Seq>;
+    /// Applies `change` to `user`'s own settings for `room` (fields it leaves `None` keep
+    /// their value, also under a concurrent change of another field) and returns the settings
+    /// now, with whether anything changed. `Missing(Room)` when there is no such room,
+    /// `Missing(Member)` when the user is not a member; nothing is written then.
+    async fn set_room_settings(
+        &self,
+        room: RoomId,
+        user: UserId,
+        change: SettingsChange,
+    ) -> StoreResult<(RoomSettings, bool)>;
 
     // ---- messages ----
 

@@ -1,7 +1,7 @@
 //! Messaging features over real HTTP and WebSocket, with their access rules: editing, deleting,
-//! typing and read markers over REST (what an HTTP-only bot needs), and reactions. Each scenario runs on
-//! SQLite, MariaDB and PostgreSQL (the server databases skipped with a reason when no server
-//! answers, outside CI).
+//! typing and read markers over REST (what an HTTP-only bot needs), reactions, and each member's
+//! own room settings (mute, archive). Each scenario runs on SQLite, MariaDB and PostgreSQL (the
+//! server databases skipped with a reason when no server answers, outside CI).
 
 #![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
 
@@ -13,7 +13,9 @@ fn main() {
         edit_and_delete_over_rest_refuse_others_and_outsiders,
         typing_and_read_over_rest_reach_live_members,
         reactions_reach_members_live_and_in_history,
-        reactions_refuse_outsiders_bad_emojis_and_too_many
+        reactions_refuse_outsiders_bad_emojis_and_too_many,
+        room_settings_reach_own_devices_and_the_room_list,
+        room_settings_refuse_outsiders_and_bad_bodies
     ));
 }
 
@@ -388,5 +390,135 @@ async fn reactions_refuse_outsiders_bad_emojis_and_too_many(backend: Backend) {
         .await
         .json()["messages"][0];
     assert_eq!(message["reactions"].as_array().map(Vec::len), Some(20));
+    server.stop().await;
+}
+
+/// The next `room_settings` frame on `ws` as (room, muted, archived), or `None` when a message
+/// comes first.
+async fn settings_before_a_message(ws: &mut chatcore_ws::Client) -> Option<(i64, bool, bool)> {
+    wait_for(ws, |f| match f {
+        ServerFrame::RoomSettings {
+            room_id,
+            muted,
+            archived,
+        } => Some(Some((room_id.0, *muted, *archived))),
+        ServerFrame::Message { .. } => Some(None),
+        _ => None,
+    })
+    .await
+}
+
+async fn room_settings_reach_own_devices_and_the_room_list(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.group(&alice, "Noisy", &[&bob]).await;
+    let mut alice_phone = server.connect(&alice).await;
+    let mut bob_ws = server.connect(&bob).await;
+    let path = format!("/api/v1/rooms/{room}/settings");
+
+    let muted = server
+        .patch(Some(&alice), &path, json!({"muted": true}))
+        .await;
+    assert_eq!(muted.status, 200);
+    assert_eq!(
+        muted.json(),
+        json!({"room_id": room, "muted": true, "archived": false})
+    );
+    server.say(&bob, room, "ping").await;
+    assert_eq!(
+        settings_before_a_message(&mut alice_phone).await,
+        Some((room, true, false)),
+        "the other device hears of it"
+    );
+    assert_eq!(
+        settings_before_a_message(&mut bob_ws).await,
+        None,
+        "other members hear nothing"
+    );
+
+    let archived = server
+        .patch(Some(&alice), &path, json!({"archived": true}))
+        .await;
+    assert_eq!(
+        archived.json(),
+        json!({"room_id": room, "muted": true, "archived": true}),
+        "a field left out keeps its value"
+    );
+    server.say(&bob, room, "still there?").await;
+    let list = server.get(Some(&alice), "/api/v1/rooms").await.json();
+    let mine = &list["rooms"][0];
+    assert_eq!(
+        (&mine["muted"], &mine["archived"], &mine["unread"]),
+        (&json!(true), &json!(true), &json!(2)),
+        "muted keeps counting unread; a new message does not unarchive: {mine}"
+    );
+    let theirs = server.room(&bob, room).await;
+    assert_eq!(
+        (&theirs["muted"], &theirs["archived"]),
+        (&json!(false), &json!(false))
+    );
+
+    let back = server
+        .patch(
+            Some(&alice),
+            &path,
+            json!({"muted": false, "archived": false}),
+        )
+        .await;
+    assert_eq!(
+        back.json(),
+        json!({"room_id": room, "muted": false, "archived": false})
+    );
+    server.stop().await;
+}
+
+async fn room_settings_refuse_outsiders_and_bad_bodies(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let mallory = server.register("mallory").await;
+    let room = server.group(&alice, "Private", &[]).await;
+    let path = |room: i64| format!("/api/v1/rooms/{room}/settings");
+
+    // An outsider learns nothing: the same answer whether the room exists or not.
+    let mut answers = Vec::new();
+    for target in [room, room + 1000] {
+        let reply = server
+            .patch(Some(&mallory), &path(target), json!({"muted": true}))
+            .await;
+        assert_eq!((reply.status, reply.code()), (404, "not_found".into()));
+        answers.push(reply.json());
+    }
+    assert_eq!(answers[0], answers[1]);
+    let anonymous = server
+        .patch(None, &path(room), json!({"muted": true}))
+        .await;
+    assert_eq!(anonymous.status, 401);
+
+    // A body that changes nothing, or is not the documented shape, is refused.
+    let empty = server.patch(Some(&alice), &path(room), json!({})).await;
+    assert_eq!((empty.status, empty.code()), (400, "invalid".into()));
+    assert_eq!(empty.json()["error"]["field"], "settings");
+    for bad in [
+        json!({"muted": "yes"}),
+        json!({"muted": true, "pinned": true}),
+        json!(["muted"]),
+    ] {
+        let reply = server.patch(Some(&alice), &path(room), bad.clone()).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "bad_json".into()),
+            "{bad}"
+        );
+    }
+    let unchanged = server.room(&alice, room).await;
+    assert_eq!(
+        (&unchanged["muted"], &unchanged["archived"]),
+        (&json!(false), &json!(false))
+    );
     server.stop().await;
 }

@@ -1,5 +1,7 @@
 // Left pane: who I am, the menu, search (rooms, people and messages), and the chat list. Each chat is one
 // element keyed by room id and patched in place, so focus and scroll survive every update.
+// Archived chats are listed apart, under "Archived" (folded until opened, or while searching);
+// a new message does not bring one back (only Unarchive does), as in WhatsApp.
 
 import { api } from '../api.js';
 import { errorText, t } from '../i18n.js';
@@ -30,6 +32,14 @@ export function renderChatList(ctx) {
   const updateSearchDirection = followTextDirection(search);
   const searchBar = h('div', { class: 'search-bar' }, h('span', { class: 'search-icon' }, icon('search')), search);
   const list = h('ul', { class: 'chat-list', 'aria-label': t('list.chats'), 'data-testid': 'chat-list' });
+  const archivedList = h('ul', { class: 'chat-list', 'aria-label': t('list.archived'), 'data-testid': 'archived-list', id: 'archived-list' });
+  const archivedCount = h('span', { class: 'archived-count', 'data-testid': 'archived-count' });
+  const archivedToggle = h('button', {
+    type: 'button', class: 'archived-toggle', 'aria-expanded': 'false', 'aria-controls': 'archived-list', 'data-testid': 'archived-toggle',
+    onclick: () => { showArchived = !showArchived; render(); },
+  }, icon('archive'), h('span', { class: 'archived-label' }, t('list.archived')), archivedCount);
+  const archivedSection = h('section', { class: 'archived-section', hidden: true }, archivedToggle, archivedList);
+  let showArchived = false;
   const people = h('ul', { class: 'chat-list people', 'aria-label': t('list.people'), 'data-testid': 'user-results' });
   const peopleSection = h('section', { class: 'people-section', hidden: true },
     h('h2', { class: 'section-title' }, t('list.people')), people);
@@ -38,7 +48,7 @@ export function renderChatList(ctx) {
 
   const el = h('aside', { class: 'pane list-pane', 'aria-label': t('list.chats') },
     header, renderNotifyHint(), searchBar,
-    h('div', { class: 'list-scroll' }, list, empty, peopleSection, messageSearch.el));
+    h('div', { class: 'list-scroll' }, archivedSection, list, empty, peopleSection, messageSearch.el));
 
   const items = new Map();   // room id -> { li, parts }
 
@@ -54,16 +64,34 @@ export function renderChatList(ctx) {
     for (const [id, item] of items) {
       if (!keep.has(id)) { item.li.remove(); items.delete(id); }
     }
-    let at = list.firstElementChild;
+    const archived = rooms.filter((r) => r.archived);
+    const open = showArchived || !!q;
+    place(list, rooms.filter((r) => !r.archived));
+    place(archivedList, open ? archived : []);
+    archivedSection.hidden = archived.length === 0;
+    archivedList.hidden = !open;
+    archivedToggle.setAttribute('aria-expanded', String(open));
+    setText(archivedCount, String(archived.length));
+    empty.hidden = rooms.length > 0;
+    setText(empty, q ? t('list.no_match') : t('list.empty'));
+  }
+
+  /** Makes `ul` list exactly `rooms`, in order, moving only what changed place. */
+  function place(ul, rooms) {
+    let at = ul.firstElementChild;
     for (const room of rooms) {
       let item = items.get(room.id);
       if (!item) { item = createItem(room.id); items.set(room.id, item); }
       updateItem(item, room);
-      if (item.li !== at) list.insertBefore(item.li, at);   // moves only what changed place
+      if (item.li !== at) ul.insertBefore(item.li, at);
       else at = at.nextElementSibling;
     }
-    empty.hidden = rooms.length > 0;
-    setText(empty, q ? t('list.no_match') : t('list.empty'));
+    // What is left belongs to the other list, or to none while Archived is folded.
+    while (at) {
+      const next = at.nextElementSibling;
+      at.remove();
+      at = next;
+    }
   }
 
   function createItem(roomId) {
@@ -72,6 +100,7 @@ export function renderChatList(ctx) {
       name: h('span', { class: 'chat-item-name', dir: 'auto', 'data-testid': 'chat-item-name' }),
       time: h('span', { class: 'chat-item-time' }),
       preview: h('span', { class: 'chat-item-preview', dir: 'auto', 'data-testid': 'chat-item-preview' }),
+      muted: h('span', { class: 'chat-item-muted', role: 'img', 'aria-label': t('list.muted'), title: t('list.muted'), 'data-testid': 'muted-icon', hidden: true }, icon('muted')),
       badge: h('span', { class: 'badge', 'data-testid': 'unread-badge' }),
     };
     const btn = h('button', {
@@ -81,7 +110,7 @@ export function renderChatList(ctx) {
     parts.avatar,
     h('span', { class: 'chat-item-main' },
       h('span', { class: 'chat-item-top' }, parts.name, parts.time),
-      h('span', { class: 'chat-item-bottom' }, parts.preview, parts.badge)));
+      h('span', { class: 'chat-item-bottom' }, parts.preview, parts.muted, parts.badge)));
     return { li: h('li', {}, btn), btn, parts, title: null };
   }
 
@@ -100,12 +129,15 @@ export function renderChatList(ctx) {
     }
     setText(parts.preview, typing ? t('conv.typing') : preview);
     parts.preview.classList.toggle('typing', typing);
+    parts.muted.hidden = !room.muted;
+    parts.badge.classList.toggle('muted', !!room.muted);
     parts.badge.hidden = !room.unread;
     setText(parts.badge, room.unread ? String(room.unread) : '');
     if (room.unread) parts.badge.setAttribute('aria-label', t('list.unread', { n: room.unread }));
     const active = store.currentRoomId === room.id;
     btn.classList.toggle('active', active);
     btn.classList.toggle('has-unread', room.unread > 0);
+    btn.classList.toggle('is-muted', !!room.muted);
     if (active) btn.setAttribute('aria-current', 'true'); else btn.removeAttribute('aria-current');
   }
 

@@ -8,6 +8,7 @@ import { backToList } from '../util/route.js';
 import { renderComposer } from './composer.js';
 import { openGroupInfo } from './groupinfo.js';
 import { MessageList } from './messagelist.js';
+import { toggleRoomMenu } from './roommenu.js';
 
 const BOTTOM_SLACK = 48;
 const LOAD_MORE_AT = 300;
@@ -21,9 +22,11 @@ export function renderConversation(ctx, roomId) {
   const avatarSlot = h('span', { class: 'conv-avatar' });
   const infoBtn = h('button', { type: 'button', class: 'conv-heading', title: t('conv.info'), 'data-testid': 'conv-info', onclick: () => openGroupInfo(ctx, roomId) },
     avatarSlot, h('span', { class: 'conv-heading-text' }, titleEl, subtitleEl));
+  const menuBtn = iconButton('more', t('room_menu.label'), () => toggleRoomMenu(ctx, roomId, menuBtn), { 'data-testid': 'room-menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false' });
+  const mutedMark = h('span', { class: 'conv-muted', role: 'img', 'aria-label': t('list.muted'), title: t('list.muted'), 'data-testid': 'conv-muted', hidden: true }, icon('muted'));
   const header = h('header', { class: 'pane-header conv-header' },
     iconButton('back', t('conv.back'), backToList, { class: 'back-btn', 'data-testid': 'back-button' }),
-    infoBtn);
+    infoBtn, mutedMark, h('div', { class: 'header-actions' }, menuBtn));
 
   const loader = h('div', { class: 'history-loader', role: 'status' });
   const listEl = h('div', { class: 'message-list' });
@@ -78,6 +81,7 @@ export function renderConversation(ctx, roomId) {
     const room = store.rooms.get(roomId);
     if (!room) return;
     const title = roomTitle(room, store.me);
+    mutedMark.hidden = !room.muted;
     if (titleEl.textContent !== title) avatarSlot.replaceChildren(avatar(title));
     setText(titleEl, title);
     const typing = store.typingNames(roomId);

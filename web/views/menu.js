@@ -1,5 +1,6 @@
-// The main menu (⋮): account upgrade for guests, notifications, language, server admin, log out.
-// The button toggles it: a second click closes it instead of opening another.
+// Menus under a ⋮ button, and the main one: account upgrade for guests, notifications,
+// language, server admin, log out. The button toggles its menu: a second click closes it
+// instead of opening another, and one menu is open at a time.
 
 import { api } from '../api.js';
 import { LANGUAGES, language, saveLanguage, t } from '../i18n.js';
@@ -10,17 +11,25 @@ import { navigate } from '../util/route.js';
 
 let open = null;   // { anchor, close } of the menu on screen
 
-/** Opens the menu under `anchor`, or closes it when it is already open there. */
+/** Opens the main menu under `anchor`, or closes it when it is already open there. */
 export function toggleMenu(ctx, anchor) {
+  toggleItems(anchor, { label: t('menu.label'), testid: 'menu', items: () => mainItems(ctx) });
+}
+
+/**
+ * Opens a menu under `anchor` (inside a positioned container, like `.header-actions`), or closes
+ * it when it is already open there. `items()` lists [label, testid, action, lang?].
+ */
+export function toggleItems(anchor, { label, testid, items }) {
   if (open) {
     const same = open.anchor === anchor;
     open.close();
     if (same) return;
   }
-  open = openMenu(ctx, anchor);
+  open = openMenu(anchor, label, testid, items());
 }
 
-function openMenu(ctx, anchor) {
+function mainItems(ctx) {
   const { store } = ctx;
   const items = [];
   if (store.me.guest) items.push([t('menu.create_account'), 'menu-upgrade', () => openUpgrade(ctx)]);
@@ -35,12 +44,15 @@ function openMenu(ctx, anchor) {
   }
   if (store.me.admin) items.push([t('menu.admin'), 'menu-admin', () => navigate('#/admin')]);
   items.push([t('menu.log_out'), 'menu-logout', () => ctx.logout()]);
+  return items;
+}
 
-  const menu = h('div', { class: 'menu', role: 'menu', 'aria-label': t('menu.label'), 'data-testid': 'menu' },
-    items.map(([label, testid, action, lang]) => h('button', {
-      type: 'button', role: 'menuitem', class: 'menu-item', 'data-testid': testid, lang,
+function openMenu(anchor, label, testid, items) {
+  const menu = h('div', { class: 'menu', role: 'menu', 'aria-label': label, 'data-testid': testid },
+    items.map(([text, id, action, lang]) => h('button', {
+      type: 'button', role: 'menuitem', class: 'menu-item', 'data-testid': id, lang,
       onclick: () => { close(); action(); },
-    }, label)));
+    }, text)));
 
   const close = () => {
     menu.remove();

@@ -11,5 +11,6 @@ pub mod messages;
 pub mod reactions;
 pub mod rooms;
 pub mod search;
+pub mod settings;
 pub mod users;
 pub mod ws;

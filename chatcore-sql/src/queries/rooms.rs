@@ -1,8 +1,8 @@
 //! The `rooms` and `members` tables.
 
 use chatcore::{
-    Entity, Member, NewRoom, Role, Room, RoomId, RoomKind, Seq, StoreError, StoreResult, Timestamp,
-    Unique, User, UserId,
+    Entity, Member, NewRoom, Role, Room, RoomId, RoomKind, RoomSettings, Seq, StoreError,
+    StoreResult, Timestamp, Unique, User, UserId,
 };
 
 use crate::db::Cols;
@@ -18,7 +18,7 @@ macro_rules! room_columns {
 
 macro_rules! member_columns {
     () => {
-        "m.room_id, m.user_id, m.role, m.joined_at, m.last_read_seq"
+        "m.room_id, m.user_id, m.role, m.joined_at, m.last_read_seq, m.muted, m.archived"
     };
 }
 
@@ -71,6 +71,10 @@ fn member_from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Member, sqlx::Error> 
         role,
         joined_at: Timestamp(row.get("joined_at")?),
         last_read_seq: row.get("last_read_seq")?,
+        settings: RoomSettings {
+            muted: row.get("muted")?,
+            archived: row.get("archived")?,
+        },
     })
 }
 
@@ -339,4 +343,42 @@ pub async fn mark_read<D: Dialect>(
     Ok(member::<D>(conn, room, user)
         .await?
         .map(|m| m.last_read_seq))
+}
+
+/// Locks a membership for the rest of the transaction and returns its settings (`None` when
+/// there is no such membership).
+pub async fn lock_settings<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    user: UserId,
+) -> StoreResult<Option<RoomSettings>> {
+    Sql::<D>::new(
+        "SELECT muted, archived FROM members WHERE room_id = ? AND user_id = ? FOR UPDATE",
+    )
+    .bind(room.0)
+    .bind(user.0)
+    .fetch_optional(conn, |row| {
+        Ok(RoomSettings {
+            muted: row.get("muted")?,
+            archived: row.get("archived")?,
+        })
+    })
+    .await
+}
+
+/// Replaces a membership's settings.
+pub async fn set_settings<D: Dialect>(
+    conn: &mut Conn<D>,
+    room: RoomId,
+    user: UserId,
+    settings: RoomSettings,
+) -> StoreResult<()> {
+    Sql::<D>::new("UPDATE members SET muted = ?, archived = ? WHERE room_id = ? AND user_id = ?")
+        .bind(settings.muted)
+        .bind(settings.archived)
+        .bind(room.0)
+        .bind(user.0)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

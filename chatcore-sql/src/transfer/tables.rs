@@ -213,6 +213,8 @@ pub(super) const TABLES: [Table; 7] = [
             ("role", Text),
             ("joined_at", Int),
             ("last_read_seq", Int),
+            ("muted", Bool),
+            ("archived", Bool),
         ],
         generated_ids: true,
     },

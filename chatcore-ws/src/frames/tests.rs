@@ -273,3 +273,31 @@ fn reaction_frames_round_trip_as_documented() {
         }
     );
 }
+
+#[test]
+fn room_settings_event_round_trips_as_documented() {
+    let now = chatcore::MemberSettings {
+        room_id: RoomId(3),
+        settings: chatcore::RoomSettings {
+            muted: true,
+            archived: false,
+        },
+    };
+    let bytes = encode_event(&EventKind::Settings {
+        user_id: UserId(12),
+        now,
+    });
+    let text = std::str::from_utf8(&bytes).unwrap();
+    assert_eq!(
+        text,
+        r#"{"type":"room_settings","room_id":3,"muted":true,"archived":false}"#
+    );
+    assert_eq!(
+        ServerFrame::decode(text).unwrap(),
+        ServerFrame::RoomSettings {
+            room_id: RoomId(3),
+            muted: true,
+            archived: false
+        }
+    );
+}

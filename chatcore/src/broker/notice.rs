@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hub::RoomChange;
-use crate::model::{RoomId, Seq, UserId};
+use crate::model::{MemberSettings, RoomId, Seq, UserId};
 
 /// The format version; a node drops notices of any other (mixed versions during an upgrade
 /// lose live extras, not messages: those are read from the store).
@@ -56,6 +56,8 @@ pub(crate) enum Notice {
     /// Part of the sending node's heartbeat: some of the users it serves now (their presence
     /// there holds for another `PRESENCE_TTL`); see [`Notice::alive`].
     Alive { users: Vec<UserId> },
+    /// `user` changed their own settings for a room to `now` (small, so told in full).
+    Settings { user: UserId, now: MemberSettings },
     /// Deliver `room` to `user`'s connections (they joined it).
     Join { user: UserId, room: RoomId },
     /// Stop delivering `room` to `user`'s connections (they left or were removed).
@@ -126,6 +128,16 @@ mod tests {
                 user: UserId(3),
             },
             Notice::CloseSession { session: [7; 32] },
+            Notice::Settings {
+                user: UserId(4),
+                now: MemberSettings {
+                    room_id: RoomId(9),
+                    settings: crate::model::RoomSettings {
+                        muted: true,
+                        archived: false,
+                    },
+                },
+            },
             Notice::Reacted {
                 room: RoomId(2),
                 seq: 17,

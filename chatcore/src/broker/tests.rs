@@ -431,3 +431,38 @@ async fn the_users_of_a_node_that_went_silent_go_offline_everywhere() {
     assert!(!next_presence(&mut bob_on_a, alice.id()).await, "offline");
     assert!(!c.a.is_online(alice.id()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_room_settings_changed_on_one_node_reach_the_users_connections_on_the_other() {
+    let c = cluster();
+    let alice = guest(&c.a, "Alice").await;
+    let bob = guest(&c.b, "Bob").await;
+    let room = c.a.open_direct(&alice, bob.id()).await.unwrap().id;
+    let (mut alice_on_b, _) = c.b.connect(&alice).await.unwrap();
+    let (mut bob_on_b, _) = c.b.connect(&bob).await.unwrap();
+
+    let mute = crate::SettingsChange {
+        muted: Some(true),
+        archived: None,
+    };
+    let now = c.a.set_room_settings(&alice, room, mute).await.unwrap();
+    send_text(&c.a, &alice, room, "after the mute").await;
+    // The notices travel in order: the settings before the message, to Alice's connection
+    // only.
+    for (feed, expected) in [(&mut alice_on_b, Some(now)), (&mut bob_on_b, None)] {
+        let seen = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut seen = None;
+            loop {
+                let event = feed.recv().await.unwrap();
+                match event.kind() {
+                    EventKind::Settings { now, .. } => seen = Some(*now),
+                    EventKind::Message(_) => return seen,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen, expected);
+    }
+}

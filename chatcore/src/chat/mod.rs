@@ -17,6 +17,7 @@ mod rooms;
 mod search;
 pub use rooms::direct_key;
 mod sessions;
+mod settings;
 mod views;
 
 pub use assist::{ASSIST_CONTEXT_MESSAGES, AssistDraft, Assistance};

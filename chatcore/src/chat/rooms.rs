@@ -367,6 +367,7 @@ impl Chat {
             last_message,
             unread,
             read_markers,
+            settings: me.settings,
             created_at: room.created_at,
         }
     }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::*;
 use crate::hub::{CloseReason, EventKind, RoomChange};
-use crate::model::{MediaId, Role, RoomKind};
+use crate::model::{MediaId, MemberSettings, Role, RoomKind, RoomSettings, SettingsChange};
 use crate::testing::{PASSWORD, World};
 use crate::throttle::Rate;
 use crate::{MemoryMediaStore, MemoryStore, SessionToken};
@@ -1445,4 +1445,91 @@ async fn typing_and_read_events_are_published_not_stored() {
     };
     assert_eq!(typing.id, alice.id());
     assert_eq!(w.stored_count(room).await, 0);
+}
+
+// ---- room settings ----
+
+/// Every event on `feed` up to the next message: whether one of them was a settings event.
+async fn settings_before_next_message(feed: &mut crate::Subscription) -> Option<MemberSettings> {
+    let mut seen = None;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), feed.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        match event.kind() {
+            EventKind::Settings { now, .. } => seen = Some(*now),
+            EventKind::Message(_) => return seen,
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn room_settings_reach_every_own_connection_and_nobody_else() {
+    let w = world();
+    let (alice, bob, eve) = (
+        w.user("alice").await,
+        w.user("bob").await,
+        w.user("eve").await,
+    );
+    let room = w.group(&alice, &[&bob]).await;
+    let (mut laptop, _) = w.chat.connect(&alice).await.unwrap();
+    let (mut phone, _) = w.chat.connect(&alice).await.unwrap();
+    let (mut bobs_feed, _) = w.chat.connect(&bob).await.unwrap();
+    let mute = SettingsChange {
+        muted: Some(true),
+        archived: None,
+    };
+
+    let now = w.chat.set_room_settings(&alice, room, mute).await.unwrap();
+    let muted = RoomSettings {
+        muted: true,
+        archived: false,
+    };
+    assert_eq!((now.room_id, now.settings), (room, muted));
+    w.send(&bob, room, "lunch?").await.unwrap();
+    assert_eq!(settings_before_next_message(&mut laptop).await, Some(now));
+    assert_eq!(settings_before_next_message(&mut phone).await, Some(now));
+    assert_eq!(settings_before_next_message(&mut bobs_feed).await, None);
+
+    // Setting what is set publishes nothing.
+    w.chat.set_room_settings(&alice, room, mute).await.unwrap();
+    w.send(&bob, room, "anyone?").await.unwrap();
+    assert_eq!(settings_before_next_message(&mut phone).await, None);
+
+    // The room list shows each member their own settings; muted rooms keep counting unread.
+    let mine = w.chat.rooms(&alice).await.unwrap();
+    assert_eq!((mine[0].settings, mine[0].unread), (muted, 2));
+    let bobs = w.chat.rooms(&bob).await.unwrap();
+    assert_eq!(bobs[0].settings, RoomSettings::default());
+    let archive = SettingsChange {
+        muted: None,
+        archived: Some(true),
+    };
+    let now = w.chat.set_room_settings(&alice, room, archive).await;
+    assert_eq!(
+        now.unwrap().settings,
+        RoomSettings {
+            muted: true,
+            archived: true
+        }
+    );
+    w.send(&bob, room, "still archived").await.unwrap();
+    assert!(
+        w.chat.room(&alice, room).await.unwrap().settings.archived,
+        "a new message does not unarchive"
+    );
+
+    // Refusals: nothing to change; outsiders hear "room" whether or not it exists.
+    let err = w
+        .chat
+        .set_room_settings(&alice, room, SettingsChange::default())
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.field()), ("invalid", Some("settings")));
+    for r in [room, RoomId(999)] {
+        let err = w.chat.set_room_settings(&eve, r, mute).await.unwrap_err();
+        assert_eq!(err.to_string(), "room not found");
+    }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Message, Role, RoomId, RoomKind, Seq, Timestamp, User, UserId};
+use crate::model::{Message, Role, RoomId, RoomKind, RoomSettings, Seq, Timestamp, User, UserId};
 
 /// A user as other users see them (no admin flag, no disabled state).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +63,9 @@ pub struct RoomView {
     pub unread: u64,
     /// Each member's read marker (user id → seq), for read receipts.
     pub read_markers: BTreeMap<UserId, Seq>,
+    /// The viewer's own settings for the room: `muted` and `archived` (flattened).
+    #[serde(flatten)]
+    pub settings: RoomSettings,
     /// When the room was created.
     pub created_at: Timestamp,
 }

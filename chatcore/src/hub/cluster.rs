@@ -7,7 +7,7 @@
 
 use super::{Event, EventKind, Hub};
 use crate::broker::Notice;
-use crate::model::{Message, MessageReactions, RoomId, Sender, UserId};
+use crate::model::{MemberSettings, Message, MessageReactions, RoomId, Sender, UserId};
 
 impl Hub {
     fn tell(&self, notice: impl FnOnce() -> Notice) {
@@ -56,6 +56,13 @@ impl Hub {
             });
         }
         self.publish_to_rooms_here(rooms, event);
+    }
+
+    /// Tells every live connection of `user`, on every node, their settings for a room now
+    /// (changed on one of their devices).
+    pub fn publish_settings(&self, user: UserId, now: MemberSettings) {
+        self.tell(|| Notice::Settings { user, now });
+        self.publish_settings_here(user, now);
     }
 
     /// Starts delivering `room` to every live connection of `user`, on every node (they
@@ -193,6 +200,7 @@ impl Hub {
                 let now = tokio::time::Instant::now();
                 self.shared.remote.heartbeat(node, &users, now);
             }
+            Notice::Settings { user, now } => self.publish_settings_here(user, now),
             Notice::Join { user, room } => self.join_here(user, room),
             Notice::Leave { user, room } => self.leave_here(user, room),
             Notice::CloseSession { session } => self.close_session_here(&session),
@@ -201,6 +209,11 @@ impl Hub {
             }
             Notice::CloseUser { user } => self.close_user_here(user),
         }
+    }
+
+    /// Tells `user`'s live connections on this node their settings for a room now.
+    fn publish_settings_here(&self, user_id: UserId, now: MemberSettings) {
+        self.publish_to_user_here(user_id, Event::new(EventKind::Settings { user_id, now }));
     }
 
     /// Delivers an edited or deleted message read from the store on this node.
@@ -239,6 +252,10 @@ fn notice_of(room: RoomId, kind: &EventKind) -> Notice {
         },
         EventKind::Edited(m) | EventKind::Deleted(m) => Notice::Changed { room, seq: m.seq },
         EventKind::Reactions(r) => Notice::Reacted { room, seq: r.seq },
+        EventKind::Settings { user_id, now } => Notice::Settings {
+            user: *user_id,
+            now: *now,
+        },
         EventKind::Typing { user, .. } => Notice::Typing {
             room,
             user: user.id,

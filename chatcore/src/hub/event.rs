@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Message, MessageReactions, RoomId, Sender, Seq, UserId};
+use crate::model::{MemberSettings, Message, MessageReactions, RoomId, Sender, Seq, UserId};
 
 /// A membership or room change, as announced to the room's live members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +58,14 @@ pub enum EventKind {
         /// The marker's new value.
         seq: Seq,
     },
+    /// A user changed their own settings for a room (on any device). Only that user's live
+    /// connections receive it.
+    Settings {
+        /// Whose settings.
+        user_id: UserId,
+        /// The room and the settings now.
+        now: MemberSettings,
+    },
     /// Membership or room metadata changed.
     Room {
         /// The room.
@@ -96,6 +104,7 @@ impl Event {
         match &self.kind {
             EventKind::Message(m) | EventKind::Edited(m) | EventKind::Deleted(m) => Some(m.room_id),
             EventKind::Reactions(r) => Some(r.room_id),
+            EventKind::Settings { now, .. } => Some(now.room_id),
             EventKind::Typing { room_id, .. }
             | EventKind::Read { room_id, .. }
             | EventKind::Room { room_id, .. } => Some(*room_id),

@@ -443,6 +443,24 @@ impl Hub {
         self.close_all(&lagged, CloseReason::Lagged);
     }
 
+    /// Delivers an event to every live connection of `user` on this node, whatever rooms it
+    /// receives (the user's own settings).
+    fn publish_to_user_here(&self, user: UserId, event: Event) {
+        let event = Arc::new(event);
+        let lagged: Vec<Arc<Subscriber>> = {
+            let routes = self.read();
+            routes
+                .users
+                .get(&user)
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.queue.offer(std::slice::from_ref(&event)))
+                .cloned()
+                .collect()
+        };
+        self.close_all(&lagged, CloseReason::Lagged);
+    }
+
     fn close_all(&self, subs: &[Arc<Subscriber>], reason: CloseReason) {
         for sub in subs {
             tracing::debug!(user = %sub.user_id, ?reason, "closing subscriber");

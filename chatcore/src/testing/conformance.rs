@@ -1609,6 +1609,120 @@ pub async fn unread_counts(store: S) {
     );
 }
 
+/// A member's own settings: each field changes alone, reads show them (the membership and the
+/// room list), other members keep theirs, and a member added again starts from the defaults.
+pub async fn room_settings(store: S) {
+    let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
+    let room = group(&store, &[a.id, b.id]).await;
+    let settings = |muted, archived| RoomSettings { muted, archived };
+    let mute = SettingsChange {
+        muted: Some(true),
+        archived: None,
+    };
+    let archive = SettingsChange {
+        muted: None,
+        archived: Some(true),
+    };
+    assert_eq!(
+        store.member(room.id, a.id).await.unwrap().unwrap().settings,
+        RoomSettings::default(),
+        "a new member is neither muted nor archived"
+    );
+
+    let (now, changed) = store.set_room_settings(room.id, a.id, mute).await.unwrap();
+    assert_eq!((now, changed), (settings(true, false), true));
+    let (now, changed) = store.set_room_settings(room.id, a.id, mute).await.unwrap();
+    assert_eq!(
+        (now, changed),
+        (settings(true, false), false),
+        "setting what is set changes nothing"
+    );
+    let (now, _) = store
+        .set_room_settings(room.id, a.id, archive)
+        .await
+        .unwrap();
+    assert_eq!(
+        now,
+        settings(true, true),
+        "a field left out keeps its value"
+    );
+    assert_eq!(
+        store.member(room.id, a.id).await.unwrap().unwrap().settings,
+        settings(true, true)
+    );
+    let listed = store.room_list(a.id).await.unwrap();
+    assert_eq!(listed[0].me.settings, settings(true, true));
+    assert_eq!(
+        store.member(room.id, b.id).await.unwrap().unwrap().settings,
+        RoomSettings::default(),
+        "settings are per member"
+    );
+    let both_off = SettingsChange {
+        muted: Some(false),
+        archived: Some(false),
+    };
+    let (now, changed) = store
+        .set_room_settings(room.id, a.id, both_off)
+        .await
+        .unwrap();
+    assert_eq!((now, changed), (RoomSettings::default(), true));
+
+    // Settings belong to the membership: gone with it, defaults when added again.
+    store.set_room_settings(room.id, b.id, mute).await.unwrap();
+    store.remove_member(room.id, b.id).await.unwrap();
+    assert!(matches!(
+        store.set_room_settings(room.id, b.id, mute).await,
+        Err(StoreError::Missing(Entity::Member))
+    ));
+    store
+        .add_member(room.id, b.id, Role::Member, T0, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.member(room.id, b.id).await.unwrap().unwrap().settings,
+        RoomSettings::default()
+    );
+    assert!(matches!(
+        store.set_room_settings(RoomId(999_999), a.id, mute).await,
+        Err(StoreError::Missing(Entity::Room))
+    ));
+}
+
+/// Two changes of different fields at once both stick.
+pub async fn concurrent_room_settings_keep_both_fields(store: S) {
+    let a = user(&store, "alice").await;
+    for _ in 0..10 {
+        let room = group(&store, &[a.id]).await;
+        let changes = [
+            SettingsChange {
+                muted: Some(true),
+                archived: None,
+            },
+            SettingsChange {
+                muted: None,
+                archived: Some(true),
+            },
+        ];
+        let tasks: Vec<_> = changes
+            .into_iter()
+            .map(|change| {
+                let store = store.clone();
+                tokio::spawn(async move { store.set_room_settings(room.id, a.id, change).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            store.member(room.id, a.id).await.unwrap().unwrap().settings,
+            RoomSettings {
+                muted: true,
+                archived: true
+            }
+        );
+    }
+}
+
 /// `room_list` reads what the single-room methods read, for every room of the user: members
 /// with their accounts, the newest message (a tombstone too), unread counts after the marker.
 pub async fn room_list_matches_single_room_reads(store: S) {

@@ -251,6 +251,15 @@ impl Store for GatedStore {
         self.inner.mark_read(room, user, seq).await
     }
 
+    async fn set_room_settings(
+        &self,
+        room: RoomId,
+        user: UserId,
+        change: SettingsChange,
+    ) -> StoreResult<(RoomSettings, bool)> {
+        self.inner.set_room_settings(room, user, change).await
+    }
+
     async fn append_message(&self, msg: NewMessage) -> StoreResult<(Message, bool)> {
         self.inner.append_message(msg).await
     }

@@ -96,6 +96,8 @@ macro_rules! store_conformance_tests {
             removing_the_last_admin_promotes_an_heir,
             direct_rooms_are_unique,
             read_markers,
+            room_settings,
+            concurrent_room_settings_keep_both_fields,
             append_assigns_gapless_seqs,
             append_is_idempotent_per_sender,
             append_requires_membership,

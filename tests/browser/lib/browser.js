@@ -103,3 +103,20 @@ export const OFFLINE_NOISE = [
   { text: /WebSocket connection to .* failed/ },
   { text: /ERR_CONNECTION_REFUSED|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_RESET|Failed to load resource/ },
 ];
+
+/**
+ * An init script (`page.addInitScript(fakeNotifications)`): desktop notifications are recorded
+ * in `window.__notes` ({ title, body }) instead of shown, with permission granted, and the page
+ * reads as hidden while the test sets `window.__hidden = true`.
+ */
+export function fakeNotifications() {
+  window.__notes = [];
+  window.__hidden = false;
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (window.__hidden ? 'hidden' : 'visible') });
+  window.Notification = class {
+    constructor(title, options) { window.__notes.push({ title, body: options?.body }); }
+    close() {}
+    static get permission() { return 'granted'; }
+    static requestPermission() { return Promise.resolve('granted'); }
+  };
+}
