@@ -10,6 +10,7 @@ import { ResumeGate } from './resume.js';
 import { Sender } from './sending.js';
 import { ChatSocket } from './socket.js';
 import { previewText, roomTitle } from './util/format.js';
+import { mentionsUser } from './util/mentions.js';
 import { navigate } from './util/route.js';
 import { announce } from './views/announce.js';
 import { toast } from './views/toast.js';
@@ -440,12 +441,13 @@ export class Chat {
 
   /** Tells the user about a message from someone else: spoken by screen readers, and as a
    * desktop notification when the page is hidden. A muted room tells nothing unless it is
-   * the one on screen. */
+   * the one on screen, or the message mentions me. */
   tell(msg) {
     const room = this.store.rooms.get(msg.room_id);
     if (!room) return;
     const onScreen = room.id === this.store.currentRoomId;
-    if (room.muted && !(onScreen && document.visibilityState === 'visible')) return;
+    const heard = !room.muted || mentionsUser(msg, this.store.me.id) || (onScreen && document.visibilityState === 'visible');
+    if (!heard) return;
     const title = roomTitle(room, this.store.me);
     const text = previewText(msg);
     if (document.visibilityState === 'visible') {

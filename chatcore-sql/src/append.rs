@@ -121,6 +121,7 @@ fn new_row(msg: &NewMessage, seq: Seq, display_name: String, media: Option<Media
             display_name,
         },
         body: msg.body.clone(),
+        mentions: msg.mentions.clone(),
         media: media.map(Box::new),
         reply_to: msg.reply_to,
         custom: msg.custom.clone().map(Box::new),
@@ -282,11 +283,11 @@ async fn insert_rows<D: Dialect>(
         let size = 1 << (rows.len() - start).ilog2().min(in_list::MAX.ilog2());
         let chunk = &rows[start..start + size];
         start += size;
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; size].join(", ");
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; size].join(", ");
         let mut sql = format!(
             "INSERT INTO messages \
-             (room_id, seq, sender_id, body, media_id, reply_to, kind, payload, client_id, \
-             created_at) \
+             (room_id, seq, sender_id, body, mentions, media_id, reply_to, kind, payload, \
+             client_id, created_at) \
              VALUES {values}"
         );
         if D::NEW_IDS == NewIds::Returning {
@@ -295,11 +296,13 @@ async fn insert_rows<D: Dialect>(
         let mut insert = Sql::<D>::built(sql).references(Entity::Media);
         for m in chunk {
             let (kind, payload) = messages::kind_columns(m.custom.as_deref());
+            let mentions = messages::mentions_column(&m.mentions);
             insert = insert
                 .bind(m.room_id.0)
                 .bind(m.seq)
                 .bind(m.sender.id.0)
                 .bind(m.body.as_str())
+                .bind(mentions.as_deref())
                 .bind(
                     m.media
                         .as_ref()

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chatcore::{
-    Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Message, MessageId, NewMedia,
-    NewMessage, NewRoom, NewUser, Reaction, Removed, Role, Room, RoomId, RoomListEntry,
+    Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Mention, Message, MessageId,
+    NewMedia, NewMessage, NewRoom, NewUser, Reaction, Removed, Role, Room, RoomId, RoomListEntry,
     RoomSettings, Seq, Session, SettingsChange, Store, StoreError, StoreResult, Timestamp,
     UploadQuota, User, UserId,
 };
@@ -513,10 +513,11 @@ impl<D: Dialect> Store for SqlStore<D> {
         room: RoomId,
         seq: Seq,
         body: &str,
+        mentions: &[Mention],
         at: Timestamp,
     ) -> StoreResult<Message> {
         let mut tx = self.write().await?;
-        if !messages::edit::<D>(&mut tx, room, seq, body, at).await? {
+        if !messages::edit::<D>(&mut tx, room, seq, body, mentions, at).await? {
             drop(tx);
             return Err(self.missing_room_or(room, Entity::Message).await);
         }

@@ -47,6 +47,7 @@ pub async fn appends_per_second(store: Arc<dyn Store>, senders: usize, total: us
                     room_id: room,
                     sender_id: sender,
                     body: format!("message {i} from {sender}"),
+                    mentions: Vec::new(),
                     media_id: None,
                     reply_to: None,
                     custom: None,

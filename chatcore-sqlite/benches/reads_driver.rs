@@ -63,6 +63,7 @@ async fn fill(store: &Arc<dyn Store>, room: RoomId, senders: &[UserId], count: u
                 room_id: room,
                 sender_id: senders[i % senders.len()],
                 body: format!("message {i}, about as long as a chat line usually is"),
+                mentions: Vec::new(),
                 media_id: None,
                 reply_to: None,
                 custom: None,

@@ -256,6 +256,7 @@ fn stored(msg: &NewMessage, check: &Check, id: i64, seq: Seq) -> Message {
             display_name: check.display_name.clone(),
         },
         body: msg.body.clone(),
+        mentions: msg.mentions.clone(),
         media: check
             .media
             .as_ref()
@@ -388,6 +389,7 @@ async fn insert_rows(
                     .bind(m.seq)
                     .bind(m.sender.id.0)
                     .bind(&m.body)
+                    .bind(messages::mentions_column(&m.mentions))
                     .bind(*media_row)
                     .bind(m.reply_to)
                     .bind(kind)
@@ -407,12 +409,12 @@ const CHUNK_SIZES: usize = 9;
 /// `INSERTS[k]` inserts 2^k rows.
 static INSERTS: LazyLock<[String; CHUNK_SIZES]> = LazyLock::new(|| {
     std::array::from_fn(|k| {
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         let rows = vec![row; 1 << k].join(", ");
         format!(
             "INSERT INTO messages \
-             (id, room_id, seq, sender_id, body, media_id, reply_to, kind, payload, client_id, \
-             created_at) \
+             (id, room_id, seq, sender_id, body, mentions, media_id, reply_to, kind, payload, \
+             client_id, created_at) \
              VALUES {rows}"
         )
     })

@@ -107,6 +107,7 @@ fn send_until_killed(path: &str) {
                             room_id: room,
                             sender_id: writer,
                             body: format!("{t}/{i}"),
+                            mentions: Vec::new(),
                             media_id: None,
                             reply_to: None,
                             custom: None,

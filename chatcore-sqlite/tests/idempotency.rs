@@ -45,6 +45,7 @@ fn send(room: RoomId, sender: UserId, client_id: &str, at: Timestamp) -> NewMess
         room_id: room,
         sender_id: sender,
         body: format!("sent as {client_id}"),
+        mentions: Vec::new(),
         media_id: None,
         reply_to: None,
         custom: None,

@@ -49,6 +49,7 @@ struct StoredMessage {
     seq: Seq,
     sender: UserId,
     body: String,
+    mentions: Vec<Mention>,
     media: Option<MediaId>,
     reply_to: Option<Seq>,
     custom: Option<Box<Custom>>,
@@ -127,6 +128,7 @@ impl State {
                 display_name,
             },
             body: m.body.clone(),
+            mentions: m.mentions.clone(),
             media: m
                 .media
                 .and_then(|id| self.media.get(&id))
@@ -180,6 +182,7 @@ impl State {
             seq,
             sender: msg.sender_id,
             body: msg.body,
+            mentions: msg.mentions,
             media: msg.media_id,
             reply_to: msg.reply_to,
             custom: msg.custom.map(Box::new),
@@ -719,11 +722,13 @@ impl Store for MemoryStore {
         room: RoomId,
         seq: Seq,
         body: &str,
+        mentions: &[Mention],
         at: Timestamp,
     ) -> StoreResult<Message> {
         let mut st = self.lock();
         let m = st.stored_message_mut(room, seq)?;
         m.body = body.to_owned();
+        m.mentions = mentions.to_vec();
         m.edited_at = Some(at);
         let m = m.clone();
         Ok(st.to_message(room, &m))
@@ -733,6 +738,7 @@ impl Store for MemoryStore {
         let mut st = self.lock();
         let m = st.stored_message_mut(room, seq)?;
         m.body.clear();
+        m.mentions.clear();
         m.media = None;
         m.custom = None;
         m.reactions.clear();

@@ -375,6 +375,9 @@ pub struct Message {
     pub sender: Sender,
     /// Plain text (never HTML). Empty for deleted messages.
     pub body: String,
+    /// The members the text names (`@username`), as spans of `body`, in text order; resolved
+    /// when it was sent or last edited. None once deleted.
+    pub mentions: Vec<Mention>,
     /// Attached media, if any (none once deleted). Boxed: most messages carry none, and every
     /// event and frame holding a message stays small.
     pub media: Option<Box<MediaRef>>,
@@ -396,6 +399,19 @@ pub struct Message {
     /// Members' emoji reactions, one entry per emoji in the order each was first used; a
     /// deleted message has none.
     pub reactions: Vec<Reaction>,
+}
+
+/// A member named in a message's text: the `@username` at bytes `start..end` of the body
+/// (UTF-8 offsets, on character boundaries, `start` at the `@`) is `user_id`. Never markup:
+/// clients build the highlight from the span, over text they insert as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mention {
+    /// Where the `@` is.
+    pub start: u32,
+    /// Just after the username's last byte.
+    pub end: u32,
+    /// The member named.
+    pub user_id: UserId,
 }
 
 /// The reactions of one emoji on a message.
@@ -460,6 +476,8 @@ pub struct NewMessage {
     pub sender_id: UserId,
     /// Sanitized body.
     pub body: String,
+    /// The members `body` names (already resolved against the room's members), in text order.
+    pub mentions: Vec<Mention>,
     /// Attached media (already checked to belong to the room).
     pub media_id: Option<MediaId>,
     /// Seq of the quoted message (already checked to exist).

@@ -228,17 +228,18 @@ pub trait Store: Send + Sync + 'static {
         after: Seq,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
-    /// Replaces the body of a message and sets `edited_at`; its media and custom kind stay.
-    /// `Missing(Message)` if absent.
+    /// Replaces the body of a message and its mentions (spans of the new body) and sets
+    /// `edited_at`; its media and custom kind stay. `Missing(Message)` if absent.
     async fn edit_message(
         &self,
         room: RoomId,
         seq: Seq,
         body: &str,
+        mentions: &[Mention],
         at: Timestamp,
     ) -> StoreResult<Message>;
-    /// Turns a message into a tombstone (empty body, no media, no custom kind, no reactions,
-    /// `deleted`). `Missing(Message)`.
+    /// Turns a message into a tombstone (empty body, no mentions, no media, no custom kind, no
+    /// reactions, `deleted`). `Missing(Message)`.
     async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message>;
     /// How many messages after `after_seq` were sent by someone other than `user` and not deleted.
     async fn count_unread(&self, room: RoomId, user: UserId, after_seq: Seq) -> StoreResult<u64>;

@@ -1,6 +1,6 @@
 //! Messaging features over real HTTP and WebSocket, with their access rules: editing, deleting,
 //! typing and read markers over REST (what an HTTP-only bot needs), reactions, and each member's
-//! own room settings (mute, archive). Each scenario runs on SQLite, MariaDB and PostgreSQL (the
+//! own room settings (mute, archive), and mentions. Each scenario runs on SQLite, MariaDB and PostgreSQL (the
 //! server databases skipped with a reason when no server answers, outside CI).
 
 #![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
@@ -15,7 +15,8 @@ fn main() {
         reactions_reach_members_live_and_in_history,
         reactions_refuse_outsiders_bad_emojis_and_too_many,
         room_settings_reach_own_devices_and_the_room_list,
-        room_settings_refuse_outsiders_and_bad_bodies
+        room_settings_refuse_outsiders_and_bad_bodies,
+        mentions_are_spans_of_members_kept_through_edits
     ));
 }
 
@@ -520,5 +521,81 @@ async fn room_settings_refuse_outsiders_and_bad_bodies(backend: Backend) {
         (&unchanged["muted"], &unchanged["archived"]),
         (&json!(false), &json!(false))
     );
+    server.stop().await;
+}
+
+async fn mentions_are_spans_of_members_kept_through_edits(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let mallory = server.register("mallory").await;
+    let room = server.group(&alice, "Team", &[&bob]).await;
+    let aside = server.direct(&alice, &mallory).await;
+    let mut bob_ws = server.connect(&bob).await;
+    let mut mallory_ws = server.connect(&mallory).await;
+    let bob_span = |start: usize| json!([{"start": start, "end": start + 4, "user_id": bob.id}]);
+
+    // Only members are resolved; the text stays exactly as sent, markup included.
+    let body = "@bob and @mallory: <b>look</b>";
+    let sent = server
+        .post(
+            Some(&alice),
+            &format!("/api/v1/rooms/{room}/messages"),
+            json!({"body": body, "client_id": "m-1"}),
+        )
+        .await;
+    assert_eq!(sent.status, 201);
+    assert_eq!(sent.json()["body"], body);
+    assert_eq!(sent.json()["mentions"], bob_span(0));
+    let live = wait_for(&mut bob_ws, |f| match f {
+        ServerFrame::Message { message } => Some(message.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(serde_json::to_value(&live.mentions).unwrap(), bob_span(0));
+
+    // An edit resolves the new text again (any case), live and in history.
+    let edited = server
+        .patch(
+            Some(&alice),
+            &format!("/api/v1/rooms/{room}/messages/1"),
+            json!({"body": "now @mallory, @BOB"}),
+        )
+        .await;
+    assert_eq!(edited.json()["mentions"], bob_span(14));
+    let live = wait_for(&mut bob_ws, |f| match f {
+        ServerFrame::Edited { message } => Some(message.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(serde_json::to_value(&live.mentions).unwrap(), bob_span(14));
+    let history = server
+        .get(Some(&bob), &format!("/api/v1/rooms/{room}/messages"))
+        .await
+        .json();
+    assert_eq!(history["messages"][0]["mentions"], bob_span(14));
+
+    // The outsider named in the text heard nothing of it: the first message they receive is
+    // one of their own room's.
+    server.say(&alice, aside, "hi mallory").await;
+    let first = wait_for(&mut mallory_ws, |f| match f {
+        ServerFrame::Message { message } | ServerFrame::Edited { message } => {
+            Some(message.room_id.0)
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(first, aside);
+    // Nor may they mention anyone in a room they are not in.
+    let refused = server
+        .post(
+            Some(&mallory),
+            &format!("/api/v1/rooms/{room}/messages"),
+            json!({"body": "@bob hello", "client_id": "m-2"}),
+        )
+        .await;
+    assert_eq!((refused.status, refused.code()), (404, "not_found".into()));
     server.stop().await;
 }

@@ -60,6 +60,7 @@ export default {
   'search.messages': 'Messages',
   'search.more': 'More messages',
   'list.archived': 'Archived',
+  'mention.list': 'Members to mention',
   'list.muted': 'Muted',
   'room_menu.label': 'Chat menu',
   'room_menu.mute': 'Mute notifications',

@@ -59,6 +59,7 @@ export default {
   'search.messages': 'הודעות',
   'search.more': 'הודעות נוספות',
   'list.archived': 'בארכיון',
+  'mention.list': 'חברים לאזכור',
   'list.muted': 'מושתק',
   'room_menu.label': 'תפריט הצ׳אט',
   'room_menu.mute': 'השתקת התראות',

@@ -10,6 +10,7 @@
 import { api } from '../api.js';
 import { errorText, t } from '../i18n.js';
 import { h } from '../util/dom.js';
+import { byteToIndex } from '../util/text.js';
 
 const CHECKS = ['spelling', 'grammar'];
 const REWRITES = ['rephrase', 'shorter', 'more_polite'];
@@ -22,19 +23,6 @@ let offerPromise = null;
 function offer() {
   offerPromise ??= api.assistOffer().catch(() => ({ kinds: [] }));
   return offerPromise;
-}
-
-/** UTF-8 byte offset → UTF-16 index into `text` (the server speaks bytes, the DOM code units). */
-function byteToIndex(text, byte) {
-  let bytes = 0;
-  let index = 0;
-  for (const ch of text) {
-    if (bytes >= byte) break;
-    const cp = ch.codePointAt(0);
-    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    index += ch.length;
-  }
-  return index;
 }
 
 /**

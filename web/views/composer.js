@@ -1,6 +1,6 @@
 // The composer: text (Enter sends, Shift+Enter breaks the line, ↑ in an empty box edits the last
 // own message), reply/edit context, an image (picked, pasted or dropped) with a preview before
-// sending, and voice recording. The text and reply target are the chat's draft, saved as typed.
+// sending, voice recording, and member suggestions after `@` (mentionpicker.js). The text and reply target are the chat's draft, saved as typed.
 //
 // Extensions: `ctx.composerTools` is a list of functions `(handle) => HTMLElement`; each
 // element goes into the composer row before the send button. `handle` is
@@ -12,6 +12,7 @@ import { t } from '../i18n.js';
 import { followTextDirection, h, iconButton } from '../util/dom.js';
 import { formatDuration, mimeEssence, previewText } from '../util/format.js';
 import { lastEditable } from '../util/messages.js';
+import { attachMentionPicker } from './mentionpicker.js';
 import { toast } from './toast.js';
 import { startRecording } from './voice.js';
 
@@ -209,6 +210,8 @@ export function renderComposer(ctx, roomId) {
     saveNow();
   }
 
+  // First, so that while its list is open the picker takes Enter, Tab, arrows and Esc.
+  attachMentionPicker({ input, field, store, roomId, changed });
   input.addEventListener('keydown', (e) => {
     if (e.isComposing) return;
     if (e.key === 'Enter' && !e.shiftKey) {

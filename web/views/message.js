@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { t, tOr } from '../i18n.js';
 import { h, hueOf, iconButton, linkify } from '../util/dom.js';
+import { bodyNodes, mentionsUser } from '../util/mentions.js';
 import { formatFull, formatTime, previewText } from '../util/format.js';
 import { openViewer } from './viewer.js';
 import { voicePlayer } from './voice.js';
@@ -38,13 +39,15 @@ export function updateMessageRow(row, msg, view) {
   const parts = row.parts;
   if (msg.pending) delete row.dataset.seq; else row.dataset.seq = String(msg.seq);
   if (msg.client_id) row.dataset.clientId = msg.client_id;
+  // A message that names me stands out (and notifies me even in a muted chat, see chat.js).
+  row.classList.toggle('mentions-me', !msg.deleted && mentionsUser(msg, view.me));
   setProgress(row, msg.progress);
   const quoted = view.quoted;
   const signature = JSON.stringify([
     msg.seq ?? null, msg.body, msg.deleted, msg.edited_at, msg.media?.id ?? msg.media?.local ?? null, msg.kind ?? null,
     !!msg.pending, msg.failed ?? null, view.pendingEdit ?? null, !!view.senderGuest,
     quoted ? [quoted.seq, quoted.edited_at, quoted.deleted] : null,
-    msg.reactions || [], view.me ?? null,
+    msg.reactions || [], view.me ?? null, msg.mentions || [],
   ]);
   if (parts.signature === signature) return;
   parts.signature = signature;
@@ -101,8 +104,10 @@ function fillBubble(row, msg, view) {
     // A custom kind the host application defined: this client draws none of them, so it says
     // so and shows only the text next to it. The payload is never rendered.
     if (msg.kind) nodes.push(h('div', { class: 'msg-text muted', 'data-testid': 'message-unsupported' }, t('message.unsupported')));
+    // An edit not confirmed yet has no resolved mentions: it shows as plain text until then.
     const body = view.pendingEdit ?? msg.body;
-    if (body) nodes.push(h('div', { class: 'msg-text', dir: 'auto', 'data-testid': 'message-body' }, linkify(body)));
+    const text = view.pendingEdit === undefined ? bodyNodes(body, msg.mentions, view.me) : linkify(body);
+    if (body) nodes.push(h('div', { class: 'msg-text', dir: 'auto', 'data-testid': 'message-body' }, text));
   }
   if (msg.failed) nodes.push(h('div', { class: 'msg-failed', 'data-testid': 'message-failed' }, t('send.failed', { reason: tOr(`send.reason.${msg.failed}`, 'send.reason.unknown') })));
   const tick = view.own ? h('span', { class: 'tick', 'data-testid': 'tick' }) : null;

@@ -2,7 +2,8 @@
 //! [`crate::append`]).
 
 use chatcore::{
-    Custom, Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp, UserId,
+    Custom, Mention, Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp,
+    UserId,
 };
 
 use crate::db::Cols;
@@ -13,7 +14,7 @@ use crate::sql::{Conn, Sql};
 /// it; queries append their `WHERE`.
 macro_rules! select_message {
     () => {
-        "SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, m.body, \
+        "SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, m.body, m.mentions, \
          md.public_id AS media_public_id, md.mime, md.size, md.width, md.height, md.duration_ms, \
          md.thumbnail_mime, m.reply_to, m.kind, m.payload, m.client_id, m.created_at, \
          m.edited_at, m.deleted \
@@ -35,6 +36,7 @@ pub fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Message, sqlx::Error> {
             display_name: row.get("display_name")?,
         },
         body: row.get("body")?,
+        mentions: mentions(row.get("mentions")?)?,
         media: media.map(Box::new),
         reply_to: row.get("reply_to")?,
         custom: custom(row.get("kind")?, row.get("payload")?)?.map(Box::new),
@@ -45,6 +47,25 @@ pub fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Message, sqlx::Error> {
         // Filled in by `reactions::attach` where the store's contract asks for them.
         reactions: Vec::new(),
     })
+}
+
+/// The mentions of a row from its `mentions` column (JSON text, as stored by
+/// [`mentions_column`]; `NULL` for none).
+fn mentions(text: Option<String>) -> Result<Vec<Mention>, sqlx::Error> {
+    match text {
+        Some(text) => serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(e.into())),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The `mentions` column of a message: its mentions as compact JSON text, `NULL` when it has
+/// none (most messages), so they cost nothing to store or read.
+pub fn mentions_column(mentions: &[Mention]) -> Option<String> {
+    if mentions.is_empty() {
+        return None;
+    }
+    // Serializing numbers into a string cannot fail.
+    serde_json::to_string(mentions).ok()
 }
 
 /// The custom kind of a row from its `kind` and `payload` columns (JSON text, as stored by
@@ -221,24 +242,27 @@ pub async fn lock_live<D: Dialect>(
 
 // ---- changes ----
 
-/// Replaces a message's body; whether there was a message at that seq.
+/// Replaces a message's body and mentions; whether there was a message at that seq.
 pub async fn edit<D: Dialect>(
     conn: &mut Conn<D>,
     room: RoomId,
     seq: Seq,
     body: &str,
+    mentions: &[Mention],
     at: Timestamp,
 ) -> StoreResult<bool> {
-    Ok(
-        Sql::<D>::new("UPDATE messages SET body = ?, edited_at = ? WHERE room_id = ? AND seq = ?")
-            .bind(body)
-            .bind(at.0)
-            .bind(room.0)
-            .bind(seq)
-            .execute(conn)
-            .await?
-            > 0,
+    let mentions = mentions_column(mentions);
+    Ok(Sql::<D>::new(
+        "UPDATE messages SET body = ?, mentions = ?, edited_at = ? WHERE room_id = ? AND seq = ?",
     )
+    .bind(body)
+    .bind(mentions.as_deref())
+    .bind(at.0)
+    .bind(room.0)
+    .bind(seq)
+    .execute(conn)
+    .await?
+        > 0)
 }
 
 /// Turns the message into a tombstone; whether there was one.
@@ -249,7 +273,8 @@ pub async fn tombstone<D: Dialect>(
     at: Timestamp,
 ) -> StoreResult<bool> {
     Ok(Sql::<D>::new(
-        "UPDATE messages SET body = '', media_id = NULL, kind = NULL, payload = NULL, \
+        "UPDATE messages SET body = '', mentions = NULL, media_id = NULL, kind = NULL, \
+         payload = NULL, \
          deleted = TRUE, edited_at = ? \
          WHERE room_id = ? AND seq = ?",
     )

@@ -255,6 +255,7 @@ pub(super) const TABLES: [Table; 7] = [
             ("seq", Int),
             ("sender_id", Int),
             ("body", Text),
+            ("mentions", OptText),
             ("media_id", OptInt),
             ("reply_to", OptInt),
             ("kind", OptText),

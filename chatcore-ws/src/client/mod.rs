@@ -35,6 +35,9 @@ use crate::frames::{ClientFrame, RoomSeq, ServerFrame, WireUser};
 /// What the client hands to the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// Nearly every event is a frame, moved once through a bounded channel: boxing it would cost an
+// allocation per frame and every caller its pattern matches, to shrink the rare `Closed`.
+#[allow(clippy::large_enum_variant)]
 pub enum ClientEvent {
     /// A frame from the server (acks are consumed by [`Client::send`](ClientHandle::send),
     /// duplicate `message`s dropped).

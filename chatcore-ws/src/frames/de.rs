@@ -3,7 +3,8 @@
 //! wire shape and convert into the `chatcore` types.
 
 use chatcore::{
-    Custom, MediaId, MediaRef, Message, MessageId, Reaction, RoomId, Sender, Seq, Timestamp, UserId,
+    Custom, MediaId, MediaRef, Mention, Message, MessageId, Reaction, RoomId, Sender, Seq,
+    Timestamp, UserId,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -62,6 +63,8 @@ struct MessageDe {
     sender: SenderDe,
     body: String,
     #[serde(default)]
+    mentions: Vec<Mention>,
+    #[serde(default)]
     media: Option<MediaRefFrame>,
     #[serde(default)]
     reply_to: Option<Seq>,
@@ -111,6 +114,7 @@ pub(super) mod message {
                 display_name: m.sender.display_name,
             },
             body: m.body,
+            mentions: m.mentions,
             media: m.media.map(|x| {
                 Box::new(MediaRef {
                     id: x.id,

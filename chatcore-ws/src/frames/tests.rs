@@ -13,6 +13,7 @@ fn message() -> Message {
             display_name: "Alice".into(),
         },
         body: "hello <b>world</b>".into(),
+        mentions: Vec::new(),
         media: None,
         reply_to: Some(16),
         custom: None,

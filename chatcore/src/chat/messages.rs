@@ -56,6 +56,10 @@ impl Chat {
     /// [`Policy::before_send`](crate::policy::Policy::before_send) sees the sanitized text
     /// last: it may reject it (`Rejected`, nothing stored) or rewrite it.
     ///
+    /// Each `@username` in the final text that names a member of the room becomes a
+    /// [`Mention`](crate::Mention) of the message (a span of the text, never markup); any other
+    /// `@name` stays plain text. Only text with an `@` costs the lookup.
+    ///
     /// Every send that passes the input checks spends one unit of the sender's
     /// [`send_rate`](super::ChatConfig::send_rate) budget first, whether it then succeeds or
     /// not: a sender over it waits for its turn (up to the rate's `max_wait`), beyond that it
@@ -101,10 +105,12 @@ impl Chat {
             editing: None,
         };
         let body = self.screen(draft, clean).await?.unwrap_or(body);
+        let mentions = self.resolve_mentions(msg.room_id, &body).await?;
         let new = NewMessage {
             room_id: msg.room_id,
             sender_id: actor.id(),
             body,
+            mentions,
             media_id: msg.media_id,
             reply_to: msg.reply_to,
             custom,
@@ -153,7 +159,8 @@ impl Chat {
     }
 
     /// Edits the actor's own message and tells the room (`edited`). Only the text changes: a
-    /// custom kind's payload stays as it was sent. Not a member:
+    /// custom kind's payload stays as it was sent. Its mentions are resolved again from the new
+    /// text (see [`Chat::send`]). Not a member:
     /// `NotFound("room")`; no such (or a deleted) message: `NotFound("message")`; someone
     /// else's: `Forbidden`.
     ///
@@ -174,9 +181,10 @@ impl Chat {
             editing: Some(seq),
         };
         let body = self.screen(draft, clean).await?.unwrap_or(body);
+        let mentions = self.resolve_mentions(room, &body).await?;
         let edited = self
             .store()
-            .edit_message(room, seq, &body, self.now())
+            .edit_message(room, seq, &body, &mentions, self.now())
             .await?;
         self.hub()
             .publish(room, Event::new(EventKind::Edited(edited.clone())));

@@ -11,6 +11,7 @@ mod builder;
 mod discovery;
 mod lifecycle;
 mod media;
+mod mentions;
 mod messages;
 mod reactions;
 mod rooms;

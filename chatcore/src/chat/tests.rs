@@ -1533,3 +1533,66 @@ async fn room_settings_reach_every_own_connection_and_nobody_else() {
         assert_eq!(err.to_string(), "room not found");
     }
 }
+
+// ---- mentions ----
+
+/// Who each mention of `m` names, with the text it covers.
+fn mentioned(m: &crate::Message) -> Vec<(&str, UserId)> {
+    m.mentions
+        .iter()
+        .map(|s| (&m.body[s.start as usize..s.end as usize], s.user_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn mentions_name_members_only_and_are_resolved_again_on_edit() {
+    let w = world();
+    // Eve has an account but is not in the room.
+    let (alice, bob, carol, _eve) = (
+        w.user("alice").await,
+        w.user("bob").await,
+        w.user("carol").await,
+        w.user("eve").await,
+    );
+    let room = w.group(&alice, &[&bob, &carol]).await;
+
+    let m = w
+        .send(
+            &alice,
+            room,
+            "@Bob, @eve and @nobody: ask @carol. mail bob@x.org",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mentioned(&m),
+        [("@Bob", bob.id()), ("@carol", carol.id())],
+        "a non-member, an unknown name and an address stay plain text"
+    );
+    assert_eq!(m.body, "@Bob, @eve and @nobody: ask @carol. mail bob@x.org");
+    let history = w.chat.history(&bob, room, None, 10).await.unwrap();
+    assert_eq!(history.messages[0].mentions, m.mentions);
+
+    let edited = w
+        .chat
+        .edit(&alice, room, m.seq, "sorry, I meant @eve and @alice")
+        .await
+        .unwrap();
+    assert_eq!(mentioned(&edited), [("@alice", alice.id())]);
+    let edited = w
+        .chat
+        .edit(&alice, room, m.seq, "never mind")
+        .await
+        .unwrap();
+    assert!(edited.mentions.is_empty());
+
+    // Someone who left is no longer mentioned; a deleted message names nobody.
+    w.chat
+        .remove_member(&alice, room, carol.id())
+        .await
+        .unwrap();
+    let m = w.send(&bob, room, "@carol @alice").await.unwrap();
+    assert_eq!(mentioned(&m), [("@alice", alice.id())]);
+    let tomb = w.chat.delete(&bob, room, m.seq).await.unwrap();
+    assert!(tomb.mentions.is_empty());
+}

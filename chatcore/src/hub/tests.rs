@@ -161,6 +161,7 @@ fn message(seq: Seq) -> crate::model::Message {
             display_name: "S".into(),
         },
         body: format!("m{seq}"),
+        mentions: Vec::new(),
         media: None,
         reply_to: None,
         custom: None,

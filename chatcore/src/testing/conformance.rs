@@ -63,6 +63,7 @@ fn msg(room: RoomId, sender: UserId, client_id: &str, body: &str) -> NewMessage 
         room_id: room,
         sender_id: sender,
         body: body.to_owned(),
+        mentions: Vec::new(),
         media_id: None,
         reply_to: None,
         custom: None,
@@ -1314,7 +1315,7 @@ pub async fn edit_and_delete(store: S) {
 
     let t1 = T0.plus(std::time::Duration::from_secs(1));
     let edited = store
-        .edit_message(room.id, 1, "new caption", t1)
+        .edit_message(room.id, 1, "new caption", &[], t1)
         .await
         .unwrap();
     assert_eq!(
@@ -1338,7 +1339,7 @@ pub async fn edit_and_delete(store: S) {
         .unwrap();
     assert_eq!(next.seq, 2, "a tombstone keeps its seq");
     assert!(matches!(
-        store.edit_message(room.id, 9, "x", t2).await,
+        store.edit_message(room.id, 9, "x", &[], t2).await,
         Err(StoreError::Missing(Entity::Message))
     ));
     assert!(matches!(
@@ -1405,7 +1406,10 @@ pub async fn custom_kinds_round_trip(store: S) {
     );
 
     let t1 = T0.plus(std::time::Duration::from_secs(1));
-    let edited = store.edit_message(room.id, 1, "caption", t1).await.unwrap();
+    let edited = store
+        .edit_message(room.id, 1, "caption", &[], t1)
+        .await
+        .unwrap();
     assert_eq!(
         (edited.body.as_str(), edited.custom.as_deref()),
         ("caption", poll.as_ref()),
@@ -1422,6 +1426,60 @@ pub async fn custom_kinds_round_trip(store: S) {
         stored[1].custom,
         "deleting one message leaves the others' kinds alone"
     );
+}
+
+/// Mentions are stored with the message as given (spans and users, in order) by both append
+/// paths, read back wherever the message is, replaced by an edit and dropped by a delete.
+pub async fn mentions_round_trip(store: S) {
+    let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
+    let room = group(&store, &[a.id, b.id]).await;
+    let span = |start, end, user_id| Mention {
+        start,
+        end,
+        user_id,
+    };
+    let both = vec![span(0, 4, b.id), span(9, 15, a.id)];
+    let mut first = msg(room.id, a.id, "1", "@bob and @alice");
+    first.mentions = both.clone();
+    let (sent, _) = store.append_message(first).await.unwrap();
+    assert_eq!(sent.mentions, both);
+    let mut named = msg(room.id, b.id, "2", "héllo @alice");
+    named.mentions = vec![span(7, 13, a.id)];
+    let batch = store
+        .append_messages(vec![named, msg(room.id, b.id, "3", "plain")])
+        .await;
+    assert_eq!(batch[0].as_ref().unwrap().0.mentions, [span(7, 13, a.id)]);
+    assert!(batch[1].as_ref().unwrap().0.mentions.is_empty());
+
+    assert_eq!(
+        store.message(room.id, 1).await.unwrap().unwrap().mentions,
+        both
+    );
+    let page = store.messages_after(room.id, 0, 10).await.unwrap();
+    let read: Vec<_> = page.iter().map(|m| m.mentions.clone()).collect();
+    assert_eq!(read, [both.clone(), vec![span(7, 13, a.id)], vec![]]);
+    let page = store.messages_before(room.id, None, 10).await.unwrap();
+    assert_eq!(page[0].mentions, both);
+
+    let edited = store
+        .edit_message(room.id, 1, "@alice only", &[span(0, 6, a.id)], T0)
+        .await
+        .unwrap();
+    assert_eq!(edited.mentions, [span(0, 6, a.id)]);
+    assert_eq!(
+        store.message(room.id, 1).await.unwrap().unwrap().mentions,
+        [span(0, 6, a.id)]
+    );
+    let plain = store
+        .edit_message(room.id, 2, "hello", &[], T0)
+        .await
+        .unwrap();
+    let tomb = store.delete_message(room.id, 1, T0).await.unwrap();
+    for (seq, changed) in [(2, plain), (1, tomb)] {
+        assert!(changed.mentions.is_empty(), "{seq}: {changed:?}");
+        let stored = store.message(room.id, seq).await.unwrap().unwrap();
+        assert!(stored.mentions.is_empty(), "{seq}: {stored:?}");
+    }
 }
 
 fn reaction(emoji: &str, users: &[UserId]) -> Reaction {
@@ -1496,7 +1554,7 @@ pub async fn reactions(store: S) {
         "a tie in time is broken by the order the store took them"
     );
     let edited = store
-        .edit_message(room.id, 1, "hello!", at(5))
+        .edit_message(room.id, 1, "hello!", &[], at(5))
         .await
         .unwrap();
     assert_eq!(edited.reactions, expected, "an edit keeps the reactions");

@@ -402,9 +402,10 @@ impl Store for FaultyStore {
         room: RoomId,
         seq: Seq,
         body: &str,
+        mentions: &[Mention],
         at: Timestamp,
     ) -> StoreResult<Message> {
-        self.around(self.inner.edit_message(room, seq, body, at))
+        self.around(self.inner.edit_message(room, seq, body, mentions, at))
             .await
     }
 

@@ -304,9 +304,10 @@ impl Store for GatedStore {
         room: RoomId,
         seq: Seq,
         body: &str,
+        mentions: &[Mention],
         at: Timestamp,
     ) -> StoreResult<Message> {
-        self.inner.edit_message(room, seq, body, at).await
+        self.inner.edit_message(room, seq, body, mentions, at).await
     }
 
     async fn delete_message(&self, room: RoomId, seq: Seq, at: Timestamp) -> StoreResult<Message> {

@@ -109,6 +109,7 @@ macro_rules! store_conformance_tests {
             history_pages,
             edit_and_delete,
             custom_kinds_round_trip,
+            mentions_round_trip,
             reactions,
             reactions_stay_under_the_cap_when_concurrent,
             search_finds_text_in_the_given_rooms_newest_first,

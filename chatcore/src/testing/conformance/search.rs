@@ -147,7 +147,7 @@ pub async fn search_follows_edits_and_deletes(store: S) {
     assert_eq!(found(&store, &rooms, "station").await.len(), 2);
 
     store
-        .edit_message(room.id, 1, "meet at the harbour", T0)
+        .edit_message(room.id, 1, "meet at the harbour", &[], T0)
         .await
         .unwrap();
     assert_eq!(found(&store, &rooms, "station").await, ["station closed"]);
