@@ -59,6 +59,9 @@ impl Default for Settings {
     }
 }
 
+/// Invite links one address may present in vain per 15 minutes (see [`Limits::invite_failures`]).
+pub const INVITE_FAILURES_PER_15_MIN: u32 = 30;
+
 /// The per-address rate limits of the unauthenticated entry points.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -69,6 +72,9 @@ pub struct Limits {
     pub guest: Limiter,
     /// Failed logins per address per 15 minutes.
     pub login_failures: Limiter,
+    /// Invite links presented in vain (unknown, expired, used up, revoked) per address per
+    /// 15 minutes ([`INVITE_FAILURES_PER_15_MIN`]), kept where failed logins are.
+    pub invite_failures: Limiter,
     /// CSP violation reports, per address and service-wide.
     pub csp_reports: crate::routes::csp::ReportLimits,
 }
@@ -90,6 +96,12 @@ impl Limits {
                 "login_ip",
                 login_failures_per_15_min,
                 Duration::from_secs(15 * 60),
+                shared.clone(),
+            ),
+            invite_failures: Limiter::shared(
+                "invite_ip",
+                INVITE_FAILURES_PER_15_MIN,
+                Duration::from_secs(15 * 60),
                 shared,
             ),
             csp_reports: Default::default(),
@@ -98,8 +110,8 @@ impl Limits {
 }
 
 impl Default for Limits {
-    /// 10 registrations and 10 guests per hour, 20 failed logins per 15 minutes, per address,
-    /// counted in this process.
+    /// 10 registrations and 10 guests per hour, 20 failed logins and 30 dead invite links per
+    /// 15 minutes, per address, counted in this process.
     fn default() -> Self {
         Limits::new(10, 10, 20, None)
     }

@@ -51,6 +51,7 @@ use http_body_util::BodyExt;
 pub use app::{App, Limits, Settings};
 pub use identity::{ChatSessions, Identify, IdentityFuture};
 pub use router::Conn;
+pub use routes::invites::redacted as redacted_path;
 
 /// The chat's HTTP API, ready to mount. Cloning is shallow.
 #[derive(Clone)]

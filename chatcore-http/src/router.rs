@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use ::http::Method;
 use ::http::header::{HeaderMap, HeaderName};
-use chatcore::{MediaId, MediaVariant, RoomId, UserId};
+use chatcore::{InviteId, MediaId, MediaVariant, RoomId, UserId};
 
 use crate::app::App;
 use crate::http::{ApiError, HandlerResult, Request, Response};
 use crate::routes::{
-    admin, assist, auth, csp, health, media, messages, reactions, rooms, search, settings, users,
-    ws,
+    admin, assist, auth, csp, health, invites, media, messages, reactions, rooms, search, settings,
+    users, ws,
 };
 
 /// The two ends of the TCP connection a request came over. A host that knows them puts one in
@@ -34,7 +34,7 @@ pub struct Conn {
 pub async fn handle(app: App, req: Request) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let path = invites::redacted(req.uri().path()).into_owned();
     let res = dispatch(&app, req)
         .await
         .unwrap_or_else(ApiError::into_response);
@@ -103,6 +103,20 @@ async fn api(
         }
         (M::DELETE, ["api", "v1", "rooms", room, "members", user]) => {
             rooms::remove_member(app, req, RoomId(id(room)?), UserId(id(user)?)).await
+        }
+
+        (M::POST, ["api", "v1", "rooms", room, "invites"]) => {
+            invites::create(app, req, RoomId(id(room)?)).await
+        }
+        (M::GET, ["api", "v1", "rooms", room, "invites"]) => {
+            invites::list(app, req, RoomId(id(room)?)).await
+        }
+        (M::DELETE, ["api", "v1", "rooms", room, "invites", invite]) => {
+            invites::revoke(app, req, RoomId(id(room)?), InviteId(id(invite)?)).await
+        }
+        (M::GET, ["api", "v1", "invites", token]) => invites::preview(app, token, ip).await,
+        (M::POST, ["api", "v1", "invites", token, "join"]) => {
+            invites::join(app, req, token, ip).await
         }
 
         (M::GET, ["api", "v1", "rooms", room, "messages"]) => {

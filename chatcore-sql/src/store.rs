@@ -6,17 +6,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chatcore::{
-    Among, AppendResult, Entity, GroupCommit, Media, MediaId, Member, Mention, Message, MessageId,
-    NewMedia, NewMessage, NewRoom, NewUser, Reaction, Removed, Role, Room, RoomId, RoomListEntry,
-    RoomSettings, Seq, Session, SettingsChange, Store, StoreError, StoreResult, Timestamp,
-    UploadQuota, User, UserId,
+    Among, AppendResult, Entity, GroupCommit, Invite, InviteId, Media, MediaId, Member, Mention,
+    Message, MessageId, NewInvite, NewMedia, NewMessage, NewRoom, NewUser, Reaction, Redeemed,
+    Removed, Role, Room, RoomId, RoomListEntry, RoomSettings, Seq, Session, SettingsChange, Store,
+    StoreError, StoreResult, Timestamp, UploadQuota, User, UserId,
 };
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
 use crate::dialect::{Dialect, InMemory};
-use crate::queries::{media, messages, reactions, rooms, search, sessions, users};
+use crate::queries::{invites, media, messages, reactions, rooms, search, sessions, users};
 use crate::sql::{Sql, backend};
 
 /// A [`Store`] in a SQL database; `D` says which (`chatcore_sqlite::SqliteStore` is
@@ -602,6 +602,78 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> StoreResult<Vec<Message>> {
         let mut conn = self.conn().await?;
         search::search::<D>(&mut conn, rooms, text, before, limit).await
+    }
+
+    async fn create_invite(&self, new: NewInvite, max_invites: usize) -> StoreResult<Invite> {
+        let mut tx = self.write().await?;
+        // The room's row lock orders invite changes of a room, so the count below stays true
+        // until this transaction commits.
+        if rooms::lock::<D>(&mut tx, new.room_id).await?.is_none() {
+            return Err(StoreError::Missing(Entity::Room));
+        }
+        let usable = invites::count_usable::<D>(&mut tx, new.room_id, new.created_at).await?;
+        if usize::try_from(usable).map_or(true, |n| n >= max_invites) {
+            return Err(StoreError::TooManyInvites);
+        }
+        invites::delete_dead::<D>(&mut tx, new.room_id, new.created_at).await?;
+        let invite = invites::insert::<D>(&mut tx, &new).await?;
+        commit::<D>(tx).await?;
+        Ok(invite)
+    }
+
+    async fn invites(&self, room: RoomId) -> StoreResult<Vec<Invite>> {
+        invites::of_room::<D>(&mut *self.conn().await?, room).await
+    }
+
+    async fn invite_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Invite>> {
+        invites::by_hash::<D>(&mut *self.conn().await?, token_hash).await
+    }
+
+    async fn delete_invite(&self, room: RoomId, id: InviteId) -> StoreResult<bool> {
+        invites::delete::<D>(&mut *self.conn().await?, room, id).await
+    }
+
+    async fn redeem_invite(
+        &self,
+        token_hash: &[u8; 32],
+        user: UserId,
+        at: Timestamp,
+        max_members: usize,
+    ) -> StoreResult<Redeemed> {
+        let mut tx = self.write().await?;
+        let invite = invites::by_hash::<D>(&mut tx, token_hash)
+            .await?
+            .ok_or(StoreError::Missing(Entity::Invite))?;
+        if !users::exists::<D>(&mut tx, user).await? {
+            return Err(StoreError::Missing(Entity::User));
+        }
+        let room_id = invite.room_id;
+        // The room's row first, as every membership change does: the member count below stays
+        // true until commit, and redemptions of one link queue here.
+        if rooms::lock::<D>(&mut tx, room_id).await?.is_none() {
+            return Err(StoreError::Missing(Entity::Invite));
+        }
+        if rooms::member::<D>(&mut tx, room_id, user).await?.is_some() {
+            return Ok(Redeemed {
+                room_id,
+                joined: false,
+            });
+        }
+        // Checked and counted in one statement: a link revoked, expired or used up since the
+        // read above admits no one.
+        if !invites::use_once::<D>(&mut tx, invite.id, at).await? {
+            return Err(StoreError::Missing(Entity::Invite));
+        }
+        let (members, _) = rooms::head_count::<D>(&mut tx, room_id).await?;
+        if usize::try_from(members).map_or(true, |n| n >= max_members) {
+            return Err(StoreError::RoomFull);
+        }
+        rooms::insert_member::<D>(&mut tx, room_id, user, Role::Member, at).await?;
+        commit::<D>(tx).await?;
+        Ok(Redeemed {
+            room_id,
+            joined: true,
+        })
     }
 
     async fn create_media(&self, new: NewMedia, quota: UploadQuota) -> StoreResult<Media> {

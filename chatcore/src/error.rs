@@ -180,6 +180,9 @@ pub enum StoreError {
     /// The message already carries as many different emojis as the caller allows.
     #[error("the message has too many different reactions")]
     TooManyReactions,
+    /// The room already has as many usable invite links as the caller allows.
+    #[error("the room has too many invite links")]
+    TooManyInvites,
     /// The backend itself failed (connection lost, disk full, …); the source says how.
     #[error("storage backend error")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -201,6 +204,8 @@ pub enum Entity {
     Message,
     /// Uploaded media (metadata or bytes).
     Media,
+    /// An invite link (also one that has expired or is used up, where a store says so).
+    Invite,
 }
 
 /// The uniqueness rule a [`StoreError::Duplicate`] is about.
@@ -219,6 +224,8 @@ pub enum Unique {
     Member,
     /// A media id names one upload.
     Media,
+    /// An invite token hash names one invite.
+    Invite,
 }
 
 impl Entity {
@@ -231,6 +238,7 @@ impl Entity {
             Entity::Member => "member",
             Entity::Message => "message",
             Entity::Media => "media",
+            Entity::Invite => "invite",
         }
     }
 }
@@ -245,6 +253,7 @@ impl Unique {
             Unique::DirectRoom => "direct room",
             Unique::Member => "membership",
             Unique::Media => "media id",
+            Unique::Invite => "invite token",
         }
     }
 }

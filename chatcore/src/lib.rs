@@ -56,6 +56,10 @@ pub use chat::{
     Discovery, HistoryPage, ManualClock, MediaVariant, MemberView, PublicUser, RoomView,
     SendMessage, SystemClock, UnknownDiscovery,
 };
+pub use chat::{
+    CreatedInvite, DEFAULT_INVITE_LIFETIME, INVITE_LIFETIMES, InviteOptions, InvitePreview,
+    InviteState, InviteView, MAX_INVITE_USES,
+};
 pub use error::{Entity, Error, Result, StoreError, Unique};
 pub use group_commit::{AppendResult, GroupCommit, append_or_retry_each};
 pub use hub::{CloseReason, Event, EventKind, RoomChange, Subscription};

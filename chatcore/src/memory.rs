@@ -26,6 +26,8 @@ struct State {
     sessions: HashMap<[u8; 32], Session>,
     rooms: BTreeMap<RoomId, RoomRow>,
     media: HashMap<MediaId, Media>,
+    /// Invite links with their token hashes, by id (so oldest first).
+    invites: BTreeMap<InviteId, (Invite, [u8; 32])>,
 }
 
 #[derive(Debug)]
@@ -829,6 +831,111 @@ impl Store for MemoryStore {
                 msg
             })
             .collect())
+    }
+
+    async fn create_invite(&self, new: NewInvite, max_invites: usize) -> StoreResult<Invite> {
+        let mut st = self.lock();
+        if !st.rooms.contains_key(&new.room_id) {
+            return Err(StoreError::Missing(Entity::Room));
+        }
+        if st.invites.values().any(|(_, h)| *h == new.token_hash) {
+            return Err(StoreError::Duplicate(Unique::Invite));
+        }
+        let in_room = |i: &Invite| i.room_id == new.room_id;
+        let usable = st
+            .invites
+            .values()
+            .filter(|(i, _)| in_room(i) && i.is_usable(new.created_at))
+            .count();
+        if usable >= max_invites {
+            return Err(StoreError::TooManyInvites);
+        }
+        st.invites
+            .retain(|_, (i, _)| !in_room(i) || i.is_usable(new.created_at));
+        let invite = Invite {
+            id: InviteId(st.next_id()),
+            room_id: new.room_id,
+            token_prefix: new.token_prefix,
+            created_by: new.created_by,
+            created_at: new.created_at,
+            expires_at: new.expires_at,
+            max_uses: new.max_uses,
+            uses: 0,
+        };
+        st.invites
+            .insert(invite.id, (invite.clone(), new.token_hash));
+        Ok(invite)
+    }
+
+    async fn invites(&self, room: RoomId) -> StoreResult<Vec<Invite>> {
+        let st = self.lock();
+        let of_room = st.invites.values().filter(|(i, _)| i.room_id == room);
+        Ok(of_room.map(|(i, _)| i.clone()).collect())
+    }
+
+    async fn invite_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Invite>> {
+        let st = self.lock();
+        let found = st.invites.values().find(|(_, h)| h == token_hash);
+        Ok(found.map(|(i, _)| i.clone()))
+    }
+
+    async fn delete_invite(&self, room: RoomId, id: InviteId) -> StoreResult<bool> {
+        let mut st = self.lock();
+        if st.invites.get(&id).is_none_or(|(i, _)| i.room_id != room) {
+            return Ok(false);
+        }
+        Ok(st.invites.remove(&id).is_some())
+    }
+
+    async fn redeem_invite(
+        &self,
+        token_hash: &[u8; 32],
+        user: UserId,
+        at: Timestamp,
+        max_members: usize,
+    ) -> StoreResult<Redeemed> {
+        let mut guard = self.lock();
+        let State {
+            users,
+            rooms,
+            invites,
+            ..
+        } = &mut *guard;
+        let Some((invite, _)) = invites.values_mut().find(|(_, h)| h == token_hash) else {
+            return Err(StoreError::Missing(Entity::Invite));
+        };
+        if !users.contains_key(&user) {
+            return Err(StoreError::Missing(Entity::User));
+        }
+        let room_id = invite.room_id;
+        let row = rooms
+            .get_mut(&room_id)
+            .ok_or(StoreError::Missing(Entity::Room))?;
+        if row.members.iter().any(|m| m.user_id == user) {
+            return Ok(Redeemed {
+                room_id,
+                joined: false,
+            });
+        }
+        if !invite.is_usable(at) {
+            return Err(StoreError::Missing(Entity::Invite));
+        }
+        if row.members.len() >= max_members {
+            return Err(StoreError::RoomFull);
+        }
+        invite.uses += 1;
+        row.members.push(Member {
+            room_id,
+            user_id: user,
+            role: Role::Member,
+            joined_at: at,
+            last_read_seq: 0,
+            settings: RoomSettings::default(),
+        });
+        Ok(Redeemed {
+            room_id,
+            joined: true,
+        })
     }
 
     async fn create_media(&self, new: NewMedia, quota: UploadQuota) -> StoreResult<Media> {

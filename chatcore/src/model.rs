@@ -33,6 +33,10 @@ id_type!(
     MessageId
 );
 
+// After `id_type!`, which it uses.
+mod invite;
+pub use invite::{Invite, InviteId, NewInvite, Redeemed};
+
 /// Identifies uploaded media: 128 random bits, written as 22 characters of URL-safe base64.
 ///
 /// Media ids are not the access control (membership is), but they are never sequential and

@@ -298,6 +298,37 @@ pub trait Store: Send + Sync + 'static {
         before: Option<MessageId>,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
+    // ---- invite links ----
+
+    /// Records an invite link, first deleting the room's links that no longer admit anyone at
+    /// `invite.created_at` (expired or used up), so a room never holds more than `max_invites`
+    /// links. `TooManyInvites` when the room already has `max_invites` usable ones; the count
+    /// and the insert are one atomic step per room. `Missing(Room)` when absent,
+    /// `Duplicate(Invite)` for a token hash already stored. A refusal writes nothing.
+    async fn create_invite(&self, invite: NewInvite, max_invites: usize) -> StoreResult<Invite>;
+    /// Every invite link of a room, usable or not, oldest first.
+    async fn invites(&self, room: RoomId) -> StoreResult<Vec<Invite>>;
+    /// The invite link whose token has this SHA-256, usable or not.
+    async fn invite_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Invite>>;
+    /// Deletes the invite link `id` of `room`; `false` when the room has no such link (a link
+    /// of another room is never touched).
+    async fn delete_invite(&self, room: RoomId, id: InviteId) -> StoreResult<bool>;
+    /// Admits `user` to the room of the invite whose token has this SHA-256, in one atomic
+    /// step: when `user` is already a member nothing changes (`joined: false`, whatever the
+    /// link's state); otherwise the link must still admit someone at `at` (not expired, uses
+    /// left), its use count goes up by one and `user` becomes a plain member, unless the room
+    /// already has `max_members` members (`RoomFull`, nothing written).
+    ///
+    /// `Missing(Invite)` when no link has this hash, or it has expired or is used up: concurrent
+    /// redemptions of a link with one use left admit exactly one user. `Missing(User)` when
+    /// the user is absent.
+    async fn redeem_invite(
+        &self,
+        token_hash: &[u8; 32],
+        user: UserId,
+        at: Timestamp,
+        max_members: usize,
+    ) -> StoreResult<Redeemed>;
 
     // ---- media ----
 

@@ -21,7 +21,8 @@ pub async fn handle(app: App, conn: Conn, mut req: hyper::Request<Incoming>) -> 
         let res = web::serve(&app, &req)
             .await
             .unwrap_or_else(ApiError::into_response);
-        let (method, path, status) = (req.method(), req.uri().path(), res.status().as_u16());
+        let path = chatcore_http::redacted_path(req.uri().path());
+        let (method, status) = (req.method(), res.status().as_u16());
         tracing::debug!(%method, %path, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
         res
     };

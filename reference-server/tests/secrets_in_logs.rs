@@ -1,8 +1,8 @@
 //! Secrets stay out of the logs: the real binary, at the most verbose log level there is
 //! (`trace`, every crate), goes through a whole session (register, a wrong and a right login, guest
-//! upgrade, rooms, messages over REST and WebSocket, typing, an upload, an assistant draft, a
-//! CSP report, logout), and then no session token, password or draft appears anywhere in
-//! what it wrote, not even the first half of a token.
+//! upgrade, rooms, an invite link, messages over REST and WebSocket, typing, an upload, an
+//! assistant draft, a CSP report, logout), and then no session or invite token, password or
+//! draft appears anywhere in what it wrote, not even the first half of a token.
 //!
 //! The log must show the session happened (positive controls), so a silent logger cannot pass.
 
@@ -210,6 +210,42 @@ async fn no_token_password_or_draft_reaches_the_log() {
         )
         .await;
     assert_eq!(status, 201);
+
+    // An invite link's token is in the URL of its page, its preview and its join.
+    let (status, invite) = s
+        .post(
+            &format!("/api/v1/rooms/{room_id}/invites"),
+            Some(&alice),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let invite = invite["token"].as_str().unwrap().to_owned();
+    s.secrets.push(invite.clone());
+    let page = s
+        .http
+        .get(format!("{}/join/{invite}", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let (status, _) = s
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/invites/{invite}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/invites/{invite}/join"),
+            Some(&bob),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
 
     // The draft a user asks the assistant about has not been sent: it is nobody's business.
     let draft = "draft: i am not sure i can make it 3b9f".to_owned();

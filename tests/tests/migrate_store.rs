@@ -53,10 +53,13 @@ struct Chat {
     bobs_rooms: Value,
     /// A page from the middle of the group's history.
     page: Value,
+    /// The token of an invite link to the group.
+    invite: String,
 }
 
 /// A chat on SQLite with `messages` text messages from Alice over one socket (one in five in
-/// the direct chat), plus one with media, an edit, a delete, a reaction and read markers.
+/// the direct chat), plus one with media, an edit, a delete, a reaction, read markers and an
+/// invite link.
 async fn chat_on_sqlite(messages: usize) -> Chat {
     let server = Server::start_with(|c| {
         c.send_rate_per_sec = 1e9;
@@ -131,6 +134,15 @@ async fn chat_on_sqlite(messages: usize) -> Chat {
         Some(&bob),
     );
     assert_eq!(server.send(react).await.status, 200);
+    let invite = server
+        .post(
+            Some(&alice),
+            &format!("/api/v1/rooms/{group}/invites"),
+            json!({"max_uses": 5}),
+        )
+        .await;
+    assert_eq!(invite.status, 201);
+    let invite = invite.json()["token"].as_str().unwrap().to_owned();
     for (user, room, seq) in [
         (&bob, group, 4000),
         (&carol, group, 100),
@@ -159,6 +171,7 @@ async fn chat_on_sqlite(messages: usize) -> Chat {
         media_bytes,
         bobs_rooms,
         page,
+        invite,
     }
 }
 
@@ -214,7 +227,7 @@ async fn a_chat_moves_from_sqlite_to_mariadb_and_to_postgres() {
         assert!(
             printed.contains(
                 "copied: users 3, rooms 2, members 5, sessions 3, media 1, messages 10001, \
-                 reactions 1"
+                 reactions 1, invites 1"
             ),
             "{printed}"
         );
@@ -261,6 +274,11 @@ async fn sessions_passwords_and_rooms_survive(server: &Server, chat: &Chat) {
         media.body, chat.media_bytes,
         "the bytes stayed in the data directory"
     );
+    let invite = server
+        .get(None, &format!("/api/v1/invites/{}", chat.invite))
+        .await;
+    assert_eq!(invite.status, 200, "the invite link still works");
+    assert_eq!(invite.json()["member_count"], 3);
 }
 
 /// Bob's client had seen the group up to 500 before its end and the direct chat up to 300

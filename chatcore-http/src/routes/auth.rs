@@ -71,7 +71,7 @@ pub async fn guest(app: &App, req: Request, ip: IpAddr) -> HandlerResult {
 /// Runs `work` with one event of `limiter` reserved for `ip` first, so parallel requests share
 /// the budget: 429 when it is used up, and the event is given back unless `counts` says the
 /// result counts. A request abandoned half way keeps its event.
-async fn counted<T>(
+pub(crate) async fn counted<T>(
     limiter: &Limiter,
     ip: IpAddr,
     counts: impl FnOnce(&chatcore::Result<T>) -> bool,

@@ -6,6 +6,7 @@ pub mod assist;
 pub mod auth;
 pub mod csp;
 pub mod health;
+pub mod invites;
 pub mod media;
 pub mod messages;
 pub mod reactions;

@@ -3,6 +3,7 @@
 //! chatcore's types; transactions and locks are the caller's (see [`crate::store`]).
 
 pub mod in_list;
+pub mod invites;
 pub mod like;
 pub mod media;
 pub mod messages;

@@ -6,9 +6,10 @@
 //!
 //! Every table, row for row and with the same ids: users (password hashes as they are),
 //! sessions (so signed-in users stay signed in), rooms with their sequence counters, members
-//! with roles, join order, read markers and mute/archive settings, media metadata, messages with their seqs and
-//! idempotency keys (`client_id`), and reactions. Media *bytes* are not in the database: they stay in the
-//! [`MediaStore`](chatcore::MediaStore) (the reference server's `media/` directory), keyed by
+//! with roles, join order, read markers and mute/archive settings, media metadata, messages
+//! with their seqs and idempotency keys (`client_id`), reactions, and invite links (token
+//! hashes and use counts, so links keep working). Media *bytes* are not in the database: they
+//! stay in the [`MediaStore`](chatcore::MediaStore) (the reference server's `media/` directory), keyed by
 //! content hash, and the copied rows find them there.
 //!
 //! Tables are copied parents first, each in key order, in pages of [`PAGE`] rows; each page is

@@ -174,7 +174,7 @@ impl Table {
 use Kind::{Bool, Bytes, Int, OptInt, OptText, Text};
 
 /// Every table of the schema, parents before the tables that refer to them.
-pub(super) const TABLES: [Table; 7] = [
+pub(super) const TABLES: [Table; 8] = [
     Table {
         name: "users",
         columns: &[
@@ -275,6 +275,21 @@ pub(super) const TABLES: [Table; 7] = [
             ("user_id", Int),
             ("emoji", Text),
             ("created_at", Int),
+        ],
+        generated_ids: true,
+    },
+    Table {
+        name: "invites",
+        columns: &[
+            ("id", Int),
+            ("room_id", Int),
+            ("token_hash", Bytes),
+            ("token_prefix", Text),
+            ("created_by", Int),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("max_uses", OptInt),
+            ("uses", Int),
         ],
         generated_ids: true,
     },

@@ -134,6 +134,12 @@ impl ChatBuilder {
             config.login_failure_window,
             config.attempts.clone(),
         );
+        let invite_failures = Throttle::new(
+            "invite",
+            config.invite_failures_per_user,
+            config.invite_failure_window,
+            config.attempts.clone(),
+        );
         let assist_budget = Throttle::new(
             "assist",
             config.assist_per_minute,
@@ -154,6 +160,7 @@ impl ChatBuilder {
                 hasher,
                 clock: self.clock,
                 login_failures,
+                invite_failures,
                 config,
                 policy: self.policy,
                 kinds,

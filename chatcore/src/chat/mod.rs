@@ -9,6 +9,7 @@ mod admin;
 mod assist;
 mod builder;
 mod discovery;
+mod invites;
 mod lifecycle;
 mod media;
 mod mentions;
@@ -24,6 +25,10 @@ mod views;
 pub use assist::{ASSIST_CONTEXT_MESSAGES, AssistDraft, Assistance};
 pub use builder::ChatBuilder;
 pub use discovery::{Discovery, UnknownDiscovery};
+pub use invites::{
+    CreatedInvite, DEFAULT_INVITE_LIFETIME, INVITE_LIFETIMES, InviteOptions, InvitePreview,
+    InviteState, InviteView, MAX_INVITE_USES,
+};
 pub use media::MediaVariant;
 pub use messages::{HistoryPage, SendMessage};
 pub use views::{MemberView, PublicUser, RoomView};
@@ -123,6 +128,15 @@ pub struct ChatConfig {
     /// Most different emojis one message may carry as reactions (default 20); each member
     /// reacts with each emoji at most once.
     pub max_reaction_emojis: usize,
+    /// Most usable invite links one group may have at once (default 100); expired and used-up
+    /// links are cleared when the next one is created.
+    pub max_invites_per_room: usize,
+    /// Invite links one user may present in vain (unknown, expired, used up, revoked) within
+    /// `invite_failure_window` before further joins are refused with `RateLimited` unchecked
+    /// (default 10), so tokens cannot be guessed.
+    pub invite_failures_per_user: usize,
+    /// The window failed invite joins are counted in (default 15 minutes).
+    pub invite_failure_window: Duration,
     /// Where the per-user budgets above are kept (default: in this process).
     pub budgets: SharedBudgets,
     /// Where the login and assistant throttles keep their attempts: `None` (the default) in
@@ -166,6 +180,9 @@ impl Default for ChatConfig {
             group_rate: Rate::per_hour(20),
             member_add_rate: Rate::per_hour(1024),
             max_reaction_emojis: 20,
+            max_invites_per_room: 100,
+            invite_failures_per_user: 10,
+            invite_failure_window: Duration::from_secs(15 * 60),
             budgets: SharedBudgets::default(),
             attempts: None,
             guest_expiry_interval: Some(Duration::from_secs(3600)),
@@ -263,6 +280,8 @@ struct Inner {
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
     login_failures: Throttle<String>,
+    /// Invite links presented in vain, per user.
+    invite_failures: Throttle<UserId>,
     assistant: Option<Arc<dyn Assistant>>,
     assist_budget: Throttle<UserId>,
     config: ChatConfig,

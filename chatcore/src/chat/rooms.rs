@@ -296,7 +296,7 @@ impl Chat {
             .kind)
     }
 
-    async fn require_group_admin(&self, me: &Member) -> Result<()> {
+    pub(super) async fn require_group_admin(&self, me: &Member) -> Result<()> {
         if self.kind_of(me.room_id).await? == RoomKind::Direct {
             return Err(Error::Forbidden("direct chats have no admins"));
         }
@@ -306,7 +306,7 @@ impl Chat {
         Ok(())
     }
 
-    fn announce(&self, room: RoomId, change: RoomChange, user_id: UserId) {
+    pub(super) fn announce(&self, room: RoomId, change: RoomChange, user_id: UserId) {
         self.hub().publish(
             room,
             Event::new(EventKind::Room {

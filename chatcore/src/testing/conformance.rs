@@ -15,6 +15,9 @@ pub use search::*;
 
 type S = Arc<dyn Store>;
 
+mod invites;
+pub use invites::*;
+
 const T0: Timestamp = Timestamp(1_700_000_000_000);
 /// A quota no test upload reaches.
 const NO_QUOTA: UploadQuota = UploadQuota {

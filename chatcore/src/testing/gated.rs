@@ -352,6 +352,34 @@ impl Store for GatedStore {
         self.inner.search_messages(rooms, text, before, limit).await
     }
 
+    async fn create_invite(&self, invite: NewInvite, max_invites: usize) -> StoreResult<Invite> {
+        self.inner.create_invite(invite, max_invites).await
+    }
+
+    async fn invites(&self, room: RoomId) -> StoreResult<Vec<Invite>> {
+        self.inner.invites(room).await
+    }
+
+    async fn invite_by_hash(&self, token_hash: &[u8; 32]) -> StoreResult<Option<Invite>> {
+        self.inner.invite_by_hash(token_hash).await
+    }
+
+    async fn delete_invite(&self, room: RoomId, id: InviteId) -> StoreResult<bool> {
+        self.inner.delete_invite(room, id).await
+    }
+
+    async fn redeem_invite(
+        &self,
+        token_hash: &[u8; 32],
+        user: UserId,
+        at: Timestamp,
+        max_members: usize,
+    ) -> StoreResult<Redeemed> {
+        self.inner
+            .redeem_invite(token_hash, user, at, max_members)
+            .await
+    }
+
     async fn create_media(&self, media: NewMedia, quota: UploadQuota) -> StoreResult<Media> {
         self.inner.create_media(media, quota).await
     }
