@@ -86,6 +86,16 @@ export const api = {
   setRole: (id, user_id, role) => request('PATCH', `/rooms/${enc(id)}/members/${enc(user_id)}`, { role }),
   removeMember: (id, user_id) => request('DELETE', `/rooms/${enc(id)}/members/${enc(user_id)}`),
 
+  /** Creates an invite link (admins): { expires_in_secs?, max_uses? } → the link with its token, shown once. */
+  createInvite: (id, options = {}) => request('POST', `/rooms/${enc(id)}/invites`, options),
+  /** The group's invite links (admins), oldest first, each with its state: { invites }. */
+  invites: (id) => request('GET', `/rooms/${enc(id)}/invites`),
+  revokeInvite: (id, inviteId) => request('DELETE', `/rooms/${enc(id)}/invites/${enc(inviteId)}`),
+  /** What an invite link leads to, without a session: { room_name, member_count, expires_at }. */
+  invitePreview: (token) => request('GET', `/invites/${enc(token)}`),
+  /** Joins the link's group (or finds me already in it): the room. */
+  joinInvite: (token) => request('POST', `/invites/${enc(token)}/join`),
+
   messages: (id, { before, limit = 50 } = {}) =>
     request('GET', `/rooms/${enc(id)}/messages?limit=${limit}${before ? `&before=${enc(before)}` : ''}`),
   /** Adds my reaction; answers the message's reactions now: { room_id, seq, reactions }. */

@@ -7,6 +7,7 @@ import { preferredLanguage, t, useLanguage } from './i18n.js';
 import { Store } from './state.js';
 import { h } from './util/dom.js';
 import { renderEnter } from './views/enter.js';
+import { renderJoin, takeInviteToken } from './views/join.js';
 import { assistantTool } from './views/assistant.js';
 import { renderShell } from './views/shell.js';
 import { toast } from './views/toast.js';
@@ -24,7 +25,9 @@ async function boot() {
       return;
     }
   }
-  if (me) start(me);
+  const invite = takeInviteToken();
+  if (invite) await renderJoin(root, invite, me, start);
+  else if (me) start(me);
   else renderEnter(root, start);
   const notice = sessionStorage.getItem('chat.notice');
   if (notice) {

@@ -6,7 +6,8 @@ import { h, icon } from '../util/dom.js';
 import { field, showApiError } from './dialog.js';
 import { languagePicker } from './language.js';
 
-export function renderEnter(root, onEntered) {
+/** `intro`, when given, is shown above the way in (the group an invite link leads to). */
+export function renderEnter(root, onEntered, intro = null) {
   let mode = 'login';
   const general = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'enter-error' });
   const username = field({ label: t('enter.username'), name: 'username', autocomplete: 'username', maxlength: 32 });
@@ -72,7 +73,8 @@ export function renderEnter(root, onEntered) {
   root.replaceChildren(h('main', { class: 'enter', 'data-testid': 'enter' },
     h('div', { class: 'enter-card' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-logo' }, icon('chat')), h('h1', {}, t('app.name')), languagePicker()),
-      h('p', { class: 'enter-lead' }, t('enter.lead')),
+      intro,
+      h('p', { class: 'enter-lead' }, intro ? t('invite.enter_lead') : t('enter.lead')),
       h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('enter.tabs') }, tabLogin, tabRegister),
       form,
       h('div', { class: 'divider', role: 'separator' }, h('span', {}, t('enter.or'))),

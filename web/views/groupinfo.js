@@ -1,4 +1,5 @@
-// Chat info: members and roles; admins rename, add and remove; anyone can leave a group.
+// Chat info: members and roles; admins rename, add and remove, and manage invite links; anyone
+// can leave a group.
 // The dialog is built once; room updates refresh its parts, so what is being typed (the new
 // name, a search for people to add) is kept.
 
@@ -8,6 +9,7 @@ import { avatar, followTextDirection, h, setText } from '../util/dom.js';
 import { roomTitle } from '../util/format.js';
 import { backToList } from '../util/route.js';
 import { openDialog } from './dialog.js';
+import { inviteSection } from './invitelinks.js';
 import { toast } from './toast.js';
 import { userPicker } from './userpicker.js';
 
@@ -45,6 +47,7 @@ export function openGroupInfo(ctx, roomId) {
     onPick: (u) => act(() => api.addMember(roomId, u.id)),
   });
   const addSection = h('div', { hidden: true }, h('h4', { class: 'section-title' }, t('group.add_members')), picker.el);
+  const invites = group ? inviteSection(roomId) : null;
   const leave = group ? h('button', {
     type: 'button', class: 'btn danger wide', 'data-testid': 'leave-group',
     onclick: async () => {
@@ -61,7 +64,7 @@ export function openGroupInfo(ctx, roomId) {
   }, t('group.leave')) : null;
 
   const content = h('div', { class: 'group-info' },
-    h('div', { class: 'info-hero' }, heroAvatar, heroName), renameForm, membersTitle, members, addSection, leave);
+    h('div', { class: 'info-hero' }, heroAvatar, heroName), renameForm, membersTitle, members, addSection, invites?.el, leave);
   let unsubscribe = () => {};
   const { close } = openDialog({
     title: group ? t('group.info') : t('group.contact_info'),
@@ -83,6 +86,7 @@ export function openGroupInfo(ctx, roomId) {
     }
     renameForm.hidden = !isAdmin;
     addSection.hidden = !isAdmin;
+    invites?.show(isAdmin);
     setText(membersTitle, t('group.members', { n: room.members.length }));
     members.replaceChildren(...room.members.map((m) => memberItem(room, m, isAdmin)));
     if (isAdmin) picker.refresh();   // people who just joined drop out of the results

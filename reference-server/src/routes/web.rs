@@ -119,6 +119,11 @@ mod tests {
             Some("views/shell.js")
         );
         assert_eq!(asset_path("/chat/3").as_deref(), Some("index.html"));
+        // An invite link: its token is URL-safe base64, never a dot.
+        assert_eq!(
+            asset_path("/join/Ab-_0123456789abcdefghijklmnopqrstuvwxyzABCDE").as_deref(),
+            Some("index.html")
+        );
         assert_eq!(asset_path("/../Cargo.toml"), None);
         assert_eq!(asset_path("/views/..%2f..%2fsecret.txt"), None);
         assert_eq!(asset_path("/.git/config"), None);
