@@ -76,10 +76,14 @@ pub async fn serve_connection<S: Socket>(
 ) -> Closed {
     let (mut stream, sink) = socket.split();
     let (out, closer, writer) = writer::spawn(sink, config.outbound_queue, config.write_timeout);
-    let stop = match chat.connect(&actor).await {
+    // A future is as large as the largest state it can be in, and this one lives as long as
+    // the connection: the steps that run once (connecting, `hello`, closing) and the handling
+    // of a client's frame are boxed while they run, so an idle connection does not carry
+    // their space ("Memory per idle connection" in docs/performance.md).
+    let stop = match Box::pin(chat.connect(&actor)).await {
         Ok((sub, rooms)) => {
             let mut conn = Conn::new(chat, actor, config.clone(), sub, out, &rooms);
-            match conn.start(&rooms).await {
+            match Box::pin(conn.start(&rooms)).await {
                 Ok(()) => conn.run(&mut stream, shutdown).await,
                 Err(stop) => stop,
             }
@@ -90,7 +94,7 @@ pub async fn serve_connection<S: Socket>(
             Stop::Close(close::INTERNAL, "storage unavailable")
         }
     };
-    finish(stop, closer, writer, stream, &config).await
+    Box::pin(finish(stop, closer, writer, stream, &config)).await
 }
 
 /// Sends the close frame (if any), waits for the writer, and lets the peer answer the close.
@@ -221,7 +225,7 @@ impl Conn {
         loop {
             let step = match self.intake.next() {
                 // A frame whose turn has come is handled before anything else is awaited.
-                Some(msg) => self.on_message(msg).await,
+                Some(msg) => Box::pin(self.on_message(msg)).await,
                 None => {
                     let due_at = self.intake.wake_at();
                     if let Some(at) = due_at
@@ -241,7 +245,7 @@ impl Conn {
                         frame = stream.recv(), if self.intake.wants_read() => self.on_read(frame),
                         _ = ticks.tick() => self.on_tick().await,
                         () = &mut expiry, if self.expiry.is_some() => {
-                            self.on_session_deadline().await
+                            Box::pin(self.on_session_deadline()).await
                         }
                         () = &mut due, if due_at.is_some() => self.intake.check(),
                     }
