@@ -79,7 +79,7 @@ pub async fn serve_connection<S: Socket>(
     // A future is as large as the largest state it can be in, and this one lives as long as
     // the connection: the steps that run once (connecting, `hello`, closing) and the handling
     // of a client's frame are boxed while they run, so an idle connection does not carry
-    // their space ("Memory per idle connection" in docs/performance.md).
+    // their space ("WebSocket connections" in docs/performance.md).
     let stop = match Box::pin(chat.connect(&actor)).await {
         Ok((sub, rooms)) => {
             let mut conn = Conn::new(chat, actor, config.clone(), sub, out, &rooms);

@@ -1,5 +1,5 @@
 //! The sizes of a connection's futures, which its task holds for as long as the connection is
-//! open, idle or not (docs/performance.md, "Memory per idle connection"). A measurement, not a
+//! open, idle or not (docs/performance.md, "WebSocket connections"). A measurement, not a
 //! check: sizes depend on the profile and the compiler.
 
 use std::future::{Future, Pending};
