@@ -10,12 +10,19 @@ use bytes::Bytes;
 
 use super::{Actor, Chat};
 use crate::error::{Error, Result, StoreError};
-use crate::media::{Staged, Staging, audio, classify, content_key, reencode, thumbnail_key};
+use crate::media::{
+    Staged, Staging, audio, classify, content_key, reencode, sweep_abandoned, thumbnail_key,
+};
 use crate::model::{Media, MediaDetails, MediaId, NewMedia, RoomId, UploadQuota};
 use crate::store::MediaFile;
 
 /// How many unattached uploads one sweep deletes at most (the next sweep takes the rest).
 const SWEEP_BATCH: u32 = 500;
+
+/// How long an upload's staging file may go unwritten before a sweep takes it for the file of an
+/// upload a crash interrupted. Live uploads write far more often, and a client that stops
+/// sending is cut off long before this.
+const ABANDONED_UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
 /// Which of a media's files to open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,7 +183,11 @@ impl Chat {
     /// [`unattached_media_grace`](super::ChatConfig::unattached_media_grace) (a batch per call)
     /// and returns how many. A started chat runs it every
     /// [`media_sweep_interval`](super::ChatConfig::media_sweep_interval).
+    ///
+    /// It also removes the temporary files of uploads that a crash interrupted (left in the
+    /// media store's staging directory, untouched for an hour); they are logged, not counted.
     pub async fn sweep_unattached_media(&self) -> Result<usize> {
+        self.sweep_abandoned_uploads().await;
         let before = self.now().minus(self.config().unattached_media_grace);
         let candidates = self.store().unattached_media(before, SWEEP_BATCH).await?;
         let mut deleted = 0;
@@ -188,6 +199,23 @@ impl Chat {
             }
         }
         Ok(deleted)
+    }
+
+    /// Removes the staging files of interrupted uploads. A failure is logged: the sweep of
+    /// unattached media goes on either way.
+    async fn sweep_abandoned_uploads(&self) {
+        let dir = self.inner.media.staging_dir();
+        let now = std::time::SystemTime::now();
+        let swept =
+            tokio::task::spawn_blocking(move || sweep_abandoned(&dir, ABANDONED_UPLOAD_IDLE, now))
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|swept| swept);
+        match swept {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "removed interrupted uploads' files"),
+            Err(err) => tracing::warn!(error = %err, "sweep of interrupted uploads failed"),
+        }
     }
 
     /// After a message carrying `id` was deleted: deletes the media if no message carries it

@@ -15,6 +15,7 @@ mod staged;
 pub use fs::FsMediaStore;
 pub use memory::MemoryMediaStore;
 pub use reencode::{Reencoded, reencode};
+pub(crate) use staged::sweep_abandoned;
 pub use staged::{Staged, Staging};
 
 use sha2::{Digest, Sha256};

@@ -13,6 +13,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use sha2::{Digest, Sha256};
@@ -175,6 +176,39 @@ impl Staged {
     }
 }
 
+/// The name every upload's temporary file starts with.
+const TEMP_PREFIX: &str = "upload-";
+
+/// Removes the temporary files of uploads in `dir` that nothing wrote to for `idle` before
+/// `now`, and returns how many. An upload that ends removes its own file, so these are the files
+/// of uploads a crash or a kill interrupted; a live upload writes at least every
+/// [`WRITE_CHUNK`] bytes, and a client that stops sending is cut off long before an `idle` of an
+/// hour. Only files named like an upload's are touched (the default staging directory is the
+/// system's). Blocking.
+pub(crate) fn sweep_abandoned(dir: &Path, idle: Duration, now: SystemTime) -> io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if !entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let meta = entry.metadata()?;
+        let quiet = meta
+            .modified()
+            .ok()
+            .and_then(|at| now.duration_since(at).ok());
+        if meta.is_file() && quiet.is_some_and(|quiet| quiet >= idle) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                // Another node sharing the directory took it first.
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// A file removed when dropped, unless kept.
 #[derive(Debug)]
 struct TempFile {
@@ -187,7 +221,7 @@ impl TempFile {
     fn create(dir: &Path) -> io::Result<TempFile> {
         let mut suffix = [0u8; 12];
         crate::token::fill_random(&mut suffix);
-        let path = dir.join(format!("upload-{}", crate::token::hex(&suffix)));
+        let path = dir.join(format!("{TEMP_PREFIX}{}", crate::token::hex(&suffix)));
         let file = File::options()
             .read(true)
             .write(true)

@@ -101,3 +101,46 @@ async fn an_empty_upload_is_staged_empty() {
     assert_eq!(entries(&dir), 0);
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn a_sweep_removes_only_uploads_a_crash_left_behind() {
+    let dir = scratch();
+    let hour = Duration::from_secs(60 * 60);
+    let now = SystemTime::now();
+    let age = |path: &Path, by: Duration| {
+        File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(now - by)
+            .unwrap();
+    };
+    // A crash leaves a staging file behind: nothing drops it.
+    let mut crashed = Staging::start(dir.clone(), 64).await.unwrap();
+    crashed.write(b"half an upload").await.unwrap();
+    std::mem::forget(crashed);
+    let crashed = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    age(&crashed, 2 * hour);
+    // A live upload, written to a minute ago.
+    let mut live = Staging::start(dir.clone(), 64).await.unwrap();
+    live.write(b"arriving").await.unwrap();
+    let live = live.finish().await.unwrap();
+    age(&live.temp.path, Duration::from_secs(60));
+    // Someone else's file in a shared temporary directory.
+    let other = dir.join("notes.txt");
+    std::fs::write(&other, b"not ours").unwrap();
+    age(&other, 48 * hour);
+
+    assert_eq!(sweep_abandoned(&dir, hour, now).unwrap(), 1);
+    assert!(!crashed.exists(), "the crashed upload's file is gone");
+    assert!(live.temp.path.exists(), "a live upload is left alone");
+    assert!(other.exists(), "only upload files are touched");
+    assert_eq!(sweep_abandoned(&dir, hour, now).unwrap(), 0);
+    drop(live);
+    std::fs::remove_dir_all(dir).ok();
+}
