@@ -1,8 +1,8 @@
 //! Invite links over real HTTP and WebSocket, with their access rules: only a group's admins
 //! create, list and revoke its links; a link admits to its own group only, as a guest or an
-//! account; used-up, revoked and unknown links get one answer; dead links are rate-limited per
-//! address. Expiry is proved with a paused clock in `chatcore` (the server runs on the wall
-//! clock). Each scenario runs on every backend (the server databases skipped with a reason
+//! account; used-up, revoked, expired and unknown links get one answer; dead links are
+//! rate-limited per address. The server runs on the wall clock, so the expired link is written
+//! to its store directly; expiry itself is proved with a paused clock in `chatcore`. Each scenario runs on every backend (the server databases skipped with a reason
 //! when no server answers, outside CI).
 
 #![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
@@ -13,13 +13,15 @@ fn main() {
     chatcore::testing::harness::run_groups(on_every_backend!(
         a_guest_follows_a_link_into_the_group,
         only_admins_manage_links_and_a_link_admits_to_its_own_group,
-        used_up_revoked_and_unknown_links_get_one_answer
+        dead_links_get_one_answer
     ));
 }
 
 use chat_tests::{Backend, Reply, Server, TestUser, wait_for};
+use chatcore::{NewInvite, RoomId, Store, Timestamp, UserId};
 use chatcore_ws::frames::ServerFrame;
 use serde_json::{Value, json};
+use std::sync::{Arc, OnceLock};
 
 async fn create(server: &Server, admin: &TestUser, room: i64, body: Value) -> Reply {
     server
@@ -204,10 +206,42 @@ async fn only_admins_manage_links_and_a_link_admits_to_its_own_group(backend: Ba
     server.stop().await;
 }
 
-async fn used_up_revoked_and_unknown_links_get_one_answer(backend: Backend) {
-    let Some(server) = Server::on(backend).await else {
+/// A link of `room` by `admin` that expired a day ago, written to the server's store directly
+/// (the server runs on the wall clock, and a link lives at least a minute); returns its token.
+async fn expired_link(store: &dyn Store, admin: &TestUser, room: i64) -> String {
+    use sha2::Digest as _;
+    let token = "expired-link-0123456789-abcdefghijklmnopqrs".to_owned();
+    let now = Timestamp::now();
+    let day = std::time::Duration::from_secs(24 * 60 * 60);
+    store
+        .create_invite(
+            NewInvite {
+                room_id: RoomId(room),
+                token_hash: sha2::Sha256::digest(token.as_bytes()).into(),
+                token_prefix: token[..6].to_owned(),
+                created_by: UserId(admin.id),
+                created_at: now.minus(2 * day),
+                expires_at: now.minus(day),
+                max_uses: None,
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    token
+}
+
+async fn dead_links_get_one_answer(backend: Backend) {
+    let store = Arc::new(OnceLock::new());
+    let keep = store.clone();
+    let wrap = move |inner: Arc<dyn Store>| {
+        keep.set(inner.clone()).ok();
+        inner
+    };
+    let Some(server) = Server::on_wrapped(backend, |_| {}, wrap).await else {
         return;
     };
+    let store = store.get().unwrap().clone();
     let alice = server.register("alice").await;
     let room = server.group(&alice, "Once", &[]).await;
     let once = link(&server, &alice, room, json!({"max_uses": 1})).await;
@@ -219,6 +253,7 @@ async fn used_up_revoked_and_unknown_links_get_one_answer(backend: Backend) {
         )
         .await;
     assert_eq!(gone.status, 204);
+    let expired = expired_link(&*store, &alice, room).await;
     let first = server.register("first").await;
     assert_eq!(
         join(&server, Some(&first), once["token"].as_str().unwrap())
@@ -233,6 +268,7 @@ async fn used_up_revoked_and_unknown_links_get_one_answer(backend: Backend) {
     for token in [
         once["token"].as_str().unwrap(),
         revoked["token"].as_str().unwrap(),
+        expired.as_str(),
         unknown.as_str(),
         "short",
     ] {
@@ -257,12 +293,17 @@ async fn used_up_revoked_and_unknown_links_get_one_answer(backend: Backend) {
         .get(Some(&alice), &format!("/api/v1/rooms/{room}/invites"))
         .await
         .json();
-    assert_eq!(
-        listed["invites"].as_array().unwrap().len(),
-        1,
-        "revoked links are gone"
+    let states: Vec<&str> = listed["invites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states.len(), 2, "revoked links are gone: {states:?}");
+    assert!(
+        states.contains(&"used_up") && states.contains(&"expired"),
+        "{states:?}"
     );
-    assert_eq!(listed["invites"][0]["state"], "used_up");
 
     // Guessing is slowed per address: 30 dead links per 15 minutes
     // (`chatcore_http::app::INVITE_FAILURES_PER_15_MIN`), then 429 even for a live link.
