@@ -214,6 +214,9 @@ mod tests {
         };
         chat.send(&ann_actor, old).await.unwrap();
 
+        // Ann's own feed of the room, to hear Bob's read marker move.
+        let (mut ann_feed, _) = chat.connect(&ann_actor).await.unwrap();
+        let bob_id = bob.me();
         let (ann_keys, mut ann_screen) = start(ann).await;
         let (_bob_keys, mut bob_screen) = start(bob).await;
         until(&mut bob_screen, "history", |(lines, _)| {
@@ -236,6 +239,20 @@ mod tests {
         .await;
         let stored = chat.history(&ann_actor, room, None, 10).await.unwrap();
         assert_eq!(stored.messages.len(), 2, "stored once");
+
+        // Bob's client shows the room, so it has read it: his marker reaches Ann's message.
+        let read = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let event = ann_feed.recv().await.unwrap();
+                if let chatcore::EventKind::Read { user_id, seq, .. } = event.kind()
+                    && *user_id == bob_id
+                    && *seq == 2
+                {
+                    return;
+                }
+            }
+        });
+        assert!(read.await.is_ok(), "Bob's read marker reached seq 2");
     }
 
     #[tokio::test]

@@ -184,7 +184,8 @@ impl From<WireMessage> for Incoming {
 /// Runs the client until the user quits or the keys end: each key goes through
 /// [`State::on_key`] (sends go out in tasks of their own, so the screen keeps up while one
 /// waits for its ack), each server event into the state, and `draw` gets the state after
-/// every change. History is loaded when a room is first shown.
+/// every change. History is loaded when a room is first shown; the read marker follows what
+/// the shown room shows.
 pub async fn run(
     session: &Session,
     client: &mut Client,
@@ -197,6 +198,11 @@ pub async fn run(
         load(session, state, room).await;
     }
     loop {
+        if let Some((room, seq)) = state.read_to_tell()
+            && let Err(err) = client.handle().mark_read(room, seq).await
+        {
+            state.set_status(&format!("read marker: {err}"));
+        }
         draw(state)?;
         tokio::select! {
             key = keys.recv() => match key.map(|key| state.on_key(key)) {

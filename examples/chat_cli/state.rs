@@ -116,6 +116,8 @@ pub struct State {
     selected: usize,
     messages: HashMap<RoomId, BTreeMap<Seq, Line>>,
     loaded: HashSet<RoomId>,
+    /// The read marker last told to the server, per room.
+    told_read: HashMap<RoomId, Seq>,
     input: String,
     status: String,
 }
@@ -129,6 +131,7 @@ impl State {
             selected: 0,
             messages: HashMap::new(),
             loaded: HashSet::new(),
+            told_read: HashMap::new(),
             input: String::new(),
             status: "Up/Down: room · Enter: send · Esc: quit".to_owned(),
         };
@@ -237,6 +240,20 @@ impl State {
             lines.insert(message.seq, line(message, message.sender_id == me));
         }
         self.loaded.insert(room);
+    }
+
+    /// Where to move the read marker, when it should move: what the shown room shows is read,
+    /// so once its history is loaded its newest message is. Each position is handed out once
+    /// (the caller tells the server), and only forward.
+    pub fn read_to_tell(&mut self) -> Option<(RoomId, Seq)> {
+        let room = self.room().filter(|room| self.is_loaded(*room))?;
+        let newest = *self.messages.get(&room)?.keys().next_back()?;
+        let told = self.told_read.entry(room).or_default();
+        if newest <= *told {
+            return None;
+        }
+        *told = newest;
+        Some((room, newest))
     }
 
     /// A new room list (rooms joined or renamed meanwhile); the shown room stays shown, and
@@ -373,6 +390,31 @@ mod tests {
             0,
             "the first room was shown from the start"
         );
+    }
+
+    #[test]
+    fn what_the_shown_room_shows_is_read_once_and_only_forward() {
+        let mut s = state();
+        s.on_message(&message(10, 3, ANN, "early"));
+        assert_eq!(s.read_to_tell(), None, "not before the history is loaded");
+        s.on_history(
+            RoomId(10),
+            &[message(10, 1, ANN, "a"), message(10, 2, ME, "b")],
+        );
+        assert_eq!(s.read_to_tell(), Some((RoomId(10), 3)));
+        assert_eq!(s.read_to_tell(), None, "told once");
+
+        s.on_message(&message(20, 1, ANN, "elsewhere"));
+        assert_eq!(s.read_to_tell(), None, "a room not shown stays unread");
+        s.on_message(&message(10, 4, ANN, "while shown"));
+        assert_eq!(s.read_to_tell(), Some((RoomId(10), 4)));
+
+        s.on_key(Key::Down);
+        s.on_history(RoomId(20), &[message(20, 1, ANN, "elsewhere")]);
+        assert_eq!(s.read_to_tell(), Some((RoomId(20), 1)));
+        s.on_key(Key::Up);
+        s.on_history(RoomId(10), &[message(10, 2, ME, "b")]);
+        assert_eq!(s.read_to_tell(), None, "never backwards");
     }
 
     #[test]
