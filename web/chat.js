@@ -179,6 +179,8 @@ export class Chat {
       case 'deleted':
         store.updateMessage(frame.message);
         this.sender.editSettled(frame.message.room_id, frame.message.seq);
+        // An edit that names me anew tells me as a new message naming me would.
+        if (frame.newly_mentioned?.includes(store.me?.id) && frame.message.sender?.id !== store.me?.id) this.tell(frame.message);
         break;
       case 'reactions':
         store.setReactions(frame.room_id, frame.seq, frame.reactions);

@@ -251,6 +251,7 @@ enum EventFrame<'a> {
     },
     Edited {
         message: &'a Message,
+        newly_mentioned: &'a [UserId],
     },
     Deleted {
         message: &'a Message,
@@ -291,7 +292,13 @@ enum EventFrame<'a> {
 pub fn encode_event(kind: &EventKind) -> Bytes {
     let frame = match kind {
         EventKind::Message(message) => EventFrame::Message { message },
-        EventKind::Edited(message) => EventFrame::Edited { message },
+        EventKind::Edited {
+            message,
+            newly_mentioned,
+        } => EventFrame::Edited {
+            message,
+            newly_mentioned,
+        },
         EventKind::Deleted(message) => EventFrame::Deleted { message },
         EventKind::Reactions(r) => EventFrame::Reactions {
             room_id: r.room_id,
@@ -373,6 +380,10 @@ pub enum ServerFrame {
         /// The message after the edit.
         #[serde(with = "de::message")]
         message: Message,
+        /// The members the edit names whom the text before it did not: they are told as of a
+        /// new message naming them.
+        #[serde(default)]
+        newly_mentioned: Vec<UserId>,
     },
     /// A message was deleted.
     Deleted {

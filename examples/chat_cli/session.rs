@@ -234,7 +234,7 @@ async fn on_event(session: &Session, state: &mut State, event: ClientEvent) {
     match event {
         ClientEvent::Frame(
             ServerFrame::Message { message }
-            | ServerFrame::Edited { message }
+            | ServerFrame::Edited { message, .. }
             | ServerFrame::Deleted { message },
         ) => {
             let message = Incoming::from(&message);

@@ -21,6 +21,8 @@ fn main() {
 }
 
 use chat_tests::{Backend, Server, TestUser, wait_for};
+use chatcore::{Message, UserId};
+use chatcore_ws::Client;
 use chatcore_ws::frames::ServerFrame;
 use reqwest::Method;
 use serde_json::json;
@@ -45,7 +47,7 @@ async fn edit_and_delete_over_rest_reach_live_members(backend: Backend) {
     assert_eq!(edited["body"], "hello <b>again</b>", "text is data");
     assert!(edited["edited_at"].is_string());
     let live = wait_for(&mut bob_ws, |f| match f {
-        ServerFrame::Edited { message } => Some(message.body.clone()),
+        ServerFrame::Edited { message, .. } => Some(message.body.clone()),
         _ => None,
     })
     .await;
@@ -524,6 +526,18 @@ async fn room_settings_refuse_outsiders_and_bad_bodies(backend: Backend) {
     server.stop().await;
 }
 
+/// The next `edited` event on `ws`: the message and whom it newly mentions.
+async fn next_edit(ws: &mut Client) -> (Message, Vec<UserId>) {
+    wait_for(ws, |f| match f {
+        ServerFrame::Edited {
+            message,
+            newly_mentioned,
+        } => Some((message.clone(), newly_mentioned.clone())),
+        _ => None,
+    })
+    .await
+}
+
 async fn mentions_are_spans_of_members_kept_through_edits(backend: Backend) {
     let Some(server) = Server::on(backend).await else {
         return;
@@ -556,32 +570,40 @@ async fn mentions_are_spans_of_members_kept_through_edits(backend: Backend) {
     .await;
     assert_eq!(serde_json::to_value(&live.mentions).unwrap(), bob_span(0));
 
-    // An edit resolves the new text again (any case), live and in history.
+    // An edit resolves the new text again (any case), live and in history; the live event
+    // names whom the edit mentions anew (Bob was named before: nobody).
+    let first = format!("/api/v1/rooms/{room}/messages/1");
     let edited = server
-        .patch(
-            Some(&alice),
-            &format!("/api/v1/rooms/{room}/messages/1"),
-            json!({"body": "now @mallory, @BOB"}),
-        )
+        .patch(Some(&alice), &first, json!({"body": "now @mallory, @BOB"}))
         .await;
     assert_eq!(edited.json()["mentions"], bob_span(14));
-    let live = wait_for(&mut bob_ws, |f| match f {
-        ServerFrame::Edited { message } => Some(message.clone()),
-        _ => None,
-    })
-    .await;
+    let (live, newly) = next_edit(&mut bob_ws).await;
     assert_eq!(serde_json::to_value(&live.mentions).unwrap(), bob_span(14));
+    assert_eq!(newly, []);
     let history = server
         .get(Some(&bob), &format!("/api/v1/rooms/{room}/messages"))
         .await
         .json();
     assert_eq!(history["messages"][0]["mentions"], bob_span(14));
+    // Dropped, then named again: that edit tells Bob as a new mention would.
+    for (body, newly) in [("never mind", vec![]), ("@bob after all", vec![bob.id])] {
+        let edited = server
+            .patch(Some(&alice), &first, json!({ "body": body }))
+            .await;
+        assert_eq!(edited.status, 200);
+        let (_, told) = next_edit(&mut bob_ws).await;
+        assert_eq!(
+            told.iter().map(|u| u.0).collect::<Vec<_>>(),
+            newly,
+            "{body}"
+        );
+    }
 
     // The outsider named in the text heard nothing of it: the first message they receive is
     // one of their own room's.
     server.say(&alice, aside, "hi mallory").await;
     let first = wait_for(&mut mallory_ws, |f| match f {
-        ServerFrame::Message { message } | ServerFrame::Edited { message } => {
+        ServerFrame::Message { message } | ServerFrame::Edited { message, .. } => {
             Some(message.room_id.0)
         }
         _ => None,

@@ -25,8 +25,14 @@ pub(crate) const ALIVE_USERS_MAX: usize = 500;
 pub(crate) enum Notice {
     /// Messages `first..=last` of `room` were committed.
     Messages { room: RoomId, first: Seq, last: Seq },
-    /// Message `seq` of `room` was edited or deleted.
-    Changed { room: RoomId, seq: Seq },
+    /// Message `seq` of `room` was edited or deleted; an edit names the members it newly
+    /// mentions (stored nowhere else: the store keeps only the mentions now).
+    Changed {
+        room: RoomId,
+        seq: Seq,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentioned: Vec<UserId>,
+    },
     /// A member added or took back a reaction to message `seq` of `room`.
     Reacted { room: RoomId, seq: Seq },
     /// `user` (shown as `name`) is typing in `room`.
@@ -141,6 +147,16 @@ mod tests {
             Notice::Reacted {
                 room: RoomId(2),
                 seq: 17,
+            },
+            Notice::Changed {
+                room: RoomId(2),
+                seq: 5,
+                mentioned: vec![UserId(8), UserId(3)],
+            },
+            Notice::Changed {
+                room: RoomId(2),
+                seq: 6,
+                mentioned: Vec::new(),
             },
             Notice::Typing {
                 room: RoomId(1),

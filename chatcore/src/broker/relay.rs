@@ -76,8 +76,13 @@ impl Relay {
                 // publish it as is; connections fill from the store themselves.
                 self.hub.release_through(room, last);
             }
-            Notice::Changed { room, seq } => {
-                self.republish(room, seq, Hub::publish_change_here).await;
+            Notice::Changed {
+                room,
+                seq,
+                mentioned,
+            } => {
+                let publish = |hub: &Hub, message| hub.publish_change_here(message, mentioned);
+                self.republish(room, seq, publish).await;
             }
             Notice::Reacted { room, seq } => {
                 self.republish(room, seq, Hub::publish_reactions_here).await;

@@ -277,6 +277,44 @@ async fn reactions_on_one_node_reach_the_other_as_the_store_has_them() {
     reactions_until(&mut stays_feed, &[("👍", &[goes.id()])]).await;
 }
 
+/// Whom the next `edited` event on `feed` newly mentions, within 5 s.
+async fn next_newly_mentioned(feed: &mut Subscription) -> Vec<crate::UserId> {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let event = feed.recv().await.unwrap();
+            if let EventKind::Edited {
+                newly_mentioned, ..
+            } = event.kind()
+            {
+                return newly_mentioned.clone();
+            }
+        }
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_on_one_node_tells_the_other_whom_it_mentions_anew() {
+    let Team {
+        c,
+        admin,
+        room,
+        goes,
+        ..
+    } = team().await;
+    let (mut admin_feed, _) = c.a.connect(&admin).await.unwrap();
+    let seq = send_text(&c.b, &goes, room, "lunch?").await;
+
+    // Only node B knows what the text named before: its notice carries it.
+    c.b.edit(&goes, room, seq, "lunch, @admin?").await.unwrap();
+    assert_eq!(next_newly_mentioned(&mut admin_feed).await, [admin.id()]);
+    c.b.edit(&goes, room, seq, "lunch now, @admin?")
+        .await
+        .unwrap();
+    assert_eq!(next_newly_mentioned(&mut admin_feed).await, []);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_missed_while_the_broker_was_cut_are_reconciled_on_reconnect() {
     let Team {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Actor, Chat};
 use crate::error::{Entity, Error, Result, StoreError};
 use crate::hub::{Event, EventKind};
-use crate::model::{MediaId, Message, NewMessage, RoomId, Sender, Seq};
+use crate::model::{MediaId, Mention, Message, NewMessage, RoomId, Sender, Seq, UserId};
 use crate::policy::{Draft, Verdict};
 use crate::sanitize;
 use crate::throttle::Budget;
@@ -160,7 +160,9 @@ impl Chat {
 
     /// Edits the actor's own message and tells the room (`edited`). Only the text changes: a
     /// custom kind's payload stays as it was sent. Its mentions are resolved again from the new
-    /// text (see [`Chat::send`]). Not a member:
+    /// text (see [`Chat::send`]); the event names the members the new text mentions and the old
+    /// one did not, so they are told as of a new message (those mentioned before are not told
+    /// again). Not a member:
     /// `NotFound("room")`; no such (or a deleted) message: `NotFound("message")`; someone
     /// else's: `Forbidden`.
     ///
@@ -186,8 +188,14 @@ impl Chat {
             .store()
             .edit_message(room, seq, &body, &mentions, self.now())
             .await?;
-        self.hub()
-            .publish(room, Event::new(EventKind::Edited(edited.clone())));
+        let newly_mentioned = newly_mentioned(&original.mentions, &edited.mentions);
+        self.hub().publish(
+            room,
+            Event::new(EventKind::Edited {
+                message: edited.clone(),
+                newly_mentioned,
+            }),
+        );
         Ok(edited)
     }
 
@@ -283,6 +291,17 @@ impl Chat {
         }
         Ok(message)
     }
+}
+
+/// The members `after` names that `before` did not, each once, in text order.
+fn newly_mentioned(before: &[Mention], after: &[Mention]) -> Vec<UserId> {
+    let mut new: Vec<UserId> = Vec::new();
+    for user in after.iter().map(|m| m.user_id) {
+        if !before.iter().any(|m| m.user_id == user) && !new.contains(&user) {
+            new.push(user);
+        }
+    }
+    new
 }
 
 /// How a message's text is cleaned: a caption (may be empty) next to media or a custom kind, a

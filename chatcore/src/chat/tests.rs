@@ -1596,3 +1596,45 @@ async fn mentions_name_members_only_and_are_resolved_again_on_edit() {
     let tomb = w.chat.delete(&bob, room, m.seq).await.unwrap();
     assert!(tomb.mentions.is_empty());
 }
+
+/// The members the next `edited` event on `feed` names as newly mentioned.
+async fn next_newly_mentioned(feed: &mut crate::Subscription) -> Vec<UserId> {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), feed.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let EventKind::Edited {
+            newly_mentioned, ..
+        } = event.kind()
+        {
+            return newly_mentioned.clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_edit_tells_whom_it_mentions_anew_and_nobody_twice() {
+    let w = world();
+    let (alice, bob, carol) = (
+        w.user("alice").await,
+        w.user("bob").await,
+        w.user("carol").await,
+    );
+    let room = w.group(&alice, &[&bob, &carol]).await;
+    let (mut feed, _) = w.chat.connect(&bob).await.unwrap();
+    let m = w.send(&alice, room, "hi @bob").await.unwrap();
+    next_message(&mut feed).await;
+
+    let steps: [(&str, &[UserId]); 5] = [
+        ("hi @bob and @carol, @Carol", &[carol.id()]),
+        ("hi @Bob, @carol", &[]),
+        ("hi @carol and @alice", &[alice.id()]),
+        ("hi all", &[]),
+        ("hi @bob", &[bob.id()]),
+    ];
+    for (body, newly) in steps {
+        w.chat.edit(&alice, room, m.seq, body).await.unwrap();
+        assert_eq!(next_newly_mentioned(&mut feed).await, newly, "{body}");
+    }
+}

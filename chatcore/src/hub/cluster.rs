@@ -216,13 +216,17 @@ impl Hub {
         self.publish_to_user_here(user_id, Event::new(EventKind::Settings { user_id, now }));
     }
 
-    /// Delivers an edited or deleted message read from the store on this node.
-    pub(crate) fn publish_change_here(&self, message: Message) {
+    /// Delivers an edited or deleted message read from the store on this node, with the
+    /// members an edit newly mentions as the editing node named them.
+    pub(crate) fn publish_change_here(&self, message: Message, newly_mentioned: Vec<UserId>) {
         let room = message.room_id;
         let kind = if message.deleted {
             EventKind::Deleted(message)
         } else {
-            EventKind::Edited(message)
+            EventKind::Edited {
+                message,
+                newly_mentioned,
+            }
         };
         self.publish_here(room, Event::new(kind));
     }
@@ -250,7 +254,19 @@ fn notice_of(room: RoomId, kind: &EventKind) -> Notice {
             first: m.seq,
             last: m.seq,
         },
-        EventKind::Edited(m) | EventKind::Deleted(m) => Notice::Changed { room, seq: m.seq },
+        EventKind::Edited {
+            message,
+            newly_mentioned,
+        } => Notice::Changed {
+            room,
+            seq: message.seq,
+            mentioned: newly_mentioned.clone(),
+        },
+        EventKind::Deleted(m) => Notice::Changed {
+            room,
+            seq: m.seq,
+            mentioned: Vec::new(),
+        },
         EventKind::Reactions(r) => Notice::Reacted { room, seq: r.seq },
         EventKind::Settings { user_id, now } => Notice::Settings {
             user: *user_id,

@@ -30,7 +30,13 @@ pub enum EventKind {
     /// A new message was stored.
     Message(Message),
     /// A message was edited.
-    Edited(Message),
+    Edited {
+        /// The message after the edit.
+        message: Message,
+        /// The members the edit names (see [`Message::mentions`]) whom the text before it did
+        /// not, each once: clients notify them as they would of a new message naming them.
+        newly_mentioned: Vec<UserId>,
+    },
     /// A message was deleted (the tombstone).
     Deleted(Message),
     /// A member added or removed a reaction: the message's reactions now.
@@ -102,7 +108,9 @@ impl Event {
     /// The room this event belongs to, if any (presence belongs to a user).
     pub fn room_id(&self) -> Option<RoomId> {
         match &self.kind {
-            EventKind::Message(m) | EventKind::Edited(m) | EventKind::Deleted(m) => Some(m.room_id),
+            EventKind::Message(m)
+            | EventKind::Edited { message: m, .. }
+            | EventKind::Deleted(m) => Some(m.room_id),
             EventKind::Reactions(r) => Some(r.room_id),
             EventKind::Settings { now, .. } => Some(now.room_id),
             EventKind::Typing { room_id, .. }

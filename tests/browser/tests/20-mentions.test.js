@@ -1,6 +1,7 @@
 // Mentions: `@` in the composer suggests the chat's members (keyboard and touch), the server
 // resolves the name, and the bubble shows it highlighted from the spans; the member named sees
-// it marked as theirs and is notified even in a chat they muted. A non-member stays plain text.
+// it marked as theirs and is notified even in a chat they muted, also when an edit names them
+// anew (once). A non-member stays plain text.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -77,11 +78,18 @@ test('suggest, insert and highlight a mention; notify the member even when muted
   assert.equal(await mine.textContent(), '@bob');
   assert.match(await message(bobPage, 'hi @bob').getAttribute('class'), /\bmentions-me\b/);
   await bobPage.evaluate(() => { window.__hidden = true; });
-  await alice.call('POST', `/rooms/${group.id}/messages`, { body: 'quiet one', client_id: 'q-1' });
-  await alice.call('POST', `/rooms/${group.id}/messages`, { body: '@bob your turn', client_id: 'q-2' });
+  const quiet = await alice.call('POST', `/rooms/${group.id}/messages`, { body: 'quiet one', client_id: 'q-1' });
+  const turn = await alice.call('POST', `/rooms/${group.id}/messages`, { body: '@bob your turn', client_id: 'q-2' });
   await bobPage.waitForFunction(() => window.__notes.length > 0);
   await message(bobPage, 'your turn').waitFor();
-  assert.deepEqual(await bobPage.evaluate(() => window.__notes), [{ title: 'Trip', body: 'Alice: @bob your turn' }]);
+  const told = { title: 'Trip', body: 'Alice: @bob your turn' };
+  assert.deepEqual(await bobPage.evaluate(() => window.__notes), [told]);
+  // An edit that names him anew tells him too; an edit of one that named him already does not.
+  await alice.call('PATCH', `/rooms/${group.id}/messages/${turn.seq}`, { body: '@bob your turn now' });
+  await alice.call('PATCH', `/rooms/${group.id}/messages/${quiet.seq}`, { body: 'quiet one, @bob?' });
+  await bobPage.waitForFunction(() => window.__notes.length > 1);
+  await message(bobPage, 'quiet one, @bob?').getByTestId('mention').waitFor();
+  assert.deepEqual(await bobPage.evaluate(() => window.__notes), [told, { title: 'Trip', body: 'Alice: quiet one, @bob?' }]);
 
   await assertClean(page, assert);
   await assertClean(bobPage, assert);
