@@ -172,18 +172,32 @@ async fn only_admins_manage_links_and_a_link_admits_to_its_own_group(backend: Ba
         (403, "forbidden".into())
     );
 
-    // Bad options are refused and store nothing.
+    // Bad options are refused, named by the body key sent, and store nothing.
     for (body, field) in [
-        (json!({"expires_in_secs": 5}), "lifetime"),
-        (json!({"expires_in_secs": 40 * 24 * 3600}), "lifetime"),
+        (json!({"expires_in_secs": 0}), "expires_in_secs"),
+        (json!({"expires_in_secs": 59}), "expires_in_secs"),
+        (json!({"expires_in_secs": 30 * 24 * 3600 + 1}), "expires_in_secs"),
         (json!({"max_uses": 0}), "max_uses"),
+        (json!({"max_uses": 100_001}), "max_uses"),
+        (json!({"expires_in_secs": 5, "max_uses": 10}), "expires_in_secs"),
     ] {
         let reply = create(&server, &alice, room, body).await;
         assert_eq!((reply.status, reply.code()), (400, "invalid".into()));
         assert_eq!(reply.json()["error"]["field"], field);
     }
-    let unknown = create(&server, &alice, room, json!({"room_id": mine})).await;
-    assert_eq!(unknown.status, 400, "unknown fields are refused");
+    for body in [
+        json!({"room_id": mine}),
+        json!({"expires_in_secs": -1}),
+        json!({"expires_in_secs": "7d"}),
+        json!({"max_uses": 1.5}),
+    ] {
+        let reply = create(&server, &alice, room, body.clone()).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "bad_json".into()),
+            "unknown fields and wrong types are refused: {body}"
+        );
+    }
     let listed = server
         .get(Some(&alice), &format!("/api/v1/rooms/{room}/invites"))
         .await

@@ -32,7 +32,7 @@ struct Invites {
 }
 
 /// `POST /api/v1/rooms/{id}/invites` `{expires_in_secs?, max_uses?}` → 201 the link with its
-/// `token` (shown this once).
+/// `token` (shown this once). A refused option is named by its body key.
 pub async fn create(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
     let me = app.authenticate(&mut req).await?;
     let body: NewInvite = body::json_or_default(req).await?;
@@ -40,8 +40,27 @@ pub async fn create(app: &App, mut req: Request, room: RoomId) -> HandlerResult 
         lifetime: body.expires_in_secs.map(Duration::from_secs),
         max_uses: body.max_uses,
     };
-    let created = app.chat().create_invite(&me.actor, room, options).await?;
+    let created = app
+        .chat()
+        .create_invite(&me.actor, room, options)
+        .await
+        .map_err(named_by_body_key)?;
     Ok(http::created(&created))
+}
+
+/// `err` with the option it refuses named as the body names it: chatcore calls the lifetime
+/// [`InviteOptions::lifetime`], the body `expires_in_secs` (`max_uses` is the same in both).
+fn named_by_body_key(err: chatcore::Error) -> chatcore::Error {
+    match err {
+        chatcore::Error::Invalid {
+            field: "lifetime",
+            reason,
+        } => chatcore::Error::Invalid {
+            field: "expires_in_secs",
+            reason,
+        },
+        other => other,
+    }
 }
 
 /// `GET /api/v1/rooms/{id}/invites` → 200 `{invites}`, oldest first, each with its `state`.
