@@ -2,6 +2,7 @@
 // Views subscribe to named events; the controller (chat.js) is the only writer.
 
 import { activityOf } from './util/format.js';
+import { mentionsUser } from './util/mentions.js';
 import { isNewer } from './util/messages.js';
 
 const TYPING_MS = 5000;
@@ -169,11 +170,21 @@ export class Store extends EventTarget {
     return [...this.rooms.values()].sort((a, b) => activityOf(b) - activityOf(a) || b.id - a.id);
   }
 
-  /** Unread messages of every room I have not muted (a muted room never calls for attention). */
-  unreadTotal() {
-    let total = 0;
-    for (const room of this.rooms.values()) if (!room.muted) total += room.unread || 0;
-    return total;
+  /** Chats with unread messages that call for attention: neither muted nor archived (as
+   * WhatsApp counts them in the title; each chat's own badge still counts its messages). */
+  unreadChats() {
+    let chats = 0;
+    for (const room of this.rooms.values()) if (room.unread > 0 && !room.muted && !room.archived) chats += 1;
+    return chats;
+  }
+
+  /** Whether a message from someone else past my read marker names me, among those we hold. */
+  mentionsMeUnread(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room?.unread) return false;
+    const mine = this.myReadMarker(roomId);
+    const held = [room.last_message, ...(this.histories.get(roomId)?.bySeq.values() || [])];
+    return held.some((m) => m && m.seq > mine && !m.deleted && m.sender?.id !== this.me?.id && mentionsUser(m, this.me?.id));
   }
 
   /** My own settings for a room now (a `room_settings` event, or the answer to my change). */

@@ -62,6 +62,7 @@ export default {
   'list.archived': 'Archived',
   'mention.list': 'Members to mention',
   'list.muted': 'Muted',
+  'list.mentioned': 'You were mentioned',
   'room_menu.label': 'Chat menu',
   'room_menu.mute': 'Mute notifications',
   'room_menu.unmute': 'Unmute notifications',

@@ -61,6 +61,7 @@ export default {
   'list.archived': 'בארכיון',
   'mention.list': 'חברים לאזכור',
   'list.muted': 'מושתק',
+  'list.mentioned': 'הוזכרת',
   'room_menu.label': 'תפריט הצ׳אט',
   'room_menu.mute': 'השתקת התראות',
   'room_menu.unmute': 'ביטול השתקת ההתראות',

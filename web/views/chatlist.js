@@ -101,6 +101,7 @@ export function renderChatList(ctx) {
       time: h('span', { class: 'chat-item-time' }),
       preview: h('span', { class: 'chat-item-preview', dir: 'auto', 'data-testid': 'chat-item-preview' }),
       muted: h('span', { class: 'chat-item-muted', role: 'img', 'aria-label': t('list.muted'), title: t('list.muted'), 'data-testid': 'muted-icon', hidden: true }, icon('muted')),
+      mention: h('span', { class: 'chat-item-mention', role: 'img', 'aria-label': t('list.mentioned'), title: t('list.mentioned'), 'data-testid': 'mention-mark', hidden: true }, '@'),
       badge: h('span', { class: 'badge', 'data-testid': 'unread-badge' }),
     };
     const btn = h('button', {
@@ -110,7 +111,7 @@ export function renderChatList(ctx) {
     parts.avatar,
     h('span', { class: 'chat-item-main' },
       h('span', { class: 'chat-item-top' }, parts.name, parts.time),
-      h('span', { class: 'chat-item-bottom' }, parts.preview, parts.muted, parts.badge)));
+      h('span', { class: 'chat-item-bottom' }, parts.preview, parts.muted, parts.mention, parts.badge)));
     return { li: h('li', {}, btn), btn, parts, title: null };
   }
 
@@ -130,6 +131,8 @@ export function renderChatList(ctx) {
     setText(parts.preview, typing ? t('conv.typing') : preview);
     parts.preview.classList.toggle('typing', typing);
     parts.muted.hidden = !room.muted;
+    // A muted chat stays quiet, but a message naming me still shows (as WhatsApp marks it).
+    parts.mention.hidden = !(room.muted && store.mentionsMeUnread(room.id));
     parts.badge.classList.toggle('muted', !!room.muted);
     parts.badge.hidden = !room.unread;
     setText(parts.badge, room.unread ? String(room.unread) : '');

@@ -69,7 +69,7 @@ export function renderShell(root, ctx) {
     }
   });
   const updateTitle = () => {
-    const n = store.unreadTotal();
+    const n = store.unreadChats();
     document.title = n ? t('app.title_unread', { n }) : t('app.name');
   };
   store.on('rooms', updateTitle);

@@ -1,7 +1,8 @@
 // Mute and archive: my own settings for a chat, from its ⋮ menu, followed live by my other
 // device. A muted chat keeps counting unread (grey badge, bell-off mark) but makes no desktop
-// notification and is left out of the title's count; an archived chat moves under "Archived"
-// and stays there when a new message arrives, until I unarchive it.
+// notification and is left out of the title's count (which counts chats, not messages, and
+// leaves archived chats out too), but shows @ when a message names me; an archived chat moves
+// under "Archived" and stays there when a new message arrives, until I unarchive it.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -82,6 +83,47 @@ test('mute and archive from the chat menu, followed by my other device', async (
 
   await assertClean(page, assert);
   await assertClean(phone, assert);
+});
+
+test('the title counts unread chats neither muted nor archived; a mention in a muted chat shows @', async () => {
+  const gina = await apiUser(env.server, 'gina', undefined, 'Gina');
+  const hank = await apiUser(env.server, 'hank', undefined, 'Hank');
+  const ivy = await apiUser(env.server, 'ivy', undefined, 'Ivy');
+  const jack = await apiUser(env.server, 'jack', undefined, 'Jack');
+  const quiet = await hank.call('POST', '/rooms', { name: 'Quiet', members: [gina.user.id] });
+  const old = await ivy.call('POST', '/rooms/direct', { user_id: gina.user.id });
+  const busy = await jack.call('POST', '/rooms/direct', { user_id: gina.user.id });
+  await gina.call('PATCH', `/rooms/${quiet.id}/settings`, { muted: true });
+  await gina.call('PATCH', `/rooms/${old.id}/settings`, { archived: true });
+  let sent = 0;
+  const say = (who, room, body) => who.call('POST', `/rooms/${room.id}/messages`, { body, client_id: `t-${++sent}` });
+  await say(hank, quiet, 'news');
+  await say(ivy, old, 'remember me?');
+  await say(jack, busy, 'one');
+  await say(jack, busy, 'two');
+
+  // One chat calls for attention (with two messages); the muted and the archived ones do not.
+  const page = await openPage(env.browser, env.server);
+  await login(page, 'gina');
+  await chatItem(page, 'Jack').getByTestId('unread-badge').filter({ hasText: '2' }).waitFor();
+  await page.waitForFunction(() => document.title === '(1) Chat');
+  const mark = chatItem(page, 'Quiet').getByTestId('mention-mark');
+  assert.equal(await mark.isHidden(), true);
+
+  // A message naming me in the muted chat marks its row with @, and still does not count.
+  await say(hank, quiet, '@gina your view?');
+  await mark.waitFor();
+  assert.equal(await mark.getAttribute('aria-label'), 'You were mentioned');
+  assert.equal(await page.title(), '(1) Chat');
+  // Unarchived, Ivy's chat counts again.
+  await gina.call('PATCH', `/rooms/${old.id}/settings`, { archived: false });
+  await page.waitForFunction(() => document.title === '(2) Chat');
+  // Reading the muted chat takes the mark away.
+  await openChat(page, 'Quiet');
+  await mark.waitFor({ state: 'hidden' });
+  assert.equal(await page.title(), '(2) Chat');
+
+  await assertClean(page, assert);
 });
 
 test('on a phone: the chat menu fits the screen, and Archived opens from the list', async () => {
