@@ -21,11 +21,13 @@ done
 rm -rf "$out"
 mkdir -p "$out/logs"
 
-# The server, with the per-address limits raised: the scan sends thousands of requests from
-# one address, and a 429 would only hide what the payloads reach.
+# The server, with the per-address limits and the search budget raised: the scan sends
+# thousands of requests from one address as one user, and a 429 would only hide what the
+# payloads reach.
 data="$out/data"
 "$server_bin" --listen 127.0.0.1:0 --data-dir "$data" --log warn \
   --registrations-per-hour 1000000 --guests-per-hour 1000000 --login-failures-per-ip 1000000 \
+  --searches-per-minute 1000000 \
   >"$out/server.out" 2>"$out/server.log" &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT

@@ -388,6 +388,16 @@ pub struct Config {
     )]
     pub member_adds_per_hour: u32,
 
+    /// Message searches one user may run per minute (all of them at once after a quiet
+    /// minute); one more is answered 429 / `rate_limited` with `Retry-After`.
+    #[arg(
+        long,
+        env = "CHAT_SEARCHES_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub searches_per_minute: u32,
+
     /// Offer the offline English spelling and grammar checker in the composer (`false` turns
     /// it off). It runs on this machine; drafts go nowhere.
     #[arg(

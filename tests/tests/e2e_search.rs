@@ -12,7 +12,8 @@ fn main() {
         search_finds_only_my_rooms_with_matches_marked,
         search_refuses_bad_requests,
         search_takes_operators_literally,
-        search_follows_edits_and_deletes
+        search_follows_edits_and_deletes,
+        search_has_a_budget_per_user
     ));
 }
 
@@ -216,5 +217,28 @@ async fn search_follows_edits_and_deletes(backend: chat_tests::Backend) {
     assert_eq!(deleted.status, 200);
     assert!(bodies(&server, &bob, "monday").await.is_empty());
     assert!(bodies(&server, &bob, "slides").await.is_empty());
+    server.stop().await;
+}
+
+async fn search_has_a_budget_per_user(backend: chat_tests::Backend) {
+    let Some(server) = Server::on_with(backend, |c| c.searches_per_minute = 3).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    // Refused requests spend nothing.
+    for _ in 0..3 {
+        assert_eq!(search(&server, &alice, "ab", "").await.status, 400);
+    }
+    for _ in 0..3 {
+        assert_eq!(search(&server, &alice, "lunch", "").await.status, 200);
+    }
+    let over = search(&server, &alice, "lunch", "").await;
+    assert_eq!((over.status, over.code()), (429, "rate_limited".into()));
+    let retry: u64 = over.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After: {retry}");
+    assert_eq!(over.json()["hits"], Value::Null, "nothing found is shown");
+    // Another user's budget is their own.
+    assert_eq!(search(&server, &bob, "lunch", "").await.status, 200);
     server.stop().await;
 }

@@ -125,6 +125,9 @@ pub struct ChatConfig {
     /// How many members one user may add to groups, at creation or later (default 1,024 per
     /// hour, so one full group can be created at once).
     pub member_add_rate: Rate,
+    /// How many message searches one user may run (default 60 per minute, all at once, refused
+    /// beyond that): each is a full-text query over every room the user is in.
+    pub search_rate: Rate,
     /// Most different emojis one message may carry as reactions (default 20); each member
     /// reacts with each emoji at most once.
     pub max_reaction_emojis: usize,
@@ -179,6 +182,7 @@ impl Default for ChatConfig {
             typing_rate: Rate::per_second(1.0, 5, Duration::ZERO),
             group_rate: Rate::per_hour(20),
             member_add_rate: Rate::per_hour(1024),
+            search_rate: Rate::per_minute(60),
             max_reaction_emojis: 20,
             max_invites_per_room: 100,
             invite_failures_per_user: 10,
@@ -420,6 +424,7 @@ impl Chat {
             Budget::Typing => cfg.typing_rate,
             Budget::Groups => cfg.group_rate,
             Budget::MemberAdds => cfg.member_add_rate,
+            Budget::Searches => cfg.search_rate,
         }
     }
 

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::{MessageId, RoomId};
 use crate::sanitize;
 use crate::search::{self, MAX_PAGE, MAX_TEXT_CHARS, MIN_TEXT_CHARS, SearchHit, SearchPage};
+use crate::throttle::Budget;
 
 impl Chat {
     /// Up to `limit` (1–[`MAX_PAGE`]) messages whose text contains `text`, newest first, from
@@ -14,7 +15,9 @@ impl Chat {
     ///
     /// `text` is cleaned like a message and taken literally, case-insensitively (see
     /// [`crate::search`]); it has [`MIN_TEXT_CHARS`]–[`MAX_TEXT_CHARS`] characters, else
-    /// `Invalid("q")`. A bad `limit` is `Invalid("limit")`.
+    /// `Invalid("q")`. A bad `limit` is `Invalid("limit")`. A valid request spends one unit of
+    /// the actor's [`search_rate`](super::ChatConfig::search_rate) budget before the store is
+    /// asked anything: `RateLimited` beyond it (a refused request spends nothing).
     pub async fn search(
         &self,
         actor: &Actor,
@@ -29,6 +32,7 @@ impl Chat {
                 format!("limit must be 1–{MAX_PAGE}"),
             ));
         }
+        self.spend(actor, Budget::Searches, 1).await?;
         // Access control: the rooms searched are the actor's rooms now, read here, never
         // rooms a client names.
         let rooms: Vec<RoomId> = self
@@ -154,5 +158,27 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn searches_spend_a_budget_per_user_and_bad_queries_spend_nothing() {
+        let config = crate::ChatConfig {
+            search_rate: crate::throttle::Rate::per_minute(2),
+            ..crate::ChatConfig::default()
+        };
+        let w = World::builder().config(config).start();
+        let (alice, bob) = (w.user("alice").await, w.user("bob").await);
+        w.group(&alice, &[&bob]).await;
+        for _ in 0..3 {
+            let err = w.chat.search(&alice, "no", None, 10).await.unwrap_err();
+            assert_eq!(err.code(), "invalid");
+        }
+        for _ in 0..2 {
+            w.chat.search(&alice, "lunch", None, 10).await.unwrap();
+        }
+        let err = w.chat.search(&alice, "lunch", None, 10).await.unwrap_err();
+        assert_eq!(err.code(), "rate_limited");
+        assert!(err.retry_after().unwrap() >= std::time::Duration::from_secs(1));
+        w.chat.search(&bob, "lunch", None, 10).await.unwrap();
     }
 }

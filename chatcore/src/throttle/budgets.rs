@@ -1,4 +1,4 @@
-//! Per-user budgets: how fast someone may send, create groups, add members.
+//! Per-user budgets: how fast someone may send, create groups, add members, search.
 //!
 //! Each budget is a token bucket kept as one number, the GCRA "theoretical arrival time": the
 //! moment the bucket would be full again. Taking `n` units moves it `n` emission intervals
@@ -38,6 +38,15 @@ impl Rate {
         }
     }
 
+    /// `n` units per minute, all of which may be spent at once; callers are refused, not paced.
+    pub fn per_minute(n: u32) -> Self {
+        Rate {
+            per_second: f64::from(n) / 60.0,
+            burst: n,
+            max_wait: Duration::ZERO,
+        }
+    }
+
     /// `n` units per hour, all of which may be spent at once; callers are refused, not paced.
     pub fn per_hour(n: u32) -> Self {
         Rate {
@@ -65,6 +74,8 @@ pub enum Budget {
     Groups,
     /// Members added to groups (at creation or later).
     MemberAdds,
+    /// Message searches (each a full-text query over the user's rooms).
+    Searches,
 }
 
 impl Budget {
@@ -75,6 +86,7 @@ impl Budget {
             Budget::Typing => "typing",
             Budget::Groups => "groups",
             Budget::MemberAdds => "member_adds",
+            Budget::Searches => "searches",
         }
     }
 }
