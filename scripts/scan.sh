@@ -21,13 +21,13 @@ done
 rm -rf "$out"
 mkdir -p "$out/logs"
 
-# The server, with the per-address limits and the search budget raised: the scan sends
-# thousands of requests from one address as one user, and a 429 would only hide what the
-# payloads reach.
+# The server, with the per-address limits, the search budget and the dead-invite-link
+# throttles raised: the scan sends thousands of requests (and made-up tokens) from one address
+# as one user, and a 429 would only hide what the payloads reach. Only this script raises them.
 data="$out/data"
 "$server_bin" --listen 127.0.0.1:0 --data-dir "$data" --log warn \
   --registrations-per-hour 1000000 --guests-per-hour 1000000 --login-failures-per-ip 1000000 \
-  --searches-per-minute 1000000 \
+  --searches-per-minute 1000000 --invite-failures-per-ip 1000000 --invite-failures-per-user 1000000 \
   >"$out/server.out" 2>"$out/server.log" &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
@@ -62,7 +62,8 @@ png='iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e
 media=$(printf '%s' "$png" | base64 -d | curl -sS --fail-with-body -X POST "$base/api/v1/rooms/$group/media" \
   -H 'content-type: image/png' -H "cookie: chat_session=$token" -H "origin: $base" \
   --data-binary @- | json "['id']")
-echo "seeded: group $group, direct $direct, users $bob $carol $dave, media $media"
+invite=$(api POST "/api/v1/rooms/$group/invites" '{}' | json "['token']")
+echo "seeded: group $group, direct $direct, users $bob $carol $dave, media $media, an invite link"
 
 findings=0
 failures=0
@@ -70,7 +71,7 @@ n=0
 while read -r method path body; do
   case "$method" in ''|'#'*) continue ;; esac
   n=$((n + 1))
-  for name in group direct bob carol dave media; do
+  for name in group direct bob carol dave media invite; do
     path=${path//\{$name\}/${!name}}
     body=${body//\{$name\}/${!name}}
   done

@@ -59,7 +59,8 @@ impl Default for Settings {
     }
 }
 
-/// Invite links one address may present in vain per 15 minutes (see [`Limits::invite_failures`]).
+/// Invite links one address may present in vain per 15 minutes by default (see
+/// [`Limits::invite_failures`]).
 pub const INVITE_FAILURES_PER_15_MIN: u32 = 30;
 
 /// The per-address rate limits of the unauthenticated entry points.
@@ -73,19 +74,20 @@ pub struct Limits {
     /// Failed logins per address per 15 minutes.
     pub login_failures: Limiter,
     /// Invite links presented in vain (unknown, expired, used up, revoked) per address per
-    /// 15 minutes ([`INVITE_FAILURES_PER_15_MIN`]), kept where failed logins are.
+    /// 15 minutes ([`INVITE_FAILURES_PER_15_MIN`] by default), kept where failed logins are.
     pub invite_failures: Limiter,
     /// CSP violation reports, per address and service-wide.
     pub csp_reports: crate::routes::csp::ReportLimits,
 }
 
 impl Limits {
-    /// Limits with the given budgets; registrations, guests and failed logins are counted in
-    /// `shared` (every node's store, see `ChatConfig::attempts`) when given.
+    /// Limits with the given budgets; registrations, guests, failed logins and dead invite links
+    /// are counted in `shared` (every node's store, see `ChatConfig::attempts`) when given.
     pub fn new(
         registrations_per_hour: u32,
         guests_per_hour: u32,
         login_failures_per_15_min: u32,
+        invite_failures_per_15_min: u32,
         shared: Option<SharedAttempts>,
     ) -> Self {
         const HOUR: Duration = Duration::from_secs(3600);
@@ -100,7 +102,7 @@ impl Limits {
             ),
             invite_failures: Limiter::shared(
                 "invite_ip",
-                INVITE_FAILURES_PER_15_MIN,
+                invite_failures_per_15_min,
                 Duration::from_secs(15 * 60),
                 shared,
             ),
@@ -113,7 +115,7 @@ impl Default for Limits {
     /// 10 registrations and 10 guests per hour, 20 failed logins and 30 dead invite links per
     /// 15 minutes, per address, counted in this process.
     fn default() -> Self {
-        Limits::new(10, 10, 20, None)
+        Limits::new(10, 10, 20, INVITE_FAILURES_PER_15_MIN, None)
     }
 }
 

@@ -224,6 +224,27 @@ pub struct Config {
     )]
     pub login_failures_per_ip: u32,
 
+    /// Invite links one IP address may present in vain (unknown, expired, used up, revoked)
+    /// within 15 minutes before the invite routes answer it 429 without a look-up. Raised only
+    /// by the injection scan (`scripts/scan.sh`), which sends thousands of tokens.
+    #[arg(
+        long,
+        env = "CHAT_INVITE_FAILURES_PER_IP",
+        default_value_t = chatcore_http::app::INVITE_FAILURES_PER_15_MIN,
+        global = true
+    )]
+    pub invite_failures_per_ip: u32,
+
+    /// Invite links one user may present in vain within 15 minutes before their joins are
+    /// refused 429 unchecked. Raised only by the injection scan (`scripts/scan.sh`).
+    #[arg(
+        long,
+        env = "CHAT_INVITE_FAILURES_PER_USER",
+        default_value_t = 10,
+        global = true
+    )]
+    pub invite_failures_per_user: usize,
+
     /// Password hashes (argon2id, 19 MiB each) computed at once; 0 means one per CPU.
     #[arg(
         long,
@@ -506,6 +527,7 @@ impl Config {
             self.registrations_per_hour,
             self.guests_per_hour,
             self.login_failures_per_ip,
+            self.invite_failures_per_ip,
             shared,
         )
     }

@@ -141,6 +141,7 @@ pub fn chat_config(config: &Config) -> ChatConfig {
     chat.group_rate = Rate::per_hour(config.groups_per_hour);
     chat.member_add_rate = Rate::per_hour(config.member_adds_per_hour);
     chat.search_rate = Rate::per_minute(config.searches_per_minute);
+    chat.invite_failures_per_user = config.invite_failures_per_user;
     chat.guest_expiry_interval = Some(Duration::from_secs(config.guest_expiry_interval.max(1)));
     chat.session_expiry_interval = Some(Duration::from_secs(config.session_expiry_interval.max(1)));
     chat.assist_per_minute = config.assistant_per_minute;

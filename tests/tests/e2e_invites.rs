@@ -1,9 +1,10 @@
 //! Invite links over real HTTP and WebSocket, with their access rules: only a group's admins
 //! create, list and revoke its links; a link admits to its own group only, as a guest or an
 //! account; used-up, revoked, expired and unknown links get one answer; dead links are
-//! rate-limited per address. The server runs on the wall clock, so the expired link is written
-//! to its store directly; expiry itself is proved with a paused clock in `chatcore`. Each scenario runs on every backend (the server databases skipped with a reason
-//! when no server answers, outside CI).
+//! rate-limited per address and per user, as far as the server's flags say. The server runs on
+//! the wall clock, so the expired link is written to its store directly; expiry itself is
+//! proved with a paused clock in `chatcore`. Each scenario runs on every backend (the server
+//! databases skipped with a reason when no server answers, outside CI).
 
 #![allow(clippy::unwrap_used)] // scenarios are test code run by the generated tests: a panic is the report
 
@@ -13,7 +14,8 @@ fn main() {
     chatcore::testing::harness::run_groups(on_every_backend!(
         a_guest_follows_a_link_into_the_group,
         only_admins_manage_links_and_a_link_admits_to_its_own_group,
-        dead_links_get_one_answer
+        dead_links_get_one_answer,
+        the_dead_link_throttles_follow_their_flags
     ));
 }
 
@@ -176,10 +178,16 @@ async fn only_admins_manage_links_and_a_link_admits_to_its_own_group(backend: Ba
     for (body, field) in [
         (json!({"expires_in_secs": 0}), "expires_in_secs"),
         (json!({"expires_in_secs": 59}), "expires_in_secs"),
-        (json!({"expires_in_secs": 30 * 24 * 3600 + 1}), "expires_in_secs"),
+        (
+            json!({"expires_in_secs": 30 * 24 * 3600 + 1}),
+            "expires_in_secs",
+        ),
         (json!({"max_uses": 0}), "max_uses"),
         (json!({"max_uses": 100_001}), "max_uses"),
-        (json!({"expires_in_secs": 5, "max_uses": 10}), "expires_in_secs"),
+        (
+            json!({"expires_in_secs": 5, "max_uses": 10}),
+            "expires_in_secs",
+        ),
     ] {
         let reply = create(&server, &alice, room, body).await;
         assert_eq!((reply.status, reply.code()), (400, "invalid".into()));
@@ -332,6 +340,39 @@ async fn dead_links_get_one_answer(backend: Backend) {
             None,
             &format!("/api/v1/invites/{}", live["token"].as_str().unwrap()),
         )
+        .await;
+    assert_eq!((over.status, over.code()), (429, "rate_limited".into()));
+    server.stop().await;
+}
+
+async fn the_dead_link_throttles_follow_their_flags(backend: Backend) {
+    let Some(server) = Server::on_with(backend, |c| {
+        c.invite_failures_per_ip = 40;
+        c.invite_failures_per_user = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let mallory = server.register("mallory").await;
+    let guess = |i: usize| format!("{i:0>43}");
+    // Per user: the third dead link a user tries to join by is refused unchecked.
+    for i in 0..2 {
+        let reply = join(&server, Some(&mallory), &guess(i)).await;
+        assert_eq!(reply.status, 404);
+    }
+    let over = join(&server, Some(&mallory), &guess(2)).await;
+    assert_eq!((over.status, over.code()), (429, "rate_limited".into()));
+    // Per address: 40 dead links, not the default 30 (the two dead joins count; the refused
+    // one does not), then 429.
+    for i in 3..41 {
+        let reply = server
+            .get(None, &format!("/api/v1/invites/{}", guess(i)))
+            .await;
+        assert_eq!(reply.status, 404, "dead link {i}");
+    }
+    let over = server
+        .get(None, &format!("/api/v1/invites/{}", guess(41)))
         .await;
     assert_eq!((over.status, over.code()), (429, "rate_limited".into()));
     server.stop().await;
