@@ -72,6 +72,14 @@ export const api = {
   guest: (display_name) => request('POST', '/auth/guest', display_name ? { display_name } : {}),
   upgrade: (username, password) => request('POST', '/auth/upgrade', { username, password }),
   logout: () => request('POST', '/auth/logout'),
+  /** Changes my profile ({ display_name?, hide_last_seen? }); answers my user now. */
+  updateMe: (change) => request('PATCH', '/me', change),
+  /** Sets my photo from image bytes (the server crops it square); answers my user now. */
+  setAvatar: (blob) => request('PUT', '/me/avatar', blob),
+  /** Removes my photo; answers my user now. */
+  removeAvatar: () => request('DELETE', '/me/avatar'),
+  /** Where a user's photo is (an immutable URL per photo), or null when they have none. */
+  avatarUrl: (user) => (user?.avatar ? `${BASE}/users/${enc(user.id)}/avatar/${enc(user.avatar)}` : null),
 
   searchUsers: (q) => request('GET', `/users?q=${enc(q)}`),
   /** Messages of my rooms containing `q`, newest first: { hits: [{ message, matches }], next_before }. */

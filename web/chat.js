@@ -193,6 +193,10 @@ export class Chat {
         break;
       case 'presence':
         store.setPresence(frame.user_id, frame.online);
+        if (!frame.online) this.refreshLastSeen(frame.user_id);
+        break;
+      case 'user':
+        store.applyUser(frame.user);
         break;
       case 'read':
         store.setReadMarker(frame.room_id, frame.user_id, frame.seq);
@@ -276,6 +280,18 @@ export class Chat {
       return;
     }
     await this.refreshRoom(frame.room_id);
+  }
+
+  /**
+   * Someone went offline: the direct chats with them that show when they were last seen fetch
+   * that time again (the presence event does not carry it, and it is now the moment they left).
+   */
+  refreshLastSeen(userId) {
+    for (const room of this.store.rooms.values()) {
+      if (room.kind !== 'direct') continue;
+      const member = room.members.find((m) => m.id === userId);
+      if (member?.last_seen) this.refreshRoom(room.id);
+    }
   }
 
   async refreshRoom(id) {
@@ -397,6 +413,26 @@ export class Chat {
     } catch (err) {
       toast(errorText(err));
     }
+  }
+
+  /**
+   * Changes my profile: `{ display_name?, hide_last_seen? }`, a new photo (`{ photo: Blob }`) or
+   * none (`{ photo: null }`). The answer (my user now) shows at once everywhere I appear; others
+   * and my other devices hear of it as a `user` event. Throws the ApiError for the form to show.
+   */
+  async updateProfile(change) {
+    let me;
+    if ('photo' in change) me = change.photo ? await api.setAvatar(change.photo) : await api.removeAvatar();
+    else me = await api.updateMe(change);
+    const hidingChanged = me.hide_last_seen !== this.store.me.hide_last_seen;
+    this.store.applyUser(me);
+    // Whether I see others' "last seen" follows my own setting: the rooms say it afresh.
+    if (hidingChanged) {
+      try {
+        this.store.setRooms((await api.rooms()).rooms);
+      } catch { /* the change is made; the next reconnect refreshes the rooms */ }
+    }
+    return me;
   }
 
   remove(roomId, seq) {

@@ -55,6 +55,26 @@ export class Store extends EventTarget {
     this.emit('me', user);
   }
 
+  /**
+   * A user's public profile now (a `user` event, or the answer to my own change): their name and
+   * photo change in every room they share with me, and in my own user when it is me. Applying
+   * the same profile twice changes nothing.
+   */
+  applyUser(user) {
+    const profile = publicProfile(user);
+    const changed = [];
+    for (const room of this.rooms.values()) {
+      const member = room.members.find((m) => m.id === user.id);
+      if (!member || Object.entries(profile).every(([key, value]) => member[key] === value)) continue;
+      room.members = room.members.map((m) => (m === member ? { ...m, ...profile } : m));
+      changed.push(room.id);
+    }
+    if (user.id === this.me?.id) this.setMe({ ...this.me, ...user });
+    if (!changed.length) return;
+    this.emit('rooms');
+    for (const id of changed) this.emit('room', id);
+  }
+
   setConnection(status, reason = null) {
     if (this.connection === status && this.connectionReason === reason) return;
     this.connection = status;
@@ -508,4 +528,10 @@ function isLatest(room, msg) {
 function sameReactions(a, b) {
   if (!Array.isArray(a.reactions)) return undefined;
   return JSON.stringify(a.reactions) === JSON.stringify(b.reactions || []);
+}
+
+/** The fields of a user that others see (a member's own fields, like role, stay as they are). */
+function publicProfile(user) {
+  const { id, username = null, display_name, guest = false, avatar = null } = user;
+  return { id, username, display_name, guest, avatar };
 }

@@ -44,6 +44,21 @@ export default {
   'menu.admin': 'Server admin',
   'menu.log_out': 'Log out',
 
+  'profile.title': 'Profile',
+  'profile.change_photo': 'Change photo',
+  'profile.remove_photo': 'Remove photo',
+  'profile.uploading': 'Uploading photo…',
+  'profile.photo_saved': 'Photo updated',
+  'profile.photo_removed': 'Photo removed',
+  'profile.images_only': 'Choose an image file.',
+  'profile.name': 'Your name',
+  'profile.need_name': 'Enter a name',
+  'profile.save': 'Save',
+  'profile.guest': 'Guest account',
+  'profile.privacy': 'Privacy',
+  'profile.hide_last_seen': 'Hide last seen',
+  'profile.hide_last_seen_help': "Others won't see when you were last online. If you hide yours, you won't see others'. Whether you are online right now still shows in your chats.",
+
   'notify.hint': 'Get notified of new messages.',
   'notify.enable': 'Turn on desktop notifications',
 
@@ -92,6 +107,9 @@ export default {
   'conv.typing': 'typing…',
   'conv.typing_names': { one: '{names} is typing…', other: '{names} are typing…' },
   'conv.online': 'online',
+  'conv.last_seen_today': 'last seen today at {time}',
+  'conv.last_seen_yesterday': 'last seen yesterday at {time}',
+  'conv.last_seen_date': 'last seen {date}',
   'conv.offline_delete': 'You are offline: the message was not deleted.',
 
   'message.deleted': '🚫 This message was deleted',

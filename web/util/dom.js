@@ -95,10 +95,21 @@ export function initials(name) {
   return (letters.join('') || '?').toUpperCase();
 }
 
-/** Avatar circle: initials on a colour derived from the name (set through a CSS custom property). */
-export function avatar(name, size = '') {
+/**
+ * Avatar circle: initials on a colour derived from the name (set through a CSS custom property),
+ * covered by the photo at `src` when there is one. A photo that fails to load is dropped, so the
+ * initials show again. The photo's alt text is the name (a property, never markup).
+ */
+export function avatar(name, size = '', src = null) {
   const el = h('span', { class: `avatar ${size}`.trim(), 'aria-hidden': 'true' }, initials(name));
   el.style.setProperty('--avatar-hue', String(hueOf(name)));
+  if (src) {
+    const img = h('img', { class: 'avatar-img', 'data-testid': 'avatar-img', decoding: 'async' });
+    img.alt = String(name || '');
+    img.addEventListener('error', () => img.remove(), { once: true });
+    img.src = src;
+    el.append(img);
+  }
   return el;
 }
 

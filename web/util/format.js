@@ -14,6 +14,7 @@ const timeFmt = () => fmt('time', { hour: '2-digit', minute: '2-digit' });
 const weekdayFmt = () => fmt('weekday', { weekday: 'long' });
 const dateFmt = () => fmt('date', { day: 'numeric', month: 'short', year: 'numeric' });
 const shortDateFmt = () => fmt('short', { day: '2-digit', month: '2-digit', year: '2-digit' });
+const numericDateFmt = () => fmt('numeric', { day: '2-digit', month: '2-digit', year: 'numeric' });
 const fullFmt = () => fmt('full', { dateStyle: 'medium', timeStyle: 'short' });
 
 function startOfDay(date) {
@@ -45,6 +46,19 @@ export function formatListTime(iso) {
   if (ago === 1) return t('day.yesterday');
   if (ago < 7) return weekdayFmt().format(date);
   return shortDateFmt().format(date);
+}
+
+/**
+ * When someone was last seen: "last seen today at 14:05", "last seen yesterday at 09:12", or
+ * "last seen 28/11/2026" (the date as the language writes it). Empty without a time.
+ */
+export function formatLastSeen(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  const ago = daysAgo(date);
+  if (ago <= 0) return t('conv.last_seen_today', { time: timeFmt().format(date) });
+  if (ago === 1) return t('conv.last_seen_yesterday', { time: timeFmt().format(date) });
+  return t('conv.last_seen_date', { date: numericDateFmt().format(date) });
 }
 
 /** Key of the local calendar day of a timestamp. */

@@ -1,14 +1,16 @@
-// Left pane: who I am, the menu, search (rooms, people and messages), and the chat list. Each chat is one
-// element keyed by room id and patched in place, so focus and scroll survive every update.
+// Left pane: who I am (a button to my profile), the menu, search (rooms, people and messages),
+// and the chat list. Each chat is one element keyed by room id and patched in place, so focus
+// and scroll survive every update.
 // Archived chats are listed apart, under "Archived" (folded until opened, or while searching);
 // a new message does not bring one back (only Unarchive does), as in WhatsApp.
 
 import { api } from '../api.js';
 import { errorText, t } from '../i18n.js';
 import { avatar, followTextDirection, h, icon, iconButton, setText } from '../util/dom.js';
-import { formatListTime, previewText, roomTitle } from '../util/format.js';
+import { formatListTime, otherMember, previewText, roomTitle } from '../util/format.js';
 import { toggleMenu } from './menu.js';
 import { openNewGroup } from './newgroup.js';
+import { openProfile } from './profile.js';
 import { renderMessageSearch } from './messagesearch.js';
 import { renderNotifyHint } from './notifyhint.js';
 import { toast } from './toast.js';
@@ -19,8 +21,12 @@ export function renderChatList(ctx) {
   const meAvatar = h('span', { class: 'me-avatar' });
   const meName = h('span', { class: 'me-name', dir: 'auto', 'data-testid': 'me-name' });
   const menuBtn = iconButton('more', t('menu.label'), () => toggleMenu(ctx, menuBtn), { 'data-testid': 'menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false' });
+  const meButton = h('button', {
+    type: 'button', class: 'me', title: t('profile.title'), 'data-testid': 'profile-button',
+    'aria-haspopup': 'dialog', onclick: () => openProfile(ctx),
+  }, meAvatar, meName);
   const header = h('header', { class: 'pane-header list-header' },
-    h('div', { class: 'me' }, meAvatar, meName),
+    meButton,
     h('div', { class: 'header-actions' },
       iconButton('group', t('group.new'), () => openNewGroup(ctx), { 'data-testid': 'new-group-button' }),
       menuBtn));
@@ -53,7 +59,7 @@ export function renderChatList(ctx) {
   const items = new Map();   // room id -> { li, parts }
 
   function renderMe() {
-    meAvatar.replaceChildren(avatar(store.me.display_name));
+    meAvatar.replaceChildren(avatar(store.me.display_name, '', api.avatarUrl(store.me)));
     setText(meName, store.me.guest ? t('list.me_guest', { name: store.me.display_name }) : store.me.display_name);
   }
 
@@ -112,13 +118,18 @@ export function renderChatList(ctx) {
     h('span', { class: 'chat-item-main' },
       h('span', { class: 'chat-item-top' }, parts.name, parts.time),
       h('span', { class: 'chat-item-bottom' }, parts.preview, parts.muted, parts.mention, parts.badge)));
-    return { li: h('li', {}, btn), btn, parts, title: null };
+    return { li: h('li', {}, btn), btn, parts, title: null, photo: null };
   }
 
   function updateItem(item, room) {
     const { btn, parts } = item;
     const title = roomTitle(room, store.me);
-    if (item.title !== title) { item.title = title; parts.avatar.replaceChildren(avatar(title)); }
+    const photo = room.kind === 'direct' ? api.avatarUrl(otherMember(room, store.me)) : null;
+    if (item.title !== title || item.photo !== photo) {
+      item.title = title;
+      item.photo = photo;
+      parts.avatar.replaceChildren(avatar(title, '', photo));
+    }
     setText(parts.name, title);
     const last = room.last_message;
     setText(parts.time, formatListTime(last?.created_at || room.created_at));

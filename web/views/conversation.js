@@ -1,9 +1,10 @@
 // Right pane: header, the message log (infinite scroll upward, stick-to-bottom, "new messages"
 // pill, ticks) and the composer. The log is keyed DOM (messagelist.js) fed by store events.
 
+import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { avatar, h, icon, iconButton, setText } from '../util/dom.js';
-import { otherMember, roomTitle } from '../util/format.js';
+import { formatLastSeen, otherMember, roomTitle } from '../util/format.js';
 import { backToList } from '../util/route.js';
 import { renderComposer } from './composer.js';
 import { openGroupInfo } from './groupinfo.js';
@@ -77,12 +78,16 @@ export function renderConversation(ctx, roomId) {
     chat.markRead(roomId);
   }
 
+  let shownPhoto = null;
   function renderHeader() {
     const room = store.rooms.get(roomId);
     if (!room) return;
     const title = roomTitle(room, store.me);
+    const other = room.kind === 'direct' ? otherMember(room, store.me) : null;
     mutedMark.hidden = !room.muted;
-    if (titleEl.textContent !== title) avatarSlot.replaceChildren(avatar(title));
+    const photo = api.avatarUrl(other);
+    if (titleEl.textContent !== title || shownPhoto !== photo) avatarSlot.replaceChildren(avatar(title, '', photo));
+    shownPhoto = photo;
     setText(titleEl, title);
     const typing = store.typingNames(roomId);
     subtitleEl.classList.toggle('typing', typing.length > 0);
@@ -90,8 +95,8 @@ export function renderConversation(ctx, roomId) {
     if (typing.length) {
       subtitle = room.kind === 'direct' ? t('conv.typing') : t('conv.typing_names', { names: typing.join(', '), n: typing.length });
     } else if (room.kind === 'direct') {
-      const other = otherMember(room, store.me);
       if (other && store.presence.get(other.id)) subtitle = t('conv.online');
+      else if (other?.last_seen) subtitle = formatLastSeen(other.last_seen);
       else subtitle = other?.guest ? t('user.guest') : (other?.username ? `@${other.username}` : '');
     } else {
       subtitle = room.members.map((m) => (m.id === store.me.id ? t('list.you') : m.display_name)).join(', ');

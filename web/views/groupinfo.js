@@ -6,7 +6,7 @@
 import { api } from '../api.js';
 import { errorText, t } from '../i18n.js';
 import { avatar, followTextDirection, h, setText } from '../util/dom.js';
-import { roomTitle } from '../util/format.js';
+import { otherMember, roomTitle } from '../util/format.js';
 import { backToList } from '../util/route.js';
 import { openDialog } from './dialog.js';
 import { inviteSection } from './invitelinks.js';
@@ -72,16 +72,19 @@ export function openGroupInfo(ctx, roomId) {
   });
 
   let shownTitle = null;
+  let shownPhoto = null;
   function render() {
     const room = store.rooms.get(roomId);
     if (!room) { close(); return; }
     const isAdmin = group && room.role === 'admin';
     const title = roomTitle(room, store.me);
+    const photo = group ? null : api.avatarUrl(otherMember(room, store.me));
+    if (title !== shownTitle || photo !== shownPhoto) heroAvatar.replaceChildren(avatar(title, 'large', photo));
+    shownPhoto = photo;
     if (title !== shownTitle) {
       // The name field follows the name until the admin starts changing it.
       if (document.activeElement !== nameInput && nameInput.value === (shownTitle ?? '')) { nameInput.value = room.name || ''; updateNameDirection(); }
       shownTitle = title;
-      heroAvatar.replaceChildren(avatar(title, 'large'));
       setText(heroName, title);
     }
     renameForm.hidden = !isAdmin;
@@ -107,7 +110,7 @@ export function openGroupInfo(ctx, roomId) {
       }, t('group.remove')));
     }
     return h('li', { class: 'member', 'data-testid': 'member', 'data-user-id': m.id },
-      avatar(m.display_name, 'small'),
+      avatar(m.display_name, 'small', api.avatarUrl(m)),
       h('span', { class: 'member-name' },
         h('bdi', {}, m.display_name), me ? ` ${t('group.you_suffix')}` : '',
         m.guest ? h('span', { class: 'muted' }, ` · ${t('user.guest')}`) : null),
