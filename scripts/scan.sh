@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SQL injection scan of the REST API: starts the reference server on a fresh SQLite data
-# directory, seeds users, rooms, messages and a picture, then runs sqlmap (level 3, risk 2)
-# with a session cookie against every request in scripts/scan-targets.txt: query parameters,
-# path ids and JSON bodies; the first request also has its Cookie, User-Agent and Referer
-# tested. Exits non-zero if sqlmap finds an injection point or cannot run a request.
+# directory, seeds users, rooms, messages, a picture, an invite link and an avatar, then runs
+# sqlmap (level 3, risk 2) with a session cookie against every request in
+# scripts/scan-targets.txt: query parameters, path ids and JSON bodies; the first request also
+# has its Cookie, User-Agent and Referer tested. Exits non-zero if sqlmap finds an injection
+# point or cannot run a request.
 #
 # Usage: scripts/scan.sh [TARGETS-FILE]. Needs target/debug/reference-server (or
 # CHAT_SERVER_BIN) and sqlmap (CHAT_SQLMAP, default target/pyenv/bin/sqlmap; scripts/test.sh
@@ -47,6 +48,7 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 register() { api POST /api/v1/auth/register "{\"username\":\"$1\",\"password\":\"correct horse battery staple\"}"; }
 reply=$(register alice)
 token=$(json "['token']" <<<"$reply")
+alice=$(json "['user']['id']" <<<"$reply")
 bob=$(register bob | json "['user']['id']")
 carol=$(register carol | json "['user']['id']")
 dave=$(register dave | json "['user']['id']")
@@ -63,7 +65,10 @@ media=$(printf '%s' "$png" | base64 -d | curl -sS --fail-with-body -X POST "$bas
   -H 'content-type: image/png' -H "cookie: chat_session=$token" -H "origin: $base" \
   --data-binary @- | json "['id']")
 invite=$(api POST "/api/v1/rooms/$group/invites" '{}' | json "['token']")
-echo "seeded: group $group, direct $direct, users $bob $carol $dave, media $media, an invite link"
+avatar=$(printf '%s' "$png" | base64 -d | curl -sS --fail-with-body -X PUT "$base/api/v1/me/avatar" \
+  -H 'content-type: image/png' -H "cookie: chat_session=$token" -H "origin: $base" \
+  --data-binary @- | json "['avatar']")
+echo "seeded: group $group, direct $direct, users $alice $bob $carol $dave, media $media, avatar $avatar, an invite link"
 
 findings=0
 failures=0
@@ -71,7 +76,7 @@ n=0
 while read -r method path body; do
   case "$method" in ''|'#'*) continue ;; esac
   n=$((n + 1))
-  for name in group direct bob carol dave media invite; do
+  for name in group direct alice bob carol dave media invite avatar; do
     path=${path//\{$name\}/${!name}}
     body=${body//\{$name\}/${!name}}
   done

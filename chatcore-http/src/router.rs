@@ -12,8 +12,8 @@ use chatcore::{InviteId, MediaId, MediaVariant, RoomId, UserId};
 use crate::app::App;
 use crate::http::{ApiError, HandlerResult, Request, Response};
 use crate::routes::{
-    admin, assist, auth, csp, health, invites, media, messages, reactions, rooms, search, settings,
-    users, ws,
+    admin, assist, auth, csp, health, invites, media, messages, profile, reactions, rooms, search,
+    settings, users, ws,
 };
 
 /// The two ends of the TCP connection a request came over. A host that knows them puts one in
@@ -82,7 +82,14 @@ async fn api(
         (M::POST, ["api", "v1", "auth", "logout"]) => auth::logout(app, req).await,
 
         (M::GET, ["api", "v1", "me"]) => users::me(app, req).await,
+        (M::PATCH, ["api", "v1", "me"]) => profile::update(app, req).await,
+        (M::PUT, ["api", "v1", "me", "avatar"]) => profile::set_avatar(app, req).await,
+        (M::DELETE, ["api", "v1", "me", "avatar"]) => profile::remove_avatar(app, req).await,
         (M::GET, ["api", "v1", "users"]) => users::search(app, req).await,
+        (M::GET, ["api", "v1", "users", user]) => profile::user(app, req, UserId(id(user)?)).await,
+        (M::GET, ["api", "v1", "users", user, "avatar", avatar]) => {
+            profile::avatar(app, req, UserId(id(user)?), avatar).await
+        }
         (M::GET, ["api", "v1", "search"]) => search::messages(app, req).await,
 
         (M::GET, ["api", "v1", "rooms"]) => rooms::list(app, req).await,

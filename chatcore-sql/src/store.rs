@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chatcore::{
-    Among, AppendResult, Entity, GroupCommit, Invite, InviteId, Media, MediaId, Member, Mention,
-    Message, MessageId, NewInvite, NewMedia, NewMessage, NewRoom, NewUser, Reaction, Redeemed,
-    Removed, Role, Room, RoomId, RoomListEntry, RoomSettings, Seq, Session, SettingsChange, Store,
-    StoreError, StoreResult, Timestamp, UploadQuota, User, UserId,
+    Among, AppendResult, Avatar, Entity, GroupCommit, Invite, InviteId, Media, MediaId, Member,
+    Mention, Message, MessageId, NewInvite, NewMedia, NewMessage, NewRoom, NewUser, ProfileChange,
+    Reaction, Redeemed, Removed, Role, Room, RoomId, RoomListEntry, RoomSettings, Seq, Session,
+    SettingsChange, Store, StoreError, StoreResult, Timestamp, UploadQuota, User, UserId,
 };
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
@@ -236,6 +236,40 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()> {
         users::set_display_name::<D>(&mut *self.conn().await?, id, display_name).await
+    }
+
+    async fn update_profile(&self, id: UserId, change: &ProfileChange) -> StoreResult<User> {
+        let mut tx = self.write().await?;
+        if let Some(name) = &change.display_name {
+            users::set_display_name::<D>(&mut tx, id, name).await?;
+        }
+        if let Some(hide) = change.hide_last_seen {
+            users::set_hide_last_seen::<D>(&mut tx, id, hide).await?;
+        }
+        let user = users::by_id::<D>(&mut tx, id)
+            .await?
+            .ok_or(StoreError::Missing(Entity::User))?;
+        commit::<D>(tx).await?;
+        Ok(user)
+    }
+
+    async fn set_avatar(
+        &self,
+        id: UserId,
+        avatar: Option<&Avatar>,
+    ) -> StoreResult<(User, Option<Avatar>)> {
+        let mut tx = self.write().await?;
+        // The row lock makes a concurrent change wait, so each one learns the avatar it
+        // replaced and no picture's bytes are left without a row or deleted under one.
+        let before = users::lock_avatar::<D>(&mut tx, id)
+            .await?
+            .ok_or(StoreError::Missing(Entity::User))?;
+        users::set_avatar::<D>(&mut tx, id, avatar).await?;
+        let user = users::by_id::<D>(&mut tx, id)
+            .await?
+            .ok_or(StoreError::Missing(Entity::User))?;
+        commit::<D>(tx).await?;
+        Ok((user, before))
     }
 
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {

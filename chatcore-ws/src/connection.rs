@@ -83,11 +83,13 @@ pub async fn serve_connection<S: Socket>(
     let stop = match Box::pin(chat.connect(&actor)).await {
         Ok((sub, rooms)) => {
             let mut conn = Conn::new(chat, actor, config.clone(), sub, out, &rooms);
-            match Box::pin(conn.start(&rooms)).await {
+            let stop = match Box::pin(conn.start(&rooms)).await {
                 Ok(()) => conn.run(&mut stream, shutdown).await,
                 Err(stop) => stop,
-            }
-            // `conn` (and its subscription) drops here: the user's presence updates at once.
+            };
+            // The subscription ends here: the user's presence updates at once.
+            Box::pin(conn.disconnect()).await;
+            stop
         }
         Err(err) => {
             tracing::warn!(%err, "could not register the connection");
@@ -184,6 +186,13 @@ impl Conn {
             last_seen: Instant::now(),
             expiry,
             revalidated: Instant::now(),
+        }
+    }
+
+    /// Ends the subscription; the user's last connection records when they were last seen.
+    async fn disconnect(self) {
+        if let Err(err) = self.chat.disconnect(self.sub).await {
+            tracing::warn!(%err, "could not record when the user was last seen");
         }
     }
 

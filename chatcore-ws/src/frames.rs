@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use chatcore::{
-    EventKind, MediaId, Message, Reaction, RoomChange, RoomId, RoomSettings, Sender, Seq, User,
-    UserId,
+    AvatarId, EventKind, MediaId, Message, PublicUser, Reaction, RoomChange, RoomId, RoomSettings,
+    Sender, Seq, User, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -208,7 +208,8 @@ pub enum Outgoing<'a> {
     Pong,
 }
 
-/// The user in `hello`: the public fields plus the server-admin flag.
+/// The user in `hello`: the public fields plus the server-admin flag and the user's own
+/// settings.
 #[derive(Debug, Serialize)]
 pub struct HelloUser<'a> {
     /// The user's id.
@@ -221,6 +222,10 @@ pub struct HelloUser<'a> {
     pub guest: bool,
     /// Whether the user is a server admin.
     pub admin: bool,
+    /// The current profile picture's id, if any.
+    pub avatar: Option<AvatarId>,
+    /// Whether the user hides when they were last seen.
+    pub hide_last_seen: bool,
 }
 
 impl<'a> From<&'a User> for HelloUser<'a> {
@@ -231,6 +236,8 @@ impl<'a> From<&'a User> for HelloUser<'a> {
             display_name: &u.display_name,
             guest: u.is_guest,
             admin: u.is_server_admin,
+            avatar: u.avatar.as_ref().map(|a| a.id),
+            hide_last_seen: u.hide_last_seen,
         }
     }
 }
@@ -284,6 +291,9 @@ enum EventFrame<'a> {
         #[serde(flatten)]
         settings: RoomSettings,
     },
+    User {
+        user: &'a PublicUser,
+    },
 }
 
 /// Encodes a hub event as its wire frame. Pass this to [`chatcore::Event::encoded`] so every
@@ -335,6 +345,7 @@ pub fn encode_event(kind: &EventKind) -> Bytes {
             room_id: now.room_id,
             settings: now.settings,
         },
+        EventKind::User(user) => EventFrame::User { user },
         _ => return Bytes::from_static(br#"{"type":"unknown"}"#),
     };
     Bytes::from(to_json(&frame))
@@ -441,6 +452,12 @@ pub enum ServerFrame {
         muted: bool,
         /// Whether the user archived it.
         archived: bool,
+    },
+    /// A user sharing a room (or this user, on another device) changed their display name or
+    /// picture: what others see of them now. Idempotent: apply it by user id.
+    User {
+        /// The user's public fields (`admin` and `hide_last_seen` are never sent: false).
+        user: WireUser,
     },
     /// All missed messages of a `sync` were sent.
     Synced {

@@ -54,7 +54,7 @@ pub use chat::direct_key;
 pub use chat::{
     ASSIST_CONTEXT_MESSAGES, Actor, AssistDraft, Assistance, Chat, ChatBuilder, ChatConfig, Clock,
     Discovery, HistoryPage, ManualClock, MediaVariant, MemberView, PublicUser, RoomView,
-    SendMessage, SystemClock, UnknownDiscovery,
+    SendMessage, SystemClock, UnknownDiscovery, UserView,
 };
 pub use chat::{
     CreatedInvite, DEFAULT_INVITE_LIFETIME, INVITE_LIFETIMES, InviteOptions, InvitePreview,

@@ -285,6 +285,8 @@ impl Store for MemoryStore {
             external_id: new.external_id,
             created_at: new.created_at,
             last_active_at: new.created_at,
+            avatar: None,
+            hide_last_seen: false,
         };
         st.users.insert(
             user.id,
@@ -407,6 +409,29 @@ impl Store for MemoryStore {
     async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()> {
         display_name.clone_into(&mut self.lock().user_mut(id)?.user.display_name);
         Ok(())
+    }
+
+    async fn update_profile(&self, id: UserId, change: &ProfileChange) -> StoreResult<User> {
+        let mut st = self.lock();
+        let user = &mut st.user_mut(id)?.user;
+        if let Some(name) = &change.display_name {
+            name.clone_into(&mut user.display_name);
+        }
+        if let Some(hide) = change.hide_last_seen {
+            user.hide_last_seen = hide;
+        }
+        Ok(user.clone())
+    }
+
+    async fn set_avatar(
+        &self,
+        id: UserId,
+        avatar: Option<&Avatar>,
+    ) -> StoreResult<(User, Option<Avatar>)> {
+        let mut st = self.lock();
+        let user = &mut st.user_mut(id)?.user;
+        let before = std::mem::replace(&mut user.avatar, avatar.cloned());
+        Ok((user.clone(), before))
     }
 
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {

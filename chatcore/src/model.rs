@@ -37,60 +37,109 @@ id_type!(
 mod invite;
 pub use invite::{Invite, InviteId, NewInvite, Redeemed};
 
-/// Identifies uploaded media: 128 random bits, written as 22 characters of URL-safe base64.
-///
-/// Media ids are not the access control (membership is), but they are never sequential and
-/// cannot be guessed or enumerated. [`MediaId::generate`] is the only way a new one is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MediaId(pub [u8; 16]);
+/// Defines an id of 128 random bits written as 22 characters of URL-safe base64, with the
+/// error its parsing gives: ids that are never sequential and cannot be guessed or enumerated.
+macro_rules! random_id {
+    ($(#[$doc:meta])* $name:ident, $(#[$err_doc:meta])* $bad:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub [u8; 16]);
 
-impl MediaId {
-    /// A fresh id from the operating system's random source.
-    pub fn generate() -> Self {
-        let mut bytes = [0u8; 16];
-        crate::token::fill_random(&mut bytes);
-        MediaId(bytes)
-    }
-}
-
-impl std::fmt::Display for MediaId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use base64::Engine as _;
-        f.write_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0))
-    }
-}
-
-/// The text was not 22 characters of URL-safe base64 naming 16 bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a media id is 22 characters of URL-safe base64")]
-pub struct BadMediaId;
-
-impl std::str::FromStr for MediaId {
-    type Err = BadMediaId;
-
-    fn from_str(text: &str) -> std::result::Result<Self, BadMediaId> {
-        use base64::Engine as _;
-        if text.len() != 22 {
-            return Err(BadMediaId);
+        impl $name {
+            /// A fresh id from the operating system's random source.
+            pub fn generate() -> Self {
+                let mut bytes = [0u8; 16];
+                crate::token::fill_random(&mut bytes);
+                $name(bytes)
+            }
         }
-        let mut bytes = [0u8; 16];
-        match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
-            Ok(16) => Ok(MediaId(bytes)),
-            _ => Err(BadMediaId),
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                use base64::Engine as _;
+                f.write_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0))
+            }
         }
-    }
+
+        $(#[$err_doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $bad;
+
+        impl std::fmt::Display for $bad {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!("a ", $what, " id is 22 characters of URL-safe base64"))
+            }
+        }
+
+        impl std::error::Error for $bad {}
+
+        impl std::str::FromStr for $name {
+            type Err = $bad;
+
+            fn from_str(text: &str) -> std::result::Result<Self, $bad> {
+                use base64::Engine as _;
+                if text.len() != 22 {
+                    return Err($bad);
+                }
+                let mut bytes = [0u8; 16];
+                match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
+                    Ok(16) => Ok($name(bytes)),
+                    _ => Err($bad),
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
 }
 
-impl Serialize for MediaId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
+random_id!(
+    /// Identifies uploaded media: 128 random bits, written as 22 characters of URL-safe base64.
+    ///
+    /// Media ids are not the access control (membership is), but they are never sequential and
+    /// cannot be guessed or enumerated. [`MediaId::generate`] is the only way a new one is made.
+    MediaId,
+    /// The text was not 22 characters of URL-safe base64 naming 16 bytes.
+    BadMediaId,
+    "media"
+);
+
+random_id!(
+    /// Identifies one version of a user's avatar: 128 random bits, written as 22 characters of
+    /// URL-safe base64. Every new picture gets a new id ([`AvatarId::generate`]), so the URL of
+    /// a picture never shows another one and can be cached for good.
+    AvatarId,
+    /// The text was not 22 characters of URL-safe base64 naming 16 bytes.
+    BadAvatarId,
+    "avatar"
+);
+
+/// A user's profile picture as stored: which version it is and the type of its bytes (a
+/// square image of at most [`AVATAR_SIZE`](crate::media::reencode::AVATAR_SIZE) pixels a side,
+/// kept in the media store under [`Avatar::key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Avatar {
+    /// The version's id.
+    pub id: AvatarId,
+    /// The MIME type of the stored bytes: `image/jpeg` or `image/png`.
+    pub mime: String,
 }
 
-impl<'de> Deserialize<'de> for MediaId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
+impl Avatar {
+    /// Where the picture's bytes are in the media store (derived from the id, so never stored).
+    pub fn key(&self) -> String {
+        format!("avatar-{}", self.id)
     }
 }
 
@@ -166,9 +215,29 @@ pub struct User {
     pub external_id: Option<String>,
     /// When the account was created.
     pub created_at: Timestamp,
-    /// Last time the user authenticated or acted (drives guest expiry).
+    /// Last time the user authenticated or acted (drives guest expiry), or their last live
+    /// connection closed: what "last seen" shows.
     #[serde(skip)]
     pub last_active_at: Timestamp,
+    /// The profile picture, if the user set one; on the wire only its id (`"avatar"`).
+    #[serde(serialize_with = "avatar_id")]
+    pub avatar: Option<Avatar>,
+    /// The user hides when they were last seen (and so sees nobody's, see
+    /// [`MemberView::last_seen`](crate::MemberView::last_seen)).
+    pub hide_last_seen: bool,
+}
+
+fn avatar_id<S: Serializer>(avatar: &Option<Avatar>, s: S) -> Result<S::Ok, S::Error> {
+    avatar.as_ref().map(|a| a.id).serialize(s)
+}
+
+/// A change to a user's own profile: the fields to set; `None` keeps a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// The new display name (already sanitized, when it reaches a store).
+    pub display_name: Option<String>,
+    /// Hide (`true`) or show (`false`) when the user was last seen.
+    pub hide_last_seen: Option<bool>,
 }
 
 /// What a store needs to create a user.

@@ -84,7 +84,19 @@ pub trait Store: Send + Sync + 'static {
     async fn set_server_admin(&self, id: UserId, admin: bool) -> StoreResult<()>;
     /// Replaces the user's display name (already sanitized). `Missing(User)` if absent.
     async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()>;
-    /// Records activity (guest expiry counts from the last one).
+    /// Applies `change` to the user's profile (the display name already sanitized; fields it
+    /// leaves `None` keep their value) and returns the user after it. `Missing(User)` if absent.
+    async fn update_profile(&self, id: UserId, change: &ProfileChange) -> StoreResult<User>;
+    /// Points the user at `avatar` (`None`: no picture), in one atomic step, and returns the
+    /// user after it with the avatar it replaced (whose bytes the caller may now delete: no row
+    /// names them any more). `Missing(User)` if absent, and nothing is written.
+    async fn set_avatar(
+        &self,
+        id: UserId,
+        avatar: Option<&Avatar>,
+    ) -> StoreResult<(User, Option<Avatar>)>;
+    /// Records activity (guest expiry and "last seen" count from the last one); never moves
+    /// it back.
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()>;
     /// Disables every enabled guest whose last activity is before `inactive_since`, deletes
     /// their sessions, and returns their ids.

@@ -55,11 +55,14 @@ struct Chat {
     page: Value,
     /// The token of an invite link to the group.
     invite: String,
+    /// Alice's profile picture: its path and its bytes.
+    avatar: (String, Vec<u8>),
 }
 
 /// A chat on SQLite with `messages` text messages from Alice over one socket (one in five in
 /// the direct chat), plus one with media, an edit, a delete, a reaction, read markers and an
-/// invite link.
+/// invite link; Alice has a picture, and Bob hides when he was last seen (so nobody's "last
+/// seen", which moves with every login, shows in the rooms compared).
 async fn chat_on_sqlite(messages: usize) -> Chat {
     let server = Server::start_with(|c| {
         c.send_rate_per_sec = 1e9;
@@ -158,6 +161,20 @@ async fn chat_on_sqlite(messages: usize) -> Chat {
         assert_eq!(read.status, 204);
     }
 
+    let set = server.request(reqwest::Method::PUT, "/api/v1/me/avatar", Some(&alice));
+    let set = server.send(set.body(PNG.to_vec())).await;
+    assert_eq!(set.status, 200);
+    let avatar = format!(
+        "/api/v1/users/{}/avatar/{}",
+        alice.id,
+        set.json()["avatar"].as_str().unwrap()
+    );
+    let avatar = (avatar.clone(), server.get(Some(&bob), &avatar).await.body);
+    let hidden = server
+        .patch(Some(&bob), "/api/v1/me", json!({"hide_last_seen": true}))
+        .await;
+    assert_eq!(hidden.status, 200);
+
     let bobs_rooms = without_online(server.get(Some(&bob), "/api/v1/rooms").await.json());
     let page = history(&server, &bob, group, "before=3000&limit=100").await;
     let stopped = server.stop_keeping_data().await;
@@ -172,7 +189,23 @@ async fn chat_on_sqlite(messages: usize) -> Chat {
         bobs_rooms,
         page,
         invite,
+        avatar,
     }
+}
+
+/// Bob's room list is as it was (avatars and hidden last seen included) and Alice's picture is
+/// found; returns the list.
+async fn rooms_and_picture_survive(server: &Server, chat: &Chat) -> Value {
+    let rooms = without_online(server.get(Some(&chat.bob), "/api/v1/rooms").await.json());
+    assert_eq!(rooms, chat.bobs_rooms, "with avatars and hidden last seen");
+    let (path, bytes) = &chat.avatar;
+    let avatar = server.get(Some(&chat.bob), path).await;
+    assert_eq!(
+        (avatar.status, &avatar.body),
+        (200, bytes),
+        "the picture is found"
+    );
+    rooms
 }
 
 /// `rooms` with every `online` flag removed.
@@ -250,8 +283,7 @@ async fn sessions_passwords_and_rooms_survive(server: &Server, chat: &Chat) {
     assert_eq!(me.status, 200, "Bob's session was copied");
     assert_eq!(server.login("alice", PASSWORD).await.status, 200);
     assert_eq!(server.login("alice", "not the password").await.status, 401);
-    let rooms = without_online(server.get(Some(&chat.bob), "/api/v1/rooms").await.json());
-    assert_eq!(rooms, chat.bobs_rooms);
+    let rooms = rooms_and_picture_survive(server, chat).await;
     assert_eq!(
         room_in(&rooms, chat.group)["unread"],
         4001,
@@ -380,8 +412,7 @@ async fn an_interrupted_copy_resumes_where_it_stopped() {
     assert!(again.contains("messages 2001"), "{again}");
 
     let server = chat.stopped.start_on(&target).await;
-    let rooms = without_online(server.get(Some(&chat.bob), "/api/v1/rooms").await.json());
-    assert_eq!(rooms, chat.bobs_rooms);
+    rooms_and_picture_survive(&server, &chat).await;
     server.stop().await;
 }
 

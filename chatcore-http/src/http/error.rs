@@ -56,6 +56,11 @@ impl ApiError {
         }
     }
 
+    /// 400 `invalid` about the request as a whole, no one field (e.g. a change of nothing).
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+    }
+
     /// 401 `unauthenticated`.
     pub fn unauthenticated() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "not logged in")

@@ -37,6 +37,37 @@ const CHUNK: usize = 64 * 1024;
 /// with a `file` field → 201 `{id, mime, size, width, height, duration_ms, thumbnail}`.
 pub async fn upload(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
     let me = app.authenticate(&mut req).await?;
+    let check = async |len| app.chat().check_upload(&me.actor, room, len).await;
+    let (staged, declared) = match receive_upload(app, req, check).await? {
+        Upload::Staged(staged, declared) => (staged, declared),
+        Upload::Refused(res) => return Ok(res),
+    };
+    let media = app
+        .chat()
+        .upload_staged(&me.actor, room, staged, declared.as_deref())
+        .await?;
+    tracing::info!(user = %me.actor.id(), room = %room, media = %media.id, mime = %media.mime, size = media.size, "uploaded");
+    Ok(http::created(&MediaRef::from(&media)))
+}
+
+/// An upload's body, staged with the type it declared, or the answer refusing it unread.
+pub(crate) enum Upload {
+    /// The file, staged, and its declared type.
+    Staged(Staged, Option<String>),
+    /// `check` refused the upload before its body was read.
+    Refused(Response),
+}
+
+/// Receives an upload body: raw bytes with their `Content-Type`, or a multipart form with a
+/// `file` field. `check` is asked first, with the file's length as far as the headers tell;
+/// when it refuses, the answer goes out at once, while the client may still be sending, and
+/// the connection is closed rather than read further. Otherwise the file is staged (see
+/// [`receive`]) within the time its size allows.
+pub(crate) async fn receive_upload(
+    app: &App,
+    req: Request,
+    check: impl AsyncFnOnce(Option<u64>) -> chatcore::Result<()>,
+) -> Result<Upload, ApiError> {
     let max = app.settings().max_upload;
     let (parts, incoming) = req.into_parts();
     let declared = parts
@@ -52,25 +83,18 @@ pub async fn upload(app: &App, mut req: Request, room: RoomId) -> HandlerResult 
         Some(_) => len.saturating_sub(MULTIPART_OVERHEAD as u64),
         None => len,
     });
-    if let Err(refused) = app.chat().check_upload(&me.actor, room, declared_len).await {
-        // The body was not read: answer now, while the client may still be sending, and close
-        // the connection rather than read what it sends next.
+    if let Err(refused) = check(declared_len).await {
         let mut res = ApiError::from(refused).into_response();
         res.headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
-        return Ok(res);
+        return Ok(Upload::Refused(res));
     }
     let read = tokio::time::timeout(
         body::time_allowed(max + MULTIPART_OVERHEAD),
         receive(app, incoming, boundary, declared, max),
     );
     let (staged, declared) = read.await.map_err(|_| ApiError::timeout())??;
-    let media = app
-        .chat()
-        .upload_staged(&me.actor, room, staged, declared.as_deref())
-        .await?;
-    tracing::info!(user = %me.actor.id(), room = %room, media = %media.id, mime = %media.mime, size = media.size, "uploaded");
-    Ok(http::created(&MediaRef::from(&media)))
+    Ok(Upload::Staged(staged, declared))
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
@@ -158,7 +182,21 @@ pub async fn download(
             format!("\"{}-thumbnail\"", media.sha256),
         ),
     };
-    let headers = req.headers();
+    let name = format!("media-{}.{}", media.id, extension(mime));
+    serve(req.headers(), file, mime, &etag, &name).await
+}
+
+/// The response for stored bytes of type `mime` (which comes from chatcore: a fixed list)
+/// known by `etag`: 200 the bytes, 206 the `Range` the request `headers` ask for, 304 when
+/// `If-None-Match` names them; with the headers that keep a browser from running them
+/// (`nosniff` comes with every response) and let it cache them for good.
+pub(crate) async fn serve(
+    headers: &HeaderMap,
+    file: MediaFile,
+    mime: &str,
+    etag: &str,
+    file_name: &str,
+) -> HandlerResult {
     let unchanged = headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -199,13 +237,9 @@ pub async fn download(
     insert(
         &mut res,
         CONTENT_DISPOSITION,
-        &format!(
-            "inline; filename=\"media-{}.{}\"",
-            media.id,
-            extension(mime)
-        ),
+        &format!("inline; filename=\"{file_name}\""),
     );
-    insert(&mut res, ETAG, &etag);
+    insert(&mut res, ETAG, etag);
     let headers = res.headers_mut();
     headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
@@ -253,7 +287,8 @@ fn insert(res: &mut Response, name: HeaderName, value: &str) {
     }
 }
 
-fn extension(mime: &str) -> &'static str {
+/// The usual file name extension of a type chatcore stores.
+pub(crate) fn extension(mime: &str) -> &'static str {
     match mime {
         "image/png" => "png",
         "image/jpeg" => "jpg",

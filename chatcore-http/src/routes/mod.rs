@@ -9,6 +9,7 @@ pub mod health;
 pub mod invites;
 pub mod media;
 pub mod messages;
+pub mod profile;
 pub mod reactions;
 pub mod rooms;
 pub mod search;

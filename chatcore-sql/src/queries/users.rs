@@ -1,6 +1,8 @@
 //! The `users` table.
 
-use chatcore::{Among, Entity, NewUser, StoreError, StoreResult, Timestamp, Unique, User, UserId};
+use chatcore::{
+    Among, Avatar, Entity, NewUser, StoreError, StoreResult, Timestamp, Unique, User, UserId,
+};
 
 use crate::db::Cols;
 use crate::dialect::Dialect;
@@ -10,7 +12,8 @@ use crate::sql::{Conn, Sql};
 /// The columns [`from_row`] reads, as a literal so `concat!` can build queries from it.
 macro_rules! user_columns {
     () => {
-        "id, username, display_name, is_guest, is_server_admin, disabled, external_id, created_at, last_active_at"
+        "id, username, display_name, is_guest, is_server_admin, disabled, external_id, created_at, \
+         last_active_at, avatar_id, avatar_mime, hide_last_seen"
     };
 }
 
@@ -18,7 +21,8 @@ macro_rules! user_columns {
 macro_rules! joined_user_columns {
     () => {
         "u.id, u.username, u.display_name, u.is_guest, u.is_server_admin, u.disabled, \
-         u.external_id, u.created_at, u.last_active_at"
+         u.external_id, u.created_at, u.last_active_at, u.avatar_id, u.avatar_mime, \
+         u.hide_last_seen"
     };
 }
 
@@ -36,7 +40,18 @@ pub(crate) fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<User, sqlx::Error
         external_id: row.get("external_id")?,
         created_at: Timestamp(row.get("created_at")?),
         last_active_at: Timestamp(row.get("last_active_at")?),
+        avatar: avatar(row.get("avatar_id")?, row.get("avatar_mime")?)?,
+        hide_last_seen: row.get("hide_last_seen")?,
     })
+}
+
+/// The avatar named by the `avatar_id` and `avatar_mime` columns (both NULL without one).
+fn avatar(id: Option<String>, mime: Option<String>) -> Result<Option<Avatar>, sqlx::Error> {
+    let (Some(id), Some(mime)) = (id, mime) else {
+        return Ok(None);
+    };
+    let id = id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(Some(Avatar { id, mime }))
 }
 
 /// Prefix search runs on display names lowercased here, by Rust, so that it folds case exactly
@@ -81,6 +96,8 @@ pub async fn insert<D: Dialect>(conn: &mut Conn<D>, new: NewUser) -> StoreResult
         external_id: new.external_id,
         created_at: new.created_at,
         last_active_at: new.created_at,
+        avatar: None,
+        hide_last_seen: false,
     })
 }
 
@@ -256,15 +273,62 @@ fn one_user(matched: u64) -> StoreResult<()> {
     }
 }
 
-/// Replaces the display name.
+/// Replaces the display name (and its search key).
 pub async fn set_display_name<D: Dialect>(
     conn: &mut Conn<D>,
     id: UserId,
     display_name: &str,
 ) -> StoreResult<()> {
     one_user(
-        Sql::<D>::new("UPDATE users SET display_name = ? WHERE id = ?")
+        Sql::<D>::new("UPDATE users SET display_name = ?, display_name_lower = ? WHERE id = ?")
             .bind(display_name)
+            .bind(search_key(display_name).as_str())
+            .bind(id.0)
+            .execute(conn)
+            .await?,
+    )
+}
+
+/// Sets whether the user hides when they were last seen.
+pub async fn set_hide_last_seen<D: Dialect>(
+    conn: &mut Conn<D>,
+    id: UserId,
+    hide: bool,
+) -> StoreResult<()> {
+    one_user(
+        Sql::<D>::new("UPDATE users SET hide_last_seen = ? WHERE id = ?")
+            .bind(hide)
+            .bind(id.0)
+            .execute(conn)
+            .await?,
+    )
+}
+
+/// Locks the user's row until the caller's transaction ends and returns their avatar; `None`
+/// when the user is absent.
+pub async fn lock_avatar<D: Dialect>(
+    conn: &mut Conn<D>,
+    id: UserId,
+) -> StoreResult<Option<Option<Avatar>>> {
+    Sql::<D>::new("SELECT avatar_id, avatar_mime FROM users WHERE id = ? FOR UPDATE")
+        .bind(id.0)
+        .fetch_optional(conn, |row| {
+            avatar(row.get("avatar_id")?, row.get("avatar_mime")?)
+        })
+        .await
+}
+
+/// Points the user at `avatar` (`None`: no picture).
+pub async fn set_avatar<D: Dialect>(
+    conn: &mut Conn<D>,
+    id: UserId,
+    avatar: Option<&Avatar>,
+) -> StoreResult<()> {
+    let avatar_id = avatar.map(|a| a.id.to_string());
+    one_user(
+        Sql::<D>::new("UPDATE users SET avatar_id = ?, avatar_mime = ? WHERE id = ?")
+            .bind(avatar_id.as_deref())
+            .bind(avatar.map(|a| a.mime.as_str()))
             .bind(id.0)
             .execute(conn)
             .await?,

@@ -4,13 +4,14 @@
 //!
 //! ## What is copied, and how
 //!
-//! Every table, row for row and with the same ids: users (password hashes as they are),
+//! Every table, row for row and with the same ids: users (password hashes as they are, avatar
+//! ids and the "last seen" setting),
 //! sessions (so signed-in users stay signed in), rooms with their sequence counters, members
 //! with roles, join order, read markers and mute/archive settings, media metadata, messages
 //! with their seqs and idempotency keys (`client_id`), reactions, and invite links (token
 //! hashes and use counts, so links keep working). Media *bytes* are not in the database: they
-//! stay in the [`MediaStore`](chatcore::MediaStore) (the reference server's `media/` directory), keyed by
-//! content hash, and the copied rows find them there.
+//! stay in the [`MediaStore`](chatcore::MediaStore) (the reference server's `media/` directory), and the
+//! copied rows find them there (avatars too: their keys derive from the copied avatar ids).
 //!
 //! Tables are copied parents first, each in key order, in pages of [`PAGE`] rows; each page is
 //! one transaction on the target. The source must not change meanwhile: stop the servers that

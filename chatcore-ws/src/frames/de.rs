@@ -3,8 +3,8 @@
 //! wire shape and convert into the `chatcore` types.
 
 use chatcore::{
-    Custom, MediaId, MediaRef, Mention, Message, MessageId, Reaction, RoomId, Sender, Seq,
-    Timestamp, UserId,
+    AvatarId, Custom, MediaId, MediaRef, Mention, Message, MessageId, Reaction, RoomId, Sender,
+    Seq, Timestamp, UserId,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -24,6 +24,12 @@ pub struct WireUser {
     /// Whether the user is a server admin.
     #[serde(default)]
     pub admin: bool,
+    /// The current profile picture's id, if any.
+    #[serde(default)]
+    pub avatar: Option<AvatarId>,
+    /// Whether the user hides when they were last seen (only in `hello`, about oneself).
+    #[serde(default)]
+    pub hide_last_seen: bool,
 }
 
 /// Media attached to a message, as on the wire.

@@ -302,3 +302,25 @@ fn room_settings_event_round_trips_as_documented() {
         }
     );
 }
+
+#[test]
+fn user_event_round_trips_as_documented() {
+    let user = chatcore::PublicUser {
+        id: UserId(7),
+        username: Some("ann".into()),
+        display_name: "<b>Ann</b>".into(),
+        guest: false,
+        avatar: Some(chatcore::AvatarId([0; 16])),
+    };
+    let bytes = encode_event(&EventKind::User(user));
+    let text = std::str::from_utf8(&bytes).unwrap();
+    assert_eq!(
+        text,
+        r#"{"type":"user","user":{"id":7,"username":"ann","display_name":"<b>Ann</b>","guest":false,"avatar":"AAAAAAAAAAAAAAAAAAAAAA"}}"#
+    );
+    let ServerFrame::User { user } = ServerFrame::decode(text).unwrap() else {
+        panic!("not a user frame");
+    };
+    assert_eq!(user.display_name, "<b>Ann</b>");
+    assert_eq!(user.avatar, Some(chatcore::AvatarId([0; 16])));
+}

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::chat::PublicUser;
 use crate::hub::RoomChange;
 use crate::model::{MemberSettings, RoomId, Seq, UserId};
 
@@ -64,6 +65,12 @@ pub(crate) enum Notice {
     Alive { users: Vec<UserId> },
     /// `user` changed their own settings for a room to `now` (small, so told in full).
     Settings { user: UserId, now: MemberSettings },
+    /// A user changed what others see of them; deliver it to the connections in `rooms` and
+    /// the user's own (small, so told in full).
+    User {
+        user: PublicUser,
+        rooms: Vec<RoomId>,
+    },
     /// Deliver `room` to `user`'s connections (they joined it).
     Join { user: UserId, room: RoomId },
     /// Stop delivering `room` to `user`'s connections (they left or were removed).
@@ -157,6 +164,16 @@ mod tests {
                 room: RoomId(2),
                 seq: 6,
                 mentioned: Vec::new(),
+            },
+            Notice::User {
+                user: PublicUser {
+                    id: UserId(3),
+                    username: None,
+                    display_name: "Zoë <b>".into(),
+                    guest: true,
+                    avatar: Some(crate::model::AvatarId([9; 16])),
+                },
+                rooms: vec![RoomId(1), RoomId(5)],
             },
             Notice::Typing {
                 room: RoomId(1),

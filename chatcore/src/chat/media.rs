@@ -290,24 +290,36 @@ impl Chat {
         })
     }
 
-    /// Re-encodes an image on the blocking pool, at most one per CPU at once. The upload is
-    /// read into memory for that (it is within the upload limit, and its pixels within the
-    /// pixel limit); the staged file is removed once read.
-    async fn reencode_image(&self, staged: Staged, mime: &'static str) -> Result<Stored> {
-        let max_pixels = self.config().max_image_pixels;
+    /// Runs `work` (decoding and encoding an image) over a staged upload's bytes on the
+    /// blocking pool, at most one image per CPU at once. The upload is read into memory for
+    /// that (it is within the upload limit, and its pixels are checked against the pixel
+    /// limit before decoding); the staged file is removed once read.
+    pub(super) async fn decode_image<T: Send + 'static>(
+        &self,
+        staged: Staged,
+        work: impl FnOnce(&[u8]) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let _slot = self
             .inner
             .image_slots
             .acquire()
             .await
             .map_err(|_| Error::Unavailable("the chat is shutting down"))?;
-        let out = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let bytes = staged.read_all().map_err(io_error)?;
             drop(staged);
-            reencode(&bytes, mime, max_pixels)
+            work(&bytes)
         })
         .await
-        .map_err(|e| Error::Internal(format!("image task failed: {e}")))??;
+        .map_err(|e| Error::Internal(format!("image task failed: {e}")))?
+    }
+
+    /// Re-encodes an image (see [`Chat::decode_image`]).
+    async fn reencode_image(&self, staged: Staged, mime: &'static str) -> Result<Stored> {
+        let max_pixels = self.config().max_image_pixels;
+        let out = self
+            .decode_image(staged, move |bytes| reencode(bytes, mime, max_pixels))
+            .await?;
         let thumbnail_mime = out.thumbnail.as_ref().map(|(_, m)| (*m).to_owned());
         Ok(Stored {
             size: out.bytes.len() as u64,

@@ -14,6 +14,7 @@ mod lifecycle;
 mod media;
 mod mentions;
 mod messages;
+mod profile;
 mod reactions;
 mod rooms;
 mod search;
@@ -31,7 +32,7 @@ pub use invites::{
 };
 pub use media::MediaVariant;
 pub use messages::{HistoryPage, SendMessage};
-pub use views::{MemberView, PublicUser, RoomView};
+pub use views::{MemberView, PublicUser, RoomView, UserView};
 
 use std::sync::Arc;
 use std::time::Duration;

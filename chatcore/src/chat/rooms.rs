@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::views::{MemberView, PublicUser, RoomView};
+use super::views::{self, MemberView, PublicUser, RoomView};
 use super::{Actor, Chat};
 use crate::error::{Error, Result, StoreError};
 use crate::hub::{Event, EventKind, RoomChange, Subscription};
@@ -287,6 +287,20 @@ impl Chat {
         Ok((subscription, listed))
     }
 
+    /// Ends a live connection registered with [`Chat::connect`]: the subscription is dropped
+    /// (the user's presence updates at once) and, when it was the user's last connection on
+    /// this node, their last activity is recorded as now, so "last seen" is when they went
+    /// offline. Transports call it when a connection closes; merely dropping the subscription
+    /// does all but the recording.
+    pub async fn disconnect(&self, subscription: Subscription) -> Result<()> {
+        let user = subscription.user_id();
+        drop(subscription);
+        if self.connections_of(user) == 0 {
+            self.store().touch_user(user, self.now()).await?;
+        }
+        Ok(())
+    }
+
     async fn kind_of(&self, room: RoomId) -> Result<RoomKind> {
         Ok(self
             .store()
@@ -349,12 +363,18 @@ impl Chat {
             .iter()
             .map(|(m, _)| (m.user_id, m.last_read_seq))
             .collect();
+        let direct = room.kind == RoomKind::Direct;
+        let viewer = members
+            .iter()
+            .find(|(m, _)| m.user_id == me.user_id)
+            .map(|(_, user)| user);
         let members = members
             .iter()
             .map(|(m, user)| MemberView {
                 user: PublicUser::from(user),
                 role: m.role,
                 online: self.hub().is_online(user.id),
+                last_seen: viewer.and_then(|viewer| views::last_seen(direct, viewer, user)),
             })
             .collect();
         RoomView {

@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::model::{Message, Role, RoomId, RoomKind, RoomSettings, Seq, Timestamp, User, UserId};
+use crate::model::{
+    AvatarId, Message, Role, RoomId, RoomKind, RoomSettings, Seq, Timestamp, User, UserId,
+};
 
-/// A user as other users see them (no admin flag, no disabled state).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A user as other users see them (no admin flag, no disabled state, no settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicUser {
     /// The user's id.
     pub id: UserId,
@@ -17,6 +19,9 @@ pub struct PublicUser {
     pub display_name: String,
     /// Whether this is a guest.
     pub guest: bool,
+    /// The current profile picture's id (fetch it at
+    /// `/api/v1/users/{id}/avatar/{avatar}`), `None` without one.
+    pub avatar: Option<AvatarId>,
 }
 
 impl From<&User> for PublicUser {
@@ -26,8 +31,28 @@ impl From<&User> for PublicUser {
             username: u.username.clone(),
             display_name: u.display_name.clone(),
             guest: u.is_guest,
+            avatar: u.avatar.as_ref().map(|a| a.id),
         }
     }
+}
+
+/// A user on their own, as someone who may see them sees them (`GET /api/v1/users/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserView {
+    /// Who.
+    #[serde(flatten)]
+    pub user: PublicUser,
+    /// When they were last seen, under the rule of [`MemberView::last_seen`]: only when the
+    /// viewer shares a direct room with them and neither hides it.
+    pub last_seen: Option<Timestamp>,
+}
+
+/// When `user` was last seen, as `viewer` may see it where the two are together in a room that
+/// is `direct` or not: only in a direct room, never of oneself, and only when neither hides
+/// it (reciprocal: who hides their own sees nobody's).
+pub(super) fn last_seen(direct: bool, viewer: &User, user: &User) -> Option<Timestamp> {
+    (direct && viewer.id != user.id && !viewer.hide_last_seen && !user.hide_last_seen)
+        .then_some(user.last_active_at)
 }
 
 /// A member of a room as shown in room details.
@@ -38,8 +63,13 @@ pub struct MemberView {
     pub user: PublicUser,
     /// Their role in the room.
     pub role: Role,
-    /// Whether they have a live connection right now.
+    /// Whether they have a live connection right now (shown to every member, whatever
+    /// anyone's `hide_last_seen`).
     pub online: bool,
+    /// When they were last seen (their last activity, or when their last connection closed):
+    /// only in a direct room, only for the other member, and only when neither of the two
+    /// hides it (reciprocal: who hides their own sees nobody's). `None` otherwise.
+    pub last_seen: Option<Timestamp>,
 }
 
 /// A room as one member sees it in the room list or details.

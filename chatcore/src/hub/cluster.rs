@@ -7,6 +7,7 @@
 
 use super::{Event, EventKind, Hub};
 use crate::broker::Notice;
+use crate::chat::PublicUser;
 use crate::model::{MemberSettings, Message, MessageReactions, RoomId, Sender, UserId};
 
 impl Hub {
@@ -63,6 +64,16 @@ impl Hub {
     pub fn publish_settings(&self, user: UserId, now: MemberSettings) {
         self.tell(|| Notice::Settings { user, now });
         self.publish_settings_here(user, now);
+    }
+
+    /// Tells every live connection that shares any of `rooms` (the user's rooms), and every
+    /// live connection of the user, on every node, what others now see of the user.
+    pub fn publish_user(&self, user: PublicUser, rooms: &[RoomId]) {
+        self.tell(|| Notice::User {
+            user: user.clone(),
+            rooms: rooms.to_vec(),
+        });
+        self.publish_user_here(user, rooms);
     }
 
     /// Starts delivering `room` to every live connection of `user`, on every node (they
@@ -201,6 +212,7 @@ impl Hub {
                 self.shared.remote.heartbeat(node, &users, now);
             }
             Notice::Settings { user, now } => self.publish_settings_here(user, now),
+            Notice::User { user, rooms } => self.publish_user_here(user, &rooms),
             Notice::Join { user, room } => self.join_here(user, room),
             Notice::Leave { user, room } => self.leave_here(user, room),
             Notice::CloseSession { session } => self.close_session_here(&session),
@@ -292,6 +304,10 @@ fn notice_of(room: RoomId, kind: &EventKind) -> Notice {
         EventKind::Presence { user_id, online } => Notice::Presence {
             user: *user_id,
             online: *online,
+            rooms: vec![room],
+        },
+        EventKind::User(user) => Notice::User {
+            user: user.clone(),
             rooms: vec![room],
         },
     }

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::chat::PublicUser;
 use crate::model::{MemberSettings, Message, MessageReactions, RoomId, Sender, Seq, UserId};
 
 /// A membership or room change, as announced to the room's live members.
@@ -72,6 +73,9 @@ pub enum EventKind {
         /// The room and the settings now.
         now: MemberSettings,
     },
+    /// A user changed what others see of them (display name, picture): delivered to everyone
+    /// who shares a room with them and to their own connections, once per connection.
+    User(PublicUser),
     /// Membership or room metadata changed.
     Room {
         /// The room.
@@ -116,7 +120,7 @@ impl Event {
             EventKind::Typing { room_id, .. }
             | EventKind::Read { room_id, .. }
             | EventKind::Room { room_id, .. } => Some(*room_id),
-            EventKind::Presence { .. } => None,
+            EventKind::Presence { .. } | EventKind::User(_) => None,
         }
     }
 

@@ -427,6 +427,12 @@ impl Hub {
     /// Delivers an event once to each live connection on this node that shares any of `rooms`
     /// (deduplicated), e.g. presence, which concerns a user rather than a room.
     fn publish_to_rooms_here(&self, rooms: &[RoomId], event: Event) {
+        self.publish_once_here(rooms, None, event);
+    }
+
+    /// Delivers an event once to each live connection on this node that shares any of
+    /// `rooms`, or belongs to `user` (when given).
+    fn publish_once_here(&self, rooms: &[RoomId], user: Option<UserId>, event: Event) {
         let event = Arc::new(event);
         let lagged: Vec<Arc<Subscriber>> = {
             let routes = self.read();
@@ -434,6 +440,7 @@ impl Hub {
             rooms
                 .iter()
                 .filter_map(|r| routes.rooms.get(r))
+                .chain(user.and_then(|u| routes.users.get(&u)))
                 .flatten()
                 .filter(|s| seen.insert(s.id))
                 .filter(|s| !s.queue.offer(std::slice::from_ref(&event)))
@@ -441,6 +448,13 @@ impl Hub {
                 .collect()
         };
         self.close_all(&lagged, CloseReason::Lagged);
+    }
+
+    /// Delivers a user's new public profile once to each live connection on this node that
+    /// shares any of `rooms`, or belongs to the user.
+    fn publish_user_here(&self, user: crate::chat::PublicUser, rooms: &[RoomId]) {
+        let id = user.id;
+        self.publish_once_here(rooms, Some(id), Event::new(EventKind::User(user)));
     }
 
     /// Delivers an event to every live connection of `user` on this node, whatever rooms it

@@ -29,6 +29,9 @@ pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 /// The long side of a thumbnail, in pixels.
 pub const THUMBNAIL_SIZE: u32 = 320;
 
+/// The side of a profile picture, in pixels (smaller pictures stay as small as they are).
+pub const AVATAR_SIZE: u32 = 512;
+
 /// The quality photos (JPEG uploads) are encoded with.
 const JPEG_QUALITY: u8 = 85;
 
@@ -54,23 +57,7 @@ pub struct Reencoded {
 /// bytes do not decode (or need more than [`MAX_DECODE_BYTES`]); `Invalid` (`file`) for
 /// animations.
 pub fn reencode(bytes: &[u8], mime: &str, max_pixels: u64) -> Result<Reencoded> {
-    let format = ImageFormat::from_mime_type(mime).ok_or(Error::UnsupportedMedia)?;
-    let (width, height) = reader(bytes, format)
-        .into_dimensions()
-        .map_err(|_| Error::UnsupportedMedia)?;
-    if width == 0 || height == 0 {
-        return Err(Error::UnsupportedMedia);
-    }
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(Error::TooManyPixels { limit: max_pixels });
-    }
-    if is_animated(bytes, format)? {
-        return Err(Error::invalid(
-            "file",
-            "animated images are not accepted; send a still image",
-        ));
-    }
-    let image = decode_upright(bytes, format)?;
+    let (image, format) = decode_checked(bytes, mime, max_pixels)?;
     let opaque_photo = format == ImageFormat::Jpeg;
     let (out, mime) = encode(&image, opaque_photo)?;
     let thumbnail = (image.width().max(image.height()) > THUMBNAIL_SIZE)
@@ -88,6 +75,56 @@ pub fn reencode(bytes: &[u8], mime: &str, max_pixels: u64) -> Result<Reencoded> 
         height: image.height(),
         thumbnail,
     })
+}
+
+/// Decodes `bytes` like [`reencode`] (the same checks, the same errors), keeps the largest
+/// square at the picture's center, shrinks it to at most `side` pixels a side (never enlarges
+/// it) and encodes that the same way: what a profile picture is. No thumbnail is made.
+pub fn square(bytes: &[u8], mime: &str, max_pixels: u64, side: u32) -> Result<Reencoded> {
+    let (image, format) = decode_checked(bytes, mime, max_pixels)?;
+    let short = image.width().min(image.height());
+    let mut square = image.crop_imm(
+        (image.width() - short) / 2,
+        (image.height() - short) / 2,
+        short,
+        short,
+    );
+    if short > side {
+        square = square.thumbnail(side, side);
+    }
+    let (out, mime) = encode(&square, format == ImageFormat::Jpeg)?;
+    Ok(Reencoded {
+        bytes: out,
+        mime,
+        width: square.width(),
+        height: square.height(),
+        thumbnail: None,
+    })
+}
+
+/// The checks every stored image passes, then its pixels turned upright, with its format.
+fn decode_checked(
+    bytes: &[u8],
+    mime: &str,
+    max_pixels: u64,
+) -> Result<(DynamicImage, ImageFormat)> {
+    let format = ImageFormat::from_mime_type(mime).ok_or(Error::UnsupportedMedia)?;
+    let (width, height) = reader(bytes, format)
+        .into_dimensions()
+        .map_err(|_| Error::UnsupportedMedia)?;
+    if width == 0 || height == 0 {
+        return Err(Error::UnsupportedMedia);
+    }
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(Error::TooManyPixels { limit: max_pixels });
+    }
+    if is_animated(bytes, format)? {
+        return Err(Error::invalid(
+            "file",
+            "animated images are not accepted; send a still image",
+        ));
+    }
+    Ok((decode_upright(bytes, format)?, format))
 }
 
 /// A reader of `bytes` as `format`, with the memory cap.
@@ -190,6 +227,41 @@ mod tests {
         assert_eq!(mime, "image/jpeg");
         let decoded = image::load_from_memory(&thumb).unwrap();
         assert_eq!((decoded.width(), decoded.height()), (320, 160));
+    }
+
+    #[test]
+    fn square_keeps_the_center_and_never_enlarges() {
+        // A wide picture whose middle third is marked by its red channel.
+        let wide = ImageBuffer::from_fn(900, 300, |x, _| {
+            Rgba([if (300..600).contains(&x) { 255u8 } else { 0 }, 0, 0, 255])
+        });
+        let mut bytes = Cursor::new(Vec::new());
+        wide.write_to(&mut bytes, ImageFormat::Png).unwrap();
+        let out = square(&bytes.into_inner(), "image/png", 1_000_000, 512).unwrap();
+        assert_eq!((out.width, out.height, out.mime), (300, 300, "image/png"));
+        let decoded = image::load_from_memory(&out.bytes).unwrap().to_rgba8();
+        assert!(
+            decoded.pixels().all(|p| p.0[0] == 255),
+            "only the center stays"
+        );
+
+        let big = square(&jpeg(1000, 700), "image/jpeg", 1_000_000, 512).unwrap();
+        assert_eq!((big.width, big.height, big.mime), (512, 512, "image/jpeg"));
+        let decoded = image::load_from_memory(&big.bytes).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (512, 512));
+        assert!(big.thumbnail.is_none());
+    }
+
+    #[test]
+    fn square_refuses_what_reencode_refuses() {
+        assert!(matches!(
+            square(&png(100, 100), "image/png", 9_999, 512),
+            Err(Error::TooManyPixels { limit: 9_999 })
+        ));
+        assert!(matches!(
+            square(b"<svg onload='alert(1)'/>", "image/svg+xml", 1_000_000, 512),
+            Err(Error::UnsupportedMedia)
+        ));
     }
 
     #[test]

@@ -18,6 +18,9 @@ type S = Arc<dyn Store>;
 mod invites;
 pub use invites::*;
 
+mod profiles;
+pub use profiles::*;
+
 const T0: Timestamp = Timestamp(1_700_000_000_000);
 /// A quota no test upload reaches.
 const NO_QUOTA: UploadQuota = UploadQuota {

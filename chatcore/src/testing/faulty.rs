@@ -246,6 +246,18 @@ impl Store for FaultyStore {
             .await
     }
 
+    async fn update_profile(&self, id: UserId, change: &ProfileChange) -> StoreResult<User> {
+        self.around(self.inner.update_profile(id, change)).await
+    }
+
+    async fn set_avatar(
+        &self,
+        id: UserId,
+        avatar: Option<&Avatar>,
+    ) -> StoreResult<(User, Option<Avatar>)> {
+        self.around(self.inner.set_avatar(id, avatar)).await
+    }
+
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
         self.around(self.inner.touch_user(id, at)).await
     }

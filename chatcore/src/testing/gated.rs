@@ -155,6 +155,18 @@ impl Store for GatedStore {
         self.inner.set_display_name(id, display_name).await
     }
 
+    async fn update_profile(&self, id: UserId, change: &ProfileChange) -> StoreResult<User> {
+        self.inner.update_profile(id, change).await
+    }
+
+    async fn set_avatar(
+        &self,
+        id: UserId,
+        avatar: Option<&Avatar>,
+    ) -> StoreResult<(User, Option<Avatar>)> {
+        self.inner.set_avatar(id, avatar).await
+    }
+
     async fn touch_user(&self, id: UserId, at: Timestamp) -> StoreResult<()> {
         self.inner.touch_user(id, at).await
     }

@@ -7,7 +7,8 @@
 //!   connections, and a client that keeps the delivery contract over it;
 //! - the storage conformance suite every backend runs ([`store_conformance_tests!`](crate::store_conformance_tests));
 //! - [`GatedStore`], which holds a call at a gate for tests of races, and [`FakeAssistant`];
-//! - [`harness`]: a test harness that reports tests needing an absent server as ignored.
+//! - [`harness`]: a test harness that reports tests needing an absent server as ignored;
+//! - pictures the image checks must refuse ([`animated_gif`]).
 //!
 //! Every [`Store`] implementation runs the same suite with one macro call:
 //!
@@ -29,6 +30,7 @@ mod faulty;
 mod gated;
 pub mod harness;
 mod nodes;
+mod pictures;
 mod rng;
 mod sim;
 mod world;
@@ -37,6 +39,7 @@ pub use assistant::FakeAssistant;
 pub use faulty::FaultyStore;
 pub use gated::{GatedStore, Held};
 pub use nodes::{send_text, seqs_through, start_node};
+pub use pictures::animated_gif;
 pub use sim::{Faults, RETRY_AFTER, SimClient, SimNetwork};
 pub use world::{PASSWORD, World, WorldBuilder};
 
@@ -81,6 +84,9 @@ macro_rules! store_conformance_tests {
             usernames_are_unique,
             external_ids_are_unique,
             display_names_can_change,
+            profile_changes,
+            avatars_replace_each_other,
+            concurrent_avatar_changes_replace_each_once,
             user_search_and_listing,
             search_scopes_follow_shared_rooms,
             password_and_admin_flags,
