@@ -104,8 +104,11 @@ export const api = {
   /** Joins the link's group (or finds me already in it): the room. */
   joinInvite: (token) => request('POST', `/invites/${enc(token)}/join`),
 
-  messages: (id, { before, limit = 50 } = {}) =>
-    request('GET', `/rooms/${enc(id)}/messages?limit=${limit}${before ? `&before=${enc(before)}` : ''}`),
+  /** A page of history: the newest, or `before`, `around` or `after` a seq (at most one). */
+  messages: (id, { before, around, after, limit = 50 } = {}) => {
+    const [name, seq] = Object.entries({ before, around, after }).find(([, v]) => v != null) || [];
+    return request('GET', `/rooms/${enc(id)}/messages?limit=${limit}${name ? `&${name}=${enc(seq)}` : ''}`);
+  },
   /** Adds my reaction; answers the message's reactions now: { room_id, seq, reactions }. */
   react: (id, seq, emoji) => request('PUT', `/rooms/${enc(id)}/messages/${enc(seq)}/reactions/${enc(emoji)}`),
   /** Changes my own settings for a room ({ muted?, archived? }); answers { room_id, muted, archived }. */

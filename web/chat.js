@@ -230,11 +230,15 @@ export class Chat {
     }
     const hist = store.history(msg.room_id);
     const newest = store.newestSeq(msg.room_id);
-    if (hist.loaded && newest && msg.seq > newest + 1) this.fillGap(msg.room_id, newest, msg.seq);
     // Counted before it is shown: showing it may mark it read at once.
     if (!store.findMessage(msg.room_id, msg.seq)) store.countIncoming(msg);
-    const added = store.addMessages(msg.room_id, [msg]);
-    if (!added.length) return;
+    if (hist.detached) {
+      // The window held ends before it: newer pages bring it in order (loadNewer).
+      if (!store.noteNewest(msg)) return;
+    } else {
+      if (hist.loaded && newest && msg.seq > newest + 1) this.fillGap(msg.room_id, newest, msg.seq);
+      if (!store.addMessages(msg.room_id, [msg]).length) return;
+    }
     if (msg.client_id && msg.sender?.id === store.me?.id) this.sender.confirmed(msg.client_id);
     if (msg.sender?.id !== store.me?.id) {
       store.clearTyping(msg.room_id, msg.sender.id);
@@ -309,6 +313,8 @@ export class Chat {
   loadInitial(roomId) {
     const { store } = this;
     const hist = store.history(roomId);
+    // A detached window is refreshed by the newer pages read into it, not from the newest page.
+    if (hist.detached) hist.stale = false;
     if (hist.loaded && !hist.stale) return Promise.resolve();
     if (this.loading.has(roomId)) return this.loading.get(roomId);
     return this.historyJob(roomId, async () => {
@@ -338,6 +344,66 @@ export class Chat {
       if (store.history(roomId) !== hist) return;   // reset meanwhile
       hist.hasMore = has_more && messages.length > 0;
       store.addMessages(roomId, messages, { older: true });
+    });
+  }
+
+  /**
+   * Loads the page after a detached window. When nothing newer remains the window has reached
+   * the newest message: live messages are held again, and any that came while the page was
+   * read are fetched, so the history held stays without holes.
+   */
+  loadNewer(roomId) {
+    const { store } = this;
+    const hist = store.history(roomId);
+    if (!hist.loaded || !hist.detached || this.loading.has(roomId)) return Promise.resolve();
+    return this.historyJob(roomId, async () => {
+      const after = store.newestSeq(roomId);
+      const { messages, has_newer } = await api.messages(roomId, { after, limit: PAGE });
+      if (store.history(roomId) !== hist) return;   // reset meanwhile
+      store.addMessages(roomId, messages, { newer: true });
+      if (!has_newer || !messages.length) await this.joinTail(roomId, hist);
+    });
+  }
+
+  /** A detached window reached the newest message: live messages are held again, and any
+   * that came while it was read are fetched. */
+  async joinTail(roomId, hist) {
+    hist.detached = false;
+    const held = this.store.newestSeq(roomId);
+    const last = this.store.rooms.get(roomId)?.last_seq || 0;
+    if (last > held) await this.fillGap(roomId, held, last + 1);
+  }
+
+  /** Leaves a detached window for the newest page (sending, or "new messages ↓"). */
+  jumpToLatest(roomId) {
+    if (!this.store.history(roomId).detached) return Promise.resolve();
+    this.store.resetHistory(roomId);
+    return this.loadInitial(roomId);
+  }
+
+  /**
+   * Shows message `seq` (a search hit) in its chat with its neighbours: already held, nothing
+   * to load; a page or so older than what is held, loaded back to it (loadThrough); further
+   * back, only the page around it, detached from the newest messages until newer pages reach
+   * them, so an old hit costs one request, not every page in between.
+   */
+  async openAt(roomId, seq) {
+    const { store } = this;
+    await this.loadInitial(roomId);
+    await this.loading.get(roomId);
+    if (store.findMessage(roomId, seq)) return;
+    const oldest = store.oldestSeq(roomId);
+    if (!store.history(roomId).detached && Number.isFinite(oldest) && oldest - seq <= PAGE) {
+      await this.loadThrough(roomId, seq);
+      return;
+    }
+    await this.historyJob(roomId, async () => {
+      const { messages, has_more, has_newer } = await api.messages(roomId, { around: seq, limit: PAGE });
+      store.resetHistory(roomId);
+      const hist = store.history(roomId);
+      Object.assign(hist, { loaded: true, hasMore: has_more, detached: true });
+      store.addMessages(roomId, messages, { older: true });
+      if (!has_newer) await this.joinTail(roomId, hist);
     });
   }
 
@@ -379,6 +445,8 @@ export class Chat {
   send(roomId, { body = '', replyTo = null, blob = null, mime = null }) {
     // Receivers stop showing "typing…" when our message arrives; the next keystroke must say it again.
     this.lastTypingSent.delete(roomId);
+    // What I send shows after the newest message, not after an old window.
+    this.jumpToLatest(roomId);
     return this.sender.send(roomId, { body, replyTo, blob, mime });
   }
 

@@ -15,7 +15,8 @@ const MAX_LATER_VERSIONS = 500;
  * Events (detail):
  * - `rooms` (–), `room` (id), `current` (id), `me` (user), `connection` (status), `presence`,
  *   `typing` (room id), `read` ({ roomId, userId, seq })
- * - `messages` ({ roomId, added, older }): confirmed messages new to the store
+ * - `messages` ({ roomId, added, older, newer }): confirmed messages new to the store (`newer`:
+ *   a page after a detached window, not live)
  * - `message-updated` ({ roomId, message }): a newer version of a known message (edit, delete)
  * - `pending` ({ roomId, pending }): an unsent message was added or changed (progress, failure)
  * - `pending-removed` ({ roomId, clientId }): an unsent message was dropped or confirmed
@@ -219,7 +220,9 @@ export class Store extends EventTarget {
   history(roomId) {
     let h = this.histories.get(roomId);
     if (!h) {
-      h = { bySeq: new Map(), hasMore: true, loaded: false, stale: false };
+      // detached: the messages held stop short of the newest (a window opened at an old
+      // message); live messages are not held until newer pages reach them (chat.js).
+      h = { bySeq: new Map(), hasMore: true, loaded: false, stale: false, detached: false };
       this.histories.set(roomId, h);
     }
     return h;
@@ -253,7 +256,7 @@ export class Store extends EventTarget {
    * is replaced only by a newer version of it (see isNewer), so a page fetched before an edit
    * cannot undo the edit. Returns the messages that were new.
    */
-  addMessages(roomId, list, { older = false } = {}) {
+  addMessages(roomId, list, { older = false, newer = false } = {}) {
     const hist = this.history(roomId);
     const room = this.rooms.get(roomId);
     const added = [];
@@ -276,7 +279,7 @@ export class Store extends EventTarget {
       }
     }
     if (!added.length) return added;
-    this.emit('messages', { roomId, added, older });
+    this.emit('messages', { roomId, added, older, newer });
     if (!older) this.emit('rooms');
     if (roomId !== this.currentRoomId && hist.bySeq.size > 2 * KEEP_OFF_SCREEN) this.trimHistory(roomId);
     return added;
@@ -337,16 +340,29 @@ export class Store extends EventTarget {
     this.emit('rooms');
   }
 
+  /** A message past a detached window: not held (that would leave a hole before it), but the
+   * room's newest message and the chat list's preview follow it. Whether it was news. */
+  noteNewest(msg) {
+    const room = this.rooms.get(msg.room_id);
+    if (!room || msg.seq <= room.last_seq) return false;
+    room.last_seq = msg.seq;
+    room.last_message = msg;
+    this.emit('rooms');
+    return true;
+  }
+
   /** Replaces a room's history (after `resync`, or to start over). */
   resetHistory(roomId) {
     this.histories.delete(roomId);
     this.emit('history-reset', roomId);
   }
 
-  /** Drops all but the newest messages of a room that is not on screen. */
+  /** Drops all but the newest messages of a room that is not on screen (all of a detached
+   * window: the chat opens at its newest messages next time). */
   trimHistory(roomId) {
     const hist = this.histories.get(roomId);
-    if (!hist || hist.bySeq.size <= KEEP_OFF_SCREEN) return;
+    if (hist?.detached) this.histories.delete(roomId);
+    if (!hist || hist.detached || hist.bySeq.size <= KEEP_OFF_SCREEN) return;
     const seqs = [...hist.bySeq.keys()].sort((a, b) => a - b);
     for (const seq of seqs.slice(0, seqs.length - KEEP_OFF_SCREEN)) hist.bySeq.delete(seq);
     hist.hasMore = true;

@@ -53,8 +53,8 @@ pub use broker::{Broker, Inbox};
 pub use chat::direct_key;
 pub use chat::{
     ASSIST_CONTEXT_MESSAGES, Actor, AssistDraft, Assistance, Chat, ChatBuilder, ChatConfig, Clock,
-    Discovery, HistoryPage, ManualClock, MediaVariant, MemberView, PublicUser, RoomView,
-    SendMessage, SystemClock, UnknownDiscovery, UserView,
+    Discovery, HistoryPage, HistoryWindow, ManualClock, MediaVariant, MemberView, PublicUser,
+    RoomView, SendMessage, SystemClock, UnknownDiscovery, UserView,
 };
 pub use chat::{
     CreatedInvite, DEFAULT_INVITE_LIFETIME, INVITE_LIFETIMES, InviteOptions, InvitePreview,

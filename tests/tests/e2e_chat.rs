@@ -1,5 +1,6 @@
 //! The happy paths a user walks through, over real HTTP and WebSocket: direct chats, groups,
-//! live delivery, history, unread counts, read markers, media, guests, and a restart.
+//! live delivery, history (from the newest, and around an old message), unread counts, read
+//! markers, media, guests, and a restart.
 //! Each scenario runs on SQLite, MariaDB and PostgreSQL (the server databases skipped with a
 //! reason when no server answers, outside CI).
 
@@ -11,6 +12,7 @@ fn main() {
     chatcore::testing::harness::run_groups(on_every_backend!(
             direct_chat_over_websocket_and_rest,
             group_of_three_history_unread_and_read_markers,
+            history_opens_around_an_old_message_and_reads_forward,
             media_round_trip_raw_and_multipart,
             guest_joins_then_upgrades_keeping_rooms,
             logout_ends_the_session_and_clears_the_cookie,
@@ -22,6 +24,82 @@ fn main() {
 use chat_tests::{Backend, PASSWORD, PNG, Server, wait_for};
 use chatcore_ws::frames::ServerFrame;
 use serde_json::json;
+
+async fn history_opens_around_an_old_message_and_reads_forward(backend: Backend) {
+    let Some(server) = Server::on(backend).await else {
+        return;
+    };
+    let alice = server.register("alice").await;
+    let mallory = server.register("mallory").await;
+    let room = server.group(&alice, "Long", &[]).await;
+    for i in 1..=40 {
+        server.say(&alice, room, &format!("m{i}")).await;
+    }
+    server
+        .delete(Some(&alice), &format!("/api/v1/rooms/{room}/messages/20"))
+        .await;
+    let (server_ref, alice_ref) = (&server, &alice);
+    let page = |query: &str| {
+        let path = format!("/api/v1/rooms/{room}/messages?{query}");
+        async move { server_ref.get(Some(alice_ref), &path).await }
+    };
+    let seqs = |body: &serde_json::Value| -> Vec<i64> {
+        body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_i64().unwrap())
+            .collect()
+    };
+
+    let around = page("around=20&limit=6").await.json();
+    assert_eq!(seqs(&around), [18, 19, 20, 21, 22, 23]);
+    assert_eq!(
+        around["messages"][2]["deleted"], true,
+        "a tombstone in place"
+    );
+    assert_eq!(
+        (&around["has_more"], &around["has_newer"]),
+        (&json!(true), &json!(true))
+    );
+    let mut after = 23;
+    let mut read = Vec::new();
+    loop {
+        let next = page(&format!("after={after}&limit=7")).await.json();
+        read.extend(seqs(&next));
+        after = *read.last().unwrap();
+        if next["has_newer"] == false {
+            break;
+        }
+    }
+    assert_eq!(read, (24..=40).collect::<Vec<_>>(), "forward without a gap");
+
+    // Bad requests name their parameter; an outsider learns nothing.
+    for (query, field) in [
+        ("around=0", "around"),
+        ("around=x", "around"),
+        ("around=5&before=9", "around"),
+        ("after=3&around=5", "around"),
+        ("after=-1", "after"),
+        ("around=5&limit=101", "limit"),
+    ] {
+        let reply = page(query).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "invalid".into()),
+            "{query}"
+        );
+        assert_eq!(reply.json()["error"]["field"], field, "{query}");
+    }
+    let outsider = server
+        .get(
+            Some(&mallory),
+            &format!("/api/v1/rooms/{room}/messages?around=5"),
+        )
+        .await;
+    assert_eq!(outsider.status, 404);
+    server.stop().await;
+}
 
 async fn direct_chat_over_websocket_and_rest(backend: Backend) {
     let Some(server) = Server::on(backend).await else {

@@ -1,5 +1,5 @@
-// Right pane: header, the message log (infinite scroll upward, stick-to-bottom, "new messages"
-// pill, ticks) and the composer. The log is keyed DOM (messagelist.js) fed by store events.
+// Right pane: header, the message log (infinite scroll upward, and downward from a window
+// opened at an old message; stick-to-bottom, "new messages" pill, ticks) and the composer. The log is keyed DOM (messagelist.js) fed by store events.
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
@@ -32,7 +32,7 @@ export function renderConversation(ctx, roomId) {
   const loader = h('div', { class: 'history-loader', role: 'status' });
   const listEl = h('div', { class: 'message-list' });
   const scroller = h('div', { class: 'messages', role: 'log', 'aria-live': 'off', 'aria-label': t('conv.messages'), tabindex: '0', 'data-testid': 'messages' }, loader, listEl);
-  const pill = h('button', { type: 'button', class: 'new-pill', hidden: true, 'data-testid': 'new-messages-pill', onclick: () => scrollToBottom(true) },
+  const pill = h('button', { type: 'button', class: 'new-pill', hidden: true, 'data-testid': 'new-messages-pill', onclick: () => toNewest() },
     t('conv.new_messages'), ' ', icon('down'));
   const dropHint = h('div', { class: 'drop-hint', hidden: true, 'data-testid': 'drop-hint' }, t('composer.drop_here'));
   const composer = renderComposer(ctx, roomId);
@@ -64,7 +64,9 @@ export function renderConversation(ctx, roomId) {
     };
   }
 
-  const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < BOTTOM_SLACK;
+  const below = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+  const atBottom = () => below() < BOTTOM_SLACK;
+  const detached = () => store.history(roomId).detached;
 
   function scrollToBottom(smooth = false) {
     scroller.scrollTo({ top: scroller.scrollHeight, behavior: smooth ? 'smooth' : 'auto' });
@@ -72,8 +74,15 @@ export function renderConversation(ctx, roomId) {
     maybeMarkRead();
   }
 
+  /** The newest messages, from a window opened at an old one too. */
+  async function toNewest() {
+    if (detached()) await chat.jumpToLatest(roomId);
+    scrollToBottom(true);
+  }
+
   function maybeMarkRead() {
-    if (document.visibilityState !== 'visible' || !store.history(roomId).loaded) return;
+    // The end of a window opened at an old message is not the end of the chat.
+    if (document.visibilityState !== 'visible' || !store.history(roomId).loaded || detached()) return;
     if (!atBottom()) return;
     chat.markRead(roomId);
   }
@@ -109,8 +118,9 @@ export function renderConversation(ctx, roomId) {
     return msg.seq <= store.readByOthers(roomId) ? 'read' : 'sent';
   }
 
-  /** Adds or updates messages, keeping the view where the reader left it. */
-  function show(messages, { older = false, own = false } = {}) {
+  /** Adds or updates messages, keeping the view where the reader left it (a page read below a
+   * window opened at an old message only grows the log under it). */
+  function show(messages, { older = false, newer = false, own = false } = {}) {
     const initial = list.size === 0;
     const wasAtBottom = atBottom();
     const anchor = older && !initial ? list.firstVisible(scroller.getBoundingClientRect().top) : null;
@@ -122,6 +132,8 @@ export function renderConversation(ctx, roomId) {
     if (anchor) {
       // Keep the message that was at the top of the view exactly where it was.
       scroller.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
+    } else if (newer && !initial) {
+      // Appended below what is on screen: the view stays; reading on loads the next page.
     } else if (initial || own || wasAtBottom) {
       scrollToBottom();
     } else if (!older) {
@@ -144,7 +156,7 @@ export function renderConversation(ctx, roomId) {
 
   /** Shows a search hit: its history loaded around it, scrolled to and marked until the next. */
   async function revealHit(seq) {
-    await chat.loadThrough(roomId, seq);
+    await chat.openAt(roomId, seq);
     const node = list.rowOf(seq);
     if (!node) return;
     listEl.querySelector('.msg-row.found')?.classList.remove('found');
@@ -179,6 +191,7 @@ export function renderConversation(ctx, roomId) {
       maybeMarkRead();
     }
     if (scroller.scrollTop < LOAD_MORE_AT) loadOlder();
+    if (below() < LOAD_MORE_AT && detached() && !chat.isLoading(roomId)) chat.loadNewer(roomId);
   }, { passive: true });
 
   // Images dropped anywhere on the conversation go to the composer.
@@ -201,9 +214,9 @@ export function renderConversation(ctx, roomId) {
   cleanups.push(() => document.removeEventListener('visibilitychange', onVisible));
 
   const mine = (id) => id === roomId;
-  cleanups.push(store.on('messages', ({ roomId: id, added, older }) => {
+  cleanups.push(store.on('messages', ({ roomId: id, added, older, newer }) => {
     if (!mine(id)) return;
-    show(added, { older, own: added.some((m) => m.sender?.id === store.me.id) });
+    show(added, { older, newer, own: !newer && added.some((m) => m.sender?.id === store.me.id) });
     if (!older) maybeMarkRead();
   }));
   cleanups.push(store.on('message-updated', ({ roomId: id, message }) => {

@@ -6,7 +6,7 @@ use chatcore::{MediaId, RoomId, SendMessage, Seq};
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::http::{self, HandlerResult, Request, body, query};
+use crate::http::{self, ApiError, HandlerResult, Request, body, query};
 
 /// History page size when the client does not say.
 const DEFAULT_LIMIT: u32 = 50;
@@ -37,14 +37,26 @@ struct Read {
     seq: Seq,
 }
 
-/// `GET /api/v1/rooms/{id}/messages?before=<seq>&limit=<n>` → 200 `{messages, has_more}`.
+/// `GET /api/v1/rooms/{id}/messages?before=<seq>&limit=<n>` → 200 `{messages, has_more}`;
+/// with `around=<seq>` or `after=<seq>` instead of `before` → 200 `{messages, has_more,
+/// has_newer}` (at most one of the three).
 pub async fn history(app: &App, mut req: Request, room: RoomId) -> HandlerResult {
     let me = app.authenticate(&mut req).await?;
-    let before = query::number::<Seq>(req.uri().query(), "before")?;
-    let limit = query::number(req.uri().query(), "limit")?.unwrap_or(DEFAULT_LIMIT);
-    Ok(http::ok(
-        &app.chat().history(&me.actor, room, before, limit).await?,
-    ))
+    let q = req.uri().query();
+    let before = query::number::<Seq>(q, "before")?;
+    let around = query::number::<Seq>(q, "around")?;
+    let after = query::number::<Seq>(q, "after")?;
+    let limit = query::number(q, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    if [before, around, after].iter().flatten().count() > 1 {
+        let reason = "give at most one of before, around and after";
+        return Err(ApiError::invalid("around", reason));
+    }
+    let chat = app.chat();
+    Ok(match (around, after) {
+        (Some(seq), _) => http::ok(&chat.history_around(&me.actor, room, seq, limit).await?),
+        (_, Some(seq)) => http::ok(&chat.history_after(&me.actor, room, seq, limit).await?),
+        _ => http::ok(&chat.history(&me.actor, room, before, limit).await?),
+    })
 }
 
 /// `POST /api/v1/rooms/{id}/messages` `{body, client_id?, media_id?, reply_to?, kind?,

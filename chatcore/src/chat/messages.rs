@@ -314,7 +314,7 @@ fn text_rule(with_content: bool) -> fn(&str) -> Result<String> {
     }
 }
 
-fn check_limit(limit: u32) -> Result<u32> {
+pub(super) fn check_limit(limit: u32) -> Result<u32> {
     if (1..=MAX_PAGE).contains(&limit) {
         Ok(limit)
     } else {

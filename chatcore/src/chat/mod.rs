@@ -22,6 +22,7 @@ pub use rooms::direct_key;
 mod sessions;
 mod settings;
 mod views;
+mod window;
 
 pub use assist::{ASSIST_CONTEXT_MESSAGES, AssistDraft, Assistance};
 pub use builder::ChatBuilder;
@@ -33,6 +34,7 @@ pub use invites::{
 pub use media::MediaVariant;
 pub use messages::{HistoryPage, SendMessage};
 pub use views::{MemberView, PublicUser, RoomView, UserView};
+pub use window::HistoryWindow;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,8 @@
 // Message search: the chat list's search box lists messages from my chats with the matched part
 // marked (as text, never markup); choosing one opens the chat with its history loaded back to
-// the message, scrolled to and marked. On a phone too.
+// the message, scrolled to and marked; a hit far back opens with only the page around it, and
+// reading down loads newer pages until they meet the newest messages, without a hole. On a
+// phone too.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,7 +10,8 @@ import { assertClean, openPage, useServerAndBrowser } from '../lib/browser.js';
 import { apiUser } from '../lib/server.js';
 import { login } from '../lib/ui.js';
 
-const env = useServerAndBrowser();
+// Seeding hundreds of messages over REST goes faster than one user may send by default.
+const env = useServerAndBrowser({ args: ['--send-rate-per-sec', '100000', '--send-burst', '100000'] });
 
 /** A direct chat from `from` to `to` whose third message holds `needle`, under a page and more. */
 async function chatWithOldHit(from, to, needle) {
@@ -87,6 +90,62 @@ test('on a phone: search, tap a hit, the message shows marked on screen', async 
   await revealed(page, 3);
   const bubble = await page.locator('[data-testid="message"][data-seq="3"] .bubble').boundingBox();
   assert.ok(bubble.x >= 0 && bubble.x + bubble.width <= 390, `the message fits the screen: ${JSON.stringify(bubble)}`);
+
+  await assertClean(page, assert);
+});
+
+/** The seqs of the messages in the log, in the order shown. */
+function shownSeqs(page) {
+  return page.locator('[data-testid="message"][data-seq]').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+}
+
+test('a hit 300 messages back opens with the page around it; reading down meets the newest', async () => {
+  const gus = await apiUser(env.server, 'gus', undefined, 'Gus');
+  const hal = await apiUser(env.server, 'hal', undefined, 'Hal');
+  const room = await hal.call('POST', '/rooms/direct', { user_id: gus.user.id });
+  const say = (body, i) => hal.call('POST', `/rooms/${room.id}/messages`, { body, client_id: `h-${i}` });
+  const LAST = 330;
+  for (let i = 1; i <= LAST; i += 1) await say(i === 10 ? 'the ancient riddle' : `line ${i}`, i);
+
+  const page = await openPage(env.browser, env.server);
+  const pages = [];
+  page.on('request', (r) => { if (/\/rooms\/\d+\/messages\?/.test(r.url())) pages.push(new URL(r.url()).search); });
+  await login(page, 'gus');
+  await page.getByTestId('search').fill('riddle');
+  await page.getByTestId('message-result').first().click();
+  await page.getByTestId('conversation').waitFor();
+  await revealed(page, 10);
+  // The newest page (opening the chat), the page around the hit and perhaps one before it: not
+  // the six pages in between.
+  assert.ok(pages.length <= 4, `history requests: ${pages.join(' ')}`);
+  assert.ok(pages.some((q) => q.includes('around=10')), `asked around the hit: ${pages.join(' ')}`);
+  let seqs = await shownSeqs(page);
+  assert.ok(seqs.includes(9) && seqs.includes(11), 'the hit shows with its neighbours');
+  assert.ok(!seqs.includes(LAST), 'the newest messages wait until reading reaches them');
+
+  // A message that comes meanwhile is not shown out of place (the list, searched no more,
+  // shows it as the chat's newest).
+  await page.getByTestId('search').fill('');
+  await say('sent while gus reads old ones', LAST + 1);
+  await page.waitForFunction(() => document.querySelector('[data-testid="chat-item-preview"]')?.textContent.includes('while gus reads'));
+  assert.ok(!(await shownSeqs(page)).includes(LAST + 1));
+
+  // Reading down loads the next pages until the newest: every seq once, in order, no hole.
+  const log = page.getByTestId('messages');
+  for (let i = 0; i < 20 && !(await shownSeqs(page)).includes(LAST + 1); i += 1) {
+    const before = (await shownSeqs(page)).length;
+    await log.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="message"][data-seq]').length > n, before);
+  }
+  seqs = await shownSeqs(page);
+  assert.equal(seqs.at(-1), LAST + 1);
+  seqs.forEach((seq, i) => { if (i) assert.equal(seq, seqs[i - 1] + 1, `no hole before ${seq}`); });
+  assert.ok(seqs[0] <= 10);
+
+  // Joined to the newest: live messages show again, at the end.
+  await say('and now live', LAST + 2);
+  await page.locator(`[data-testid="message"][data-seq="${LAST + 2}"]`).waitFor();
+  assert.equal((await shownSeqs(page)).at(-1), LAST + 2);
 
   await assertClean(page, assert);
 });
