@@ -10,19 +10,58 @@ use crate::db::Cols;
 use crate::dialect::Dialect;
 use crate::sql::{Conn, Sql};
 
+/// The columns [`from_row`] reads: a message (`m`), its sender's current display name (`u`) and
+/// its media (`md`), joined by [`message_joins!`].
+macro_rules! message_columns {
+    () => {
+        "m.id, m.room_id, m.seq, m.sender_id, u.display_name, m.body, m.mentions, \
+         md.public_id AS media_public_id, md.mime, md.size, md.width, md.height, md.duration_ms, \
+         md.thumbnail_mime, m.reply_to, m.kind, m.payload, m.client_id, m.created_at, \
+         m.edited_at, m.deleted"
+    };
+}
+
+/// The sender and media of message `m`.
+macro_rules! message_joins {
+    () => {
+        " JOIN users u ON u.id = m.sender_id LEFT JOIN media md ON md.id = m.media_id"
+    };
+}
+
 /// A message joined with its sender's current display name and its media, as the store returns
 /// it; queries append their `WHERE`.
 macro_rules! select_message {
     () => {
-        "SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, m.body, m.mentions, \
-         md.public_id AS media_public_id, md.mime, md.size, md.width, md.height, md.duration_ms, \
-         md.thumbnail_mime, m.reply_to, m.kind, m.payload, m.client_id, m.created_at, \
-         m.edited_at, m.deleted \
-         FROM messages m JOIN users u ON u.id = m.sender_id LEFT JOIN media md ON md.id = m.media_id"
+        concat!(
+            "SELECT ",
+            $crate::queries::messages::message_columns!(),
+            " FROM messages m",
+            $crate::queries::messages::message_joins!()
+        )
     };
 }
 
-pub(crate) use select_message;
+/// The messages whose ids `$page` selects (a query on `messages` alone), with what
+/// [`select_message!`] joins, in seq order `$order`. A history page is picked this way, by the
+/// `(room_id, seq)` index before any join, because given the joins MariaDB may read the room's
+/// messages by `room_id` alone and sort them: 0.5–0.9 s for a page in the middle of a room of
+/// 1,000,000 messages, against about a millisecond for the page picked first.
+macro_rules! select_page {
+    ($page:literal, $order:literal) => {
+        concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM (",
+            $page,
+            ") chosen JOIN messages m ON m.id = chosen.id",
+            message_joins!(),
+            " ORDER BY m.seq ",
+            $order
+        )
+    };
+}
+
+pub(crate) use {message_columns, message_joins, select_message};
 
 /// Reads a row of `select_message!`.
 pub fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<Message, sqlx::Error> {
@@ -139,9 +178,9 @@ pub async fn before<D: Dialect>(
     before: Seq,
     limit: u32,
 ) -> StoreResult<Vec<Message>> {
-    Sql::<D>::new(concat!(
-        select_message!(),
-        " WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+    Sql::<D>::new(select_page!(
+        "SELECT id FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        "DESC"
     ))
     .bind(room.0)
     .bind(before)
@@ -157,9 +196,9 @@ pub async fn after<D: Dialect>(
     after: Seq,
     limit: u32,
 ) -> StoreResult<Vec<Message>> {
-    Sql::<D>::new(concat!(
-        select_message!(),
-        " WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
+    Sql::<D>::new(select_page!(
+        "SELECT id FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        "ASC"
     ))
     .bind(room.0)
     .bind(after)
