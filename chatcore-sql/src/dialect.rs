@@ -17,12 +17,15 @@ pub enum NewIds {
     LastInsertId,
 }
 
-/// How a database looks up the text of messages (see [`crate::queries::search`]). Every
-/// kind is kept in step with `messages` inside the transaction that changes a message.
+/// How a database looks up the text of messages (see [`crate::queries::search`]). Whatever
+/// the kind, a search sees every committed message as it is now (see
+/// [`crate::BatchAppend::before_search`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextIndex {
-    /// An FTS5 table `messages_fts` with the trigram tokenizer, kept by triggers (SQLite): the
-    /// text is looked up as one quoted phrase, which is a case-insensitive substring match.
+    /// An FTS5 table `messages_fts` with the trigram tokenizer (SQLite), filled in bulk after
+    /// appends commit and brought up to date before each search, and kept by triggers on edits
+    /// and deletes: the text is looked up as one quoted phrase, which is a case-insensitive
+    /// substring match.
     Fts5Trigram,
     /// A FULLTEXT index on `messages.body` (MySQL, MariaDB): the text's words narrow the rows
     /// down, then `LIKE` on the lowercased body decides.

@@ -60,6 +60,13 @@ impl<D: Dialect> Clone for SqlStore<D> {
 pub trait BatchAppend: Send + Sync + 'static {
     /// Appends `msgs` and answers for each, in order.
     fn append_batch(&self, msgs: Vec<NewMessage>) -> BoxFuture<'_, Vec<AppendResult>>;
+
+    /// Makes every committed message findable by the search that follows: a plan that indexes
+    /// text after the commit (SQLite's) indexes what it has not yet. The default does nothing,
+    /// for indexes kept inside the append's transaction.
+    fn before_search(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// The shared plan of [`crate::append`] on one pool.
@@ -634,6 +641,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         before: Option<MessageId>,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
+        self.batches.before_search().await?;
         let mut conn = self.conn().await?;
         search::search::<D>(&mut conn, rooms, text, before, limit).await
     }

@@ -7,6 +7,9 @@
 //! one update moves the room counters. Retries are recognised by [`RecentKeys`], the writer's
 //! map of the window's idempotency keys, instead of a unique index in the database (see
 //! [`crate::recent_keys`] for why); a retry is answered with the first message and takes no seq.
+//!
+//! The search index is not written here: the same writer indexes the new messages later, in
+//! bulk (see [`crate::search_tail`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -24,6 +27,7 @@ use tokio::sync::Mutex;
 
 use crate::Sqlite;
 use crate::recent_keys::RecentKeys;
+use crate::search_tail::SearchTail;
 
 /// SQLite's batch append: the store's only writer, on a connection of its own.
 pub(crate) struct SqliteAppends {
@@ -31,6 +35,8 @@ pub(crate) struct SqliteAppends {
     /// Held for a whole transaction: a batch looks keys up and records its new ones before the
     /// next batch (or a concurrent `append_messages`) looks.
     keys: Mutex<RecentKeys>,
+    /// The messages committed but not yet in the search index.
+    search_tail: SearchTail,
 }
 
 impl SqliteAppends {
@@ -63,9 +69,11 @@ impl SqliteAppends {
             }
         }
         drop(conn);
+        let search_tail = SearchTail::open(&pool).await?;
         Ok(SqliteAppends {
             pool,
             keys: Mutex::new(keys),
+            search_tail,
         })
     }
 
@@ -92,11 +100,30 @@ impl SqliteAppends {
 impl BatchAppend for SqliteAppends {
     /// Appends `msgs` in one transaction and answers for each, in order. If the transaction
     /// fails, each message is retried in a transaction of its own, so one bad apple never fails
-    /// the others.
+    /// the others. When the search index's tail is due, one indexing transaction runs first;
+    /// if it fails, the batch is appended all the same and the tail waits for the next one.
     fn append_batch(&self, msgs: Vec<NewMessage>) -> BoxFuture<'_, Vec<AppendResult>> {
         Box::pin(async move {
-            chatcore::append_or_retry_each(&msgs, |batch| self.in_one_transaction(batch)).await
+            if let Err(err) = self.search_tail.index_if_due(&self.pool).await {
+                tracing::warn!(%err, "indexing the search tail failed; retried before a later batch");
+            }
+            let results =
+                chatcore::append_or_retry_each(&msgs, |batch| self.in_one_transaction(batch)).await;
+            let created = results
+                .iter()
+                .flatten()
+                .filter(|(_, created)| *created)
+                .count();
+            self.search_tail.committed(created).await;
+            results
         })
+    }
+
+    /// Indexes every committed message, on this writer's connection, so the search that
+    /// follows sees them all. Concurrent calls coalesce: they queue for one pass, and the
+    /// later ones find nothing left to index.
+    fn before_search(&self) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(self.search_tail.index_all(&self.pool))
     }
 }
 

@@ -37,6 +37,10 @@
 //!   rooms, membership and media, multi-row inserts, one counter update), on a connection of its
 //!   own; a message that breaks a rule is answered alone, and a retried `client_id` is answered
 //!   with the first message and takes no seq.
+//! - **Search is exact and immediate, off the append path.** The FTS5 trigram index is written
+//!   by the same writer after the commit, thousands of messages per transaction, and a search
+//!   first indexes whatever is not yet, so it finds a message as soon as its append was acked,
+//!   an edited one by its new text only, a deleted one never (see `search_tail`).
 //! - Foreign keys are on, a busy timeout makes writers wait for each other instead of failing,
 //!   and every query is parameterized.
 
@@ -44,6 +48,7 @@ mod append;
 mod dialect;
 mod options;
 mod recent_keys;
+mod search_tail;
 
 pub use dialect::Sqlite;
 pub use options::{Durability, SqliteOptions};
