@@ -18,7 +18,7 @@ use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
 /// A tail this long is indexed before the next batch: bulk inserts into FTS5 cost about a
-/// seventh per row of what one segment per group commit did (see `docs/performance.md`).
+/// fifth per row of what one segment per group commit did (see `docs/performance.md`).
 const DUE_ROWS: u64 = 4096;
 
 /// A tail this old is indexed before the next batch, so a quiet store does not keep one for
