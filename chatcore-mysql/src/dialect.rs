@@ -34,6 +34,11 @@ impl Dialect for MySql {
                     // from its start: an append holding a room's lock sees every send committed
                     // before it, and joins see media uploaded a moment ago.
                     sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        .execute(&mut *conn)
+                        .await?;
+                    // MariaDB cuts `JSON_ARRAYAGG` (see `json_rows`) at this length, 1 MiB by
+                    // default: a room of ~20,000 members. Cut JSON would fail to parse.
+                    sqlx::query("SET SESSION group_concat_max_len = 4294967295")
                         .execute(conn)
                         .await?;
                     Ok(())
@@ -47,6 +52,12 @@ impl Dialect for MySql {
             .await
             .map_err(StoreError::backend)?;
         Ok(SqlStore::from_pools(pool.clone(), pool, options.max_batch))
+    }
+
+    /// MariaDB's `JSON_ARRAYAGG` is bounded by `group_concat_max_len`, which every connection
+    /// raises to 4 GiB when it opens.
+    fn json_rows(columns: &str) -> String {
+        format!("JSON_ARRAYAGG(JSON_ARRAY({columns}))")
     }
 
     fn render(sql: Cow<'static, str>) -> Cow<'static, str> {

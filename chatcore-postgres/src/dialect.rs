@@ -36,6 +36,11 @@ impl Dialect for Postgres {
         Ok(SqlStore::from_pools(pool.clone(), pool, options.max_batch))
     }
 
+    /// `json_agg` answers `json`, which the driver does not read as text: cast.
+    fn json_rows(columns: &str) -> String {
+        format!("json_agg(json_build_array({columns}))::text")
+    }
+
     fn render(sql: Cow<'static, str>) -> Cow<'static, str> {
         Cow::Owned(numbered_placeholders(&sql))
     }

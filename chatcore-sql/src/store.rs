@@ -359,17 +359,35 @@ impl<D: Dialect> Store for SqlStore<D> {
         rooms::of_user::<D>(&mut *self.conn().await?, user).await
     }
 
-    /// Four queries whatever the number of rooms and members: the rooms with the user's
-    /// membership, every member with their account, the newest messages, the unread counts.
+    /// Five queries whatever the number of rooms and members, none answering a row per
+    /// member: the rooms with the user's membership, everyone's account once, every room's
+    /// members (a row per room), the newest messages, the unread counts.
     async fn room_list(&self, user: UserId) -> StoreResult<Vec<RoomListEntry>> {
         let mut conn = self.conn().await?;
         let rooms = rooms::of_user::<D>(&mut conn, user).await?;
-        let mut members: HashMap<RoomId, Vec<(Member, User)>> = HashMap::new();
-        for (member, account) in rooms::members_of_rooms_of::<D>(&mut conn, user).await? {
-            members
-                .entry(member.room_id)
-                .or_default()
-                .push((member, account));
+        // Accounts before memberships: whoever joins in between is read on its own below.
+        let mut accounts: HashMap<UserId, User> = users::in_rooms_of::<D>(&mut conn, user)
+            .await?
+            .into_iter()
+            .map(|account| (account.id, account))
+            .collect();
+        let mut members = HashMap::new();
+        for (room, in_room) in rooms::members_of_rooms_of::<D>(&mut conn, user).await? {
+            let mut with_accounts = Vec::with_capacity(in_room.len());
+            for member in in_room {
+                let account = match accounts.get(&member.user_id) {
+                    Some(account) => account.clone(),
+                    None => {
+                        let account = users::by_id::<D>(&mut conn, member.user_id)
+                            .await?
+                            .ok_or(StoreError::Missing(Entity::User))?;
+                        accounts.insert(account.id, account.clone());
+                        account
+                    }
+                };
+                with_accounts.push((member, account));
+            }
+            members.insert(room, with_accounts);
         }
         let mut newest: HashMap<RoomId, Message> =
             messages::newest_in_rooms_of::<D>(&mut conn, user)

@@ -72,6 +72,10 @@ impl Dialect for Sqlite {
         ))
     }
 
+    fn json_rows(columns: &str) -> String {
+        format!("json_group_array(json_array({columns}))")
+    }
+
     /// SQLite spells `GREATEST` as `max`, and has no `FOR UPDATE`: a write transaction began
     /// with `BEGIN IMMEDIATE` already holds the database's only write lock.
     fn render(sql: Cow<'static, str>) -> Cow<'static, str> {

@@ -17,19 +17,8 @@ macro_rules! user_columns {
     };
 }
 
-/// [`user_columns!`] of `users` joined as `u`.
-macro_rules! joined_user_columns {
-    () => {
-        "u.id, u.username, u.display_name, u.is_guest, u.is_server_admin, u.disabled, \
-         u.external_id, u.created_at, u.last_active_at, u.avatar_id, u.avatar_mime, \
-         u.hide_last_seen"
-    };
-}
-
-pub(crate) use joined_user_columns;
-
-/// Reads a row of [`user_columns!`] (or [`joined_user_columns!`]).
-pub(crate) fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<User, sqlx::Error> {
+/// Reads a row of [`user_columns!`].
+fn from_row<D: Dialect>(row: Cols<'_, D>) -> Result<User, sqlx::Error> {
     Ok(User {
         id: UserId(row.get("id")?),
         username: row.get("username")?,
@@ -245,6 +234,20 @@ pub async fn share_a_room<D: Dialect>(
     .fetch_optional(conn, |_| Ok(()))
     .await?
     .is_some())
+}
+
+/// Everyone in a room with `user` (`user` too, when in any room), each once, in no promised
+/// order.
+pub async fn in_rooms_of<D: Dialect>(conn: &mut Conn<D>, user: UserId) -> StoreResult<Vec<User>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id IN (SELECT theirs.user_id FROM members mine \
+           JOIN members theirs ON theirs.room_id = mine.room_id WHERE mine.user_id = ?)"
+    ))
+    .bind(user.0)
+    .fetch_all(conn, from_row)
+    .await
 }
 
 /// Users with id greater than `after`, by id.

@@ -1805,6 +1805,11 @@ pub async fn room_list_matches_single_room_reads(store: S) {
             .unwrap();
     }
     store.mark_read(busy.id, a.id, 1).await.unwrap();
+    store.mark_read(busy.id, c.id, 3).await.unwrap();
+    for (who, muted, archived) in [(b.id, Some(true), None), (c.id, None, Some(true))] {
+        let change = SettingsChange { muted, archived };
+        store.set_room_settings(busy.id, who, change).await.unwrap();
+    }
     store.delete_message(busy.id, 4, T0).await.unwrap();
     let listed = store.room_list(a.id).await.unwrap();
     let mut expected = Vec::new();
@@ -1830,6 +1835,36 @@ pub async fn room_list_matches_single_room_reads(store: S) {
         .map(|(_, u)| u.display_name.as_str())
         .collect();
     assert_eq!(members, ["ALICE", "BOB", "CAROL"]);
+    let states: Vec<(Role, bool, bool, Seq)> = busy
+        .members
+        .iter()
+        .map(|(m, _)| {
+            (
+                m.role,
+                m.settings.muted,
+                m.settings.archived,
+                m.last_read_seq,
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (Role::Admin, false, false, 1),
+            (Role::Member, true, false, 0),
+            (Role::Member, false, true, 3)
+        ],
+        "each member's own role, settings and marker"
+    );
+    let joined: Vec<UserId> = quiet
+        .members
+        .iter()
+        .map(|(m, u)| {
+            assert_eq!(m.user_id, u.id);
+            u.id
+        })
+        .collect();
+    assert_eq!(joined, [b.id, a.id], "join order, not id order");
     assert_eq!((quiet.last_message.as_ref(), quiet.unread), (None, 0));
     assert!(store.room_list(UserId(999_999)).await.unwrap().is_empty());
 }
