@@ -51,7 +51,8 @@ impl Dialect for MySql {
             .run(&pool)
             .await
             .map_err(StoreError::backend)?;
-        Ok(SqlStore::from_pools(pool.clone(), pool, options.max_batch))
+        Ok(SqlStore::from_pools(pool.clone(), pool, options.max_batch)
+            .with_append_lanes(options.append_lanes))
     }
 
     /// MariaDB's `JSON_ARRAYAGG` is bounded by `group_concat_max_len`, which every connection

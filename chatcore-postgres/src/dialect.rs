@@ -33,7 +33,8 @@ impl Dialect for Postgres {
             .run(&pool)
             .await
             .map_err(StoreError::backend)?;
-        Ok(SqlStore::from_pools(pool.clone(), pool, options.max_batch))
+        Ok(SqlStore::from_pools(pool.clone(), pool, options.max_batch)
+            .with_append_lanes(options.append_lanes))
     }
 
     /// `json_agg` answers `json`, which the driver does not read as text: cast.

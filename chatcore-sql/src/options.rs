@@ -25,6 +25,10 @@ pub struct ServerOptions {
     pub max_lifetime: Option<Duration>,
     /// The most messages one group commit puts in a transaction (default 128).
     pub max_batch: usize,
+    /// How many group-commit transactions a chat runs at once, each on its own rooms (default
+    /// 4; see `chatcore::Store::append_lanes`). One batch's round trips and commit overlap the
+    /// others'; each takes a connection of `max_connections` while it runs.
+    pub append_lanes: usize,
 }
 
 impl Default for ServerOptions {
@@ -36,6 +40,7 @@ impl Default for ServerOptions {
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
             max_batch: 128,
+            append_lanes: 4,
         }
     }
 }
@@ -68,6 +73,12 @@ impl ServerOptions {
     /// These options with `max_lifetime` instead.
     pub fn max_lifetime(mut self, max_lifetime: Option<Duration>) -> Self {
         self.max_lifetime = max_lifetime;
+        self
+    }
+
+    /// These options with `append_lanes` instead (at least 1).
+    pub fn append_lanes(mut self, append_lanes: usize) -> Self {
+        self.append_lanes = append_lanes.max(1);
         self
     }
 

@@ -31,6 +31,8 @@ pub struct SqlStore<D: Dialect> {
     /// How a batch is appended: the shared plan, or the backend's own.
     batches: Arc<dyn BatchAppend>,
     appends: GroupCommit,
+    /// What [`Store::append_lanes`] answers (see [`SqlStore::with_append_lanes`]).
+    lanes: usize,
 }
 
 impl<D: Dialect> std::fmt::Debug for SqlStore<D> {
@@ -49,6 +51,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
             appender: self.appender.clone(),
             batches: Arc::clone(&self.batches),
             appends: self.appends.clone(),
+            lanes: self.lanes,
         }
     }
 }
@@ -122,7 +125,16 @@ impl<D: Dialect> SqlStore<D> {
             appender,
             batches,
             appends,
+            lanes: 1,
         }
+    }
+
+    /// This store, telling [`Store::append_lanes`] that `lanes` batches may be appended at
+    /// once (at least 1; 1 unless set). Worth it where the database runs transactions side by
+    /// side (a server, not SQLite's single writer): each batch locks only its own rooms.
+    pub fn with_append_lanes(mut self, lanes: usize) -> Self {
+        self.lanes = lanes.max(1);
+        self
     }
 
     /// The connection pool, for backend-specific statements.
@@ -520,6 +532,10 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn append_message(&self, msg: NewMessage) -> AppendResult {
         self.appends.append(msg).await
+    }
+
+    fn append_lanes(&self) -> usize {
+        self.lanes
     }
 
     async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<AppendResult> {

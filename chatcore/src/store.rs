@@ -214,6 +214,15 @@ pub trait Store: Send + Sync + 'static {
     /// `Missing(Room)` if the room is absent, `Missing(Media)` if `media_id` names no
     /// stored media.
     async fn append_message(&self, msg: NewMessage) -> StoreResult<(Message, bool)>;
+    /// How many batches of appends ([`Store::append_messages`] calls) the store commits well
+    /// at the same time. [`Chat`](crate::Chat) runs that many group-commit writers, each
+    /// owning the rooms whose id falls to it, so one room's appends never overlap and its
+    /// order holds. A store with a single writer (SQLite, the in-memory store) gains nothing
+    /// from more and says 1, the default; a database server can overlap one batch's round
+    /// trips and commit with another's.
+    fn append_lanes(&self) -> usize {
+        1
+    }
     /// Appends many messages; the result for each is what [`Store::append_message`] would
     /// return. Backends may commit the whole batch in one transaction; the default appends one
     /// by one.

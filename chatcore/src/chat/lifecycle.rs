@@ -18,8 +18,9 @@ use tokio::task::JoinHandle;
 use super::{Chat, ChatConfig, Inner};
 use crate::broker::{Inbox, Outbox, Relay};
 use crate::error::{Error, Result};
-use crate::group_commit::GroupCommit;
+use crate::group_commit::{AppendResult, GroupCommit};
 use crate::hub::Hub;
+use crate::model::NewMessage;
 use crate::store::Store;
 
 /// Most sends appended in one store call (one transaction); see also
@@ -37,43 +38,62 @@ pub(super) struct Lifecycle {
     drained: OnceCell<()>,
 }
 
+/// The append pipeline: one group-commit writer per lane of the store.
+pub(super) struct Appends {
+    lanes: Vec<GroupCommit>,
+}
+
+impl Appends {
+    /// Appends `msg` through the writer that owns its room (see [`Lifecycle::start`]).
+    pub(super) async fn append(&self, msg: NewMessage) -> AppendResult {
+        let lane = msg.room_id.0.rem_euclid(self.lanes.len() as i64) as usize;
+        self.lanes[lane].append(msg).await
+    }
+}
+
 impl Lifecycle {
     /// Starts the append pipeline on `runtime`: sends waiting at the same moment go to the
     /// store in one [`Store::append_messages`] call (one transaction in the SQL backends), and
     /// the new messages are published together, in seq order, before any sender hears back.
+    /// There are [`Store::append_lanes`] such writers, each owning the rooms whose id falls to
+    /// it, so a room's messages are always committed and published by the same one, in order.
     pub(super) fn start(
         runtime: &Handle,
         store: &Arc<dyn Store>,
         hub: &Hub,
         config: &ChatConfig,
-    ) -> (Self, GroupCommit) {
+    ) -> (Self, Appends) {
         let (stopping, _) = watch::channel(false);
-        let (store, hub) = (Arc::clone(store), hub.clone());
-        // A batch is published to each connection as one burst, all or nothing: it must fit a
-        // queue that still holds some earlier events.
-        let batch = (config.subscriber_queue / 2).clamp(1, APPEND_BATCH);
-        let (appends, writer) =
-            GroupCommit::start(runtime, batch, stopped(&stopping), move |msgs| {
-                let (store, hub) = (Arc::clone(&store), hub.clone());
-                async move {
-                    let results = store.append_messages(msgs).await;
-                    hub.publish_messages(
+        let lanes = store.append_lanes().max(1);
+        // A batch is published to each connection as one burst, all or nothing: the bursts of
+        // every lane together must fit a queue that still holds some earlier events.
+        let batch = (config.subscriber_queue / 2 / lanes).clamp(1, APPEND_BATCH);
+        let (lanes, writers) = (0..lanes)
+            .map(|_| {
+                let (store, hub) = (Arc::clone(store), hub.clone());
+                GroupCommit::start(runtime, batch, stopped(&stopping), move |msgs| {
+                    let (store, hub) = (Arc::clone(&store), hub.clone());
+                    async move {
+                        let results = store.append_messages(msgs).await;
+                        hub.publish_messages(
+                            results
+                                .iter()
+                                .flatten()
+                                .filter(|(_, created)| *created)
+                                .map(|(message, _)| message.clone()),
+                        );
                         results
-                            .iter()
-                            .flatten()
-                            .filter(|(_, created)| *created)
-                            .map(|(message, _)| message.clone()),
-                    );
-                    results
-                }
-            });
+                    }
+                })
+            })
+            .unzip();
         let lifecycle = Lifecycle {
             runtime: runtime.clone(),
             stopping,
-            tasks: Mutex::new(vec![writer]),
+            tasks: Mutex::new(writers),
             drained: OnceCell::new(),
         };
-        (lifecycle, appends)
+        (lifecycle, Appends { lanes })
     }
 
     /// Starts receiving other nodes' notices through `outbox`'s broker and applying them to

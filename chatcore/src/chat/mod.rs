@@ -41,7 +41,6 @@ use std::time::Duration;
 
 use crate::assistant::Assistant;
 use crate::error::{Error, Result};
-use crate::group_commit::GroupCommit;
 use crate::hub::Hub;
 use crate::model::{Member, RoomId, Timestamp, User, UserId};
 use crate::password::{HashCost, PasswordHasher};
@@ -300,7 +299,7 @@ struct Inner {
     /// many times [`MAX_DECODE_BYTES`](crate::media::reencode::MAX_DECODE_BYTES).
     image_slots: tokio::sync::Semaphore,
     /// The append pipeline (see [`Lifecycle::start`]).
-    appends: GroupCommit,
+    appends: lifecycle::Appends,
     /// The background tasks and the shutdown state.
     lifecycle: Lifecycle,
 }

@@ -374,6 +374,10 @@ impl Store for FaultyStore {
         self.around(self.inner.room_list(user)).await
     }
 
+    fn append_lanes(&self) -> usize {
+        self.inner.append_lanes()
+    }
+
     async fn append_messages(&self, msgs: Vec<NewMessage>) -> Vec<StoreResult<(Message, bool)>> {
         let n = msgs.len();
         match self
