@@ -174,6 +174,7 @@ impl Conn {
     ) -> Self {
         let intake = Intake::new(&config);
         let expiry = session::deadline(&chat, &actor);
+        let revalidated = session::spread(&actor);
         Conn {
             chat,
             actor,
@@ -185,7 +186,7 @@ impl Conn {
             bad_frames: 0,
             last_seen: Instant::now(),
             expiry,
-            revalidated: Instant::now(),
+            revalidated,
         }
     }
 

@@ -61,8 +61,45 @@ impl Conn {
     }
 }
 
+/// When a new connection of `actor` counts as last revalidated: now, moved back by the user's
+/// [`phase`]. An active connection revalidates (and touches its session and user, each a
+/// write) once per [`ACTIVITY_EVERY`] from then on, so connections that started together, as
+/// after a server restart, spread those writes over the period instead of queueing them all
+/// in the same second every minute: 2,000 of them held SQLite's write lock for about a second
+/// each minute, stalling every send meanwhile.
+pub(super) fn spread(actor: &chatcore::Actor) -> Instant {
+    let now = Instant::now();
+    now.checked_sub(phase(actor.id())).unwrap_or(now)
+}
+
+/// A fixed share of [`ACTIVITY_EVERY`] for `user`, spread evenly over users by Fibonacci
+/// hashing (consecutive ids land far apart).
+fn phase(user: chatcore::UserId) -> Duration {
+    let share = (user.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    ACTIVITY_EVERY.mul_f64(share as f64 / f64::from(u32::MAX))
+}
+
 /// The instant `actor`'s session expires, on the connection's clock.
 pub(super) fn deadline(chat: &chatcore::Chat, actor: &chatcore::Actor) -> Option<Instant> {
     chat.session_time_left(actor)
         .map(|left| Instant::now() + left + DEADLINE_SLACK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_who_connected_together_revalidate_spread_over_the_period() {
+        let mut per_tenth = [0u32; 10];
+        for id in 1..=2000 {
+            let phase = phase(chatcore::UserId(id));
+            assert!(phase <= ACTIVITY_EVERY);
+            per_tenth[(phase.as_secs_f64() / ACTIVITY_EVERY.as_secs_f64() * 10.0) as usize % 10] +=
+                1;
+        }
+        for count in per_tenth {
+            assert!((150..=250).contains(&count), "uneven: {per_tenth:?}");
+        }
+    }
 }
