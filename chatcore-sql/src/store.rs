@@ -130,8 +130,8 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// This store, telling [`Store::append_lanes`] that `lanes` batches may be appended at
-    /// once (at least 1; 1 unless set). Worth it where the database runs transactions side by
-    /// side (a server, not SQLite's single writer): each batch locks only its own rooms.
+    /// once (at least 1; 1 unless set). Each batch locks only its own rooms, so a server runs
+    /// them side by side; SQLite's one writer takes them in turn.
     pub fn with_append_lanes(mut self, lanes: usize) -> Self {
         self.lanes = lanes.max(1);
         self

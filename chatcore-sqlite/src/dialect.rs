@@ -64,12 +64,10 @@ impl Dialect for Sqlite {
                 .map_err(backend)?
         };
         let appends = SqliteAppends::open(appender.clone()).await?;
-        Ok(SqlStore::with_batch_append(
-            pool,
-            appender,
-            options.max_batch,
-            appends,
-        ))
+        Ok(
+            SqlStore::with_batch_append(pool, appender, options.max_batch, appends)
+                .with_append_lanes(options.append_lanes),
+        )
     }
 
     fn json_rows(columns: &str) -> String {

@@ -1,5 +1,5 @@
-//! A chat over a store that takes several batches at once (`Store::append_lanes` > 1, as the
-//! server databases do) still delivers each room's messages in seq order without gaps, and
+//! A chat over a store that takes several batches at once (`Store::append_lanes` > 1, as every
+//! SQL store does by default) still delivers each room's messages in seq order without gaps, and
 //! answers every send with its own message.
 
 use std::collections::HashMap;
@@ -16,10 +16,10 @@ const SENDS_EACH: usize = 40;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_room_stays_in_order_across_lanes() {
-    let store = SqliteStore::open("sqlite::memory:", SqliteOptions::default())
+    let options = SqliteOptions::default().append_lanes(4);
+    let store = SqliteStore::open("sqlite::memory:", options)
         .await
-        .expect("open")
-        .with_append_lanes(4);
+        .expect("open");
     assert_eq!(store.append_lanes(), 4);
     let mut config = ChatConfig::default();
     config.guests_can_create_groups = true;

@@ -217,9 +217,10 @@ pub trait Store: Send + Sync + 'static {
     /// How many batches of appends ([`Store::append_messages`] calls) the store commits well
     /// at the same time. [`Chat`](crate::Chat) runs that many group-commit writers, each
     /// owning the rooms whose id falls to it, so one room's appends never overlap and its
-    /// order holds. A store with a single writer (SQLite, the in-memory store) gains nothing
-    /// from more and says 1, the default; a database server can overlap one batch's round
-    /// trips and commit with another's.
+    /// order holds. A database server overlaps one batch's round trips and commit with
+    /// another's; even a single writer (SQLite) gains a little, committing one lane's batch
+    /// while another's is published. The default, 1, suits a store whose appends are plain
+    /// memory writes (the in-memory store).
     fn append_lanes(&self) -> usize {
         1
     }
