@@ -15,7 +15,7 @@
 //! stays true until the commit: seqs stay gapless and a retried `client_id` is answered with
 //! the first message, also across server nodes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chatcore::{
     AppendResult, Entity, MediaId, MediaRef, Message, MessageId, NewMessage, RoomId, Sender, Seq,
@@ -223,48 +223,43 @@ async fn media_of<D: Dialect>(
 
 /// Step 4: messages already stored under one of the batch's idempotency keys.
 ///
-/// The keys are looked up by `client_id` alone, the leading column of the unique index on the
-/// key, and the rows that match a whole key (same sender, same room) are kept here. A list of
-/// single values is one index range each on every database; the same list of `(client_id,
-/// sender_id, room_id)` rows made MariaDB's range optimizer weigh every index with a room or
-/// sender column against all of them: 40–80 ms of planning ("Statistics") for a batch of 256,
-/// against about 1 ms this way, and most of a batch's time in scenario B on MariaDB. (Joined with
-/// `users`, MariaDB also chose from stale statistics to scan each sender's messages.) A retry is
-/// rare, so the full rows are read by id, and only when there is one.
+/// The keys arrive as a derived table (`SELECT ? AS client_id, … UNION ALL …`) joined to
+/// `messages` on the unique key: one index lookup per key (`eq_ref`), whatever the key's shape,
+/// however many messages each sender has. Two simpler forms were slower or unsafe on MariaDB: a
+/// list of `(client_id, sender_id, room_id)` row values cost 30–80 ms of planning per batch of
+/// 256 (its range optimizer weighs every index with a room or sender column against the whole
+/// list), most of a batch's time in scenario B, against 2–6 ms this way; and `client_id IN (…)`
+/// alone, though faster still, reads every sender's rows under an id that many clients use
+/// ("1", or one chosen to be shared), which anyone could make cost every batch. A retry is rare,
+/// so the full rows are read by id, and only when there is one.
 async fn retried<D: Dialect>(
     conn: &mut Conn<D>,
     msgs: &[NewMessage],
 ) -> StoreResult<HashMap<Key, Message>> {
-    let wanted: HashSet<(&str, UserId, RoomId)> = msgs
-        .iter()
-        .map(|m| (m.client_id.as_str(), m.sender_id, m.room_id))
-        .collect();
-    let client_ids = distinct(msgs.iter().map(|m| m.client_id.as_str()));
+    let keys: Vec<(&str, UserId, RoomId)> = distinct(
+        msgs.iter()
+            .map(|m| (m.client_id.as_str(), m.sender_id, m.room_id)),
+    );
+    let int = D::INTEGER_CAST;
     let mut ids = Vec::new();
-    for chunk in client_ids.chunks(in_list::MAX) {
-        let sql = Sql::<D>::built(format!(
-            "SELECT id, client_id, sender_id, room_id FROM messages WHERE client_id IN ({})",
-            in_list::placeholders(chunk.len(), 1)
-        ));
-        let found = in_list::bind(sql, chunk, |sql, client_id| sql.bind(*client_id))
-            .fetch_all(conn, |row| {
-                let key = (
-                    row.get::<String>("client_id")?,
-                    UserId(row.get("sender_id")?),
-                    RoomId(row.get("room_id")?),
-                );
-                Ok((row.get::<i64>("id")?, key))
-            })
-            .await?;
-        ids.extend(
-            found
-                .into_iter()
-                .filter(|(_, (client_id, sender, room))| {
-                    wanted.contains(&(client_id.as_str(), *sender, *room))
-                })
-                .map(|(id, _)| id),
+    for chunk in keys.chunks(in_list::MAX) {
+        let first = format!(
+            "SELECT ? AS client_id, CAST(? AS {int}) AS sender_id, CAST(? AS {int}) AS room_id"
         );
+        let next = format!(" UNION ALL SELECT ?, CAST(? AS {int}), CAST(? AS {int})");
+        let sql = Sql::<D>::built(format!(
+            "SELECT m.id FROM ({first}{}) k JOIN messages m ON m.client_id = k.client_id \
+             AND m.sender_id = k.sender_id AND m.room_id = k.room_id",
+            next.repeat(chunk.len().next_power_of_two() - 1)
+        ));
+        let found = in_list::bind(sql, chunk, |sql, (client_id, sender, room)| {
+            sql.bind(*client_id).bind(sender.0).bind(room.0)
+        })
+        .fetch_all(conn, |row| row.get::<i64>("id"))
+        .await?;
+        ids.extend(found);
     }
+    let ids = distinct(ids.into_iter());
     let mut stored = HashMap::new();
     for chunk in ids.chunks(in_list::MAX) {
         let sql = Sql::<D>::built(format!(
