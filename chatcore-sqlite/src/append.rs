@@ -5,7 +5,7 @@
 //! planned to need few: one query checks every message's room, membership, sender and media
 //! and reads the counters; Rust assigns seqs and ids; multi-row inserts store the messages;
 //! one update moves the room counters. Retries are recognised by [`RecentKeys`], the writer's
-//! map of the window's idempotency keys, instead of a unique index in the database (see
+//! table of the window's idempotency keys, instead of a unique index in the database (see
 //! [`crate::recent_keys`] for why); a retry is answered with the first message and takes no seq.
 //!
 //! The search index is not written here: the same writer indexes the new messages later, in
@@ -64,8 +64,8 @@ impl SqliteAppends {
             while let Some((id, room, sender, client_id, created_at)) =
                 rows.try_next().await.map_err(backend)?
             {
-                let hash = keys.hash(RoomId(room), UserId(sender), &client_id);
-                keys.insert(hash, MessageId(id), Timestamp(created_at));
+                let fingerprint = keys.fingerprint(RoomId(room), UserId(sender), &client_id);
+                keys.insert(fingerprint, MessageId(id), Timestamp(created_at));
             }
         }
         drop(conn);
@@ -90,8 +90,9 @@ impl SqliteAppends {
         let results = append_planned(&mut tx, &keys, msgs).await?;
         tx.commit().await.map_err(backend)?;
         for (message, _) in results.iter().flatten().filter(|(_, created)| *created) {
-            let hash = keys.hash(message.room_id, message.sender.id, &message.client_id);
-            keys.insert(hash, message.id, message.created_at);
+            let fingerprint =
+                keys.fingerprint(message.room_id, message.sender.id, &message.client_id);
+            keys.insert(fingerprint, message.id, message.created_at);
         }
         Ok(results)
     }
@@ -365,9 +366,8 @@ async fn append_planned(
     Ok(results)
 }
 
-/// For each message, the stored message it retries, if any. Only keys [`RecentKeys`] has seen
-/// cost a query: the candidate is read and its key compared; when another key shares its hash,
-/// the database is asked.
+/// For each message, the stored message it retries, if any. Only keys whose fingerprint
+/// [`RecentKeys`] holds cost a query.
 async fn earlier_sends(
     conn: &mut SqliteConnection,
     keys: &RecentKeys,
@@ -375,17 +375,28 @@ async fn earlier_sends(
 ) -> StoreResult<Vec<Option<Message>>> {
     let mut found = Vec::with_capacity(msgs.len());
     for msg in msgs {
-        let candidate = keys.candidate(keys.hash(msg.room_id, msg.sender_id, &msg.client_id));
-        let first = match candidate {
-            None => None,
-            Some(id) => match messages::by_id::<Sqlite>(&mut *conn, id).await? {
-                Some(m) if is_retry_of(msg, &m) => Some(m),
-                _ => messages::by_client_id::<Sqlite>(&mut *conn, msg).await?,
-            },
-        };
-        found.push(first);
+        found.push(earlier_send(conn, keys, msg).await?);
     }
     Ok(found)
+}
+
+/// The stored message `msg` retries, if any: each message of the window stored under `msg`'s
+/// key fingerprint (almost always none or one) is read and its key compared. Every key of the
+/// window is in `keys`, so no match means no earlier send.
+async fn earlier_send(
+    conn: &mut SqliteConnection,
+    keys: &RecentKeys,
+    msg: &NewMessage,
+) -> StoreResult<Option<Message>> {
+    let fingerprint = keys.fingerprint(msg.room_id, msg.sender_id, &msg.client_id);
+    let candidates: Vec<MessageId> = keys.candidates(fingerprint).collect();
+    for id in candidates {
+        match messages::by_id::<Sqlite>(&mut *conn, id).await? {
+            Some(stored) if is_retry_of(msg, &stored) => return Ok(Some(stored)),
+            _ => {}
+        }
+    }
+    Ok(None)
 }
 
 /// Whether `msg` carries the idempotency key `stored` was stored under.

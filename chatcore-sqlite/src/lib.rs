@@ -26,9 +26,9 @@
 //!   SQLite's single write lock before reading the room's `last_seq`, so no two appends can
 //!   read the same counter.
 //! - **Exactly once within [`IDEMPOTENCY_WINDOW`] (24 hours).** The store's single writer keeps
-//!   the idempotency keys `(room, sender, client_id)` of the window's messages in memory (44–87
-//!   bytes per message, rebuilt from the database when the store opens), so a retry finds
-//!   and returns the first message whatever shape the client's ids have; a unique index would
+//!   the idempotency keys `(room, sender, client_id)` of the window's messages in memory
+//!   (10.3–20.6 bytes per message, rebuilt from the database when the store opens), so a retry
+//!   finds and returns the first message whatever shape the client's ids have; a unique index would
 //!   cost a random index page per message for random ids. One store per database file: two
 //!   processes appending to the same file would not see each other's keys.
 //! - **Group commit.** Concurrent `append_message` calls are queued to one writer task that

@@ -2,8 +2,7 @@
 //! [`crate::append`]).
 
 use chatcore::{
-    Custom, Mention, Message, MessageId, NewMessage, RoomId, Sender, Seq, StoreResult, Timestamp,
-    UserId,
+    Custom, Mention, Message, MessageId, RoomId, Sender, Seq, StoreResult, Timestamp, UserId,
 };
 
 use crate::db::Cols;
@@ -130,22 +129,6 @@ pub fn kind_columns(custom: Option<&Custom>) -> (Option<&str>, Option<String>) {
 }
 
 // ---- reads ----
-
-/// The message `msg`'s sender stored under `msg.client_id` in its room, if any.
-pub async fn by_client_id<D: Dialect>(
-    conn: &mut Conn<D>,
-    msg: &NewMessage,
-) -> StoreResult<Option<Message>> {
-    Sql::<D>::new(concat!(
-        select_message!(),
-        " WHERE m.client_id = ? AND m.sender_id = ? AND m.room_id = ?"
-    ))
-    .bind(msg.client_id.as_str())
-    .bind(msg.sender_id.0)
-    .bind(msg.room_id.0)
-    .fetch_optional(conn, from_row)
-    .await
-}
 
 /// The message with id `id`, if any.
 pub async fn by_id<D: Dialect>(conn: &mut Conn<D>, id: MessageId) -> StoreResult<Option<Message>> {
