@@ -34,11 +34,6 @@ impl Dialect for MySql {
                     // from its start: an append holding a room's lock sees every send committed
                     // before it, and joins see media uploaded a moment ago.
                     sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                        .execute(&mut *conn)
-                        .await?;
-                    // MariaDB cuts `JSON_ARRAYAGG` (see `json_rows`) at this length, 1 MiB by
-                    // default: a room of ~20,000 members. Cut JSON would fail to parse.
-                    sqlx::query("SET SESSION group_concat_max_len = 4294967295")
                         .execute(conn)
                         .await?;
                     Ok(())
@@ -55,10 +50,11 @@ impl Dialect for MySql {
             .with_append_lanes(options.append_lanes))
     }
 
-    /// MariaDB's `JSON_ARRAYAGG` is bounded by `group_concat_max_len`, which every connection
-    /// raises to 4 GiB when it opens.
-    fn json_rows(columns: &str) -> String {
-        format!("JSON_ARRAYAGG(JSON_ARRAY({columns}))")
+    /// None: MariaDB builds JSON item by item, slowly. `JSON_ARRAYAGG(JSON_ARRAY(…))` of the
+    /// members of 200 rooms of 100 took 52–78 ms of the server's time, more than the rows
+    /// themselves take to read and send (see `docs/performance.md`, "Reads: room list").
+    fn json_rows(_columns: &str) -> Option<String> {
+        None
     }
 
     fn render(sql: Cow<'static, str>) -> Cow<'static, str> {

@@ -65,12 +65,16 @@ pub trait Dialect: Send + Sync + Sized + 'static {
 
     /// An aggregate that gathers a `GROUP BY` group into one JSON array, read as text: one item
     /// per row of the group, each item the JSON array of `columns` (SQL expressions separated by
-    /// commas), e.g. `[[1,"admin"],[2,"member"]]`. A row of the answer costs far more than its
-    /// bytes (on SQLite every row is a hand-off between sqlx's thread and the runtime), so a
-    /// query that would answer many small rows can answer one per group instead. The items come
-    /// in no promised order, and the columns must be numbers or text without NUL (SQLite's
-    /// JSON functions cut text at a NUL byte).
-    fn json_rows(columns: &str) -> String;
+    /// commas), e.g. `[[1,"admin"],[2,"member"]]`; or `None` where the database hands over
+    /// the rows themselves faster, and the query answers them instead.
+    ///
+    /// A row of the answer can cost far more than its bytes (on SQLite every row is a hand-off
+    /// between sqlx's thread and the runtime), so a query that would answer many small rows
+    /// answers one per group instead where that pays; where the database builds JSON slowly
+    /// (MariaDB, item by item), it does not. The items come in no promised order, and the
+    /// columns must be numbers or text without NUL (SQLite's JSON functions cut text at a NUL
+    /// byte).
+    fn json_rows(columns: &str) -> Option<String>;
 
     /// The database's spelling of `sql`, e.g. `$1, $2` placeholders on PostgreSQL, `max()`
     /// for `GREATEST()` and no `FOR UPDATE` on SQLite (whose write transactions already hold

@@ -371,9 +371,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         rooms::of_user::<D>(&mut *self.conn().await?, user).await
     }
 
-    /// Five queries whatever the number of rooms and members, none answering a row per
-    /// member: the rooms with the user's membership, everyone's account once, every room's
-    /// members (a row per room), the newest messages, the unread counts.
+    /// Five queries whatever the number of rooms and members, none answering a member's
+    /// account more than once: the rooms with the user's membership, everyone's account once,
+    /// every room's members as small values (see [`Dialect::json_rows`]), the newest messages,
+    /// the unread counts.
     async fn room_list(&self, user: UserId) -> StoreResult<Vec<RoomListEntry>> {
         let mut conn = self.conn().await?;
         let rooms = rooms::of_user::<D>(&mut conn, user).await?;

@@ -70,8 +70,8 @@ impl Dialect for Sqlite {
         )
     }
 
-    fn json_rows(columns: &str) -> String {
-        format!("json_group_array(json_array({columns}))")
+    fn json_rows(columns: &str) -> Option<String> {
+        Some(format!("json_group_array(json_array({columns}))"))
     }
 
     /// SQLite spells `GREATEST` as `max`, and has no `FOR UPDATE`: a write transaction began
