@@ -40,7 +40,9 @@ while [ $# -gt 0 ]; do
     --doc) DOC=$2; shift 2 ;;
     --no-doc) DOC=; shift ;;
     --idle) IDLE=$2; shift 2 ;;
+    # Directories of the machine it ran on are not recorded in the doc.
     --raw-ws) RAW_DIR=$2; ARGS=${ARGS/--raw-ws $2/--raw-ws DIR}; shift 2 ;;
+    --out) OUT=$2; ARGS=${ARGS/--out $2/--out DIR}; shift 2 ;;
     *) bench_option "$@"; shift "$SHIFT" ;;
   esac
 done
