@@ -29,7 +29,8 @@ use crate::Sqlite;
 use crate::recent_keys::RecentKeys;
 use crate::search_tail::SearchTail;
 
-/// SQLite's batch append: the store's only writer, on a connection of its own.
+/// SQLite's batch append, on the store's writer connection (which every other write of the
+/// store queues for too).
 pub(crate) struct SqliteAppends {
     pool: SqlitePool,
     /// Held for a whole transaction: a batch looks keys up and records its new ones before the

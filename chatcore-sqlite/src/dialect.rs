@@ -52,9 +52,10 @@ impl Dialect for Sqlite {
             .run(&pool)
             .await
             .map_err(StoreError::backend)?;
-        // Appends get a connection of their own: SQLite drops a connection's page cache
-        // whenever another connection committed, so a writer that shares the pool re-reads the
-        // pages it just wrote on every batch.
+        // Writes get a connection of their own (`SqlStore` runs every write on the appender):
+        // SQLite drops a connection's page cache whenever another connection committed, so a
+        // writer that shares the pool re-reads the pages it just wrote on every batch, and two
+        // writing connections meet each other's lock and sleep in the busy handler.
         let appender = if in_memory {
             pool.clone()
         } else {

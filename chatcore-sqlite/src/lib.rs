@@ -41,8 +41,12 @@
 //!   by the same writer after the commit, thousands of messages per transaction, and a search
 //!   first indexes whatever is not yet, so it finds a message as soon as its append was acked,
 //!   an edited one by its new text only, a deleted one never (see `search_tail`).
-//! - Foreign keys are on, a busy timeout makes writers wait for each other instead of failing,
-//!   and every query is parameterized.
+//! - **One writer connection.** Every write (appends, session touches, read markers, admin
+//!   changes) runs on the same connection, and writers queue for it in order, so none meets
+//!   SQLite's write lock held by another and sleeps in its busy handler. The pool's other
+//!   connections read, beside it (WAL).
+//! - Foreign keys are on, a busy timeout makes writers from other processes wait instead of
+//!   failing, and every query is parameterized.
 
 mod append;
 mod dialect;
