@@ -98,9 +98,10 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// A store on `pool` whose appends and other writes run on `appender` (pass the pool
-    /// again unless the backend wants writes on connections of their own; reads use `pool`). Concurrent `append_message` calls
-    /// are committed together, up to `max_batch` per transaction, by a writer task spawned on
-    /// the current tokio runtime. The schema must already be migrated.
+    /// again unless the backend wants writes on connections of their own; reads use `pool`).
+    /// Concurrent `append_message` calls are committed together, up to `max_batch` per
+    /// transaction, by a writer task spawned on the current tokio runtime. The schema must
+    /// already be migrated.
     pub fn from_pools(pool: Pool<D::DB>, appender: Pool<D::DB>, max_batch: usize) -> Self {
         let plan = SharedPlan::<D>(appender.clone());
         Self::with_batch_append(pool, appender, max_batch, plan)
