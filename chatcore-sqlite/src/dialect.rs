@@ -59,7 +59,10 @@ impl Dialect for Sqlite {
         let appender = if in_memory {
             pool.clone()
         } else {
+            // Writers queue for this one connection, as they would for the write lock: the
+            // busy timeout bounds both waits.
             one_connection()
+                .acquire_timeout(options.busy_timeout)
                 .connect_with(connect)
                 .await
                 .map_err(backend)?

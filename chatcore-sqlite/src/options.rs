@@ -37,8 +37,9 @@ impl Durability {
 pub struct SqliteOptions {
     /// What a commit survives; see [`Durability`].
     pub durability: Durability,
-    /// How long a writer waits for another connection's write lock before failing with
-    /// `StoreError::Backend` (default 5 s).
+    /// How long a write waits before failing with `StoreError::Backend` (default 5 s): for the
+    /// store's writer connection, which every write of this process queues for, and for the
+    /// write lock when another process holds it.
     pub busy_timeout: Duration,
     /// Connections in the pool (default 4). WAL lets readers run beside the one writer; an
     /// in-memory database always uses exactly one connection.
